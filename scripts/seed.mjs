@@ -1,0 +1,39 @@
+// Demo data, created through the public API (the same paths clients use), so it passes every rule a
+// real client's data would. Run once by `npm start` on a fresh state directory.
+
+export const DEMO_USERS = [
+  { phone: "+79990000001", displayName: "Анна Петрова", username: "anna" },
+  { phone: "+79990000002", displayName: "Борис Иванов", username: "boris" },
+  { phone: "+79990000003", displayName: "Вера Смирнова", username: "vera" },
+];
+
+async function api(origin, path, { token, body, method } = {}) {
+  const res = await fetch(origin + path, {
+    method: method ?? (body ? "POST" : "GET"),
+    headers: { ...(body ? { "content-type": "application/json" } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method ?? "POST"} ${path} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+export async function signInDemo(origin, phone) {
+  await api(origin, "/api/v1/auth/otp", { body: { phone } });
+  const { code } = await api(origin, `/api/v1/dev/otp?phone=${encodeURIComponent(phone)}`);
+  return api(origin, "/api/v1/auth/verify", { body: { phone, code, deviceName: "demo seed" } });
+}
+
+export async function seed(origin) {
+  const people = [];
+  for (const u of DEMO_USERS) {
+    const session = await signInDemo(origin, u.phone);
+    await api(origin, "/api/v1/me", {
+      method: "PATCH",
+      token: session.accessToken,
+      body: { displayName: u.displayName, username: u.username },
+    });
+    people.push({ ...u, id: session.user.id, token: session.accessToken });
+  }
+  return people;
+}

@@ -1,0 +1,113 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { auth, jwks } from "./auth/routes";
+import { dev } from "./dev/routes";
+import { ApiError, notFound, problemResponse } from "./lib/errors";
+import type { AppEnv } from "./lib/hono";
+import { newId } from "./lib/ids";
+import { errorFields, log } from "./lib/log";
+import { directory, me } from "./users/routes";
+
+/** JSON bodies larger than this are refused before they are parsed. Media uploads have their own limits. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
+const HTTP_CODES: Record<number, [string, string]> = {
+  400: ["bad_request", "The request could not be understood."],
+  404: ["not_found", "There is nothing here."],
+  405: ["method_not_allowed", "That method is not allowed here."],
+  413: ["payload_too_large", "The request body is too large."],
+};
+
+function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /Malformed JSON/i.test(err.message)) {
+      return new ApiError(400, "malformed_json", "The request body is not valid JSON.");
+    }
+    const [code, detail] = HTTP_CODES[err.status] ?? ["http_error", "The request failed."];
+    return new ApiError(err.status as ApiError["status"], code, detail);
+  }
+  return null;
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  // Request id and one access-log line per request. The path is logged without its query string,
+  // which may carry a ticket.
+  app.use("*", async (c, next) => {
+    const requestId = c.req.header("cf-ray") ?? newId();
+    c.set("requestId", requestId);
+    const started = Date.now();
+    await next();
+    c.header("x-request-id", requestId);
+    log.info("request", { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
+  });
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `JSON bodies are limited to ${JSON_BODY_LIMIT} bytes.`);
+      },
+    }),
+  );
+
+  // A body must be JSON: anything else would reach the schemas as an empty object and
+  // produce confusing field errors.
+  app.use("/api/*", async (c, next) => {
+    const hasBody = c.req.raw.body !== null && c.req.method !== "GET" && c.req.method !== "HEAD";
+    const type = c.req.header("content-type") ?? "";
+    if (hasBody && Number(c.req.header("content-length") ?? "1") > 0 && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+      throw new ApiError(415, "unsupported_media_type", "Send the body as application/json.");
+    }
+    await next();
+  });
+
+  app.use("/api/v1/dev/*", async (c, next) => {
+    if (c.env.ENVIRONMENT !== "development") throw notFound();
+    await next();
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.route("/", jwks);
+  app.route("/api/v1", auth);
+  app.route("/api/v1", me);
+  app.route("/api/v1", directory);
+  app.route("/api/v1", dev);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "citizen", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A citizen access token from /api/v1/auth/verify or /api/v1/auth/refresh.",
+  });
+  app.doc31("/api/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Veche API",
+      version: "1.0.0",
+      description: "Messenger and citizen services. Errors are RFC 9457 problem+json with a stable `code`.",
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+
+  app.notFound(() => {
+    throw notFound();
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId");
+    const apiError = toApiError(err);
+    if (apiError) return problemResponse(apiError, requestId);
+    log.error("unhandled error", { requestId, method: c.req.method, path: c.req.path, ...errorFields(err) });
+    return problemResponse(
+      new ApiError(500, "internal_error", "Something went wrong on our side; it has been logged. Try again."),
+      requestId,
+    );
+  });
+
+  return app;
+}

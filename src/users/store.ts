@@ -1,0 +1,45 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "../db";
+import { users } from "../db/schema";
+import { newId } from "../lib/ids";
+
+export type UserRow = typeof users.$inferSelect;
+
+/** The signed-in user's own view of themselves. */
+export function ownUser(u: UserRow) {
+  return {
+    id: u.id,
+    phone: u.phone,
+    displayName: u.displayName,
+    username: u.username,
+    phoneVisibility: u.phoneVisibility,
+  };
+}
+
+/** What anyone else may see: the phone only when its owner allows it. */
+export function publicUser(u: UserRow) {
+  return {
+    id: u.id,
+    displayName: u.displayName,
+    username: u.username,
+    phone: u.phoneVisibility === "everyone" ? u.phone : null,
+  };
+}
+
+export async function findOrCreateUserByPhone(db: Db, phone: string, now = Date.now()): Promise<UserRow> {
+  await db
+    .insert(users)
+    .values({ id: newId(now), phone, createdAt: now, updatedAt: now })
+    .onConflictDoNothing({ target: users.phone });
+  const row = await db.query.users.findFirst({ where: eq(users.phone, phone) });
+  if (!row) throw new Error("user vanished after insert");
+  return row;
+}
+
+export function getUser(db: Db, id: string): Promise<UserRow | undefined> {
+  return db.query.users.findFirst({ where: eq(users.id, id) });
+}
+
+export function getUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
+  return db.query.users.findFirst({ where: eq(users.username, username.toLowerCase()) });
+}

@@ -1,0 +1,83 @@
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const BASE = "http://veche.test";
+
+let phoneCounter = 0;
+/** A fresh, valid Russian mobile number, unique per call within a test run. */
+export function freshPhone(): string {
+  phoneCounter += 1;
+  const n = (Date.now() % 1_000_000) * 1000 + (phoneCounter % 1000) + Math.floor(Math.random() * 1000) * 1_000_000_000;
+  return `+79${String(n % 1_000_000_000).padStart(9, "0")}`;
+}
+
+let addressCounter = 0;
+/** A distinct client address per call, so per-address rate limits do not couple unrelated tests. */
+export function freshAddress(): string {
+  addressCounter += 1;
+  return `198.51.${Math.floor(addressCounter / 250) % 250}.${(addressCounter % 250) + 1}`;
+}
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  rawBody?: BodyInit;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** Calls the Worker through its real fetch handler, as a client over HTTP would. */
+export function call(path: string, opts: CallOptions = {}): Promise<Response> {
+  const headers = new Headers(opts.headers);
+  if (opts.token) headers.set("authorization", `Bearer ${opts.token}`);
+  let body: BodyInit | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  return exports.default.fetch(new Request(BASE + path, { method: opts.method ?? (body ? "POST" : "GET"), headers, body }));
+}
+
+export async function callJson<T = Record<string, unknown>>(
+  path: string,
+  opts: CallOptions = {},
+): Promise<{ status: number; body: T; res: Response }> {
+  const res = await call(path, opts);
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T, res };
+}
+
+/** Asserts an RFC 9457 problem with the given status and code, and returns it. */
+export async function expectProblem(res: Response, status: number, code: string) {
+  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(body).toMatchObject({ status, code });
+  expect(res.status).toBe(status);
+  expect(typeof body.type).toBe("string");
+  expect(typeof body.title).toBe("string");
+  expect(typeof body.detail).toBe("string");
+  return body;
+}
+
+export async function requestCode(phone: string, address = freshAddress()): Promise<string> {
+  const sent = await call("/api/v1/auth/otp", { body: { phone }, headers: { "cf-connecting-ip": address } });
+  expect(sent.status).toBe(202);
+  const { status, body } = await callJson<{ code: string }>(`/api/v1/dev/otp?phone=${encodeURIComponent(phone)}`);
+  expect(status).toBe(200);
+  return body.code;
+}
+
+export interface SignedIn {
+  accessToken: string;
+  refreshToken: string;
+  user: { id: string; phone: string; displayName: string | null; username: string | null };
+  phone: string;
+}
+
+/** Signs a new (or existing) citizen in through the public flow. */
+export async function signIn(phone = freshPhone(), deviceName = "test device"): Promise<SignedIn> {
+  const code = await requestCode(phone);
+  const { status, body } = await callJson<Omit<SignedIn, "phone">>("/api/v1/auth/verify", { body: { phone, code, deviceName } });
+  expect(status).toBe(200);
+  return { ...body, phone };
+}
