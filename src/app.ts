@@ -2,6 +2,8 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { auth, jwks } from "./auth/routes";
+import { chats } from "./chat/routes";
+import { sockets } from "./chat/sockets";
 import { dev } from "./dev/routes";
 import { ApiError, notFound, problemResponse } from "./lib/errors";
 import type { AppEnv } from "./lib/hono";
@@ -76,6 +78,8 @@ export function createApp() {
   app.route("/api/v1", auth);
   app.route("/api/v1", me);
   app.route("/api/v1", directory);
+  app.route("/api/v1", chats);
+  app.route("/api/v1", sockets);
   app.route("/api/v1", dev);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "citizen", {

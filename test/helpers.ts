@@ -81,3 +81,61 @@ export async function signIn(phone = freshPhone(), deviceName = "test device"): 
   expect(status).toBe(200);
   return { ...body, phone };
 }
+
+/** A client's WebSocket with every frame it received, in order. */
+export interface TestSocket {
+  ws: WebSocket;
+  frames: Record<string, unknown>[];
+  closed: Promise<{ code: number; reason: string }>;
+  send(frame: unknown): void;
+  /** Resolves with the first frame (at or after index `from`) that matches, or fails after `ms`. */
+  next(match: (f: Record<string, unknown>) => boolean, ms?: number, from?: number): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+/** Opens a WebSocket through the Worker's real fetch handler, as a client would. */
+export async function openSocket(path: string, opts: { token?: string } = {}): Promise<TestSocket> {
+  const headers: Record<string, string> = { upgrade: "websocket" };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await call(path, { headers });
+  if (res.status !== 101 || !res.webSocket) throw new Error(`expected 101, got ${res.status}: ${await res.text()}`);
+  const ws = res.webSocket;
+  const frames: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.addEventListener("close", (e) => {
+      resolve({ code: e.code, reason: e.reason });
+      for (const w of waiters) w();
+    });
+  });
+  ws.addEventListener("message", (e) => {
+    frames.push(JSON.parse(String(e.data)));
+    for (const w of waiters) w();
+  });
+  ws.accept();
+  return {
+    ws,
+    frames,
+    closed,
+    send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
+    close: () => ws.close(1000, "bye"),
+    next(match, ms = 5000, from = 0) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = frames.slice(from).find(match);
+          if (found) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching frame in ${ms} ms; got ${JSON.stringify(frames)}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}

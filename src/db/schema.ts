@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are integer milliseconds since the epoch; the API renders them as RFC 3339.
 
@@ -14,6 +14,13 @@ export const users = sqliteTable(
     phoneVisibility: text("phone_visibility", { enum: ["nobody", "everyone"] })
       .notNull()
       .default("nobody"),
+    /** Whether others see online / last seen. */
+    presenceVisibility: text("presence_visibility", { enum: ["nobody", "everyone"] })
+      .notNull()
+      .default("everyone"),
+    /** Open inbox sockets > 0, maintained by the user's Inbox DO. */
+    online: integer("online", { mode: "boolean" }).notNull().default(false),
+    lastSeenAt: integer("last_seen_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -72,4 +79,53 @@ export const devOutbox = sqliteTable("dev_outbox", {
   phone: text("phone").primaryKey(),
   code: text("code").notNull(),
   createdAt: integer("created_at").notNull().default(sql`(unixepoch() * 1000)`),
+});
+
+/**
+ * The chat directory. The room Durable Object owns the message log; these columns are its summary,
+ * written by the room after each batch of messages so the chat list is one query.
+ */
+export const chats = sqliteTable(
+  "chats",
+  {
+    id: text("id").primaryKey(),
+    type: text("type", { enum: ["direct", "group", "channel", "official"] }).notNull(),
+    title: text("title"),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+    /** For direct chats: the two user ids, sorted and joined, so each pair has one chat. */
+    directKey: text("direct_key"),
+    memberCount: integer("member_count").notNull().default(0),
+    lastSeq: integer("last_seq").notNull().default(0),
+    /** JSON of the last message (see ChatMessage), or null. */
+    lastMessage: text("last_message"),
+    lastActivityAt: integer("last_activity_at").notNull(),
+  },
+  (t) => [uniqueIndex("chats_direct_key_uq").on(t.directKey)],
+);
+
+/** Membership is authoritative here; each room keeps a mirror that the Worker updates on every change. */
+export const chatMembers = sqliteTable(
+  "chat_members",
+  {
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    role: text("role", { enum: ["owner", "admin", "member"] }).notNull(),
+    joinedAt: integer("joined_at").notNull(),
+    /** The highest seq this member has read; only moves forward. */
+    readSeq: integer("read_seq").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.chatId, t.userId] }), index("chat_members_user_idx").on(t.userId)],
+);
+
+/** Single-use WebSocket tickets for browsers, stored as HMACs, valid 60 seconds. */
+export const wsTickets = sqliteTable("ws_tickets", {
+  ticketHash: text("ticket_hash").primaryKey(),
+  userId: text("user_id").notNull(),
+  sessionId: text("session_id").notNull(),
+  expiresAt: integer("expires_at").notNull(),
 });

@@ -1,0 +1,592 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { requireCitizen } from "../auth/middleware";
+import { database } from "../db";
+import { ApiError, notFound } from "../lib/errors";
+import { type AppEnv, citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
+import { PublicUser } from "../users/schemas";
+import { getUser, publicUser } from "../users/store";
+import { ChatMessage, ChatSummary, ClientId, MAX_ATTACHMENTS, MediaId, MessageText } from "./protocol";
+import type { ChatRoom, Role, RoomRef, RoomResult } from "./room";
+import {
+  addMember,
+  chatForUser,
+  createChat,
+  directKey,
+  findDirectChat,
+  getMember,
+  listChats,
+  listMembers,
+  type Membership,
+  type MemberWithUser,
+  memberIds,
+  membership,
+  removeMember,
+  setRole,
+  successor,
+} from "./store";
+
+type Ctx = Context<AppEnv>;
+
+export function roomStub(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
+  return env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+}
+
+/** Tells members' inboxes that a chat changed, so their chat lists update live. */
+export async function notifyInboxes(env: Env, userIds: string[], chatId: string): Promise<void> {
+  await Promise.allSettled(userIds.map((u) => env.INBOX.get(env.INBOX.idFromName(u)).chatChanged(u, chatId)));
+}
+
+/** The caller's membership, or a 404 that does not reveal whether the chat exists. */
+export async function requireMember(c: Ctx, chatId: string): Promise<Membership> {
+  const m = await membership(c.env.DB, c.var.citizen.userId, chatId);
+  if (!m) throw notFound("chat");
+  return m;
+}
+
+function unwrap<T>(result: RoomResult<T>): T {
+  if (!result.ok) throw new ApiError(result.status, result.code, result.detail);
+  return result.value;
+}
+
+const isModerator = (role: Role) => role === "owner" || role === "admin";
+
+const ChatIdParam = z.object({ chatId: z.string().min(1).max(64) });
+const SeqParam = ChatIdParam.extend({ seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
+const UserIdParam = ChatIdParam.extend({ userId: z.string().min(1).max(64) });
+const EMOJI =
+  /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}])[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}\u200d\ufe0f\u20e3#*0-9]{1,16}$/u;
+const ReactionParam = SeqParam.extend({ emoji: z.string().regex(EMOJI, "a single emoji") });
+
+const ChatMessageSchema = ChatMessage.openapi("Message");
+const ChatSchema = ChatSummary.extend({ lastMessage: ChatMessageSchema.nullable() }).openapi("Chat");
+
+const CreateChat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
+  z
+    .object({
+      type: z.enum(["group", "channel"]),
+      title: z.string().trim().min(1).max(128),
+      memberIds: z.array(z.string().min(1).max(64)).max(200).optional(),
+    })
+    .strict(),
+]);
+
+const PostMessage = z
+  .object({
+    clientId: ClientId,
+    text: MessageText.optional(),
+    attachments: z.array(MediaId).max(MAX_ATTACHMENTS).optional(),
+    replyTo: z.number().int().min(1).optional(),
+    forwardOf: z
+      .object({ chatId: z.string().min(1).max(64), seq: z.number().int().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const HistoryQuery = z.object({
+  after: z.coerce.number().int().min(0).optional(),
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const Member = z
+  .object({
+    userId: z.string(),
+    role: z.enum(["owner", "admin", "member"]),
+    joinedAt: z.string(),
+    readSeq: z.number().int(),
+    user: PublicUser,
+  })
+  .openapi("ChatMember");
+
+const toMember = ({ member, user }: MemberWithUser) => ({
+  userId: member.userId,
+  role: member.role,
+  joinedAt: iso(member.joinedAt),
+  readSeq: member.readSeq,
+  user: publicUser(user),
+});
+
+const secured = { security: citizenSecurity, middleware: requireCitizen };
+const memberProblems = problems([401, "unauthorized"], [404, "not_found: no such chat, or not a member"]);
+
+async function checkUsersExist(db: D1Database, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const { results } = await db
+    .prepare(`SELECT id FROM users WHERE id IN (${ids.map(() => "?").join(",")})`)
+    .bind(...ids)
+    .all<{ id: string }>();
+  const found = new Set(results.map((r) => r.id));
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    throw new ApiError(400, "unknown_users", "Some of these users do not exist.", {
+      errors: missing.map((id) => ({ path: "memberIds", message: `no user ${id}` })),
+    });
+  }
+}
+
+export const chats = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/chats",
+      tags: ["chats"],
+      summary: "Start a direct chat, or create a group or channel",
+      ...secured,
+      request: { body: jsonBody(CreateChat) },
+      responses: {
+        200: json(z.object({ chat: ChatSchema }), "The existing direct chat of these two users."),
+        201: json(z.object({ chat: ChatSchema }), "The new chat; the creator of a group or channel is its owner."),
+        ...problems([400, "validation_failed, unknown_users"], [401, "unauthorized"], [404, "not_found: no such user"]),
+      },
+    }),
+    async (c) => {
+      const me = c.var.citizen.userId;
+      const body = c.req.valid("json");
+      const db = c.env.DB;
+      let chatId: string;
+      let members: { userId: string; role: Role }[];
+      let created = true;
+      if (body.type === "direct") {
+        if (body.userId === me) throw new ApiError(400, "invalid_peer", "A direct chat needs another person.");
+        if (!(await getUser(database(db), body.userId))) throw notFound("user");
+        members = [
+          { userId: me, role: "member" },
+          { userId: body.userId, role: "member" },
+        ];
+        const existing = await findDirectChat(db, me, body.userId);
+        if (existing) {
+          chatId = existing;
+          created = false;
+        } else {
+          try {
+            chatId = await createChat(db, { type: "direct", title: null, createdBy: me, members, directKey: directKey(me, body.userId) });
+          } catch (err) {
+            // Both people started the chat at once: the other request created it.
+            const winner = await findDirectChat(db, me, body.userId);
+            if (!winner) throw err;
+            chatId = winner;
+            created = false;
+          }
+        }
+      } else {
+        const others = [...new Set(body.memberIds ?? [])].filter((id) => id !== me);
+        await checkUsersExist(db, others);
+        members = [{ userId: me, role: "owner" }, ...others.map((userId) => ({ userId, role: "member" as const }))];
+        chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members });
+      }
+      const ref: RoomRef = { chatId, type: body.type };
+      // Idempotent, so a retry after a lost room update repairs it.
+      await roomStub(c.env, chatId).setMembers(ref, members, [], created);
+      if (created)
+        await notifyInboxes(
+          c.env,
+          members.map((m) => m.userId),
+          chatId,
+        );
+      const chat = await chatForUser(db, me, chatId);
+      if (!chat) throw new Error("chat missing right after creation");
+      return c.json({ chat }, created ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats",
+      tags: ["chats"],
+      summary: "The caller's chats, most recent first",
+      ...secured,
+      responses: {
+        200: json(z.object({ chats: z.array(ChatSchema) }), "Chats with last message and unread count."),
+        ...problems([401, "unauthorized"]),
+      },
+    }),
+    async (c) => c.json({ chats: await listChats(c.env.DB, c.var.citizen.userId) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}",
+      tags: ["chats"],
+      ...secured,
+      request: { params: ChatIdParam },
+      responses: { 200: json(z.object({ chat: ChatSchema }), "The chat."), ...memberProblems },
+    }),
+    async (c) => {
+      const chat = await chatForUser(c.env.DB, c.var.citizen.userId, c.req.valid("param").chatId);
+      if (!chat) throw notFound("chat");
+      return c.json({ chat }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}/members",
+      tags: ["chats"],
+      summary: "Members, by user id; page with ?after=<last userId>",
+      ...secured,
+      request: {
+        params: ChatIdParam,
+        query: z.object({ after: z.string().max(64).default(""), limit: z.coerce.number().int().min(1).max(200).default(200) }),
+      },
+      responses: { 200: json(z.object({ members: z.array(Member) }), "Members with their roles and read markers."), ...memberProblems },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      await requireMember(c, chatId);
+      const q = c.req.valid("query");
+      const rows = await listMembers(database(c.env.DB), chatId, q.after, q.limit);
+      const members = rows.map(toMember);
+      return c.json({ members }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/chats/{chatId}/members",
+      tags: ["chats"],
+      summary: "Add a member (owners and admins)",
+      ...secured,
+      request: { params: ChatIdParam, body: jsonBody(z.object({ userId: z.string().min(1).max(64) }).strict()) },
+      responses: {
+        201: json(z.object({ member: Member }), "Added."),
+        200: json(z.object({ member: Member }), "Already a member."),
+        ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found: no such chat or user"]),
+      },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const { userId } = c.req.valid("json");
+      const m = await requireMember(c, chatId);
+      if (m.ref.type === "direct" || m.ref.type === "official")
+        throw new ApiError(403, "not_allowed", "Members cannot be added to this chat.");
+      if (!isModerator(m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins add members.");
+      const user = await getUser(database(c.env.DB), userId);
+      if (!user) throw notFound("user");
+      const added = await addMember(c.env.DB, chatId, userId, "member");
+      const current = await membership(c.env.DB, userId, chatId);
+      if (!current) throw new Error("member missing right after add");
+      await roomStub(c.env, chatId).setMembers(m.ref, [{ userId, role: current.role }]);
+      if (added) await notifyInboxes(c.env, await memberIds(c.env.DB, chatId), chatId);
+      const row = await getMember(database(c.env.DB), chatId, userId);
+      if (!row) throw new Error("member missing right after add");
+      return c.json({ member: toMember(row) }, added ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/chats/{chatId}/members/{userId}",
+      tags: ["chats"],
+      summary: "Make a member an admin or back (owners)",
+      ...secured,
+      request: { params: UserIdParam, body: jsonBody(z.object({ role: z.enum(["admin", "member"]) }).strict()) },
+      responses: { 204: { description: "Changed." }, ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]) },
+    }),
+    async (c) => {
+      const { chatId, userId } = c.req.valid("param");
+      const { role } = c.req.valid("json");
+      const m = await requireMember(c, chatId);
+      if (m.role !== "owner" || userId === c.var.citizen.userId)
+        throw new ApiError(403, "not_allowed", "Only the owner changes roles, and not their own.");
+      if (!(await setRole(c.env.DB, chatId, userId, role))) throw notFound("member");
+      await roomStub(c.env, chatId).setMembers(m.ref, [{ userId, role }]);
+      await notifyInboxes(c.env, [userId], chatId);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/chats/{chatId}/members/{userId}",
+      tags: ["chats"],
+      summary: "Remove a member (owners and admins), or leave (yourself)",
+      ...secured,
+      request: { params: UserIdParam },
+      responses: {
+        204: { description: "Removed; their sockets to the chat are closed." },
+        ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const { chatId, userId } = c.req.valid("param");
+      const me = c.var.citizen.userId;
+      const m = await requireMember(c, chatId);
+      if (m.ref.type === "direct" || m.ref.type === "official")
+        throw new ApiError(403, "not_allowed", "You cannot leave or remove people from this chat.");
+      const target = userId === me ? m : await membership(c.env.DB, userId, chatId);
+      if (!target) throw notFound("member");
+      if (userId !== me) {
+        const allowed = m.role === "owner" || (m.role === "admin" && target.role === "member");
+        if (!allowed) throw new ApiError(403, "not_allowed", "Owners remove anyone; admins remove members.");
+      }
+      await removeMember(c.env.DB, chatId, userId);
+      const upsert: { userId: string; role: Role }[] = [];
+      if (target.role === "owner") {
+        const next = await successor(c.env.DB, chatId);
+        if (next && (await setRole(c.env.DB, chatId, next, "owner"))) upsert.push({ userId: next, role: "owner" });
+      }
+      await roomStub(c.env, chatId).setMembers(m.ref, upsert, [userId]);
+      await notifyInboxes(c.env, [userId, ...(await memberIds(c.env.DB, chatId))], chatId);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/chats/{chatId}/messages",
+      tags: ["messages"],
+      summary: "Send a message (the same operation as a socket `send`)",
+      description:
+        "The same `clientId` from the same sender again answers 200 with the stored message and adds nothing. A forward copies the original's text and attachments and needs no text of its own.",
+      ...secured,
+      request: { params: ChatIdParam, body: jsonBody(PostMessage) },
+      responses: {
+        201: json(z.object({ message: ChatMessageSchema }), "Stored and delivered."),
+        200: json(z.object({ message: ChatMessageSchema }), "A retry: the message stored the first time."),
+        ...problems(
+          [400, "validation_failed, empty_message, invalid_reply, unknown_media"],
+          [401, "unauthorized"],
+          [403, "not_allowed"],
+          [404, "not_found"],
+        ),
+      },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const m = await requireMember(c, chatId);
+      if (body.attachments && body.attachments.length > 0) throw new ApiError(400, "unknown_media", "No such media.");
+      let forward: { text: string | null; attachments: string[]; forwardOf: { chatId: string; seq: number; senderId: string } } | undefined;
+      if (body.forwardOf) {
+        if (body.text !== undefined || body.attachments?.length) {
+          throw new ApiError(400, "validation_failed", "A forward carries the original's content only.", {
+            errors: [{ path: "forwardOf", message: "send text separately" }],
+          });
+        }
+        const source = await membership(c.env.DB, c.var.citizen.userId, body.forwardOf.chatId);
+        if (!source) throw notFound("message to forward");
+        const original = await roomStub(c.env, body.forwardOf.chatId).getMessage(source.ref, body.forwardOf.seq);
+        if (!original.ok || original.value.deletedAt) throw notFound("message to forward");
+        const o = original.value;
+        // Forwarding a forward credits the original author.
+        forward = {
+          text: o.text,
+          attachments: o.attachments,
+          forwardOf: o.forwardOf ?? { chatId: o.chatId, seq: o.seq, senderId: o.senderId },
+        };
+      }
+      const result = await roomStub(c.env, chatId).post(m.ref, {
+        senderId: c.var.citizen.userId,
+        clientId: body.clientId,
+        text: forward ? forward.text : body.text,
+        attachments: forward ? forward.attachments : body.attachments,
+        replyTo: body.replyTo,
+        forwardOf: forward?.forwardOf,
+      });
+      const { message, created } = unwrap(result);
+      return c.json({ message }, created ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}/messages",
+      tags: ["messages"],
+      summary: "History, ascending by seq",
+      description:
+        "`after` and `before` are exclusive. With `after`, the first `limit` messages after it; otherwise the last `limit` before `before` (or the latest).",
+      ...secured,
+      request: { params: ChatIdParam, query: HistoryQuery },
+      responses: { 200: json(z.object({ messages: z.array(ChatMessageSchema) }), "A page of messages."), ...memberProblems },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      const q = c.req.valid("query");
+      return c.json({ messages: await roomStub(c.env, chatId).history(m.ref, q) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/chats/{chatId}/messages/{seq}",
+      tags: ["messages"],
+      summary: "Edit your own message",
+      ...secured,
+      request: { params: SeqParam, body: jsonBody(z.object({ text: MessageText }).strict()) },
+      responses: {
+        200: json(z.object({ message: ChatMessageSchema }), "The edited message, with editedAt."),
+        ...problems(
+          [400, "validation_failed, empty_message"],
+          [401, "unauthorized"],
+          [403, "not_sender"],
+          [404, "not_found"],
+          [409, "message_deleted"],
+        ),
+      },
+    }),
+    async (c) => {
+      const { chatId, seq } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      const message = unwrap(await roomStub(c.env, chatId).edit(m.ref, c.var.citizen.userId, seq, c.req.valid("json").text));
+      return c.json({ message }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/chats/{chatId}/messages/{seq}",
+      tags: ["messages"],
+      summary: "Delete for everyone (the sender, or an admin of a group or channel)",
+      ...secured,
+      request: { params: SeqParam },
+      responses: {
+        204: { description: "Deleted; a tombstone with deletedAt remains." },
+        ...problems([401, "unauthorized"], [403, "not_sender"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const { chatId, seq } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      unwrap(await roomStub(c.env, chatId).remove(m.ref, c.var.citizen.userId, seq));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/chats/{chatId}/messages/{seq}/reactions/{emoji}",
+      tags: ["messages"],
+      summary: "React",
+      ...secured,
+      request: { params: ReactionParam },
+      responses: {
+        204: { description: "Reacted (idempotent)." },
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [404, "not_found"], [409, "message_deleted"]),
+      },
+    }),
+    async (c) => {
+      const { chatId, seq, emoji } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      unwrap(await roomStub(c.env, chatId).react(m.ref, c.var.citizen.userId, seq, emoji, true));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/chats/{chatId}/messages/{seq}/reactions/{emoji}",
+      tags: ["messages"],
+      summary: "Take a reaction back",
+      ...secured,
+      request: { params: ReactionParam },
+      responses: {
+        204: { description: "Removed (idempotent)." },
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [404, "not_found"], [409, "message_deleted"]),
+      },
+    }),
+    async (c) => {
+      const { chatId, seq, emoji } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      unwrap(await roomStub(c.env, chatId).react(m.ref, c.var.citizen.userId, seq, emoji, false));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/chats/{chatId}/messages/{seq}/pin",
+      tags: ["messages"],
+      summary: "Pin (owners and admins; anyone in a direct chat)",
+      ...secured,
+      request: { params: SeqParam },
+      responses: {
+        204: { description: "Pinned." },
+        ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"], [409, "message_deleted"]),
+      },
+    }),
+    async (c) => {
+      const { chatId, seq } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      unwrap(await roomStub(c.env, chatId).pin(m.ref, c.var.citizen.userId, seq, true));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/chats/{chatId}/messages/{seq}/pin",
+      tags: ["messages"],
+      summary: "Unpin",
+      ...secured,
+      request: { params: SeqParam },
+      responses: {
+        204: { description: "Unpinned." },
+        ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"], [409, "message_deleted"]),
+      },
+    }),
+    async (c) => {
+      const { chatId, seq } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      unwrap(await roomStub(c.env, chatId).pin(m.ref, c.var.citizen.userId, seq, false));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}/pins",
+      tags: ["messages"],
+      summary: "Pinned messages, ascending by seq",
+      ...secured,
+      request: { params: ChatIdParam },
+      responses: { 200: json(z.object({ messages: z.array(ChatMessageSchema) }), "Pinned messages."), ...memberProblems },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      return c.json({ messages: await roomStub(c.env, chatId).pins(m.ref) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/chats/{chatId}/read",
+      tags: ["messages"],
+      summary: "Move your read marker forward",
+      ...secured,
+      request: { params: ChatIdParam, body: jsonBody(z.object({ seq: z.number().int().min(0) }).strict()) },
+      responses: { 204: { description: "Moved forward (never back; capped at the last message)." }, ...memberProblems },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      unwrap(await roomStub(c.env, chatId).read(m.ref, c.var.citizen.userId, c.req.valid("json").seq));
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}/search",
+      tags: ["messages"],
+      summary: "Full-text search in a chat, newest first",
+      description:
+        "Every word must match, as a prefix of a word in the message (so «докум» finds «документов»). Case and diacritics (ё/е) are ignored.",
+      ...secured,
+      request: {
+        params: ChatIdParam,
+        query: z.object({ q: z.string().trim().min(1).max(200), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      },
+      responses: { 200: json(z.object({ messages: z.array(ChatMessageSchema) }), "Matching messages."), ...memberProblems },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      const { q, limit } = c.req.valid("query");
+      return c.json({ messages: await roomStub(c.env, chatId).search(m.ref, q, limit) }, 200);
+    },
+  );

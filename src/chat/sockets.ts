@@ -1,0 +1,116 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bearerToken, requireCitizen } from "../auth/middleware";
+import { verifyAccessToken } from "../auth/tokens";
+import { hmacHex } from "../lib/crypto";
+import { ApiError, unauthorized } from "../lib/errors";
+import { type AppEnv, citizenSecurity, json, problems, router } from "../lib/hono";
+import { randomToken } from "../lib/ids";
+import { requireMember, roomStub } from "./routes";
+
+const TICKET_TTL_MS = 60_000;
+const ticketHash = (env: Env, ticket: string) => hmacHex(env.CREDENTIAL_HASH_KEY, `ws-ticket\n${ticket}`);
+
+/**
+ * Who opens a socket: a bearer token, or (for browsers, which cannot set headers on a WebSocket) a
+ * single-use ticket. A ticket is consumed by one conditional DELETE, so it works once.
+ */
+async function socketUser(c: Context<AppEnv>): Promise<void> {
+  const token = bearerToken(c.req.header("authorization"));
+  if (token) {
+    const claims = await verifyAccessToken(c.env, token, "citizen");
+    c.set("citizen", { userId: claims.sub, sessionId: claims.sid });
+    return;
+  }
+  const ticket = c.req.query("ticket");
+  if (!ticket || ticket.length > 100) throw unauthorized("unauthorized", "Authenticate with a bearer token or ?ticket=.");
+  const row = await c.env.DB.prepare("DELETE FROM ws_tickets WHERE ticket_hash = ?1 AND expires_at > ?2 RETURNING user_id, session_id")
+    .bind(await ticketHash(c.env, ticket), Date.now())
+    .first<{ user_id: string; session_id: string }>();
+  if (!row) throw unauthorized("invalid_ticket", "The ticket is unknown, used or expired.");
+  c.set("citizen", { userId: row.user_id, sessionId: row.session_id });
+}
+
+function requireUpgrade(c: Context<AppEnv>): void {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError(426, "upgrade_required", "This endpoint speaks WebSocket only.", { headers: { upgrade: "websocket" } });
+  }
+}
+
+const After = z.object({ after: z.coerce.number().int().min(0).optional(), ticket: z.string().max(100).optional() });
+
+export const sockets = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/ws-tickets",
+      tags: ["realtime"],
+      summary: "A single-use ticket to open a WebSocket, valid 60 s",
+      security: citizenSecurity,
+      middleware: [requireCitizen] as const,
+      responses: {
+        201: json(z.object({ ticket: z.string(), expiresIn: z.number().int() }), "The ticket."),
+        ...problems([401, "unauthorized"]),
+      },
+    }),
+    async (c) => {
+      const ticket = randomToken();
+      await c.env.DB.prepare("INSERT INTO ws_tickets (ticket_hash, user_id, session_id, expires_at) VALUES (?1, ?2, ?3, ?4)")
+        .bind(await ticketHash(c.env, ticket), c.var.citizen.userId, c.var.citizen.sessionId, Date.now() + TICKET_TTL_MS)
+        .run();
+      // Expired tickets are swept here rather than by a timer: cheap, and bounded by ticket issue rate.
+      await c.env.DB.prepare("DELETE FROM ws_tickets WHERE expires_at < ?1")
+        .bind(Date.now() - TICKET_TTL_MS)
+        .run();
+      return c.json({ ticket, expiresIn: TICKET_TTL_MS / 1000 }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}/ws",
+      tags: ["realtime"],
+      summary: "WebSocket to a chat's room (docs/protocol.md)",
+      description: "With `?after=<seq>` the room first sends every message with a greater seq, then live frames.",
+      security: [...citizenSecurity, {}],
+      request: { params: z.object({ chatId: z.string().min(1).max(64) }), query: After },
+      responses: {
+        101: { description: "Switching to WebSocket." },
+        ...problems([400, "validation_failed"], [401, "unauthorized, invalid_ticket"], [404, "not_found"], [426, "upgrade_required"]),
+      },
+    }),
+    async (c) => {
+      requireUpgrade(c);
+      const { after } = c.req.valid("query");
+      await socketUser(c);
+      const { chatId } = c.req.valid("param");
+      const m = await requireMember(c, chatId);
+      const url = new URL("https://room/ws");
+      if (after !== undefined) url.searchParams.set("after", String(after));
+      return roomStub(c.env, chatId).fetch(url, {
+        headers: { upgrade: "websocket", "x-veche-user": c.var.citizen.userId, "x-veche-chat": chatId, "x-veche-chat-type": m.ref.type },
+      });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/inbox/ws",
+      tags: ["realtime"],
+      summary: "WebSocket to the caller's inbox: chat-list updates and notifications",
+      security: [...citizenSecurity, {}],
+      request: { query: z.object({ ticket: z.string().max(100).optional() }) },
+      responses: {
+        101: { description: "Switching to WebSocket." },
+        ...problems([401, "unauthorized, invalid_ticket"], [426, "upgrade_required"]),
+      },
+    }),
+    async (c) => {
+      requireUpgrade(c);
+      await socketUser(c);
+      const userId = c.var.citizen.userId;
+      return c.env.INBOX.get(c.env.INBOX.idFromName(userId)).fetch("https://inbox/ws", {
+        headers: { upgrade: "websocket", "x-veche-user": userId },
+      });
+    },
+  );

@@ -1,0 +1,167 @@
+// The chat directory and membership in D1 (authoritative), and the chat summaries clients list.
+import { and, eq, gt } from "drizzle-orm";
+import type { Db } from "../db";
+import { chatMembers, users } from "../db/schema";
+import { iso } from "../lib/hono";
+import { newId } from "../lib/ids";
+import { ChatMessage, type ChatSummary } from "./protocol";
+import type { ChatType, Role, RoomRef } from "./room";
+
+interface SummaryRow {
+  id: string;
+  type: ChatType;
+  title: string | null;
+  member_count: number;
+  role: Role;
+  last_seq: number;
+  read_seq: number;
+  last_message: string | null;
+  last_activity_at: number;
+  peer_name: string | null;
+}
+
+// For a direct chat the title is the other person's name (or @username).
+const SUMMARY_SELECT = `
+  SELECT c.id, c.type, c.title, c.member_count, m.role, c.last_seq, m.read_seq, c.last_message, c.last_activity_at,
+    CASE WHEN c.type = 'direct' THEN (
+      SELECT COALESCE(u.display_name, '@' || u.username) FROM chat_members o JOIN users u ON u.id = o.user_id
+      WHERE o.chat_id = c.id AND o.user_id != m.user_id LIMIT 1
+    ) END AS peer_name
+  FROM chat_members m JOIN chats c ON c.id = m.chat_id`;
+
+function toSummary(r: SummaryRow): ChatSummary {
+  return {
+    id: r.id,
+    type: r.type,
+    title: r.type === "direct" ? r.peer_name : r.title,
+    memberCount: r.member_count,
+    role: r.role,
+    lastSeq: r.last_seq,
+    unreadCount: Math.max(0, r.last_seq - r.read_seq),
+    lastMessage: r.last_message === null ? null : ChatMessage.parse(JSON.parse(r.last_message)),
+    lastActivityAt: iso(r.last_activity_at),
+  };
+}
+
+/** The user's chats, most recent activity first. */
+export async function listChats(db: D1Database, userId: string, limit = 500): Promise<ChatSummary[]> {
+  const { results } = await db
+    .prepare(`${SUMMARY_SELECT} WHERE m.user_id = ?1 ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?2`)
+    .bind(userId, limit)
+    .all<SummaryRow>();
+  return results.map(toSummary);
+}
+
+/** One chat as the user sees it, or null when they are not a member. */
+export async function chatForUser(db: D1Database, userId: string, chatId: string): Promise<ChatSummary | null> {
+  const row = await db.prepare(`${SUMMARY_SELECT} WHERE m.user_id = ?1 AND m.chat_id = ?2`).bind(userId, chatId).first<SummaryRow>();
+  return row ? toSummary(row) : null;
+}
+
+export interface Membership {
+  ref: RoomRef;
+  role: Role;
+}
+
+/** The caller's membership in a chat, or null when they are not in it (or it does not exist). */
+export async function membership(db: D1Database, userId: string, chatId: string): Promise<Membership | null> {
+  const row = await db
+    .prepare("SELECT c.type, m.role FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.chat_id = ?1 AND m.user_id = ?2")
+    .bind(chatId, userId)
+    .first<{ type: ChatType; role: Role }>();
+  return row ? { ref: { chatId, type: row.type }, role: row.role } : null;
+}
+
+export const directKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+export async function findDirectChat(db: D1Database, a: string, b: string): Promise<string | null> {
+  const row = await db.prepare("SELECT id FROM chats WHERE direct_key = ?1").bind(directKey(a, b)).first<{ id: string }>();
+  return row?.id ?? null;
+}
+
+export interface NewChat {
+  type: ChatType;
+  title: string | null;
+  createdBy: string;
+  members: { userId: string; role: Role }[];
+  directKey?: string;
+}
+
+/**
+ * Creates a chat and its members in one batch. For a direct chat the unique direct key makes a concurrent
+ * duplicate fail; the caller then finds the chat that won.
+ */
+export async function createChat(db: D1Database, chat: NewChat, now = Date.now()): Promise<string> {
+  const id = newId(now);
+  await db.batch([
+    db
+      .prepare(
+        "INSERT INTO chats (id, type, title, created_by, created_at, direct_key, member_count, last_seq, last_activity_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?5)",
+      )
+      .bind(id, chat.type, chat.title, chat.createdBy, now, chat.directKey ?? null, chat.members.length),
+    ...chat.members.map((m) =>
+      db.prepare("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)").bind(id, m.userId, m.role, now),
+    ),
+  ]);
+  return id;
+}
+
+/** Adds a member (no-op when already one); answers whether they were added. */
+export async function addMember(db: D1Database, chatId: string, userId: string, role: Role, now = Date.now()): Promise<boolean> {
+  const [inserted] = await db.batch([
+    db
+      .prepare("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
+      .bind(chatId, userId, role, now),
+    db.prepare("UPDATE chats SET member_count = (SELECT COUNT(*) FROM chat_members WHERE chat_id = ?1) WHERE id = ?1").bind(chatId),
+  ]);
+  return (inserted?.meta.changes ?? 0) > 0;
+}
+
+export async function removeMember(db: D1Database, chatId: string, userId: string): Promise<boolean> {
+  const [deleted] = await db.batch([
+    db.prepare("DELETE FROM chat_members WHERE chat_id = ?1 AND user_id = ?2").bind(chatId, userId),
+    db.prepare("UPDATE chats SET member_count = (SELECT COUNT(*) FROM chat_members WHERE chat_id = ?1) WHERE id = ?1").bind(chatId),
+  ]);
+  return (deleted?.meta.changes ?? 0) > 0;
+}
+
+export async function setRole(db: D1Database, chatId: string, userId: string, role: Role): Promise<boolean> {
+  const res = await db.prepare("UPDATE chat_members SET role = ?3 WHERE chat_id = ?1 AND user_id = ?2").bind(chatId, userId, role).run();
+  return res.meta.changes > 0;
+}
+
+export type MemberWithUser = { member: typeof chatMembers.$inferSelect; user: typeof users.$inferSelect };
+
+/** Members in user-id order, with their profiles; page with `after` (the last user id seen). */
+export function listMembers(db: Db, chatId: string, after: string, limit: number): Promise<MemberWithUser[]> {
+  return db
+    .select({ member: chatMembers, user: users })
+    .from(chatMembers)
+    .innerJoin(users, eq(users.id, chatMembers.userId))
+    .where(and(eq(chatMembers.chatId, chatId), gt(chatMembers.userId, after)))
+    .orderBy(chatMembers.userId)
+    .limit(limit);
+}
+
+export async function getMember(db: Db, chatId: string, userId: string): Promise<MemberWithUser | undefined> {
+  const [row] = await db
+    .select({ member: chatMembers, user: users })
+    .from(chatMembers)
+    .innerJoin(users, eq(users.id, chatMembers.userId))
+    .where(and(eq(chatMembers.chatId, chatId), eq(chatMembers.userId, userId)));
+  return row;
+}
+
+export async function memberIds(db: D1Database, chatId: string): Promise<string[]> {
+  const { results } = await db.prepare("SELECT user_id FROM chat_members WHERE chat_id = ?1").bind(chatId).all<{ user_id: string }>();
+  return results.map((r) => r.user_id);
+}
+
+/** The next owner when an owner leaves: the longest-standing admin, else the longest-standing member. */
+export async function successor(db: D1Database, chatId: string): Promise<string | null> {
+  const row = await db
+    .prepare("SELECT user_id FROM chat_members WHERE chat_id = ?1 ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, joined_at LIMIT 1")
+    .bind(chatId)
+    .first<{ user_id: string }>();
+  return row?.user_id ?? null;
+}
