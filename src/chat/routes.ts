@@ -54,8 +54,9 @@ const isModerator = (role: Role) => role === "owner" || role === "admin";
 const ChatIdParam = z.object({ chatId: z.string().min(1).max(64) });
 const SeqParam = ChatIdParam.extend({ seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const UserIdParam = ChatIdParam.extend({ userId: z.string().min(1).max(64) });
+// One emoji: pictographs, flags, skin tones, keycaps, and sequences joined by ZWJ.
 const EMOJI =
-  /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}])[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}\u200d\ufe0f\u20e3#*0-9]{1,16}$/u;
+  /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}])(?:[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}\ufe0f\u20e3#*0-9]|\u200d){1,16}$/u;
 const ReactionParam = SeqParam.extend({ emoji: z.string().regex(EMOJI, "a single emoji") });
 
 const ChatMessageSchema = ChatMessage.openapi("Message");
