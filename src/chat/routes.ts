@@ -56,7 +56,7 @@ const SeqParam = ChatIdParam.extend({ seq: z.coerce.number().int().min(1).max(Nu
 const UserIdParam = ChatIdParam.extend({ userId: z.string().min(1).max(64) });
 // One emoji: pictographs, flags, skin tones, keycaps, and sequences joined by ZWJ.
 const EMOJI =
-  /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}])(?:[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}\ufe0f\u20e3#*0-9]|\u200d){1,16}$/u;
+  /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}])(?:[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}#*0-9]|\ufe0f|\u20e3|\u200d){1,16}$/u;
 const ReactionParam = SeqParam.extend({ emoji: z.string().regex(EMOJI, "a single emoji") });
 
 const ChatMessageSchema = ChatMessage.openapi("Message");
