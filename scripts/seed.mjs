@@ -35,5 +35,28 @@ export async function seed(origin) {
     });
     people.push({ ...u, id: session.user.id, token: session.accessToken });
   }
+  const [anna, boris, vera] = people;
+  const post = (who, chatId, clientId, text) =>
+    api(origin, `/api/v1/chats/${chatId}/messages`, { token: who.token, body: { clientId, text } });
+
+  const { chat: direct } = await api(origin, "/api/v1/chats", { token: anna.token, body: { type: "direct", userId: boris.id } });
+  await post(anna, direct.id, "seed-d1", "Привет! Ты получил квитанцию за отопление?");
+  await post(boris, direct.id, "seed-d2", "Да, пришла в официальный чат ЖКХ, оплатил в одно касание.");
+  await post(anna, direct.id, "seed-d3", "Отлично, я тоже сейчас оплачу 👍");
+
+  const { chat: group } = await api(origin, "/api/v1/chats", {
+    token: anna.token,
+    body: { type: "group", title: "Соседи по дому", memberIds: [boris.id, vera.id] },
+  });
+  await post(anna, group.id, "seed-g1", "Соседи, в субботу субботник во дворе в 10:00.");
+  await post(vera, group.id, "seed-g2", "Я приду, возьму перчатки и мешки.");
+  await post(boris, group.id, "seed-g3", "@anna я принесу грабли.");
+
+  const { chat: channel } = await api(origin, "/api/v1/chats", {
+    token: vera.token,
+    body: { type: "channel", title: "Новости района", memberIds: [anna.id, boris.id] },
+  });
+  await post(vera, channel.id, "seed-c1", "С понедельника меняется расписание автобуса № 12.");
+  await post(vera, channel.id, "seed-c2", "Пункт выдачи паспортов работает в субботу до 15:00.");
   return people;
 }

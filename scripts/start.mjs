@@ -10,7 +10,14 @@ const ORIGIN = `http://127.0.0.1:${PORT}`;
 const STATE = ".wrangler/state";
 const SEEDED = `${STATE}/veche-demo-seeded`;
 // No telemetry, no banner (the banner checks npm for updates).
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", WRANGLER_HIDE_BANNER: "true" };
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  // request.cf comes from a download we neither need nor can reach offline.
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
 
 if (!existsSync(".dev.vars")) {
   const lines = Object.entries(devSecrets()).map(([k, v]) => `${k}=${v}`);

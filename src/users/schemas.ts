@@ -7,6 +7,7 @@ export const OwnUser = z
     displayName: z.string().nullable(),
     username: z.string().nullable(),
     phoneVisibility: z.enum(["nobody", "everyone"]),
+    presenceVisibility: z.enum(["nobody", "everyone"]),
   })
   .openapi("User");
 
@@ -16,6 +17,8 @@ export const PublicUser = z
     displayName: z.string().nullable(),
     username: z.string().nullable(),
     phone: z.string().nullable().openapi({ description: "Only when the user lets everyone see it." }),
+    online: z.boolean().nullable().openapi({ description: "Whether the user has Veche open; null when they hide it." }),
+    lastSeenAt: z.string().nullable().openapi({ description: "When the user was last online; null when hidden or never." }),
   })
   .openapi("PublicUser");
 
@@ -29,5 +32,6 @@ export const UpdateMe = z
     displayName: z.string().trim().min(1).max(64).optional(),
     username: Username.nullable().optional(),
     phoneVisibility: z.enum(["nobody", "everyone"]).optional(),
+    presenceVisibility: z.enum(["nobody", "everyone"]).optional(),
   })
   .strict();

@@ -13,16 +13,20 @@ export function ownUser(u: UserRow) {
     displayName: u.displayName,
     username: u.username,
     phoneVisibility: u.phoneVisibility,
+    presenceVisibility: u.presenceVisibility,
   };
 }
 
-/** What anyone else may see: the phone only when its owner allows it. */
+/** What anyone else may see: the phone, and whether they are online, only when the user allows it. */
 export function publicUser(u: UserRow) {
+  const presence = u.presenceVisibility === "everyone";
   return {
     id: u.id,
     displayName: u.displayName,
     username: u.username,
     phone: u.phoneVisibility === "everyone" ? u.phone : null,
+    online: presence ? u.online : null,
+    lastSeenAt: presence && u.lastSeenAt !== null ? new Date(u.lastSeenAt).toISOString() : null,
   };
 }
 
