@@ -4,11 +4,11 @@ import { expect } from "vitest";
 export const BASE = "http://veche.test";
 
 let phoneCounter = 0;
-/** A fresh, valid Russian mobile number, unique per call within a test run. */
+const phoneRun = Math.floor(Math.random() * 1000);
+/** A fresh, valid Russian mobile number, unique within a test file (each file has its own D1). */
 export function freshPhone(): string {
   phoneCounter += 1;
-  const n = (Date.now() % 1_000_000) * 1000 + (phoneCounter % 1000) + Math.floor(Math.random() * 1000) * 1_000_000_000;
-  return `+79${String(n % 1_000_000_000).padStart(9, "0")}`;
+  return `+79${String(phoneRun).padStart(3, "0")}${String(phoneCounter).padStart(6, "0")}`;
 }
 
 let addressCounter = 0;
@@ -138,4 +138,78 @@ export async function openSocket(path: string, opts: { token?: string } = {}): P
       });
     },
   };
+}
+
+// ---- chats and messages (test/chat) ----
+
+export interface MessageView {
+  id: string;
+  chatId: string;
+  seq: number;
+  senderId: string;
+  clientId: string;
+  text: string | null;
+  attachments: string[];
+  replyTo: number | null;
+  forwardOf: { chatId: string; seq: number; senderId: string } | null;
+  mentions: string[];
+  reactions: { emoji: string; count: number; userIds: string[] }[];
+  pinned: boolean;
+  createdAt: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+}
+
+export interface ChatView {
+  id: string;
+  type: "direct" | "group" | "channel" | "official";
+  title: string | null;
+  memberCount: number;
+  role: "owner" | "admin" | "member";
+  lastSeq: number;
+  unreadCount: number;
+  lastMessage: MessageView | null;
+}
+
+let nameCounter = 0;
+/** A username no other test of this run uses. */
+export function freshUsername(prefix = "u"): string {
+  nameCounter += 1;
+  return `${prefix}${Date.now().toString(36)}${nameCounter}${Math.floor(Math.random() * 1e4)}`.slice(0, 32);
+}
+
+/** Signs a new citizen in and sets their profile through PATCH /api/v1/me. */
+export async function signInWithProfile(profile: { displayName?: string; username?: string }): Promise<SignedIn> {
+  const user = await signIn();
+  const { status, body } = await callJson<{ user: SignedIn["user"] }>("/api/v1/me", { method: "PATCH", token: user.accessToken, body: profile });
+  expect(status).toBe(200);
+  return { ...user, user: { ...user.user, ...body.user } };
+}
+
+/** Creates (or, for an existing direct chat, finds) a chat and returns it. */
+export async function newChat(token: string, body: Record<string, unknown>): Promise<ChatView> {
+  const res = await callJson<{ chat: ChatView }>("/api/v1/chats", { token, body });
+  expect([200, 201]).toContain(res.status);
+  return res.body.chat;
+}
+
+/** Posts a text message over HTTP and expects it stored (201). */
+export async function postText(token: string, chatId: string, text: string, clientId: string = crypto.randomUUID()): Promise<MessageView> {
+  const res = await callJson<{ message: MessageView }>(`/api/v1/chats/${chatId}/messages`, { token, body: { clientId, text } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.message;
+}
+
+/** A page of a chat's history as the caller sees it. */
+export async function historyOf(token: string, chatId: string, query = ""): Promise<MessageView[]> {
+  const res = await callJson<{ messages: MessageView[] }>(`/api/v1/chats/${chatId}/messages${query}`, { token });
+  expect(res.status).toBe(200);
+  return res.body.messages;
+}
+
+/** The caller's chat list. */
+export async function chatList(token: string): Promise<ChatView[]> {
+  const res = await callJson<{ chats: ChatView[] }>("/api/v1/chats", { token });
+  expect(res.status).toBe(200);
+  return res.body.chats;
 }

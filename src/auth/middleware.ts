@@ -5,7 +5,8 @@ import { verifyAccessToken } from "./tokens";
 
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header.trim());
+  // The scheme name is case-insensitive (RFC 7235 §2.1); the token is an RFC 6750 b64token.
+  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
   return match?.[1] ?? null;
 }
 
