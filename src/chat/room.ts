@@ -674,20 +674,28 @@ export class ChatRoom extends DurableObject<Env> {
         ),
       );
     }
+    // Live chat-list updates go to members with an inbox open. A channel's new posts are not pushed to
+    // subscribers (that would cost one call per subscriber per post); they pull the list or watch the
+    // channel's own socket.
+    const pokeMembers = dirty && ref.type !== "channel";
+    if (pokeMembers) {
+      statements.push(
+        this.env.DB.prepare(
+          "SELECT m.user_id FROM chat_members m JOIN users u ON u.id = m.user_id WHERE m.chat_id = ?1 AND u.online = 1",
+        ).bind(ref.chatId),
+      );
+    }
+    let online: string[] = [];
     try {
-      if (statements.length > 0) await this.env.DB.batch(statements);
+      const results = await this.env.DB.batch<{ user_id: string }>(statements);
+      if (pokeMembers) online = (results.at(-1)?.results ?? []).map((r) => r.user_id);
     } catch (err) {
       if (dirty) this.sql.exec("UPDATE meta SET value = '1' WHERE key = 'summary_dirty'");
       throw err;
     }
     for (const r of readers) this.sql.exec("UPDATE members SET read_dirty = 0 WHERE user_id = ? AND read_seq = ?", r.user_id, r.read_seq);
 
-    // Live chat-list updates. A channel's new posts are not pushed to every subscriber's inbox (that would
-    // cost one call per subscriber per post); subscribers pull the list or watch the channel's own socket.
-    const notify = new Set(readers.map((r) => r.user_id));
-    if (dirty && ref.type !== "channel") {
-      for (const r of this.sql.exec<{ user_id: string }>("SELECT user_id FROM members")) notify.add(r.user_id);
-    }
+    const notify = new Set([...readers.map((r) => r.user_id), ...online]);
     await Promise.allSettled(
       [...notify].map((userId) => this.env.INBOX.get(this.env.INBOX.idFromName(userId)).chatChanged(userId, ref.chatId)),
     );

@@ -19,7 +19,6 @@ import {
   listMembers,
   type Membership,
   type MemberWithUser,
-  memberIds,
   membership,
   removeMember,
   setRole,
@@ -270,7 +269,8 @@ export const chats = router()
       const current = await membership(c.env.DB, userId, chatId);
       if (!current) throw new Error("member missing right after add");
       await roomStub(c.env, chatId).setMembers(m.ref, [{ userId, role: current.role }]);
-      if (added) await notifyInboxes(c.env, await memberIds(c.env.DB, chatId), chatId);
+      // Only the newcomer's chat list changes; the others' lists do not show member counts live.
+      if (added) await notifyInboxes(c.env, [userId], chatId);
       const row = await getMember(database(c.env.DB), chatId, userId);
       if (!row) throw new Error("member missing right after add");
       return c.json({ member: toMember(row) }, added ? 201 : 200);
@@ -330,7 +330,7 @@ export const chats = router()
         if (next && (await setRole(c.env.DB, chatId, next, "owner"))) upsert.push({ userId: next, role: "owner" });
       }
       await roomStub(c.env, chatId).setMembers(m.ref, upsert, [userId]);
-      await notifyInboxes(c.env, [userId, ...(await memberIds(c.env.DB, chatId))], chatId);
+      await notifyInboxes(c.env, [userId, ...upsert.map((u) => u.userId)], chatId);
       return c.body(null, 204);
     },
   )

@@ -152,11 +152,6 @@ export async function getMember(db: Db, chatId: string, userId: string): Promise
   return row;
 }
 
-export async function memberIds(db: D1Database, chatId: string): Promise<string[]> {
-  const { results } = await db.prepare("SELECT user_id FROM chat_members WHERE chat_id = ?1").bind(chatId).all<{ user_id: string }>();
-  return results.map((r) => r.user_id);
-}
-
 /** The next owner when an owner leaves: the longest-standing admin, else the longest-standing member. */
 export async function successor(db: D1Database, chatId: string): Promise<string | null> {
   const row = await db
