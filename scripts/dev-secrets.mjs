@@ -1,5 +1,6 @@
 // Development secrets: a fresh ES256 signing key and HMAC key, generated locally and never committed.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 export function devSecrets(kid = `dev-${Date.now().toString(36)}`) {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -8,4 +9,19 @@ export function devSecrets(kid = `dev-${Date.now().toString(36)}`) {
     JWT_PRIVATE_KEYS: JSON.stringify([jwk]),
     CREDENTIAL_HASH_KEY: randomBytes(32).toString("base64url"),
   };
+}
+
+/** Reads .dev.vars, writing it with fresh secrets first if it does not exist. */
+export function ensureDevVars(path = ".dev.vars") {
+  if (!existsSync(path)) {
+    const lines = Object.entries(devSecrets()).map(([k, v]) => `${k}=${v}`);
+    writeFileSync(path, `# Generated for local runs only. Never commit.\n${lines.join("\n")}\n`, { mode: 0o600 });
+    console.log(`Wrote ${path} with a fresh development signing key.`);
+  }
+  const vars = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) vars[m[1]] = m[2];
+  }
+  return vars;
 }

@@ -55,6 +55,17 @@ const Session = z
   })
   .openapi("Session");
 
+/** Signs a phone in: finds or creates its user and opens a new session. */
+export async function signInPhone(env: Env, phone: string, deviceName: string | null) {
+  const db = database(env.DB);
+  const user = await findOrCreateUserByPhone(db, phone);
+  const session = await createSession(env, db, user.id, deviceName);
+  const accessToken = await signAccessToken(env, { kind: "citizen", sub: user.id, sid: session.sessionId });
+  return { accessToken, refreshToken: session.refreshToken, expiresIn: ACCESS_TOKEN_TTL_SEC, user: ownUser(user) };
+}
+
+export const SignedInBody = Tokens.extend({ user: OwnUser });
+
 export const auth = router()
   .openapi(
     createRoute({
@@ -94,7 +105,7 @@ export const auth = router()
         ),
       },
       responses: {
-        200: json(Tokens.extend({ user: OwnUser }), "Signed in; a new session was created."),
+        200: json(SignedInBody, "Signed in; a new session was created."),
         ...problems([400, "invalid_phone"], [401, "invalid_code"], [429, "too_many_attempts: five wrong codes burnt this one"]),
       },
     }),
@@ -109,11 +120,7 @@ export const auth = router()
         const detail = check.reason === "expired" ? "The code has expired: request a new one." : "The code is wrong or was already used.";
         throw unauthorized("invalid_code", detail);
       }
-      const db = database(c.env.DB);
-      const user = await findOrCreateUserByPhone(db, phone);
-      const session = await createSession(c.env, db, user.id, body.deviceName ?? null);
-      const accessToken = await signAccessToken(c.env, { kind: "citizen", sub: user.id, sid: session.sessionId });
-      return c.json({ accessToken, refreshToken: session.refreshToken, expiresIn: ACCESS_TOKEN_TTL_SEC, user: ownUser(user) }, 200);
+      return c.json(await signInPhone(c.env, phone, body.deviceName ?? null), 200);
     },
   )
   .openapi(

@@ -1,24 +1,44 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { normalizePhone } from "../auth/phone";
+import { SignedInBody, signInPhone } from "../auth/routes";
 import { lastDevCode } from "../auth/sms";
 import { ApiError, notFound } from "../lib/errors";
-import { json, problems, router } from "../lib/hono";
+import { json, jsonBody, problems, router } from "../lib/hono";
 
 /** Development helpers. The app mounts this router only behind a check of ENVIRONMENT (see app.ts). */
-export const dev = router().openapi(
-  createRoute({
-    method: "get",
-    path: "/dev/otp",
-    tags: ["development"],
-    summary: "Dev only: the last sign-in code sent to a phone",
-    request: { query: z.object({ phone: z.string().max(40) }) },
-    responses: { 200: json(z.object({ code: z.string() }), "The code."), ...problems([400, "invalid_phone"], [404, "not_found"]) },
-  }),
-  async (c) => {
-    const phone = normalizePhone(c.req.valid("query").phone);
-    if (!phone) throw new ApiError(400, "invalid_phone", "That is not a phone number.");
-    const code = await lastDevCode(c.env.DB, phone);
-    if (!code) throw notFound("code");
-    return c.json({ code }, 200);
-  },
-);
+export const dev = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/dev/sessions",
+      tags: ["development"],
+      summary: "Dev only: sign a phone in without a code (benchmarks, browser tests, demos)",
+      request: {
+        body: jsonBody(z.object({ phone: z.string().max(40), deviceName: z.string().trim().min(1).max(100).optional() }).strict()),
+      },
+      responses: { 200: json(SignedInBody, "Signed in; a new session was created."), ...problems([400, "invalid_phone"]) },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const phone = normalizePhone(body.phone);
+      if (!phone) throw new ApiError(400, "invalid_phone", "That is not a phone number.");
+      return c.json(await signInPhone(c.env, phone, body.deviceName ?? null), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/dev/otp",
+      tags: ["development"],
+      summary: "Dev only: the last sign-in code sent to a phone",
+      request: { query: z.object({ phone: z.string().max(40) }) },
+      responses: { 200: json(z.object({ code: z.string() }), "The code."), ...problems([400, "invalid_phone"], [404, "not_found"]) },
+    }),
+    async (c) => {
+      const phone = normalizePhone(c.req.valid("query").phone);
+      if (!phone) throw new ApiError(400, "invalid_phone", "That is not a phone number.");
+      const code = await lastDevCode(c.env.DB, phone);
+      if (!code) throw notFound("code");
+      return c.json({ code }, 200);
+    },
+  );

@@ -41,4 +41,25 @@ describe("dev-only endpoints", () => {
     });
     await expectProblem(res, 404, "not_found");
   });
+
+  it("POST /api/v1/dev/sessions signs a phone in without a code in development only", async () => {
+    const phone = freshPhone();
+    const init = () => ({
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ phone, deviceName: "bench" }),
+    });
+    await expectProblem(await fetchAs("production", "/api/v1/dev/sessions", init()), 404, "not_found");
+    const count = async () =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE phone = ?").bind(phone).first<{ n: number }>())?.n;
+    expect(await count()).toBe(0);
+
+    const res = await fetchAs("development", "/api/v1/dev/sessions", init());
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { accessToken: string; user: { phone: string } };
+    expect(body.user.phone).toBe(phone);
+    const me = await fetchAs("development", "/api/v1/me", { headers: { authorization: `Bearer ${body.accessToken}` } });
+    expect(me.status).toBe(200);
+    expect(await count()).toBe(1);
+  });
 });

@@ -1,0 +1,86 @@
+// Serves Veche with Miniflare directly: the same workerd runtime and bindings as `wrangler dev` (options
+// come from wrangler.toml through wrangler's own translation), without wrangler dev's proxy in front of
+// every request and WebSocket frame, which cost more than half the fan-out throughput
+// (docs/performance.md). Usage: node scripts/serve.mjs [--port 8787] [--state .wrangler/state]
+import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { ensureDevVars } from "./dev-secrets.mjs";
+
+/** Offline and quiet: no telemetry, no update check, no request.cf download. */
+export const quietEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
+
+export async function bundle(outfile = ".wrangler/serve/index.js") {
+  await build({
+    entryPoints: ["src/index.ts"],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2024",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    sourcemap: "linked",
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+/** Applies pending D1 migrations to the local database under `state`, as `wrangler d1 migrations apply` does. */
+export function migrate(state) {
+  const result = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...quietEnv, CI: "true" },
+  });
+  if (result.status !== 0) throw new Error("applying D1 migrations failed");
+}
+
+/** Starts Veche on host:port with state under `state` (the layout `wrangler --persist-to` uses). */
+export async function serve({ port, state, host = "127.0.0.1", verbose = false }) {
+  Object.assign(process.env, quietEnv);
+  const secrets = ensureDevVars();
+  migrate(state);
+  const scriptPath = await bundle();
+  // modulesRules describe how wrangler would bundle; ours is already one module.
+  const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml").workerOptions;
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      ...workerOptions,
+      name: "veche",
+      modules: true,
+      scriptPath,
+      bindings: { ...workerOptions.bindings, ...secrets },
+      host,
+      port,
+      resourcePersistencePath: `${state}/v3`,
+      cf: false,
+      log: new Log(verbose ? LogLevel.INFO : LogLevel.WARN),
+    }),
+  );
+  const url = await mf.ready;
+  return { mf, url };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { port: { type: "string" }, state: { type: "string" }, verbose: { type: "boolean" } } });
+  const { mf, url } = await serve({
+    port: Number(values.port ?? process.env.PORT ?? 8787),
+    state: values.state ?? ".wrangler/state",
+    verbose: values.verbose ?? false,
+  });
+  console.log(`ready ${url.href}`);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, () => {
+      void mf.dispose().finally(() => process.exit(0));
+    });
+  }
+}
