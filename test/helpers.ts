@@ -181,7 +181,11 @@ export function freshUsername(prefix = "u"): string {
 /** Signs a new citizen in and sets their profile through PATCH /api/v1/me. */
 export async function signInWithProfile(profile: { displayName?: string; username?: string }): Promise<SignedIn> {
   const user = await signIn();
-  const { status, body } = await callJson<{ user: SignedIn["user"] }>("/api/v1/me", { method: "PATCH", token: user.accessToken, body: profile });
+  const { status, body } = await callJson<{ user: SignedIn["user"] }>("/api/v1/me", {
+    method: "PATCH",
+    token: user.accessToken,
+    body: profile,
+  });
   expect(status).toBe(200);
   return { ...user, user: { ...user.user, ...body.user } };
 }
@@ -212,4 +216,11 @@ export async function chatList(token: string): Promise<ChatView[]> {
   const res = await callJson<{ chats: ChatView[] }>("/api/v1/chats", { token });
   expect(res.status).toBe(200);
   return res.body.chats;
+}
+
+type Tuple<T, N extends number, R extends T[] = []> = R["length"] extends N ? R : Tuple<T, N, [...R, T]>;
+
+/** Signs in `n` new citizens at once. */
+export function signInMany<N extends number>(n: N): Promise<Tuple<SignedIn, N>> {
+  return Promise.all(Array.from({ length: n }, () => signIn())) as Promise<Tuple<SignedIn, N>>;
 }

@@ -61,6 +61,12 @@ interface MessageRow extends Record<string, SqlStorageValue> {
   deleted_at: number | null;
 }
 
+/**
+ * What search indexes: the text with ё folded to е, as Russian readers treat them as one letter (unicode61's
+ * remove_diacritics leaves Cyrillic alone). A generated column, so the index and its content table agree.
+ */
+const SEARCH_TEXT = "replace(replace(text, 'ё', 'е'), 'Ё', 'Е')";
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS members (
@@ -83,6 +89,7 @@ CREATE TABLE IF NOT EXISTS messages (
   created_at INTEGER NOT NULL,
   edited_at INTEGER,
   deleted_at INTEGER,
+  search_text TEXT GENERATED ALWAYS AS (${SEARCH_TEXT}) VIRTUAL,
   UNIQUE (sender_id, client_id)
 );
 CREATE TABLE IF NOT EXISTS reactions (
@@ -92,15 +99,18 @@ CREATE TABLE IF NOT EXISTS reactions (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (seq, emoji, user_id)
 ) WITHOUT ROWID;
+`;
+
+const SEARCH_SCHEMA = `
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
-  text, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
+  search_text, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages WHEN new.text IS NOT NULL BEGIN
-  INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages WHEN new.search_text IS NOT NULL BEGIN
+  INSERT INTO messages_fts (rowid, search_text) VALUES (new.seq, new.search_text);
 END;
 CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF text ON messages BEGIN
-  INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', old.seq, old.text WHERE old.text IS NOT NULL;
-  INSERT INTO messages_fts (rowid, text) SELECT new.seq, new.text WHERE new.text IS NOT NULL;
+  INSERT INTO messages_fts (messages_fts, rowid, search_text) SELECT 'delete', old.seq, old.search_text WHERE old.search_text IS NOT NULL;
+  INSERT INTO messages_fts (rowid, search_text) SELECT new.seq, new.search_text WHERE new.search_text IS NOT NULL;
 END;
 `;
 
@@ -127,6 +137,7 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    this.sql.exec(SEARCH_SCHEMA);
   }
 
   // ---- identity and membership (the Worker keeps this mirror of D1 up to date) ----

@@ -55,7 +55,7 @@ const SeqParam = ChatIdParam.extend({ seq: z.coerce.number().int().min(1).max(Nu
 const UserIdParam = ChatIdParam.extend({ userId: z.string().min(1).max(64) });
 // One emoji: pictographs, flags, skin tones, keycaps, and sequences joined by ZWJ.
 const EMOJI =
-  /^(?=.*[\p{Extended_Pictographic}\p{Regional_Indicator}])(?:[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}#*0-9]|\ufe0f|\u20e3|\u200d){1,16}$/u;
+  /^(?=.*(?:[\p{Extended_Pictographic}\p{Regional_Indicator}]|\u20e3))(?:[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}#*0-9]|\ufe0f|\u20e3|\u200d){1,16}$/u;
 const ReactionParam = SeqParam.extend({ emoji: z.string().regex(EMOJI, "a single emoji") });
 
 const ChatMessageSchema = ChatMessage.openapi("Message");
@@ -112,13 +112,20 @@ const toMember = ({ member, user }: MemberWithUser) => ({
 const secured = { security: citizenSecurity, middleware: requireCitizen };
 const memberProblems = problems([401, "unauthorized"], [404, "not_found: no such chat, or not a member"]);
 
+/** D1 binds at most 100 parameters per statement. */
+const D1_MAX_PARAMS = 100;
+
 async function checkUsersExist(db: D1Database, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const { results } = await db
-    .prepare(`SELECT id FROM users WHERE id IN (${ids.map(() => "?").join(",")})`)
-    .bind(...ids)
-    .all<{ id: string }>();
-  const found = new Set(results.map((r) => r.id));
+  const found = new Set<string>();
+  for (let i = 0; i < ids.length; i += D1_MAX_PARAMS) {
+    const chunk = ids.slice(i, i + D1_MAX_PARAMS);
+    const { results } = await db
+      .prepare(`SELECT id FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`)
+      .bind(...chunk)
+      .all<{ id: string }>();
+    for (const r of results) found.add(r.id);
+  }
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length > 0) {
     throw new ApiError(400, "unknown_users", "Some of these users do not exist.", {

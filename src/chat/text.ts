@@ -19,9 +19,10 @@ const MAX_QUERY_WORDS = 10;
 /**
  * Turns what a person typed into an FTS5 query: every word must match, each as a prefix, so "докум" finds
  * "документы" and "документов". Only letters and digits reach FTS5, so its query syntax cannot be injected.
+ * ё is folded to е, as the room does for the text it indexes.
  */
 export function ftsQuery(input: string): string | null {
-  const words = input.normalize("NFKC").toLowerCase().match(WORD)?.slice(0, MAX_QUERY_WORDS) ?? [];
+  const words = input.normalize("NFKC").toLowerCase().replaceAll("ё", "е").match(WORD)?.slice(0, MAX_QUERY_WORDS) ?? [];
   if (words.length === 0) return null;
   return words.map((w) => `"${w}"*`).join(" ");
 }
