@@ -37,6 +37,7 @@ const UpgradeHeaders = z.object({
   "x-veche-user": z.string().min(1),
   "x-veche-chat": z.string().min(1),
   "x-veche-chat-type": z.enum(["direct", "group", "channel", "official"]),
+  "x-veche-batch": z.literal("1").optional(),
 });
 
 const SocketAttachment = z.object({ userId: z.string().min(1), connectedAt: z.number() });
@@ -116,6 +117,8 @@ END;
 
 /** How long after a change the alarm re-tries pushing the chat summary to D1 if the immediate push failed. */
 const FLUSH_RETRY_MS = 2_000;
+/** Tag of sockets that accept a JSON array of frames in one WebSocket message (`?batch=1`). */
+const BATCH_TAG = "batch";
 const TYPING_INTERVAL_MS = 2_000;
 
 /**
@@ -127,6 +130,9 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private ref: RoomRef | null = null;
   private membersLoaded = false;
+  /** Encoded frames for every socket, waiting for the next fan-out. */
+  private outbox: string[] = [];
+  private outboxTimer: ReturnType<typeof setTimeout> | null = null;
   /** Sends are applied one at a time, in arrival order, even when one waits on D1 for mentions. */
   private queue: Promise<unknown> = Promise.resolve();
   private flushing: Promise<void> | null = null;
@@ -504,14 +510,17 @@ export class ChatRoom extends DurableObject<Env> {
     const url = new URL(request.url);
     const upgrade = UpgradeHeaders.safeParse(Object.fromEntries(request.headers));
     if (!upgrade.success) return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
-    const { "x-veche-user": userId, "x-veche-chat": chatId, "x-veche-chat-type": type } = upgrade.data;
+    const { "x-veche-user": userId, "x-veche-chat": chatId, "x-veche-chat-type": type, "x-veche-batch": batch } = upgrade.data;
     await this.ensureMembers({ chatId, type });
     // The mirror decides, so a removal that raced this connect cannot leave a socket open.
     if (!this.role(userId)) return new Response("not a member", { status: 404 });
 
+    // Frames already stored but not yet fanned out would reach the new socket twice: once in the replay,
+    // once in the fan-out. Send them to the current sockets first.
+    this.fanOut();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, [userId]);
+    this.ctx.acceptWebSocket(server, batch ? [userId, BATCH_TAG] : [userId]);
     server.serializeAttachment({ userId, connectedAt: Date.now() } satisfies SocketAttachment);
 
     // Replay the gap before anything live: this runs without yielding, so no broadcast can slip in between.
@@ -519,7 +528,9 @@ export class ChatRoom extends DurableObject<Env> {
     if (after !== null) {
       const rows = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq", Number(after)).toArray();
       for (let i = 0; i < rows.length; i += 200) {
-        for (const message of this.toMessages(rows.slice(i, i + 200))) this.sendTo(server, { type: "message", message });
+        const frames = this.toMessages(rows.slice(i, i + 200)).map((message): RoomFrame => ({ type: "message", message }));
+        if (batch) server.send(JSON.stringify(frames));
+        else for (const frame of frames) this.sendTo(server, frame);
       }
     }
     return new Response(null, { status: 101, webSocket: client });
@@ -569,7 +580,7 @@ export class ChatRoom extends DurableObject<Env> {
           const now = Date.now();
           if (now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS || !this.canPost(ref.type, this.role(userId))) return;
           this.lastTyping.set(userId, now);
-          this.broadcast({ type: "typing", userId }, ws);
+          this.relay({ type: "typing", userId }, ws);
           return;
         }
       }
@@ -597,8 +608,39 @@ export class ChatRoom extends DurableObject<Env> {
     }
   }
 
-  /** Encodes a frame once and sends the same text to every socket. */
-  private broadcast(frame: RoomFrame, except?: WebSocket): void {
+  /**
+   * Queues a frame for every socket; the queue goes out on the next turn of the event loop. workerd spends
+   * far more per WebSocket send than per byte, and frames that arrived while the last fan-out was being
+   * written are handled before the timer fires, so under load each socket that takes batches gets many
+   * frames in one send. When the room is quiet a batch is one frame, one timer tick late.
+   */
+  private broadcast(frame: RoomFrame): void {
+    this.outbox.push(JSON.stringify(frame));
+    if (this.outboxTimer) return;
+    this.outboxTimer = setTimeout(() => this.fanOut(), 0);
+  }
+
+  /** Sends the queued frames: each encoded once; one send per socket for sockets that take batches. */
+  private fanOut(): void {
+    if (this.outboxTimer) clearTimeout(this.outboxTimer);
+    this.outboxTimer = null;
+    if (this.outbox.length === 0) return;
+    const frames = this.outbox;
+    this.outbox = [];
+    const batched = frames.length === 1 ? frames[0] : `[${frames.join(",")}]`;
+    const takesBatches = frames.length === 1 ? null : new Set(this.ctx.getWebSockets(BATCH_TAG));
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        if (!takesBatches || takesBatches.has(ws)) ws.send(batched as string);
+        else for (const f of frames) ws.send(f);
+      } catch {
+        // as in sendTo
+      }
+    }
+  }
+
+  /** Sends an ephemeral frame (typing) at once to every socket but one. */
+  private relay(frame: RoomFrame, except: WebSocket): void {
     const data = JSON.stringify(frame);
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === except) continue;

@@ -37,7 +37,11 @@ function requireUpgrade(c: Context<AppEnv>): void {
   }
 }
 
-const After = z.object({ after: z.coerce.number().int().min(0).optional(), ticket: z.string().max(100).optional() });
+const After = z.object({
+  after: z.coerce.number().int().min(0).optional(),
+  ticket: z.string().max(100).optional(),
+  batch: z.literal("1").optional().openapi({ description: "Accept several frames as one JSON array in one WebSocket message." }),
+});
 
 export const sockets = router()
   .openapi(
@@ -81,14 +85,20 @@ export const sockets = router()
     }),
     async (c) => {
       requireUpgrade(c);
-      const { after } = c.req.valid("query");
+      const { after, batch } = c.req.valid("query");
       await socketUser(c);
       const { chatId } = c.req.valid("param");
       const m = await requireMember(c, chatId);
       const url = new URL("https://room/ws");
       if (after !== undefined) url.searchParams.set("after", String(after));
       return roomStub(c.env, chatId).fetch(url, {
-        headers: { upgrade: "websocket", "x-veche-user": c.var.citizen.userId, "x-veche-chat": chatId, "x-veche-chat-type": m.ref.type },
+        headers: {
+          upgrade: "websocket",
+          "x-veche-user": c.var.citizen.userId,
+          "x-veche-chat": chatId,
+          "x-veche-chat-type": m.ref.type,
+          ...(batch ? { "x-veche-batch": "1" } : {}),
+        },
       });
     },
   )

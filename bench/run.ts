@@ -1,0 +1,645 @@
+// `npm run bench [-- --quick] [-- --only=fanout,saturation,rooms,http,growth,memory]`
+// Starts the real local server (scripts/serve.mjs: workerd through Miniflare, as `npm start` does) and a
+// bare Node `ws` broadcast server as the baseline, drives both with the same clients from worker threads,
+// and writes bench/results/<date>.json and .svg (docs/performance.md explains the figures).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import autocannon from "autocannon";
+import { renderChart } from "./chart.ts";
+import { merge, newHistogram, quantile } from "./histogram.ts";
+
+const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
+const QUICK = args.quick;
+const ONLY = args.only ? new Set(args.only.split(",")) : null;
+const want = (s: string) => !ONLY || ONLY.has(s);
+
+const CFG = QUICK
+  ? {
+      sockets: 1000,
+      fanoutSec: 5,
+      rates: [10, 100],
+      satRates: [100, 300, 900],
+      satSec: 3,
+      rooms: 100,
+      roomsSec: 5,
+      httpSec: 3,
+      growth: 10_000,
+      growthSec: 5,
+      idleSec: 5,
+    }
+  : {
+      sockets: 1000,
+      fanoutSec: 30,
+      rates: [10, 100],
+      satRates: [25, 50, 100, 200, 400, 800, 1600],
+      satSec: 5,
+      rooms: 500,
+      roomsSec: 10,
+      httpSec: 10,
+      growth: 100_000,
+      growthSec: 10,
+      idleSec: 15,
+    };
+const THREADS = 2;
+const VECHE_PORT = 8791;
+const BASELINE_PORT = 8792;
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : null);
+
+// ---------- processes ----------
+
+function startProcess(cmd: string, argv: string[], readyPattern: RegExp): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
+    let out = "";
+    const onData = (d: Buffer) => {
+      out += d;
+      if (readyPattern.test(out)) resolve(child);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (d: Buffer) => {
+      out += d;
+    });
+    child.once("exit", (code) => reject(new Error(`${cmd} exited with ${code}: ${out}`)));
+  });
+}
+
+/** The workerd process serving Veche: a descendant of the serve script. */
+function workerdPid(root: number): number {
+  const table = execFileSync("ps", ["-eo", "pid=,ppid=,comm="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm: comm ?? "" }));
+  const descendants = new Set([root]);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of table) {
+      if (descendants.has(p.ppid) && !descendants.has(p.pid)) {
+        descendants.add(p.pid);
+        changed = true;
+      }
+    }
+  }
+  const w = table.find((p) => descendants.has(p.pid) && p.comm.startsWith("workerd"));
+  if (!w) throw new Error("workerd process not found");
+  return w.pid;
+}
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const CLK_TCK = 100;
+/** CPU seconds (user + system) a process has used. */
+function cpuSec(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+// ---------- client threads ----------
+
+interface Reply {
+  ok: boolean;
+  error?: string;
+  [k: string]: unknown;
+}
+
+class Thread {
+  private readonly worker = new Worker(new URL("./clients.ts", import.meta.url));
+  private pending: ((r: Reply) => void) | null = null;
+  constructor() {
+    this.worker.on("message", (r: Reply) => this.pending?.(r));
+  }
+  request(msg: Record<string, unknown>): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.pending = (r) => (r.ok ? resolve(r) : reject(new Error(r.error)));
+      this.worker.postMessage(msg);
+    });
+  }
+  terminate() {
+    return this.worker.terminate();
+  }
+}
+
+/** The thread that holds the senders. */
+function lead(threads: Thread[]): Thread {
+  const t = threads[0];
+  if (!t) throw new Error("no client threads");
+  return t;
+}
+
+interface SocketSpec {
+  url: string;
+  headers: Record<string, string>;
+  group: number;
+  sender: boolean;
+}
+
+/** Opens sockets spread over the threads; senders go to thread 0, which also paces them. */
+async function openAll(threads: Thread[], specs: SocketSpec[]): Promise<void> {
+  const parts: SocketSpec[][] = threads.map(() => []);
+  let k = 0;
+  for (const s of specs) {
+    if (s.sender) parts[0]?.push(s);
+    else parts[k++ % threads.length]?.push(s);
+  }
+  await Promise.all(threads.map((t, i) => t.request({ cmd: "open", sockets: parts[i] })));
+}
+
+interface RunResult {
+  sent: number;
+  receivers: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  deliveriesPerSec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  ackP50: number;
+  ackP99: number;
+  serverCpuPct: number;
+  loadgenCpuPct: number;
+}
+
+let runCounter = 0;
+
+/** One paced run: every sender sends `rate`/s for `seconds`; waits for delivery to finish, then measures. */
+async function run(threads: Thread[], serverPid: number, rate: number, seconds: number): Promise<RunResult> {
+  const count = Math.max(1, Math.round(rate * seconds));
+  const runId = `r${++runCounter}`;
+  await Promise.all(threads.map((t) => t.request({ cmd: "reset", runId, expected: count })));
+  const cpu0 = process.cpuUsage();
+  const server0 = cpuSec(serverPid);
+  const t0 = now();
+  const { sent } = (await lead(threads).request({ cmd: "pace", rate, count })) as unknown as { sent: Record<string, number> };
+  // Drain: wait until everything expected arrived, or nothing new arrived for 3 s.
+  let collected: Reply[] = [];
+  let lastTotal = -1;
+  let stableSince = now();
+  for (;;) {
+    collected = await Promise.all(threads.map((t) => t.request({ cmd: "collect" })));
+    const groups = mergeGroups(collected);
+    const total = Object.values(groups).reduce((a, g) => a + g.unique, 0);
+    const expected = Object.entries(groups).reduce((a, [g, v]) => a + v.sockets * (sent[g] ?? 0), 0);
+    if (total >= expected) break;
+    if (total !== lastTotal) {
+      lastTotal = total;
+      stableSince = now();
+    } else if (now() - stableSince > 3000) break;
+    await sleep(100);
+  }
+  const groups = mergeGroups(collected);
+  const lastDeliveryAt = Math.max(...collected.map((c) => c.lastDeliveryAt as number));
+  const hist = newHistogram();
+  const acks = newHistogram();
+  for (const c of collected) {
+    merge(hist, c.deliveryLatency as Uint32Array);
+    merge(acks, c.ackLatency as Uint32Array);
+  }
+  const receivers = Object.values(groups).reduce((a, g) => a + g.sockets, 0);
+  const expected = Object.entries(groups).reduce((a, [g, v]) => a + v.sockets * (sent[g] ?? 0), 0);
+  const delivered = Object.values(groups).reduce((a, g) => a + g.unique, 0);
+  const wall = (Math.max(lastDeliveryAt, t0 + 1) - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    sent: Object.values(sent).reduce((a, b) => a + b, 0),
+    receivers,
+    expected,
+    delivered,
+    lost: expected - delivered,
+    duplicated: Object.values(groups).reduce((a, g) => a + g.duplicates, 0),
+    deliveriesPerSec: delivered / wall,
+    p50: quantile(hist, 0.5),
+    p95: quantile(hist, 0.95),
+    p99: quantile(hist, 0.99),
+    ackP50: quantile(acks, 0.5),
+    ackP99: quantile(acks, 0.99),
+    serverCpuPct: (100 * (cpuSec(serverPid) - server0)) / wall,
+    loadgenCpuPct: (100 * (cpu.user + cpu.system)) / 1e6 / wall,
+  };
+}
+
+/** A short unrecorded run after connecting, so neither server is measured with cold code paths. */
+async function warmUp(threads: Thread[], serverPid: number): Promise<void> {
+  await run(threads, serverPid, 20, 1);
+}
+
+function mergeGroups(replies: Reply[]): Record<string, { sockets: number; unique: number; duplicates: number }> {
+  const out: Record<string, { sockets: number; unique: number; duplicates: number }> = {};
+  for (const r of replies) {
+    for (const [g, v] of Object.entries(r.groups as Record<string, { sockets: number; unique: number; duplicates: number }>)) {
+      const o = out[g] ?? { sockets: 0, unique: 0, duplicates: 0 };
+      out[g] = o;
+      o.sockets += v.sockets;
+      o.unique += v.unique;
+      o.duplicates += v.duplicates;
+    }
+  }
+  return out;
+}
+
+async function closeAll(threads: Thread[]) {
+  await Promise.all(threads.map((t) => t.request({ cmd: "close" })));
+}
+
+// ---------- Veche API ----------
+
+const ORIGIN = `http://127.0.0.1:${VECHE_PORT}`;
+const WS_ORIGIN = `ws://127.0.0.1:${VECHE_PORT}`;
+
+async function api<T>(path: string, opts: { token?: string; body?: unknown; method?: string } = {}): Promise<T> {
+  const res = await fetch(ORIGIN + path, {
+    method: opts.method ?? (opts.body ? "POST" : "GET"),
+    headers: { "content-type": "application/json", ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+    body: opts.body ? JSON.stringify(opts.body) : undefined,
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+interface User {
+  id: string;
+  token: string;
+}
+
+async function users(n: number, offset: number): Promise<User[]> {
+  const out: User[] = [];
+  for (let i = 0; i < n; i += 20) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(20, n - i) }, (_, j) =>
+        api<{ accessToken: string; user: { id: string } }>("/api/v1/dev/sessions", {
+          body: { phone: `+7950${String(offset + i + j).padStart(7, "0")}`, deviceName: "bench" },
+        }),
+      ),
+    );
+    out.push(...batch.map((b) => ({ id: b.user.id, token: b.accessToken })));
+  }
+  return out;
+}
+
+async function group(owner: User, members: User[], title: string): Promise<string> {
+  const { chat } = await api<{ chat: { id: string } }>("/api/v1/chats", {
+    token: owner.token,
+    body: { type: "group", title, memberIds: members.slice(0, 200).map((m) => m.id) },
+  });
+  const rest = members.slice(200);
+  for (let i = 0; i < rest.length; i += 10) {
+    await Promise.all(
+      rest.slice(i, i + 10).map((m) => api(`/api/v1/chats/${chat.id}/members`, { token: owner.token, body: { userId: m.id } })),
+    );
+  }
+  return chat.id;
+}
+
+/** Veche sockets take batched frames (`?batch=1`), as the web client does; `batch: false` measures without. */
+const vecheSocket = (chatId: string, u: User, groupNo: number, sender = false, batch = true): SocketSpec => ({
+  url: `${WS_ORIGIN}/api/v1/chats/${chatId}/ws${batch ? "?batch=1" : ""}`,
+  headers: { authorization: `Bearer ${u.token}` },
+  group: groupNo,
+  sender,
+});
+const baselineSocket = (room: string, groupNo: number, sender = false): SocketSpec => ({
+  url: `ws://127.0.0.1:${BASELINE_PORT}/rooms/${room}`,
+  headers: {},
+  group: groupNo,
+  sender,
+});
+
+// ---------- scenarios ----------
+
+const summary = (r: RunResult) => ({
+  sent: r.sent,
+  receivers: r.receivers,
+  deliveriesPerSec: round(r.deliveriesPerSec, 0),
+  p50Ms: round(r.p50),
+  p95Ms: round(r.p95),
+  p99Ms: round(r.p99),
+  lost: r.lost,
+  duplicated: r.duplicated,
+  serverCpuPct: round(r.serverCpuPct, 0),
+  loadgenCpuPct: round(r.loadgenCpuPct, 0),
+});
+
+async function main() {
+  const started = Date.now();
+  const state = mkdtempSync(join(os.tmpdir(), "veche-bench-"));
+  console.log(`Veche benchmark${QUICK ? " (quick)" : ""}: starting servers…`);
+  const veche = await startProcess(process.execPath, ["scripts/serve.mjs", "--port", String(VECHE_PORT), "--state", state], /ready /);
+  const baseline = await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(BASELINE_PORT)], /ready /);
+  const vechePid = workerdPid(veche.pid ?? 0);
+  const baselinePid = baseline.pid ?? 0;
+  const threads = Array.from({ length: THREADS }, () => new Thread());
+  const results: Results = {};
+  const pid = { veche: vechePid, baseline: baselinePid };
+
+  try {
+    const people = await users(CFG.sockets + 1, 0);
+    const [owner, ...members] = people as [User, ...User[]];
+    let fanoutChat = "";
+    if (want("fanout") || want("saturation") || want("memory")) fanoutChat = await group(owner, members, "fan-out");
+
+    // 1 and 2: one room, 1,000 sockets.
+    if (want("fanout") || want("saturation")) {
+      for (const target of ["veche", "baseline"] as const) {
+        console.log(`fan-out: ${target}`);
+        const specs =
+          target === "veche"
+            ? [vecheSocket(fanoutChat, owner, 0, true), ...members.slice(0, CFG.sockets).map((m) => vecheSocket(fanoutChat, m, 0))]
+            : [baselineSocket("fanout", 0, true), ...members.slice(0, CFG.sockets).map(() => baselineSocket("fanout", 0))];
+        await openAll(threads, specs);
+        await warmUp(threads, pid[target]);
+        if (want("fanout")) {
+          for (const rate of CFG.rates) results[`fanout_${rate}_${target}`] = summary(await run(threads, pid[target], rate, CFG.fanoutSec));
+        }
+        if (want("saturation")) {
+          const steps = [];
+          for (const rate of CFG.satRates) {
+            const r = await run(threads, pid[target], rate, CFG.satSec);
+            steps.push({ rate, ...summary(r) });
+            console.log(`  ${rate} msg/s → ${Math.round(r.deliveriesPerSec)} deliveries/s, p99 ${round(r.p99)} ms, lost ${r.lost}`);
+            if (r.p99 > 500 || r.lost > 0) break;
+          }
+          const ok = steps.filter((s) => (s.p99Ms ?? Infinity) < 500 && s.lost === 0);
+          results[`saturation_${target}`] = { steps, deliveriesPerSec: Math.max(0, ...ok.map((s) => s.deliveriesPerSec ?? 0)) };
+        }
+        await closeAll(threads);
+      }
+      if (want("fanout")) {
+        // The same room and rate for clients that take one frame per WebSocket message.
+        const rate = CFG.rates.at(-1) ?? 100;
+        console.log("fan-out: veche, unbatched clients");
+        await openAll(threads, [vecheSocket(fanoutChat, owner, 0, true, false), ...members.slice(0, CFG.sockets).map((m) => vecheSocket(fanoutChat, m, 0, false, false))]);
+        await warmUp(threads, pid.veche);
+        results[`fanout_${rate}_veche_unbatched`] = summary(await run(threads, pid.veche, rate, CFG.fanoutSec));
+        await closeAll(threads);
+      }
+    }
+
+    // 3: many rooms.
+    if (want("rooms")) {
+      const four = people.slice(0, 4) as [User, User, User, User];
+      const chats: string[] = [];
+      for (let i = 0; i < CFG.rooms; i += 10) {
+        chats.push(
+          ...(await Promise.all(
+            Array.from({ length: Math.min(10, CFG.rooms - i) }, (_, j) => group(four[0], four.slice(1), `room ${i + j}`)),
+          )),
+        );
+      }
+      for (const target of ["veche", "baseline"] as const) {
+        console.log(`many rooms: ${target}`);
+        const specs = chats.flatMap((chatId, g) =>
+          four.map((u, k) => (target === "veche" ? vecheSocket(chatId, u, g, k === 0) : baselineSocket(`room-${g}`, g, k === 0))),
+        );
+        await openAll(threads, specs);
+        await warmUp(threads, pid[target]);
+        const r = await run(threads, pid[target], 1, CFG.roomsSec);
+        results[`rooms_${target}`] = { rooms: CFG.rooms, messagesPerSec: round(r.sent / CFG.roomsSec, 0), ...summary(r) };
+        await closeAll(threads);
+      }
+    }
+
+    // 4: HTTP.
+    if (want("http")) {
+      console.log("http");
+      const me = people[1] as User;
+      const chatId = await group(me, people.slice(2, 4), "http");
+      for (let i = 0; i < 19; i++) await group(me, people.slice(2, 3), `http ${i}`);
+      let n = 0;
+      const cases = {
+        health: { url: `${ORIGIN}/health` },
+        listChats: { url: `${ORIGIN}/api/v1/chats`, headers: { authorization: `Bearer ${me.token}` } },
+        postMessage: {
+          url: `${ORIGIN}/api/v1/chats/${chatId}/messages`,
+          requests: [
+            {
+              method: "POST" as const,
+              headers: { authorization: `Bearer ${me.token}`, "content-type": "application/json" },
+              setupRequest: (req: autocannon.Request) => ({
+                ...req,
+                body: JSON.stringify({ clientId: `ac-${++n}`, text: `autocannon ${n}` }),
+              }),
+            },
+          ],
+        },
+      };
+      for (const [name, opts] of Object.entries(cases)) {
+        const server0 = cpuSec(vechePid);
+        const r = await autocannon({ ...(opts as autocannon.Options), connections: 10, duration: CFG.httpSec });
+        results[`http_${name}`] = {
+          requestsPerSec: round(r.requests.average, 0),
+          p50Ms: r.latency.p50,
+          p99Ms: r.latency.p99,
+          non2xx: r.non2xx,
+          errors: r.errors,
+          serverCpuPct: round((100 * (cpuSec(vechePid) - server0)) / CFG.httpSec, 0),
+        };
+      }
+    }
+
+    // 5: growth.
+    if (want("growth")) {
+      console.log(`growth: filling a room with ${CFG.growth} messages`);
+      const [a, b] = people.slice(4, 6) as [User, User];
+      const empty = await group(a, [b], "empty");
+      const full = await group(a, [b], "full");
+      await openAll(threads, [vecheSocket(full, a, 0, true)]);
+      const fill0 = now();
+      await lead(threads).request({ cmd: "fill", total: CFG.growth, window: 100 });
+      const fillSec = (now() - fill0) / 1000;
+      await closeAll(threads);
+      const sendLatency: Record<string, unknown> = {};
+      for (const [name, chatId] of [
+        ["empty", empty],
+        ["full", full],
+      ] as const) {
+        await openAll(threads, [vecheSocket(chatId, a, 0, true), vecheSocket(chatId, b, 0)]);
+        const r = await run(threads, vechePid, 10, CFG.growthSec);
+        sendLatency[name] = { ackP50Ms: round(r.ackP50), ackP99Ms: round(r.ackP99), deliveryP99Ms: round(r.p99) };
+        await closeAll(threads);
+      }
+      const page = async (q: string) => {
+        const times: number[] = [];
+        for (let i = 0; i < 50; i++) {
+          const t = now();
+          await api(`/api/v1/chats/${full}/messages?${q}`, { token: a.token });
+          times.push(now() - t);
+        }
+        times.sort((x, y) => x - y);
+        return { p50Ms: round(times[24] ?? Number.NaN), p99Ms: round(times[49] ?? Number.NaN) };
+      };
+      results.growth = {
+        stored: CFG.growth,
+        fillMessagesPerSec: round(CFG.growth / fillSec, 0),
+        sendLatency,
+        history: {
+          latest: await page("limit=50"),
+          deep: await page(`before=${Math.floor(CFG.growth / 2)}&limit=50`),
+          start: await page("after=0&limit=50"),
+        },
+      };
+    }
+
+    // 6: memory per 1,000 idle sockets.
+    if (want("memory")) {
+      for (const target of ["veche", "baseline"] as const) {
+        console.log(`memory: ${target}`);
+        await sleep(2000);
+        const before = rssMiB(pid[target]);
+        const specs =
+          target === "veche"
+            ? members.slice(0, 1000).map((m) => vecheSocket(fanoutChat, m, 0))
+            : members.slice(0, 1000).map(() => baselineSocket("idle", 0));
+        await openAll(threads, specs);
+        await sleep(CFG.idleSec * 1000);
+        const after = rssMiB(pid[target]);
+        results[`memory_${target}`] = {
+          sockets: specs.length,
+          idleSec: CFG.idleSec,
+          rssBeforeMiB: round(before),
+          rssAfterMiB: round(after),
+          perThousandMiB: round(((after - before) * 1000) / specs.length),
+        };
+        await closeAll(threads);
+      }
+    }
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+    veche.kill("SIGTERM");
+    baseline.kill("SIGTERM");
+    rmSync(state, { recursive: true, force: true });
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    quick: QUICK,
+    config: CFG,
+    machine: machine(),
+    durationSec: round((Date.now() - started) / 1000, 0),
+    results,
+    targets: targets(results),
+  };
+  mkdirSync("bench/results", { recursive: true });
+  const stamp = report.date.slice(0, 19).replaceAll(":", "-");
+  const name = `bench/results/${stamp}${QUICK ? "-quick" : ""}`;
+  writeFileSync(`${name}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${name}.svg`, renderChart(report));
+  printTable(report);
+  console.log(`\nWrote ${name}.json and ${name}.svg in ${report.durationSec} s`);
+}
+
+function machine() {
+  const pkg = (name: string) => JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")).version as string;
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memoryGiB: round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    workerd: pkg("workerd"),
+    miniflare: pkg("miniflare"),
+    wrangler: pkg("wrangler"),
+    ws: pkg("ws"),
+    commit,
+    loadGenerator: `${THREADS} worker threads in one process (CPU reported per run)`,
+  };
+}
+
+type Results = Record<string, Record<string, unknown> | undefined>;
+
+function targets(r: Results) {
+  const num = (v: unknown) => (typeof v === "number" ? v : Number.NaN);
+  const out = [];
+  const f = r.fanout_10_veche;
+  const fb = r.fanout_10_baseline;
+  if (f && fb) {
+    const ratio = num(f.p99Ms) / num(fb.p99Ms);
+    out.push({
+      name: "fan-out at 10 msg/s: room p99 ≤ 2× baseline, 0 lost, 0 duplicated",
+      value: `${round(ratio, 2)}× (lost ${f.lost}, dup ${f.duplicated})`,
+      met: ratio <= 2 && f.lost === 0 && f.duplicated === 0,
+    });
+  }
+  const s = r.saturation_veche;
+  const sb = r.saturation_baseline;
+  if (s && sb) {
+    const ratio = num(s.deliveriesPerSec) / num(sb.deliveriesPerSec);
+    out.push({ name: "saturation: room ≥ 50% of baseline deliveries/s", value: `${round(ratio * 100, 0)}%`, met: ratio >= 0.5 });
+  }
+  const g = r.growth as { sendLatency?: Record<string, { ackP99Ms: number }> } | undefined;
+  if (g?.sendLatency?.full && g.sendLatency.empty) {
+    const ratio = g.sendLatency.full.ackP99Ms / g.sendLatency.empty.ackP99Ms;
+    out.push({ name: `growth: send p99 with ${CFG.growth} stored ≤ 1.2× empty`, value: `${round(ratio, 2)}×`, met: ratio <= 1.2 });
+  }
+  return out;
+}
+
+function printTable(report: {
+  results: Results;
+  targets: { name: string; value: string; met: boolean }[];
+  machine: Record<string, unknown>;
+}) {
+  const r = report.results;
+  const rows: string[][] = [["scenario", "veche", "baseline", "ratio"]];
+  const pair = (label: string, a: unknown, b: unknown) => {
+    const x = typeof a === "number" ? a : Number.NaN;
+    const y = typeof b === "number" ? b : Number.NaN;
+    rows.push([label, String(a ?? "–"), String(b ?? "–"), Number.isFinite(x / y) ? `${round(x / y, 2)}` : "–"]);
+  };
+  for (const rate of CFG.rates) {
+    const v = r[`fanout_${rate}_veche`];
+    const b = r[`fanout_${rate}_baseline`];
+    if (!v || !b) continue;
+    pair(`fan-out ${rate} msg/s deliveries/s`, v.deliveriesPerSec, b.deliveriesPerSec);
+    pair(`fan-out ${rate} msg/s p50 ms`, v.p50Ms, b.p50Ms);
+    pair(`fan-out ${rate} msg/s p99 ms`, v.p99Ms, b.p99Ms);
+    pair(`fan-out ${rate} msg/s lost/dup`, `${v.lost}/${v.duplicated}`, `${b.lost}/${b.duplicated}`);
+    const u = r[`fanout_${rate}_veche_unbatched`];
+    if (u) rows.push([`fan-out ${rate} msg/s unbatched clients: deliveries/s, p99 ms`, `${u.deliveriesPerSec}, ${u.p99Ms}`, "", ""]);
+  }
+  if (r.saturation_veche && r.saturation_baseline)
+    pair("saturation deliveries/s", r.saturation_veche.deliveriesPerSec, r.saturation_baseline.deliveriesPerSec);
+  if (r.rooms_veche && r.rooms_baseline) {
+    pair(`${CFG.rooms} rooms messages/s`, r.rooms_veche.messagesPerSec, r.rooms_baseline.messagesPerSec);
+    pair(`${CFG.rooms} rooms p99 ms`, r.rooms_veche.p99Ms, r.rooms_baseline.p99Ms);
+  }
+  for (const name of ["health", "listChats", "postMessage"]) {
+    const h = r[`http_${name}`];
+    if (h) rows.push([`HTTP ${name} req/s, p50/p99 ms`, `${h.requestsPerSec}, ${h.p50Ms}/${h.p99Ms}`, "", ""]);
+  }
+  const g = r.growth as
+    | { sendLatency: Record<string, { ackP99Ms: number }>; history: Record<string, { p50Ms: number; p99Ms: number }> }
+    | undefined;
+  if (g) {
+    rows.push(["send ack p99 ms: empty / full", `${g.sendLatency.empty?.ackP99Ms} / ${g.sendLatency.full?.ackP99Ms}`, "", ""]);
+    rows.push([
+      "history p99 ms: latest / deep / start",
+      `${g.history.latest?.p99Ms} / ${g.history.deep?.p99Ms} / ${g.history.start?.p99Ms}`,
+      "",
+      "",
+    ]);
+  }
+  if (r.memory_veche && r.memory_baseline)
+    pair("MiB per 1,000 idle sockets", r.memory_veche.perThousandMiB, r.memory_baseline.perThousandMiB);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
+  console.log("");
+  for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "));
+  console.log("");
+  for (const t of report.targets) console.log(`${t.met ? "met    " : "NOT met"}  ${t.name}: ${t.value}`);
+  console.log(`\n${JSON.stringify(report.machine)}`);
+}
+
+await main();
+process.exit(0);
