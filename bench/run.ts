@@ -374,7 +374,10 @@ async function main() {
         // The same room and rate for clients that take one frame per WebSocket message.
         const rate = CFG.rates.at(-1) ?? 100;
         console.log("fan-out: veche, unbatched clients");
-        await openAll(threads, [vecheSocket(fanoutChat, owner, 0, true, false), ...members.slice(0, CFG.sockets).map((m) => vecheSocket(fanoutChat, m, 0, false, false))]);
+        await openAll(threads, [
+          vecheSocket(fanoutChat, owner, 0, true, false),
+          ...members.slice(0, CFG.sockets).map((m) => vecheSocket(fanoutChat, m, 0, false, false)),
+        ]);
         await warmUp(threads, pid.veche);
         results[`fanout_${rate}_veche_unbatched`] = summary(await run(threads, pid.veche, rate, CFG.fanoutSec));
         await closeAll(threads);

@@ -85,7 +85,10 @@ export async function signIn(phone = freshPhone(), deviceName = "test device"): 
 /** A client's WebSocket with every frame it received, in order. */
 export interface TestSocket {
   ws: WebSocket;
+  /** Every frame, with batches (JSON arrays) unpacked, in order. */
   frames: Record<string, unknown>[];
+  /** Every WebSocket message as received. */
+  raw: string[];
   closed: Promise<{ code: number; reason: string }>;
   send(frame: unknown): void;
   /** Resolves with the first frame (at or after index `from`) that matches, or fails after `ms`. */
@@ -101,6 +104,7 @@ export async function openSocket(path: string, opts: { token?: string } = {}): P
   if (res.status !== 101 || !res.webSocket) throw new Error(`expected 101, got ${res.status}: ${await res.text()}`);
   const ws = res.webSocket;
   const frames: Record<string, unknown>[] = [];
+  const raw: string[] = [];
   const waiters = new Set<() => void>();
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.addEventListener("close", (e) => {
@@ -109,13 +113,16 @@ export async function openSocket(path: string, opts: { token?: string } = {}): P
     });
   });
   ws.addEventListener("message", (e) => {
-    frames.push(JSON.parse(String(e.data)));
+    raw.push(String(e.data));
+    const parsed = JSON.parse(String(e.data));
+    frames.push(...(Array.isArray(parsed) ? parsed : [parsed]));
     for (const w of waiters) w();
   });
   ws.accept();
   return {
     ws,
     frames,
+    raw,
     closed,
     send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
     close: () => ws.close(1000, "bye"),

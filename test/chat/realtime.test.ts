@@ -328,3 +328,44 @@ describe("delivery model", () => {
     );
   });
 });
+
+describe("batched fan-out (?batch=1)", () => {
+  it("delivers the same frames, in order, as arrays to sockets that take batches and one by one to the rest", async () => {
+    const { chatId, people } = await groupOf(3);
+    const [a, b, c] = people as [SignedIn, SignedIn, SignedIn];
+    const batched = await openSocket(`/api/v1/chats/${chatId}/ws?batch=1`, { token: b.accessToken });
+    const single = await openSocket(`/api/v1/chats/${chatId}/ws`, { token: c.accessToken });
+    const sender = await openSocket(`/api/v1/chats/${chatId}/ws`, { token: a.accessToken });
+    for (let k = 1; k <= 30; k++) sender.send({ type: "send", clientId: `b${k}`, text: `burst ${k}` });
+    await sender.next((f) => f.type === "ack" && f.clientId === "b30");
+    await single.next((f) => f.type === "message" && (f.message as Msg).seq === 30);
+    await batched.next((f) => f.type === "message" && (f.message as Msg).seq === 30);
+    expect(messageSeqs(single)).toEqual(range(1, 30));
+    expect(messageSeqs(batched)).toEqual(range(1, 30));
+    // Arrays go only to the socket that asked for them; how many frames share a send depends on load.
+    expect(single.raw.every((m) => m.startsWith("{"))).toBe(true);
+    expect(batched.raw.every((m) => m.startsWith("{") || m.startsWith("["))).toBe(true);
+    sender.close();
+    batched.close();
+    single.close();
+  });
+
+  it("replays the gap in arrays to a batch socket and goes live without a duplicate", async () => {
+    const { chatId, people } = await groupOf(2);
+    const [a, b] = people as [SignedIn, SignedIn];
+    for (let k = 1; k <= 5; k++)
+      await callJson(`/api/v1/chats/${chatId}/messages`, { token: a.accessToken, body: { clientId: `r${k}`, text: `r${k}` } });
+    const s = await openSocket(`/api/v1/chats/${chatId}/ws?after=2&batch=1`, { token: b.accessToken });
+    await s.next((f) => f.type === "message" && (f.message as Msg).seq === 5);
+    await callJson(`/api/v1/chats/${chatId}/messages`, { token: a.accessToken, body: { clientId: "r6", text: "r6" } });
+    await s.next((f) => f.type === "message" && (f.message as Msg).seq === 6);
+    expect(messageSeqs(s)).toEqual([3, 4, 5, 6]);
+    expect(s.raw[0]?.startsWith("[")).toBe(true);
+    s.close();
+  });
+
+  it("refuses a batch value other than 1", async () => {
+    const { chatId, people } = await groupOf(1);
+    await expect(openSocket(`/api/v1/chats/${chatId}/ws?batch=yes`, { token: people[0]?.accessToken })).rejects.toThrow(/got 400/);
+  });
+});
