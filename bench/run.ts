@@ -253,8 +253,8 @@ async function closeAll(threads: Thread[]) {
 const ORIGIN = `http://127.0.0.1:${VECHE_PORT}`;
 const WS_ORIGIN = `ws://127.0.0.1:${VECHE_PORT}`;
 
-async function api<T>(path: string, opts: { token?: string; body?: unknown; method?: string } = {}): Promise<T> {
-  const res = await fetch(ORIGIN + path, {
+async function api<T>(path: string, opts: { token?: string; body?: unknown; method?: string } = {}, origin = ORIGIN): Promise<T> {
+  const res = await fetch(origin + path, {
     method: opts.method ?? (opts.body ? "POST" : "GET"),
     headers: { "content-type": "application/json", ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
     body: opts.body ? JSON.stringify(opts.body) : undefined,
@@ -342,7 +342,7 @@ async function main() {
     const people = await users(CFG.sockets + 1, 0);
     const [owner, ...members] = people as [User, ...User[]];
     let fanoutChat = "";
-    if (want("fanout") || want("saturation") || want("memory")) fanoutChat = await group(owner, members, "fan-out");
+    if (want("fanout") || want("saturation")) fanoutChat = await group(owner, members, "fan-out");
 
     // 1 and 2: one room, 1,000 sockets.
     if (want("fanout") || want("saturation")) {
@@ -489,27 +489,59 @@ async function main() {
       };
     }
 
-    // 6: memory per 1,000 idle sockets.
+    // 6: memory per 1,000 idle sockets, each server fresh so earlier scenarios' memory does not blur it.
     if (want("memory")) {
       for (const target of ["veche", "baseline"] as const) {
         console.log(`memory: ${target}`);
-        await sleep(2000);
-        const before = rssMiB(pid[target]);
-        const specs =
+        const port = target === "veche" ? VECHE_PORT + 2 : BASELINE_PORT + 2;
+        const memState = mkdtempSync(join(os.tmpdir(), "veche-bench-mem-"));
+        const server =
           target === "veche"
-            ? members.slice(0, 1000).map((m) => vecheSocket(fanoutChat, m, 0))
-            : members.slice(0, 1000).map(() => baselineSocket("idle", 0));
-        await openAll(threads, specs);
-        await sleep(CFG.idleSec * 1000);
-        const after = rssMiB(pid[target]);
-        results[`memory_${target}`] = {
-          sockets: specs.length,
-          idleSec: CFG.idleSec,
-          rssBeforeMiB: round(before),
-          rssAfterMiB: round(after),
-          perThousandMiB: round(((after - before) * 1000) / specs.length),
-        };
-        await closeAll(threads);
+            ? await startProcess(process.execPath, ["scripts/serve.mjs", "--port", String(port), "--state", memState], /ready /)
+            : await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(port)], /ready /);
+        try {
+          const serverPid = target === "veche" ? workerdPid(server.pid ?? 0) : (server.pid ?? 0);
+          let specs: SocketSpec[];
+          if (target === "veche") {
+            const origin = `http://127.0.0.1:${port}`;
+            const one = await api<{ accessToken: string }>("/api/v1/dev/sessions", { body: { phone: "+79509999999" } }, origin);
+            const { chat } = await api<{ chat: { id: string } }>(
+              "/api/v1/chats",
+              { token: one.accessToken, body: { type: "group", title: "idle" } },
+              origin,
+            );
+            specs = Array.from({ length: 1000 }, () => ({
+              url: `ws://127.0.0.1:${port}/api/v1/chats/${chat.id}/ws?batch=1`,
+              headers: { authorization: `Bearer ${one.accessToken}` },
+              group: 0,
+              sender: false,
+            }));
+          } else {
+            specs = Array.from({ length: 1000 }, () => ({
+              url: `ws://127.0.0.1:${port}/rooms/idle`,
+              headers: {},
+              group: 0,
+              sender: false,
+            }));
+          }
+          await sleep(3000);
+          const before = rssMiB(serverPid);
+          await openAll(threads, specs);
+          // Long enough for workerd to evict the idle room, leaving only its hibernated sockets.
+          await sleep(CFG.idleSec * 1000);
+          const after = rssMiB(serverPid);
+          results[`memory_${target}`] = {
+            sockets: specs.length,
+            idleSec: CFG.idleSec,
+            rssBeforeMiB: round(before),
+            rssAfterMiB: round(after),
+            perThousandMiB: round(((after - before) * 1000) / specs.length),
+          };
+          await closeAll(threads);
+        } finally {
+          server.kill("SIGTERM");
+          rmSync(memState, { recursive: true, force: true });
+        }
       }
     }
   } finally {
@@ -533,6 +565,11 @@ async function main() {
   const name = `bench/results/${stamp}${QUICK ? "-quick" : ""}`;
   writeFileSync(`${name}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${name}.svg`, renderChart(report));
+  // The README shows the latest full run; quick runs (CI) leave it alone.
+  if (!QUICK && !ONLY) {
+    writeFileSync("bench/results/latest.json", `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync("bench/results/latest.svg", renderChart(report));
+  }
   printTable(report);
   console.log(`\nWrote ${name}.json and ${name}.svg in ${report.durationSec} s`);
 }

@@ -117,6 +117,8 @@ END;
 
 /** How long after a change the alarm re-tries pushing the chat summary to D1 if the immediate push failed. */
 const FLUSH_RETRY_MS = 2_000;
+/** A room pushes its summary to D1 at most this often (besides the pushes HTTP callers wait for). */
+const SUMMARY_INTERVAL_MS = 1_000;
 /** Tag of sockets that accept a JSON array of frames in one WebSocket message (`?batch=1`). */
 const BATCH_TAG = "batch";
 const TYPING_INTERVAL_MS = 2_000;
@@ -133,6 +135,8 @@ export class ChatRoom extends DurableObject<Env> {
   /** Encoded frames for every socket, waiting for the next fan-out. */
   private outbox: string[] = [];
   private outboxTimer: ReturnType<typeof setTimeout> | null = null;
+  private summaryTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastPushAt = 0;
   /** Sends are applied one at a time, in arrival order, even when one waits on D1 for mentions. */
   private queue: Promise<unknown> = Promise.resolve();
   private flushing: Promise<void> | null = null;
@@ -226,8 +230,14 @@ export class ChatRoom extends DurableObject<Env> {
    */
   async post(ref: RoomRef, input: PostInput): Promise<RoomResult<{ message: ChatMessage; created: boolean }>> {
     await this.ensureMembers(ref);
-    const result = await this.append(ref, input);
-    if (result.ok && result.value.created) await this.flush().catch(() => undefined);
+    return this.answered(this.append(ref, input));
+  }
+
+  /** Waits for a change's summary push (if it made one) before an HTTP caller gets its answer. */
+  private async answered<T>(change: Promise<RoomResult<T>>): Promise<RoomResult<T>> {
+    const result = await change;
+    // The change is stored; if D1 is unreachable the alarm pushes the summary later.
+    if (result.ok) await this.flush().catch(() => undefined);
     return result;
   }
 
@@ -309,53 +319,60 @@ export class ChatRoom extends DurableObject<Env> {
     return this.toMessages(rows);
   }
 
+  /** Edits over HTTP; like post, the chat summary is in D1 before the answer. */
   async edit(ref: RoomRef, userId: string, seq: number, text: string): Promise<RoomResult<ChatMessage>> {
     await this.ensureMembers(ref);
-    return this.serial(async () => {
-      const row = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq = ?", seq).toArray()[0];
-      if (!row) return NO_MESSAGE;
-      if (row.sender_id !== userId) return refuse(403, "not_sender", "Only the sender can edit a message.");
-      if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
-      if (!text.trim() && JSON.parse(row.attachments).length === 0)
-        return refuse(400, "empty_message", "A message needs text or attachments.");
-      const mentions = await this.resolveMentions(text);
-      const updated = this.sql
-        .exec<MessageRow>(
-          "UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ? RETURNING *",
-          text.trim() ? text : null,
-          JSON.stringify(mentions),
-          Date.now(),
-          seq,
-        )
-        .one();
-      const message = this.toMessage(updated);
-      this.broadcast({ type: "edited", message });
-      if (seq === this.lastSeq()) this.summaryChanged();
-      return ok(message);
-    });
+    return this.answered(
+      this.serial(async (): Promise<RoomResult<ChatMessage>> => {
+        const row = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq = ?", seq).toArray()[0];
+        if (!row) return NO_MESSAGE;
+        if (row.sender_id !== userId) return refuse(403, "not_sender", "Only the sender can edit a message.");
+        if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
+        if (!text.trim() && JSON.parse(row.attachments).length === 0)
+          return refuse(400, "empty_message", "A message needs text or attachments.");
+        const mentions = await this.resolveMentions(text);
+        const updated = this.sql
+          .exec<MessageRow>(
+            "UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ? RETURNING *",
+            text.trim() ? text : null,
+            JSON.stringify(mentions),
+            Date.now(),
+            seq,
+          )
+          .one();
+        const message = this.toMessage(updated);
+        this.broadcast({ type: "edited", message });
+        if (seq === this.lastSeq()) this.summaryChanged();
+        return ok(message);
+      }),
+    );
   }
 
   /** Deletes for everyone: the message stays as a tombstone with no content. */
+  /** Deletes over HTTP; like post, the chat summary is in D1 before the answer. */
   async remove(ref: RoomRef, userId: string, seq: number): Promise<RoomResult<null>> {
     await this.ensureMembers(ref);
-    return this.serial(async () => {
-      const row = this.sql.exec<MessageRow>("SELECT sender_id, deleted_at FROM messages WHERE seq = ?", seq).toArray()[0];
-      if (!row) return NO_MESSAGE;
-      const role = this.role(userId);
-      const moderator = ref.type !== "direct" && (role === "owner" || role === "admin");
-      if (row.sender_id !== userId && !moderator) return refuse(403, "not_sender", "Only the sender or a chat admin can delete a message.");
-      if (row.deleted_at !== null) return ok(null);
-      this.sql.exec(
-        `UPDATE messages SET text = NULL, attachments = '[]', forward_of = NULL, mentions = '[]', pinned_at = NULL, deleted_at = ?
+    return this.answered(
+      this.serial(async (): Promise<RoomResult<null>> => {
+        const row = this.sql.exec<MessageRow>("SELECT sender_id, deleted_at FROM messages WHERE seq = ?", seq).toArray()[0];
+        if (!row) return NO_MESSAGE;
+        const role = this.role(userId);
+        const moderator = ref.type !== "direct" && (role === "owner" || role === "admin");
+        if (row.sender_id !== userId && !moderator)
+          return refuse(403, "not_sender", "Only the sender or a chat admin can delete a message.");
+        if (row.deleted_at !== null) return ok(null);
+        this.sql.exec(
+          `UPDATE messages SET text = NULL, attachments = '[]', forward_of = NULL, mentions = '[]', pinned_at = NULL, deleted_at = ?
          WHERE seq = ?`,
-        Date.now(),
-        seq,
-      );
-      this.sql.exec("DELETE FROM reactions WHERE seq = ?", seq);
-      this.broadcast({ type: "deleted", seq });
-      if (seq === this.lastSeq()) this.summaryChanged();
-      return ok(null);
-    });
+          Date.now(),
+          seq,
+        );
+        this.sql.exec("DELETE FROM reactions WHERE seq = ?", seq);
+        this.broadcast({ type: "deleted", seq });
+        if (seq === this.lastSeq()) this.summaryChanged();
+        return ok(null);
+      }),
+    );
   }
 
   async react(ref: RoomRef, userId: string, seq: number, emoji: string, on: boolean): Promise<RoomResult<null>> {
@@ -669,7 +686,14 @@ export class ChatRoom extends DurableObject<Env> {
    */
   private summaryChanged(): void {
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('summary_dirty', '1') ON CONFLICT (key) DO UPDATE SET value = '1'");
-    void this.flush().catch(() => undefined);
+    // At most one push per interval: a quiet room pushes at once (after its fan-out), a busy one coalesces.
+    // HTTP callers await flush() themselves, so their next read sees their change.
+    if (this.summaryTimer) return;
+    const wait = Math.max(0, this.lastPushAt + SUMMARY_INTERVAL_MS - Date.now());
+    this.summaryTimer = setTimeout(() => {
+      this.summaryTimer = null;
+      void this.flush().catch(() => undefined);
+    }, wait);
   }
 
   private flush(): Promise<void> {
@@ -705,6 +729,7 @@ export class ChatRoom extends DurableObject<Env> {
       .exec<{ user_id: string; read_seq: number }>("SELECT user_id, read_seq FROM members WHERE read_dirty = 1")
       .toArray();
     if (!dirty && readers.length === 0) return;
+    this.lastPushAt = Date.now();
     this.sql.exec("UPDATE meta SET value = '0' WHERE key = 'summary_dirty'");
 
     const statements: D1PreparedStatement[] = [];
@@ -727,30 +752,32 @@ export class ChatRoom extends DurableObject<Env> {
         ),
       );
     }
-    // Live chat-list updates go to members with an inbox open. A channel's new posts are not pushed to
-    // subscribers (that would cost one call per subscriber per post); they pull the list or watch the
-    // channel's own socket.
+    // Live chat-list updates go only to users with an inbox open: members, for a new message; readers,
+    // for their own read marker. A channel's new posts are not pushed to subscribers (that would cost one
+    // call per subscriber per post); they pull the list or watch the channel's own socket.
     const pokeMembers = dirty && ref.type !== "channel";
-    if (pokeMembers) {
+    const readerIds = readers.slice(0, 90).map((r) => r.user_id);
+    if (pokeMembers || readerIds.length > 0) {
       statements.push(
-        this.env.DB.prepare(
-          "SELECT m.user_id FROM chat_members m JOIN users u ON u.id = m.user_id WHERE m.chat_id = ?1 AND u.online = 1",
-        ).bind(ref.chatId),
+        pokeMembers
+          ? this.env.DB.prepare(
+              "SELECT m.user_id FROM chat_members m JOIN users u ON u.id = m.user_id WHERE m.chat_id = ?1 AND u.online = 1",
+            ).bind(ref.chatId)
+          : this.env.DB.prepare(`SELECT id AS user_id FROM users WHERE online = 1 AND id IN (${readerIds.map(() => "?").join(",")})`).bind(
+              ...readerIds,
+            ),
       );
     }
     let online: string[] = [];
     try {
       const results = await this.env.DB.batch<{ user_id: string }>(statements);
-      if (pokeMembers) online = (results.at(-1)?.results ?? []).map((r) => r.user_id);
+      if (pokeMembers || readerIds.length > 0) online = (results.at(-1)?.results ?? []).map((r) => r.user_id);
     } catch (err) {
       if (dirty) this.sql.exec("UPDATE meta SET value = '1' WHERE key = 'summary_dirty'");
       throw err;
     }
     for (const r of readers) this.sql.exec("UPDATE members SET read_dirty = 0 WHERE user_id = ? AND read_seq = ?", r.user_id, r.read_seq);
 
-    const notify = new Set([...readers.map((r) => r.user_id), ...online]);
-    await Promise.allSettled(
-      [...notify].map((userId) => this.env.INBOX.get(this.env.INBOX.idFromName(userId)).chatChanged(userId, ref.chatId)),
-    );
+    await Promise.allSettled(online.map((userId) => this.env.INBOX.get(this.env.INBOX.idFromName(userId)).chatChanged(userId, ref.chatId)));
   }
 }
