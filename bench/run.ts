@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=fanout,saturation,rooms,http,growth,memory]`
+// `npm run bench [-- --quick] [-- --only=fanout,saturation,rooms,http,growth,media,memory]`
 // Starts the real local server (scripts/serve.mjs: workerd through Miniflare, as `npm start` does) and a
 // bare Node `ws` broadcast server as the baseline, drives both with the same clients from worker threads,
 // and writes bench/results/<date>.json and .svg (docs/performance.md explains the figures).
@@ -336,6 +336,7 @@ async function main() {
   const baselinePid = baseline.pid ?? 0;
   const threads = Array.from({ length: THREADS }, () => new Thread());
   const results: Results = {};
+  let failure: string | null = null;
   const pid = { veche: vechePid, baseline: baselinePid };
 
   try {
@@ -489,6 +490,66 @@ async function main() {
       };
     }
 
+    // 7: media: a 50 MiB file through /media beside a plain R2 put/get of the same bytes.
+    if (want("media")) {
+      console.log("media");
+      const size = 50 * 1024 * 1024;
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
+      // An MP4 signature, so the upload goes through the same type check a real video does.
+      bytes.set([
+        0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0, 0x69, 0x73, 0x6f, 0x6d, 0x69, 0x73, 0x6f, 0x32,
+      ]);
+      const auth = { authorization: `Bearer ${owner.token}` };
+      const timed = async (fn: () => Promise<void>) => {
+        const t = now();
+        await fn();
+        return (now() - t) / 1000;
+      };
+      const mibps = (sec: number) => round(size / 2 ** 20 / sec, 0);
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+      const times = { vecheUp: [] as number[], vecheDown: [] as number[], r2Up: [] as number[], r2Down: [] as number[] };
+      for (let k = 0; k < (QUICK ? 2 : 3); k++) {
+        let mediaId = "";
+        times.vecheUp.push(
+          await timed(async () => {
+            const res = await fetch(`${ORIGIN}/api/v1/media`, {
+              method: "POST",
+              headers: { ...auth, "content-type": "video/mp4" },
+              body: bytes,
+            });
+            if (res.status !== 201) throw new Error(`media upload: ${res.status} ${await res.text()}`);
+            mediaId = ((await res.json()) as { media: { id: string } }).media.id;
+          }),
+        );
+        times.vecheDown.push(
+          await timed(async () => {
+            const res = await fetch(`${ORIGIN}/api/v1/media/${mediaId}`, { headers: auth });
+            if ((await res.arrayBuffer()).byteLength !== size) throw new Error("media download: wrong length");
+          }),
+        );
+        times.r2Up.push(
+          await timed(async () => {
+            const res = await fetch(`${ORIGIN}/api/v1/dev/r2/bench-${k}`, { method: "PUT", body: bytes });
+            if (res.status !== 204) throw new Error(`r2 put: ${res.status}`);
+          }),
+        );
+        times.r2Down.push(
+          await timed(async () => {
+            const res = await fetch(`${ORIGIN}/api/v1/dev/r2/bench-${k}`);
+            if ((await res.arrayBuffer()).byteLength !== size) throw new Error("r2 get: wrong length");
+          }),
+        );
+      }
+      results.media = {
+        fileMiB: 50,
+        uploadMiBps: mibps(median(times.vecheUp)),
+        downloadMiBps: mibps(median(times.vecheDown)),
+        plainR2PutMiBps: mibps(median(times.r2Up)),
+        plainR2GetMiBps: mibps(median(times.r2Down)),
+      };
+    }
+
     // 6: memory per 1,000 idle sockets, each server fresh so earlier scenarios' memory does not blur it.
     if (want("memory")) {
       for (const target of ["veche", "baseline"] as const) {
@@ -544,6 +605,10 @@ async function main() {
         }
       }
     }
+  } catch (err) {
+    // Keep what was measured; the report says what failed, and the exit code too.
+    console.error(err);
+    failure = String(err instanceof Error ? err.message : err).slice(0, 2000);
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));
     veche.kill("SIGTERM");
@@ -559,19 +624,24 @@ async function main() {
     durationSec: round((Date.now() - started) / 1000, 0),
     results,
     targets: targets(results),
+    ...(failure ? { failure } : {}),
   };
   mkdirSync("bench/results", { recursive: true });
   const stamp = report.date.slice(0, 19).replaceAll(":", "-");
   const name = `bench/results/${stamp}${QUICK ? "-quick" : ""}`;
   writeFileSync(`${name}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${name}.svg`, renderChart(report));
-  // The README shows the latest full run; quick runs (CI) leave it alone.
-  if (!QUICK && !ONLY) {
+  // The README shows the latest complete full run; quick runs (CI) leave it alone.
+  if (!QUICK && !ONLY && !failure) {
     writeFileSync("bench/results/latest.json", `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync("bench/results/latest.svg", renderChart(report));
   }
   printTable(report);
   console.log(`\nWrote ${name}.json and ${name}.svg in ${report.durationSec} s`);
+  if (failure) {
+    console.error(`The benchmark did not finish: ${failure}`);
+    process.exit(1);
+  }
 }
 
 function machine() {
@@ -673,6 +743,10 @@ function printTable(report: {
   }
   if (r.memory_veche && r.memory_baseline)
     pair("MiB per 1,000 idle sockets", r.memory_veche.perThousandMiB, r.memory_baseline.perThousandMiB);
+  if (r.media) {
+    pair("media 50 MiB upload MiB/s (vs plain R2)", r.media.uploadMiBps, r.media.plainR2PutMiBps);
+    pair("media 50 MiB download MiB/s (vs plain R2)", r.media.downloadMiBps, r.media.plainR2GetMiBps);
+  }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
   console.log("");
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "));

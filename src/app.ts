@@ -9,6 +9,7 @@ import { ApiError, notFound, problemResponse } from "./lib/errors";
 import type { AppEnv } from "./lib/hono";
 import { newId } from "./lib/ids";
 import { errorFields, log } from "./lib/log";
+import { mediaRoutes } from "./media/routes";
 import { directory, me } from "./users/routes";
 
 /** JSON bodies larger than this are refused before they are parsed. Media uploads have their own limits. */
@@ -47,19 +48,22 @@ export function createApp() {
     log.info("request", { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
   });
 
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: JSON_BODY_LIMIT,
-      onError: () => {
-        throw new ApiError(413, "payload_too_large", `JSON bodies are limited to ${JSON_BODY_LIMIT} bytes.`);
-      },
-    }),
-  );
+  // Media uploads stream raw bytes with limits of their own; every other body is JSON.
+  const rawUpload = (c: { req: { method: string; path: string } }) =>
+    (c.req.method === "POST" && c.req.path === "/api/v1/media") ||
+    (c.req.method === "PUT" && /^\/api\/v1\/(media\/uploads\/[^/]+\/parts\/[^/]+|dev\/r2\/[^/]+)$/.test(c.req.path));
+  const jsonLimit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `JSON bodies are limited to ${JSON_BODY_LIMIT} bytes.`);
+    },
+  });
+  app.use("/api/*", async (c, next) => (rawUpload(c) ? next() : jsonLimit(c, next)));
 
   // A body must be JSON: anything else would reach the schemas as an empty object and
   // produce confusing field errors.
   app.use("/api/*", async (c, next) => {
+    if (rawUpload(c)) return next();
     const hasBody = c.req.raw.body !== null && c.req.method !== "GET" && c.req.method !== "HEAD";
     const type = c.req.header("content-type") ?? "";
     if (hasBody && Number(c.req.header("content-length") ?? "1") > 0 && !/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
@@ -80,6 +84,7 @@ export function createApp() {
   app.route("/api/v1", directory);
   app.route("/api/v1", chats);
   app.route("/api/v1", sockets);
+  app.route("/api/v1", mediaRoutes);
   app.route("/api/v1", dev);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "citizen", {

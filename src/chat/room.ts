@@ -3,6 +3,7 @@ import { z } from "zod";
 import { iso, isoOrNull } from "../lib/hono";
 import { newId } from "../lib/ids";
 import { errorFields, log } from "../lib/log";
+import { attachOwnMedia } from "../media/store";
 import { type ChatMessage, CLOSE, ClientFrame, MAX_FRAME_BYTES, type RoomFrame } from "./protocol";
 import { extractMentions, ftsQuery } from "./text";
 
@@ -22,6 +23,8 @@ export interface PostInput {
   attachments?: string[];
   replyTo?: number;
   forwardOf?: { chatId: string; seq: number; senderId: string };
+  /** Socket sends: the room checks the sender owns the attachments (the Worker does it for HTTP). */
+  checkAttachments?: boolean;
 }
 
 /** Room calls answer with a value or a refusal the Worker turns into a problem response. */
@@ -260,6 +263,10 @@ export class ChatRoom extends DurableObject<Env> {
       }
       if (input.replyTo !== undefined && input.replyTo > this.lastSeq()) {
         return refuse(400, "invalid_reply", "replyTo must be the seq of a message in this chat.");
+      }
+      if (input.checkAttachments && attachments.length > 0) {
+        const missing = await attachOwnMedia(this.env.DB, input.senderId, ref.chatId, attachments);
+        if (missing.length > 0) return refuse(400, "unknown_media", `Not your uploaded media: ${missing.join(", ")}.`);
       }
       const mentions = text ? await this.resolveMentions(text) : [];
 
@@ -579,10 +586,7 @@ export class ChatRoom extends DurableObject<Env> {
       switch (frame.data.type) {
         case "send": {
           const { clientId, text, attachments, replyTo } = frame.data;
-          if (attachments && attachments.length > 0) {
-            return this.sendTo(ws, { type: "error", code: "unknown_media", detail: "No such media." });
-          }
-          const result = await this.append(ref, { senderId: userId, clientId, text, attachments, replyTo }, ws);
+          const result = await this.append(ref, { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true }, ws);
           if (!result.ok) this.sendTo(ws, { type: "error", code: result.code, detail: result.detail });
           // A retried clientId: acknowledge again with the stored seq; the message itself was already delivered.
           else if (!result.value.created) this.sendTo(ws, { type: "ack", clientId, seq: result.value.message.seq });

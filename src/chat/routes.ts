@@ -4,6 +4,7 @@ import { requireCitizen } from "../auth/middleware";
 import { database } from "../db";
 import { ApiError, notFound } from "../lib/errors";
 import { type AppEnv, citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
+import { attachOwnMedia, grant } from "../media/store";
 import { PublicUser } from "../users/schemas";
 import { getUser, publicUser } from "../users/store";
 import { ChatMessage, ChatSummary, ClientId, MAX_ATTACHMENTS, MediaId, MessageText } from "./protocol";
@@ -366,7 +367,17 @@ export const chats = router()
       const { chatId } = c.req.valid("param");
       const body = c.req.valid("json");
       const m = await requireMember(c, chatId);
-      if (body.attachments && body.attachments.length > 0) throw new ApiError(400, "unknown_media", "No such media.");
+      // A post the room would refuse must not open its media to the chat first.
+      const mayPost = m.ref.type !== "channel" || isModerator(m.role);
+      if (body.attachments && body.attachments.length > 0) {
+        if (!mayPost) throw new ApiError(403, "not_allowed", "Only owners and admins post in a channel.");
+        const missing = await attachOwnMedia(c.env.DB, c.var.citizen.userId, chatId, body.attachments);
+        if (missing.length > 0) {
+          throw new ApiError(400, "unknown_media", "Attach only media you uploaded.", {
+            errors: missing.map((id) => ({ path: "attachments", message: `not your uploaded media: ${id}` })),
+          });
+        }
+      }
       let forward: { text: string | null; attachments: string[]; forwardOf: { chatId: string; seq: number; senderId: string } } | undefined;
       if (body.forwardOf) {
         if (body.text !== undefined || body.attachments?.length) {
@@ -385,6 +396,11 @@ export const chats = router()
           attachments: o.attachments,
           forwardOf: o.forwardOf ?? { chatId: o.chatId, seq: o.seq, senderId: o.senderId },
         };
+        // The forwarder can read the original's media; now so can the members of the chat it goes to.
+        if (o.attachments.length > 0) {
+          if (!mayPost) throw new ApiError(403, "not_allowed", "Only owners and admins post in a channel.");
+          await grant(c.env.DB, chatId, o.attachments);
+        }
       }
       const result = await roomStub(c.env, chatId).post(m.ref, {
         senderId: c.var.citizen.userId,

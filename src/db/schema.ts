@@ -129,3 +129,70 @@ export const wsTickets = sqliteTable("ws_tickets", {
   sessionId: text("session_id").notNull(),
   expiresAt: integer("expires_at").notNull(),
 });
+
+/**
+ * Uploaded media. The bytes are in R2 under the same id. `attachedAt` stays null until a message carries
+ * the media; unattached uploads are removed after a day.
+ */
+export const media = sqliteTable(
+  "media",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id").notNull(),
+    contentType: text("content_type").notNull(),
+    kind: text("kind", { enum: ["photo", "video", "voice", "document", "file"] }).notNull(),
+    /** Bytes as stored (after metadata stripping); for an upload in progress, the declared size. */
+    size: integer("size").notNull(),
+    sha256: text("sha256"),
+    filename: text("filename"),
+    width: integer("width"),
+    height: integer("height"),
+    durationMs: integer("duration_ms"),
+    thumbhash: text("thumbhash"),
+    status: text("status", { enum: ["uploading", "ready"] }).notNull(),
+    /** Multipart uploads: R2's upload id and the part size every part but the last must have. */
+    r2UploadId: text("r2_upload_id"),
+    partSize: integer("part_size"),
+    createdAt: integer("created_at").notNull(),
+    attachedAt: integer("attached_at"),
+  },
+  (t) => [index("media_owner_idx").on(t.ownerId), index("media_cleanup_idx").on(t.attachedAt, t.createdAt)],
+);
+
+/** Parts of a multipart upload received so far; a retried part replaces its row. */
+export const mediaParts = sqliteTable(
+  "media_parts",
+  {
+    mediaId: text("media_id")
+      .notNull()
+      .references(() => media.id),
+    partNumber: integer("part_number").notNull(),
+    etag: text("etag").notNull(),
+    size: integer("size").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.mediaId, t.partNumber] })],
+);
+
+/** Which chats carry a message with the media: their members may read it. */
+export const mediaGrants = sqliteTable(
+  "media_grants",
+  {
+    mediaId: text("media_id")
+      .notNull()
+      .references(() => media.id),
+    chatId: text("chat_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.mediaId, t.chatId] })],
+);
+
+/** Bytes each user uploaded per UTC day, for the daily quota. */
+export const mediaUsage = sqliteTable(
+  "media_usage",
+  {
+    userId: text("user_id").notNull(),
+    day: text("day").notNull(),
+    bytes: integer("bytes").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.day] })],
+);

@@ -6,7 +6,40 @@ import { ApiError, notFound } from "../lib/errors";
 import { json, jsonBody, problems, router } from "../lib/hono";
 
 /** Development helpers. The app mounts this router only behind a check of ENVIRONMENT (see app.ts). */
+const R2Key = z.object({ key: z.string().regex(/^bench-[A-Za-z0-9_-]{1,64}$/) });
+
 export const dev = router()
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/dev/r2/{key}",
+      tags: ["development"],
+      summary: "Dev only: a plain R2 put of the raw body (the benchmark's floor for media uploads)",
+      request: { params: R2Key },
+      responses: { 204: { description: "Stored." }, ...problems([411, "length_required"]) },
+    }),
+    async (c) => {
+      const length = c.req.header("content-length");
+      if (!length || !c.req.raw.body) throw new ApiError(411, "length_required", "Send Content-Length.");
+      await c.env.MEDIA.put(c.req.valid("param").key, c.req.raw.body);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/dev/r2/{key}",
+      tags: ["development"],
+      summary: "Dev only: a plain R2 get (the benchmark's floor for media downloads)",
+      request: { params: R2Key },
+      responses: { 200: { description: "The bytes." }, ...problems([404, "not_found"]) },
+    }),
+    async (c) => {
+      const object = await c.env.MEDIA.get(c.req.valid("param").key);
+      if (!object) throw notFound("object");
+      return new Response(object.body, { headers: { "content-length": String(object.size) } });
+    },
+  )
   .openapi(
     createRoute({
       method: "post",
