@@ -68,10 +68,10 @@ export function renderChart(report: { date: string; quick: boolean; results: Res
   return `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="400" viewBox="0 0 960 400" font-family="system-ui, sans-serif">
 <rect width="960" height="400" fill="white"/>
 <text x="20" y="28" font-size="18" font-weight="700">Veche room fan-out vs a bare ws broadcast server (1,000 sockets)</text>
-<rect x="620" y="14" width="12" height="12" fill="${VECHE}"/><text x="638" y="25" font-size="12">Veche (stored before delivery)</text>
-<rect x="820" y="14" width="12" height="12" fill="${BASE}"/><text x="838" y="25" font-size="12">baseline (no storage)</text>
-${panel(40, 80, 460, 230, "Send-to-receive latency", "milliseconds (lower is better)", latency)}
-${panel(560, 80, 370, 230, "Deliveries per second", "deliveries/s (higher is better)", throughput)}
+<rect x="20" y="40" width="12" height="12" fill="${VECHE}"/><text x="38" y="51" font-size="12">Veche (each message stored before delivery)</text>
+<rect x="330" y="40" width="12" height="12" fill="${BASE}"/><text x="348" y="51" font-size="12">baseline: Node ws broadcast, no storage</text>
+${panel(40, 95, 460, 215, "Send-to-receive latency", "milliseconds (lower is better)", latency)}
+${panel(560, 95, 370, 215, "Deliveries per second", "deliveries/s (higher is better)", throughput)}
 <text x="20" y="388" font-size="11" fill="#6b7280">${esc(caption)}</text>
 </svg>
 `;
