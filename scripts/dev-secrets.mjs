@@ -1,6 +1,6 @@
 // Development secrets: a fresh ES256 signing key and HMAC key, generated locally and never committed.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 export function devSecrets(kid = `dev-${Date.now().toString(36)}`) {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -8,6 +8,7 @@ export function devSecrets(kid = `dev-${Date.now().toString(36)}`) {
   return {
     JWT_PRIVATE_KEYS: JSON.stringify([jwk]),
     CREDENTIAL_HASH_KEY: randomBytes(32).toString("base64url"),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
   };
 }
 
@@ -19,6 +20,9 @@ export function ensureDevVars(path = ".dev.vars") {
     console.log(`Wrote ${path} with a fresh development signing key.`);
   }
   const vars = {};
+  // Secrets added after a developer's .dev.vars was written are generated and appended.
+  const missing = Object.entries(devSecrets()).filter(([k]) => !new RegExp(`^${k}=`, "m").test(readFileSync(path, "utf8")));
+  if (missing.length > 0) appendFileSync(path, missing.map(([k, v]) => `${k}=${v}\n`).join(""));
   for (const line of readFileSync(path, "utf8").split("\n")) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) vars[m[1]] = m[2];

@@ -1,7 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { agencyAuth, agencyDirectory, devAgencies } from "./agencies/routes";
+import { accessLog } from "./audit/routes";
 import { auth, jwks } from "./auth/routes";
+import { agencyBills, citizenBills, devPayments } from "./bills/routes";
 import { chats } from "./chat/routes";
 import { sockets } from "./chat/sockets";
 import { dev } from "./dev/routes";
@@ -85,13 +88,26 @@ export function createApp() {
   app.route("/api/v1", chats);
   app.route("/api/v1", sockets);
   app.route("/api/v1", mediaRoutes);
+  app.route("/api/v1", agencyAuth);
+  app.route("/api/v1", agencyDirectory);
+  app.route("/api/v1", agencyBills);
+  app.route("/api/v1", citizenBills);
+  app.route("/api/v1", accessLog);
   app.route("/api/v1", dev);
+  app.route("/api/v1", devAgencies);
+  app.route("/api/v1", devPayments);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "citizen", {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
     description: "A citizen access token from /api/v1/auth/verify or /api/v1/auth/refresh.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "agency", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "An agency access token from /api/v1/agency/token (client credentials).",
   });
   app.doc31("/api/openapi.json", (c) => ({
     openapi: "3.1.0",

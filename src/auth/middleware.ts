@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { unauthorized } from "../lib/errors";
+import { forbidden, unauthorized } from "../lib/errors";
 import type { AppEnv } from "../lib/hono";
 import { verifyAccessToken } from "./tokens";
 
@@ -18,3 +18,15 @@ export const requireCitizen = createMiddleware<AppEnv>(async (c, next) => {
   c.set("citizen", { userId: claims.sub, sessionId: claims.sid });
   await next();
 });
+
+/** Requires a valid agency access token carrying `scope`; sets `c.var.agency`. */
+export const requireAgency = (scope: string) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const token = bearerToken(c.req.header("authorization"));
+    if (!token) throw unauthorized("unauthorized", "Send Authorization: Bearer <agency token> from /api/v1/agency/token.");
+    const claims = await verifyAccessToken(c.env, token, "agency");
+    const scopes = claims.scope ?? [];
+    if (!scopes.includes(scope)) throw forbidden("insufficient_scope", `This needs the ${scope} scope.`);
+    c.set("agency", { agencyId: claims.sub, scopes });
+    await next();
+  });

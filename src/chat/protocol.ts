@@ -34,6 +34,14 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 
 export const Reaction = z.object({ emoji: z.string(), count: z.number().int(), userIds: z.array(z.string()) });
 
+/** A button on an official message: what it does and what it acts on (a bill, a form, a record, a consent). */
+export const MessageAction = z.object({
+  type: z.enum(["pay", "open_form", "view_record", "view_submission", "review_consent"]),
+  label: z.string(),
+  ref: z.string(),
+});
+export type MessageAction = z.infer<typeof MessageAction>;
+
 export const ChatMessage = z.object({
   id: z.string(),
   chatId: z.string(),
@@ -45,6 +53,8 @@ export const ChatMessage = z.object({
   replyTo: z.number().int().nullable(),
   forwardOf: z.object({ chatId: z.string(), seq: z.number().int(), senderId: z.string() }).nullable(),
   mentions: z.array(z.string()),
+  /** Buttons on official messages (empty otherwise). */
+  actions: z.array(MessageAction),
   reactions: z.array(Reaction),
   pinned: z.boolean(),
   createdAt: z.string(),

@@ -4,7 +4,7 @@ import { iso, isoOrNull } from "../lib/hono";
 import { newId } from "../lib/ids";
 import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
-import { type ChatMessage, CLOSE, ClientFrame, MAX_FRAME_BYTES, type RoomFrame } from "./protocol";
+import { type ChatMessage, CLOSE, ClientFrame, MAX_FRAME_BYTES, MessageAction, type RoomFrame } from "./protocol";
 import { extractMentions, ftsQuery } from "./text";
 
 export type ChatType = "direct" | "group" | "channel" | "official";
@@ -25,6 +25,8 @@ export interface PostInput {
   forwardOf?: { chatId: string; seq: number; senderId: string };
   /** Socket sends: the room checks the sender owns the attachments (the Worker does it for HTTP). */
   checkAttachments?: boolean;
+  /** Official messages: posted by an agency (the sender id is the agency's), with buttons. */
+  official?: { actions: MessageAction[] };
 }
 
 /** Room calls answer with a value or a refusal the Worker turns into a problem response. */
@@ -47,6 +49,7 @@ const SocketAttachment = z.object({ userId: z.string().min(1), connectedAt: z.nu
 type SocketAttachment = z.infer<typeof SocketAttachment>;
 
 const StringList = z.array(z.string());
+const Actions = z.array(MessageAction);
 const ForwardOf = z.object({ chatId: z.string(), seq: z.number().int(), senderId: z.string() }).nullable();
 
 interface MessageRow extends Record<string, SqlStorageValue> {
@@ -59,6 +62,7 @@ interface MessageRow extends Record<string, SqlStorageValue> {
   reply_to: number | null;
   forward_of: string | null;
   mentions: string;
+  actions: string;
   pinned_at: number | null;
   created_at: number;
   edited_at: number | null;
@@ -89,6 +93,7 @@ CREATE TABLE IF NOT EXISTS messages (
   reply_to INTEGER,
   forward_of TEXT,
   mentions TEXT NOT NULL DEFAULT '[]',
+  actions TEXT NOT NULL DEFAULT '[]',
   pinned_at INTEGER,
   created_at INTEGER NOT NULL,
   edited_at INTEGER,
@@ -150,6 +155,10 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    // Rooms created before official messages had actions.
+    if (this.sql.exec("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'actions'").toArray().length === 0) {
+      this.sql.exec("ALTER TABLE messages ADD COLUMN actions TEXT NOT NULL DEFAULT '[]'");
+    }
     this.sql.exec(SEARCH_SCHEMA);
   }
 
@@ -212,6 +221,8 @@ export class ChatRoom extends DurableObject<Env> {
   private canPost(type: ChatType, role: Role | null): boolean {
     if (!role) return false;
     if (type === "channel") return role === "owner" || role === "admin";
+    // Official chats are the agency's voice; citizens answer through the services (pay, submit, approve).
+    if (type === "official") return false;
     return true;
   }
 
@@ -253,8 +264,16 @@ export class ChatRoom extends DurableObject<Env> {
         .toArray()[0];
       if (existing) return ok({ message: this.toMessage(existing), created: false });
 
-      if (!this.canPost(ref.type, this.role(input.senderId))) {
-        return refuse(403, "not_allowed", ref.type === "channel" ? "Only owners and admins post in a channel." : "You cannot post here.");
+      if (!input.official && !this.canPost(ref.type, this.role(input.senderId))) {
+        return refuse(
+          403,
+          "not_allowed",
+          ref.type === "channel"
+            ? "Only owners and admins post in a channel."
+            : ref.type === "official"
+              ? "Official chats are read-only."
+              : "You cannot post here.",
+        );
       }
       const text = input.text?.trim() ? input.text : null;
       const attachments = input.attachments ?? [];
@@ -273,8 +292,8 @@ export class ChatRoom extends DurableObject<Env> {
       const now = Date.now();
       const row = this.sql
         .exec<MessageRow>(
-          `INSERT INTO messages (seq, id, sender_id, client_id, text, attachments, reply_to, forward_of, mentions, created_at)
-           VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `INSERT INTO messages (seq, id, sender_id, client_id, text, attachments, reply_to, forward_of, mentions, actions, created_at)
+           VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
           newId(now),
           input.senderId,
           input.clientId,
@@ -283,6 +302,7 @@ export class ChatRoom extends DurableObject<Env> {
           input.replyTo ?? null,
           input.forwardOf ? JSON.stringify(input.forwardOf) : null,
           JSON.stringify(mentions),
+          JSON.stringify(input.official?.actions ?? []),
           now,
         )
         .one();
@@ -481,6 +501,7 @@ export class ChatRoom extends DurableObject<Env> {
       replyTo: row.reply_to,
       forwardOf: ForwardOf.parse(row.forward_of === null ? null : JSON.parse(row.forward_of)),
       mentions: StringList.parse(JSON.parse(row.mentions)),
+      actions: Actions.parse(JSON.parse(row.actions)),
       reactions: reactions ?? this.reactionsFor(row.seq, row.seq).get(row.seq) ?? [],
       pinned: row.pinned_at !== null,
       createdAt: iso(row.created_at),

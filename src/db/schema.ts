@@ -100,6 +100,8 @@ export const chats = sqliteTable(
     /** JSON of the last message (see ChatMessage), or null. */
     lastMessage: text("last_message"),
     lastActivityAt: integer("last_activity_at").notNull(),
+    /** For official chats: the agency on the other side. */
+    agencyId: text("agency_id"),
   },
   (t) => [uniqueIndex("chats_direct_key_uq").on(t.directKey)],
 );
@@ -195,4 +197,119 @@ export const mediaUsage = sqliteTable(
     bytes: integer("bytes").notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.day] })],
+);
+
+/** Agencies, registered by the operator. The client secret is stored as an HMAC; private keys sealed. */
+export const agencies = sqliteTable(
+  "agencies",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    verified: integer("verified", { mode: "boolean" }).notNull().default(false),
+    logoUrl: text("logo_url"),
+    clientId: text("client_id").notNull(),
+    clientSecretHash: text("client_secret_hash").notNull(),
+    /** Space-separated capabilities: bills forms records consents. */
+    scopes: text("scopes").notNull(),
+    webhookUrl: text("webhook_url"),
+    webhookSecretSealed: text("webhook_secret_sealed").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("agencies_client_id_uq").on(t.clientId)],
+);
+
+/** An agency's signing keys: the public JWK in the clear, the private one sealed (DATA_ENCRYPTION_KEY). */
+export const agencyKeys = sqliteTable(
+  "agency_keys",
+  {
+    kid: text("kid").primaryKey(),
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    publicJwk: text("public_jwk").notNull(),
+    privateJwkSealed: text("private_jwk_sealed").notNull(),
+    createdAt: integer("created_at").notNull(),
+    retiredAt: integer("retired_at"),
+  },
+  (t) => [index("agency_keys_agency_idx").on(t.agencyId)],
+);
+
+/** The one official chat between an agency and each citizen it serves, created on first contact. */
+export const officialChats = sqliteTable(
+  "official_chats",
+  {
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.userId] })],
+);
+
+/** Bills in integer minor units. `externalRef` makes issuing idempotent per agency. */
+export const bills = sqliteTable(
+  "bills",
+  {
+    id: text("id").primaryKey(),
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    citizenId: text("citizen_id")
+      .notNull()
+      .references(() => users.id),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    purpose: text("purpose").notNull(),
+    dueDate: text("due_date"),
+    externalRef: text("external_ref").notNull(),
+    /** unpaid → paying (a charge is in flight) → paid; or back to unpaid when declined; cancelled by the agency. */
+    status: text("status", { enum: ["unpaid", "paying", "paid", "cancelled"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    paidAt: integer("paid_at"),
+  },
+  (t) => [uniqueIndex("bills_agency_ref_uq").on(t.agencyId, t.externalRef), index("bills_citizen_idx").on(t.citizenId)],
+);
+
+/** Payments. Card numbers are never stored: only the brand and last four digits. */
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: text("id").primaryKey(),
+    billId: text("bill_id")
+      .notNull()
+      .references(() => bills.id),
+    citizenId: text("citizen_id").notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    status: text("status", { enum: ["succeeded", "declined", "pending"] }).notNull(),
+    providerRef: text("provider_ref").notNull(),
+    cardBrand: text("card_brand").notNull(),
+    cardLast4: text("card_last4").notNull(),
+    createdAt: integer("created_at").notNull(),
+    settledAt: integer("settled_at"),
+  },
+  (t) => [index("payments_bill_idx").on(t.billId)],
+);
+
+/**
+ * Idempotency keys (the Stripe model): the first request's result is stored and replayed for the same key
+ * and body; the same key with another body is refused.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    userId: text("user_id").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    status: integer("status"),
+    response: text("response"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
 );

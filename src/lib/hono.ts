@@ -6,11 +6,17 @@ export interface CitizenAuth {
   sessionId: string;
 }
 
+export interface AgencyAuth {
+  agencyId: string;
+  scopes: string[];
+}
+
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
     citizen: CitizenAuth;
+    agency: AgencyAuth;
   };
 }
 
@@ -55,6 +61,7 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
 });
 
 export const citizenSecurity = [{ citizen: [] as string[] }];
+export const agencySecurity = [{ agency: [] as string[] }];
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null | undefined): string | null => (ms == null ? null : iso(ms));

@@ -1,0 +1,94 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ACCESS_TOKEN_TTL_SEC, signAccessToken } from "../auth/tokens";
+import { notFound, unauthorized } from "../lib/errors";
+import { json, jsonBody, problems, router } from "../lib/hono";
+import { newId } from "../lib/ids";
+import { agencyJwks, checkCredentials, createAgency, getAgency, listAgencies, publicAgency } from "./store";
+
+const Agency = z.object({ id: z.string(), name: z.string(), verified: z.boolean(), logoUrl: z.string().nullable() }).openapi("Agency");
+
+export const agencyAuth = router().openapi(
+  createRoute({
+    method: "post",
+    path: "/agency/token",
+    tags: ["agencies"],
+    summary: "An agency access token from client credentials",
+    description: "The token has `typ: at+jwt`, audience `veche:agency`, the agency id as `sub`, and its scopes in `scope`.",
+    request: { body: jsonBody(z.object({ clientId: z.string().min(1).max(100), clientSecret: z.string().min(1).max(200) }).strict()) },
+    responses: {
+      200: json(z.object({ accessToken: z.string(), expiresIn: z.number().int() }), "The token."),
+      ...problems([401, "invalid_client"]),
+    },
+  }),
+  async (c) => {
+    const { clientId, clientSecret } = c.req.valid("json");
+    const agency = await checkCredentials(c.env, clientId, clientSecret);
+    if (!agency) throw unauthorized("invalid_client", "Unknown client or wrong secret.");
+    const accessToken = await signAccessToken(c.env, { kind: "agency", sub: agency.id, sid: newId(), scope: agency.scopes.split(" ") });
+    return c.json({ accessToken, expiresIn: ACCESS_TOKEN_TTL_SEC }, 200);
+  },
+);
+
+export const agencyDirectory = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agencies",
+      tags: ["agencies"],
+      summary: "The directory of agencies",
+      responses: { 200: json(z.object({ agencies: z.array(Agency) }), "Agencies.") },
+    }),
+    async (c) => c.json({ agencies: (await listAgencies(c.env.DB)).map(publicAgency) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agencies/{id}/jwks.json",
+      tags: ["agencies"],
+      summary: "An agency's public signing keys, to verify its records offline",
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: {
+        200: json(z.object({ keys: z.array(z.record(z.string(), z.unknown())) }), "The JWKS."),
+        ...problems([404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      if (!(await getAgency(c.env.DB, id))) throw notFound("agency");
+      c.header("cache-control", "public, max-age=300");
+      return c.json(await agencyJwks(c.env.DB, id), 200);
+    },
+  );
+
+/** Mounted under /api/v1, behind the development gate (app.ts). */
+export const devAgencies = router().openapi(
+  createRoute({
+    method: "post",
+    path: "/dev/agencies",
+    tags: ["development"],
+    summary: "Dev only: a new verified agency for demos and tests",
+    request: {
+      body: jsonBody(z.object({ name: z.string().trim().min(1).max(200), webhookUrl: z.string().url().max(2000).optional() }).strict()),
+    },
+    responses: {
+      201: json(
+        z.object({ agency: Agency, clientId: z.string(), clientSecret: z.string(), webhookSecret: z.string() }),
+        "Created; the secrets are shown once.",
+      ),
+      ...problems([400, "validation_failed"]),
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const created = await createAgency(c.env, { name: body.name, webhookUrl: body.webhookUrl ?? null });
+    return c.json(
+      {
+        agency: publicAgency(created.agency),
+        clientId: created.clientId,
+        clientSecret: created.clientSecret,
+        webhookSecret: created.webhookSecret,
+      },
+      201,
+    );
+  },
+);

@@ -1,0 +1,505 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { getAgency, officialChat } from "../agencies/store";
+import { withAccessLog } from "../audit/log";
+import { requireAgency, requireCitizen } from "../auth/middleware";
+import { normalizePhone } from "../auth/phone";
+import { roomStub } from "../chat/routes";
+import { database } from "../db";
+import { sha256Hex } from "../lib/crypto";
+import { ApiError, notFound, problemBody } from "../lib/errors";
+import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { findOrCreateUserByPhone } from "../users/store";
+import { luhnValid, paymentProvider } from "./payments";
+
+interface BillRow {
+  id: string;
+  agency_id: string;
+  agency_name: string;
+  agency_verified: number;
+  citizen_id: string;
+  amount: number;
+  currency: string;
+  purpose: string;
+  due_date: string | null;
+  external_ref: string;
+  status: "unpaid" | "paying" | "paid" | "cancelled";
+  created_at: number;
+  paid_at: number | null;
+}
+
+interface PaymentRow {
+  id: string;
+  bill_id: string;
+  amount: number;
+  currency: string;
+  status: "succeeded" | "declined" | "pending";
+  card_brand: string;
+  card_last4: string;
+  created_at: number;
+  settled_at: number | null;
+}
+
+const BILL_SELECT = `SELECT b.*, a.name AS agency_name, a.verified AS agency_verified FROM bills b JOIN agencies a ON a.id = b.agency_id`;
+
+/** `paying` (a charge in flight) is shown as `processing`. */
+const toBill = (b: BillRow) => ({
+  id: b.id,
+  agency: { id: b.agency_id, name: b.agency_name, verified: b.agency_verified === 1 },
+  amount: b.amount,
+  currency: b.currency,
+  purpose: b.purpose,
+  dueDate: b.due_date,
+  externalRef: b.external_ref,
+  status: b.status === "paying" ? ("processing" as const) : b.status,
+  createdAt: iso(b.created_at),
+  paidAt: isoOrNull(b.paid_at),
+});
+
+const toPayment = (p: PaymentRow) => ({
+  id: p.id,
+  billId: p.bill_id,
+  amount: p.amount,
+  currency: p.currency,
+  status: p.status,
+  card: { brand: p.card_brand, last4: p.card_last4 },
+  createdAt: iso(p.created_at),
+  settledAt: isoOrNull(p.settled_at),
+});
+
+const Bill = z
+  .object({
+    id: z.string(),
+    agency: z.object({ id: z.string(), name: z.string(), verified: z.boolean() }),
+    amount: z.number().int().openapi({ description: "Minor units (kopecks for RUB)." }),
+    currency: z.string(),
+    purpose: z.string(),
+    dueDate: z.string().nullable(),
+    externalRef: z.string(),
+    status: z.enum(["unpaid", "processing", "paid", "cancelled"]),
+    createdAt: z.string(),
+    paidAt: z.string().nullable(),
+  })
+  .openapi("Bill");
+
+const Payment = z
+  .object({
+    id: z.string(),
+    billId: z.string(),
+    amount: z.number().int(),
+    currency: z.string(),
+    status: z.enum(["succeeded", "declined", "pending"]),
+    card: z.object({ brand: z.string(), last4: z.string() }),
+    createdAt: z.string(),
+    settledAt: z.string().nullable(),
+  })
+  .openapi("Payment");
+
+async function billById(db: D1Database, id: string): Promise<BillRow | null> {
+  return db.prepare(`${BILL_SELECT} WHERE b.id = ?1`).bind(id).first<BillRow>();
+}
+
+const money = (amount: number, currency: string) =>
+  new Intl.NumberFormat("ru-RU", { style: "currency", currency }).format(amount / (currency === "JPY" ? 1 : 100));
+
+const NewBill = z
+  .object({
+    citizenPhone: z.string().max(40),
+    amount: z.number().int().min(1).max(1_000_000_000_000),
+    currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as RUB"),
+    purpose: z.string().trim().min(1).max(500),
+    dueDate: z.string().date().optional(),
+    externalRef: z.string().min(1).max(200),
+  })
+  .strict();
+
+export const agencyBills = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/agency/bills",
+      tags: ["bills"],
+      summary: "Issue a bill to a citizen (idempotent per externalRef)",
+      description:
+        "The bill is posted into the agency's official chat with the citizen, with a pay button, and the citizen's access log records it.",
+      security: agencySecurity,
+      middleware: requireAgency("bills"),
+      request: { body: jsonBody(NewBill) },
+      responses: {
+        201: json(z.object({ bill: Bill }), "Issued."),
+        200: json(z.object({ bill: Bill }), "A bill with this externalRef already exists: that bill."),
+        ...problems([400, "validation_failed, invalid_phone"], [401, "unauthorized"], [403, "insufficient_scope"]),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const phone = normalizePhone(body.citizenPhone);
+      if (!phone) throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.");
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      const actor = { type: "agency" as const, id: agency.id, name: agency.name };
+      const existing = await c.env.DB.prepare(`${BILL_SELECT} WHERE b.agency_id = ?1 AND b.external_ref = ?2`)
+        .bind(agency.id, body.externalRef)
+        .first<BillRow>();
+      if (existing) {
+        await withAccessLog(c.env.DB, existing.citizen_id, [{ actor, action: "read", resource: `bill:${existing.id}` }], []);
+        return c.json({ bill: toBill(existing) }, 200);
+      }
+      const citizen = await findOrCreateUserByPhone(database(c.env.DB), phone);
+      const id = newId();
+      const now = Date.now();
+      await withAccessLog(
+        c.env.DB,
+        citizen.id,
+        [{ actor, action: "create", resource: `bill:${id}`, purpose: body.purpose }],
+        [
+          c.env.DB.prepare(
+            `INSERT INTO bills (id, agency_id, citizen_id, amount, currency, purpose, due_date, external_ref, status, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'unpaid', ?9)`,
+          ).bind(id, agency.id, citizen.id, body.amount, body.currency, body.purpose, body.dueDate ?? null, body.externalRef, now),
+        ],
+      );
+      const bill = await billById(c.env.DB, id);
+      if (!bill) throw new Error("bill missing after insert");
+      await announceBill(c.env, bill);
+      return c.json({ bill: toBill(bill) }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/agency/bills/{id}/cancel",
+      tags: ["bills"],
+      summary: "Cancel an unpaid bill the agency issued",
+      security: agencySecurity,
+      middleware: requireAgency("bills"),
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: {
+        200: json(z.object({ bill: Bill }), "Cancelled."),
+        ...problems([401, "unauthorized"], [404, "not_found"], [409, "bill_not_cancellable"]),
+      },
+    }),
+    async (c) => {
+      const bill = await billById(c.env.DB, c.req.valid("param").id);
+      if (!bill || bill.agency_id !== c.var.agency.agencyId) throw notFound("bill");
+      // Refuse before logging: the log records what an agency did, and a refused cancel did nothing.
+      if (bill.status !== "unpaid")
+        throw new ApiError(409, "bill_not_cancellable", `The bill is ${bill.status}; only unpaid bills can be cancelled.`);
+      const actor = { type: "agency" as const, id: bill.agency_id, name: bill.agency_name };
+      const { results } = await withAccessLog(
+        c.env.DB,
+        bill.citizen_id,
+        [{ actor, action: "cancel", resource: `bill:${bill.id}` }],
+        [c.env.DB.prepare("UPDATE bills SET status = 'cancelled' WHERE id = ?1 AND status = 'unpaid'").bind(bill.id)],
+      );
+      if ((results[0]?.meta.changes ?? 0) === 0)
+        throw new ApiError(409, "bill_not_cancellable", `The bill is ${bill.status}; only unpaid bills can be cancelled.`);
+      const updated = await billById(c.env.DB, bill.id);
+      if (!updated) throw notFound("bill");
+      return c.json({ bill: toBill(updated) }, 200);
+    },
+  );
+
+/** Posts the bill into the official chat with a pay button, and tells the citizen's devices. */
+async function announceBill(env: Env, bill: BillRow): Promise<void> {
+  const agency = await getAgency(env.DB, bill.agency_id);
+  if (!agency) return;
+  try {
+    const chatId = await officialChat(env, agency, bill.citizen_id);
+    await roomStub(env, chatId).post(
+      { chatId, type: "official" },
+      {
+        senderId: agency.id,
+        // The bill id makes the announcement idempotent: a retried issue posts nothing twice.
+        clientId: `bill:${bill.id}`,
+        text: `Счёт к оплате: ${bill.purpose} — ${money(bill.amount, bill.currency)}${bill.due_date ? `, до ${bill.due_date}` : ""}`,
+        official: { actions: [{ type: "pay", label: "Оплатить", ref: bill.id }] },
+      },
+    );
+    await env.INBOX.get(env.INBOX.idFromName(bill.citizen_id)).notify({ kind: "bill", billId: bill.id, status: toBill(bill).status });
+  } catch (err) {
+    // The bill exists and is listed under /bills; the chat message is a convenience that must not fail the issue.
+    log.error("bill announcement failed", { billId: bill.id, error: String(err) });
+  }
+}
+
+const Idempotency = z.string().regex(/^[\x21-\x7e]{1,255}$/, "1 to 255 printable ASCII characters");
+
+const PayBody = z
+  .object({
+    method: z.literal("card"),
+    card: z
+      .object({
+        number: z.string().regex(/^\d{12,19}$/, "12 to 19 digits"),
+        expMonth: z.number().int().min(1).max(12),
+        expYear: z.number().int().min(2000).max(2100),
+        cvc: z.string().regex(/^\d{3,4}$/, "3 or 4 digits"),
+      })
+      .strict(),
+  })
+  .strict();
+
+type Stored = { status: number; body: unknown };
+
+/**
+ * Claims an idempotency key for this request (the Stripe model). Answers a stored result to replay, or null
+ * when this request owns the key and must do the work. A request racing one still in flight waits for it.
+ */
+async function claimKey(db: D1Database, userId: string, key: string, requestHash: string): Promise<Stored | null> {
+  const claimed = await db
+    .prepare(
+      "INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING key",
+    )
+    .bind(userId, key, requestHash, Date.now())
+    .first();
+  if (claimed) return null;
+  for (let waited = 0; waited < 10_000; waited += 100) {
+    const row = await db
+      .prepare("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = ?1 AND key = ?2")
+      .bind(userId, key)
+      .first<{ request_hash: string; status: number | null; response: string | null }>();
+    if (!row) return claimKey(db, userId, key, requestHash);
+    if (row.request_hash !== requestHash) {
+      throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used for a different request.");
+    }
+    if (row.status !== null && row.response !== null) return { status: row.status, body: JSON.parse(row.response) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new ApiError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly.", {
+    headers: { "retry-after": "1" },
+  });
+}
+
+type PayResult = { payment: ReturnType<typeof toPayment>; bill: ReturnType<typeof toBill> };
+const StoredProblem = z.object({
+  code: z.string(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+/** A stored refusal is answered again exactly as the first time, through the one error path. */
+function rethrowStored(stored: Stored): void {
+  if (stored.status < 400) return;
+  const p = StoredProblem.parse(stored.body);
+  throw new ApiError(stored.status as ApiError["status"], p.code, p.detail, p.errors ? { errors: p.errors } : {});
+}
+
+export const citizenBills = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/bills",
+      tags: ["bills"],
+      summary: "The caller's bills, newest first",
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      responses: { 200: json(z.object({ bills: z.array(Bill) }), "Bills."), ...problems([401, "unauthorized"]) },
+    }),
+    async (c) => {
+      const { results } = await c.env.DB.prepare(`${BILL_SELECT} WHERE b.citizen_id = ?1 ORDER BY b.created_at DESC LIMIT 500`)
+        .bind(c.var.citizen.userId)
+        .all<BillRow>();
+      return c.json({ bills: results.map(toBill) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/bills/{id}",
+      tags: ["bills"],
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: {
+        200: json(z.object({ bill: Bill, payments: z.array(Payment) }), "The bill and its payment attempts."),
+        ...problems([401, "unauthorized"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const bill = await billById(c.env.DB, c.req.valid("param").id);
+      if (!bill || bill.citizen_id !== c.var.citizen.userId) throw notFound("bill");
+      const { results } = await c.env.DB.prepare("SELECT * FROM payments WHERE bill_id = ?1 ORDER BY created_at")
+        .bind(bill.id)
+        .all<PaymentRow>();
+      return c.json({ bill: toBill(bill), payments: results.map(toPayment) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/bills/{id}/pay",
+      tags: ["bills"],
+      summary: "Pay a bill (send Idempotency-Key)",
+      description:
+        "The same key and body again answer the same result and charge nothing more; the same key with another body answers 422. Sandbox cards: 4242424242424242 succeeds, 4000000000000002 is declined, 4000000000003220 stays pending until confirmed.",
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        headers: z.object({ "idempotency-key": Idempotency.optional() }),
+        body: jsonBody(PayBody),
+      },
+      responses: {
+        201: json(z.object({ payment: Payment, bill: Bill }), "Paid."),
+        202: json(z.object({ payment: Payment, bill: Bill }), "The charge awaits confirmation; the bill is processing."),
+        ...problems(
+          [400, "idempotency_key_required, invalid_card"],
+          [401, "unauthorized"],
+          [402, "payment_declined"],
+          [404, "not_found"],
+          [409, "bill_already_paid, bill_cancelled, payment_in_progress, idempotency_in_progress"],
+          [422, "idempotency_key_reused"],
+        ),
+      },
+    }),
+    async (c) => {
+      const key = c.req.valid("header")["idempotency-key"];
+      if (!key)
+        throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header, so a retried payment cannot charge twice.");
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const userId = c.var.citizen.userId;
+      // The hash covers the bill and the whole body; it is all the key's row keeps of the card.
+      const requestHash = await sha256Hex(`${id}\n${JSON.stringify(body)}`);
+      const replay = await claimKey(c.env.DB, userId, key, requestHash);
+      if (replay) {
+        rethrowStored(replay);
+        return c.json(replay.body as PayResult, replay.status as 201 | 202);
+      }
+
+      let outcome: Stored;
+      try {
+        outcome = await pay(c.env, userId, id, body.card, key);
+      } catch (err) {
+        if (!(err instanceof ApiError)) {
+          // Nothing is known to have been charged: free the key so the client's retry can go through.
+          await c.env.DB.prepare("DELETE FROM idempotency_keys WHERE user_id = ?1 AND key = ?2").bind(userId, key).run();
+          throw err;
+        }
+        outcome = { status: err.status, body: problemBody(err.status, err.code, err.detail, err.extra.errors) };
+      }
+      await c.env.DB.prepare("UPDATE idempotency_keys SET status = ?3, response = ?4 WHERE user_id = ?1 AND key = ?2")
+        .bind(userId, key, outcome.status, JSON.stringify(outcome.body))
+        .run();
+      rethrowStored(outcome);
+      return c.json(outcome.body as PayResult, outcome.status as 201 | 202);
+    },
+  );
+
+/**
+ * One payment attempt. The bill moves unpaid → paying in one conditional UPDATE before the provider is
+ * called, so two payments of one bill (other keys, other devices) cannot both charge.
+ */
+async function pay(env: Env, userId: string, billId: string, card: z.infer<typeof PayBody>["card"], key: string): Promise<Stored> {
+  const bill = await billById(env.DB, billId);
+  if (!bill || bill.citizen_id !== userId) throw notFound("bill");
+  // The bill's state answers first: a paid bill is paid, whatever card is offered.
+  if (bill.status === "paid") throw new ApiError(409, "bill_already_paid", "This bill is already paid.");
+  if (bill.status === "cancelled") throw new ApiError(409, "bill_cancelled", "The agency cancelled this bill.");
+  if (!luhnValid(card.number))
+    throw new ApiError(400, "invalid_card", "The card number is not valid.", {
+      errors: [{ path: "card.number", message: "check the digits" }],
+    });
+  const now = new Date();
+  if (card.expYear < now.getUTCFullYear() || (card.expYear === now.getUTCFullYear() && card.expMonth < now.getUTCMonth() + 1)) {
+    throw new ApiError(400, "invalid_card", "The card has expired.", { errors: [{ path: "card.expYear", message: "expired" }] });
+  }
+  const claimed = await env.DB.prepare("UPDATE bills SET status = 'paying' WHERE id = ?1 AND status = 'unpaid' RETURNING id")
+    .bind(bill.id)
+    .first();
+  if (!claimed) {
+    const current = await billById(env.DB, bill.id);
+    if (current?.status === "paid") throw new ApiError(409, "bill_already_paid", "This bill is already paid.");
+    if (current?.status === "cancelled") throw new ApiError(409, "bill_cancelled", "The agency cancelled this bill.");
+    throw new ApiError(409, "payment_in_progress", "A payment of this bill is already being processed.");
+  }
+  let result: Awaited<ReturnType<ReturnType<typeof paymentProvider>["charge"]>>;
+  try {
+    result = await paymentProvider(env).charge({
+      amount: bill.amount,
+      currency: bill.currency,
+      card,
+      idempotencyKey: `${userId}:${key}`,
+      description: bill.purpose,
+    });
+  } catch (err) {
+    await env.DB.prepare("UPDATE bills SET status = 'unpaid' WHERE id = ?1 AND status = 'paying'").bind(bill.id).run();
+    throw err;
+  }
+  const paymentId = newId();
+  const at = Date.now();
+  const billStatus = result.status === "succeeded" ? "paid" : result.status === "declined" ? "unpaid" : "paying";
+  await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO payments (id, bill_id, citizen_id, amount, currency, status, provider_ref, card_brand, card_last4, created_at, settled_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+    ).bind(
+      paymentId,
+      bill.id,
+      userId,
+      bill.amount,
+      bill.currency,
+      result.status,
+      result.providerRef,
+      result.brand,
+      result.last4,
+      at,
+      result.status === "succeeded" ? at : null,
+    ),
+    env.DB.prepare("UPDATE bills SET status = ?2, paid_at = ?3 WHERE id = ?1").bind(
+      bill.id,
+      billStatus,
+      result.status === "succeeded" ? at : null,
+    ),
+  ]);
+  if (result.status === "declined") {
+    throw new ApiError(402, "payment_declined", "The card was declined; the bill is still unpaid. Try another card.");
+  }
+  const [paid, payment] = await Promise.all([
+    billById(env.DB, bill.id),
+    env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(paymentId).first<PaymentRow>(),
+  ]);
+  if (!paid || !payment) throw new Error("payment rows missing after insert");
+  return { status: result.status === "succeeded" ? 201 : 202, body: { payment: toPayment(payment), bill: toBill(paid) } };
+}
+
+/** Dev only (mounted behind the development gate): settles a pending sandbox charge, as the provider's callback would. */
+export const devPayments = router().openapi(
+  createRoute({
+    method: "post",
+    path: "/dev/payments/{id}/confirm",
+    tags: ["development"],
+    summary: "Dev only: the sandbox provider confirms (or declines) a pending charge",
+    request: {
+      params: z.object({ id: z.string().min(1).max(64) }),
+      body: jsonBody(z.object({ outcome: z.enum(["succeeded", "declined"]) }).strict()),
+    },
+    responses: {
+      200: json(z.object({ payment: Payment, bill: Bill }), "Settled."),
+      ...problems([404, "not_found"], [409, "payment_not_pending"]),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const { outcome } = c.req.valid("json");
+    const payment = await c.env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(id).first<PaymentRow>();
+    if (!payment) throw notFound("payment");
+    if (payment.status !== "pending") throw new ApiError(409, "payment_not_pending", `The payment is ${payment.status}.`);
+    const at = Date.now();
+    await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE payments SET status = ?2, settled_at = ?3 WHERE id = ?1 AND status = 'pending'").bind(id, outcome, at),
+      c.env.DB.prepare("UPDATE bills SET status = ?2, paid_at = ?3 WHERE id = ?1 AND status = 'paying'").bind(
+        payment.bill_id,
+        outcome === "succeeded" ? "paid" : "unpaid",
+        outcome === "succeeded" ? at : null,
+      ),
+    ]);
+    const [bill, settled] = await Promise.all([
+      billById(c.env.DB, payment.bill_id),
+      c.env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(id).first<PaymentRow>(),
+    ]);
+    if (!bill || !settled) throw notFound("payment");
+    return c.json({ payment: toPayment(settled), bill: toBill(bill) }, 200);
+  },
+);
