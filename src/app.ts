@@ -13,6 +13,7 @@ import type { AppEnv } from "./lib/hono";
 import { newId } from "./lib/ids";
 import { errorFields, log } from "./lib/log";
 import { mediaRoutes } from "./media/routes";
+import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
 import { directory, me } from "./users/routes";
 
 /** JSON bodies larger than this are refused before they are parsed. Media uploads have their own limits. */
@@ -93,6 +94,10 @@ export function createApp() {
   app.route("/api/v1", agencyBills);
   app.route("/api/v1", citizenBills);
   app.route("/api/v1", accessLog);
+  app.route("/api/v1", agencyRecords);
+  app.route("/api/v1", citizenRecords);
+  app.route("/api/v1", statusLists);
+  app.route("/api/v1", verification);
   app.route("/api/v1", dev);
   app.route("/api/v1", devAgencies);
   app.route("/api/v1", devPayments);

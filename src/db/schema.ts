@@ -313,3 +313,39 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
 );
+
+/** Records (SD-JWT VCs) agencies issued to citizens. `statusIdx` is the record's bit in its agency's status list. */
+export const records = sqliteTable(
+  "records",
+  {
+    id: text("id").primaryKey(),
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    citizenId: text("citizen_id")
+      .notNull()
+      .references(() => users.id),
+    type: text("type").notNull(),
+    /** JSON object of the claims, as issued (the citizen's own data, shown in their app). */
+    claims: text("claims").notNull(),
+    /** The SD-JWT VC in issuance form: JWT~disclosure~…~ */
+    credential: text("credential").notNull(),
+    statusIdx: integer("status_idx").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("records_status_uq").on(t.agencyId, t.statusIdx), index("records_citizen_idx").on(t.citizenId)],
+);
+
+/**
+ * Each citizen's holder key, which credentials are bound to (`cnf`). Citizens' apps hold no keys yet, so
+ * Veche keeps it sealed and signs key-binding JWTs when the signed-in citizen makes a presentation.
+ */
+export const holderKeys = sqliteTable("holder_keys", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id),
+  publicJwk: text("public_jwk").notNull(),
+  privateJwkSealed: text("private_jwk_sealed").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

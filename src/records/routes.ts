@@ -1,0 +1,393 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { agencyJwks, agencySigningKey, getAgency, officialChat } from "../agencies/store";
+import { withAccessLog } from "../audit/log";
+import { requireAgency, requireCitizen } from "../auth/middleware";
+import { normalizePhone } from "../auth/phone";
+import { roomStub } from "../chat/routes";
+import { database } from "../db";
+import { seal, unseal } from "../lib/crypto";
+import { ApiError, notFound } from "../lib/errors";
+import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { findOrCreateUserByPhone } from "../users/store";
+import { encodeStatusList, issueCredential, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
+
+interface RecordRow {
+  id: string;
+  agency_id: string;
+  agency_name: string;
+  agency_verified: number;
+  citizen_id: string;
+  type: string;
+  claims: string;
+  credential: string;
+  status_idx: number;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const RECORD_SELECT =
+  "SELECT r.*, a.name AS agency_name, a.verified AS agency_verified FROM records r JOIN agencies a ON a.id = r.agency_id";
+
+/** An agency's issuer identifier is its URL here; `${iss}/jwks.json` is its key set, for offline checks. */
+export const issuerUrl = (env: Env, agencyId: string) => `${env.ISSUER}/api/v1/agencies/${agencyId}`;
+const vctOf = (type: string) => `urn:veche:vct:${type}`;
+
+const ClaimsObject = z.record(z.string(), z.unknown());
+
+const toRecord = (r: RecordRow) => ({
+  id: r.id,
+  agency: { id: r.agency_id, name: r.agency_name, verified: r.agency_verified === 1 },
+  type: r.type,
+  vct: vctOf(r.type),
+  claims: ClaimsObject.parse(JSON.parse(r.claims)),
+  credential: r.credential,
+  revoked: r.revoked_at !== null,
+  createdAt: iso(r.created_at),
+  revokedAt: isoOrNull(r.revoked_at),
+});
+
+const RecordSchema = z
+  .object({
+    id: z.string(),
+    agency: z.object({ id: z.string(), name: z.string(), verified: z.boolean() }),
+    type: z.string(),
+    vct: z.string(),
+    claims: z.record(z.string(), z.unknown()),
+    credential: z.string().openapi({ description: "The SD-JWT VC (issuance form), signed with the agency's key." }),
+    revoked: z.boolean(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("Record");
+
+const recordById = (db: D1Database, id: string) => db.prepare(`${RECORD_SELECT} WHERE r.id = ?1`).bind(id).first<RecordRow>();
+
+/** The citizen's holder key, made on first need and kept sealed. */
+async function holderKey(env: Env, userId: string): Promise<{ publicJwk: JWK; privateKey: CryptoKey }> {
+  let row = await env.DB.prepare("SELECT public_jwk, private_jwk_sealed FROM holder_keys WHERE user_id = ?1")
+    .bind(userId)
+    .first<{ public_jwk: string; private_jwk_sealed: string }>();
+  if (!row) {
+    const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const pub = JSON.stringify(await exportJWK(publicKey));
+    const sealed = await seal(env.DATA_ENCRYPTION_KEY, JSON.stringify(await exportJWK(privateKey)), `holder:${userId}`);
+    await env.DB.prepare(
+      "INSERT INTO holder_keys (user_id, public_jwk, private_jwk_sealed, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    )
+      .bind(userId, pub, sealed, Date.now())
+      .run();
+    row = await env.DB.prepare("SELECT public_jwk, private_jwk_sealed FROM holder_keys WHERE user_id = ?1")
+      .bind(userId)
+      .first<{ public_jwk: string; private_jwk_sealed: string }>();
+    if (!row) throw new Error("holder key missing after insert");
+  }
+  const privateJwk = JSON.parse(await unseal(env.DATA_ENCRYPTION_KEY, row.private_jwk_sealed, `holder:${userId}`)) as JWK;
+  return { publicJwk: JSON.parse(row.public_jwk) as JWK, privateKey: (await importJWK(privateJwk, "ES256")) as CryptoKey };
+}
+
+const NewRecord = z
+  .object({
+    citizenPhone: z.string().max(40),
+    type: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "lower-case letters, digits, '_', '.', '-'"),
+    claims: z
+      .record(z.string().min(1).max(100), z.unknown())
+      .refine((c) => Object.keys(c).length > 0 && Object.keys(c).length <= 100, "1 to 100 claims"),
+  })
+  .strict();
+
+export const agencyRecords = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/agency/records",
+      tags: ["records"],
+      summary: "Issue a record to a citizen as an SD-JWT VC signed with the agency's key",
+      description: "Every claim is selectively disclosable. The record is posted into the official chat with a view button and logged.",
+      security: agencySecurity,
+      middleware: requireAgency("records"),
+      request: { body: jsonBody(NewRecord) },
+      responses: {
+        201: json(z.object({ record: RecordSchema }), "Issued."),
+        ...problems([400, "validation_failed, invalid_phone, invalid_claims"], [401, "unauthorized"], [403, "insufficient_scope"]),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const phone = normalizePhone(body.citizenPhone);
+      if (!phone) throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.");
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      const citizen = await findOrCreateUserByPhone(database(c.env.DB), phone);
+      const holder = await holderKey(c.env, citizen.id);
+      const next = await c.env.DB.prepare("SELECT COALESCE(MAX(status_idx), -1) + 1 AS idx FROM records WHERE agency_id = ?1")
+        .bind(agency.id)
+        .first<{ idx: number }>();
+      const statusIdx = next?.idx ?? 0;
+      const iss = issuerUrl(c.env, agency.id);
+      let credential: string;
+      try {
+        credential = await issueCredential({
+          issuer: iss,
+          vct: vctOf(body.type),
+          claims: body.claims,
+          status: { uri: `${iss}/status-list`, idx: statusIdx },
+          holderJwk: holder.publicJwk,
+          key: await agencySigningKey(c.env, agency.id),
+        });
+      } catch (err) {
+        if (err instanceof SdJwtError) throw new ApiError(400, "invalid_claims", err.message);
+        throw err;
+      }
+      const id = newId();
+      // The status index's uniqueness makes a concurrent issue with the same index fail rather than share a bit.
+      await withAccessLog(
+        c.env.DB,
+        citizen.id,
+        [{ actor: { type: "agency", id: agency.id, name: agency.name }, action: "create", resource: `record:${id}` }],
+        [
+          c.env.DB.prepare(
+            "INSERT INTO records (id, agency_id, citizen_id, type, claims, credential, status_idx, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+          ).bind(id, agency.id, citizen.id, body.type, JSON.stringify(body.claims), credential, statusIdx, Date.now()),
+        ],
+      );
+      const record = await recordById(c.env.DB, id);
+      if (!record) throw new Error("record missing after insert");
+      try {
+        const chatId = await officialChat(c.env, agency, citizen.id);
+        await roomStub(c.env, chatId).post(
+          { chatId, type: "official" },
+          {
+            senderId: agency.id,
+            clientId: `record:${id}`,
+            text: `Выдан документ: ${body.type}`,
+            official: { actions: [{ type: "view_record", label: "Открыть", ref: id }] },
+          },
+        );
+        await c.env.INBOX.get(c.env.INBOX.idFromName(citizen.id)).notify({ kind: "record", recordId: id });
+      } catch (err) {
+        log.error("record announcement failed", { recordId: id, error: String(err) });
+      }
+      return c.json({ record: toRecord(record) }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/agency/records/{id}/revoke",
+      tags: ["records"],
+      summary: "Revoke a record the agency issued (its status-list bit is set)",
+      security: agencySecurity,
+      middleware: requireAgency("records"),
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: { 200: json(z.object({ record: RecordSchema }), "Revoked."), ...problems([401, "unauthorized"], [404, "not_found"]) },
+    }),
+    async (c) => {
+      const record = await recordById(c.env.DB, c.req.valid("param").id);
+      if (!record || record.agency_id !== c.var.agency.agencyId) throw notFound("record");
+      if (record.revoked_at === null) {
+        await withAccessLog(
+          c.env.DB,
+          record.citizen_id,
+          [
+            {
+              actor: { type: "agency", id: record.agency_id, name: record.agency_name },
+              action: "revoke",
+              resource: `record:${record.id}`,
+            },
+          ],
+          [c.env.DB.prepare("UPDATE records SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL").bind(record.id, Date.now())],
+        );
+      }
+      const updated = await recordById(c.env.DB, record.id);
+      if (!updated) throw notFound("record");
+      return c.json({ record: toRecord(updated) }, 200);
+    },
+  );
+
+export const statusLists = router().openapi(
+  createRoute({
+    method: "get",
+    path: "/agencies/{id}/status-list",
+    tags: ["records"],
+    summary: "The agency's revocation status list (one bit per record, IETF Token Status List encoding)",
+    request: { params: z.object({ id: z.string().min(1).max(64) }) },
+    responses: {
+      200: json(z.object({ status_list: z.object({ bits: z.literal(1), lst: z.string() }) }), "The list."),
+      ...problems([404, "not_found"]),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await getAgency(c.env.DB, id))) throw notFound("agency");
+    const { results } = await c.env.DB.prepare("SELECT status_idx, revoked_at FROM records WHERE agency_id = ?1")
+      .bind(id)
+      .all<{ status_idx: number; revoked_at: number | null }>();
+    const size = Math.max(1024, ...results.map((r) => r.status_idx + 1));
+    const bits = newStatusList(Math.ceil(size / 8) * 8);
+    for (const r of results) if (r.revoked_at !== null) setStatus(bits, r.status_idx);
+    c.header("cache-control", "public, max-age=60");
+    return c.json({ status_list: { bits: 1 as const, lst: await encodeStatusList(bits) } }, 200);
+  },
+);
+
+export const citizenRecords = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/records",
+      tags: ["records"],
+      summary: "The caller's records",
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      responses: { 200: json(z.object({ records: z.array(RecordSchema) }), "Records, newest first."), ...problems([401, "unauthorized"]) },
+    }),
+    async (c) => {
+      const { results } = await c.env.DB.prepare(`${RECORD_SELECT} WHERE r.citizen_id = ?1 ORDER BY r.created_at DESC`)
+        .bind(c.var.citizen.userId)
+        .all<RecordRow>();
+      return c.json({ records: results.map(toRecord) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/records/{id}",
+      tags: ["records"],
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: { 200: json(z.object({ record: RecordSchema }), "The record."), ...problems([401, "unauthorized"], [404, "not_found"]) },
+    }),
+    async (c) => {
+      const record = await recordById(c.env.DB, c.req.valid("param").id);
+      if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
+      return c.json({ record: toRecord(record) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/records/{id}/presentations",
+      tags: ["records"],
+      summary: "Present a record disclosing only the chosen claims",
+      description: "With audience and nonce, the presentation carries a key-binding JWT signed with the citizen's holder key.",
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: jsonBody(
+          z
+            .object({
+              disclose: z.array(z.string().min(1).max(100)).max(100),
+              audience: z.string().min(1).max(500).optional(),
+              nonce: z.string().min(1).max(200).optional(),
+            })
+            .strict()
+            .refine((b) => (b.audience === undefined) === (b.nonce === undefined), "audience and nonce go together"),
+        ),
+      },
+      responses: {
+        201: json(z.object({ presentation: z.string() }), "The SD-JWT with only those disclosures."),
+        ...problems([400, "validation_failed, unknown_claim"], [401, "unauthorized"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const record = await recordById(c.env.DB, c.req.valid("param").id);
+      if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
+      const body = c.req.valid("json");
+      try {
+        const presentation = await present(record.credential, body.disclose, {
+          ...(body.audience && body.nonce
+            ? {
+                audience: body.audience,
+                nonce: body.nonce,
+                holderKey: { privateKey: (await holderKey(c.env, record.citizen_id)).privateKey },
+              }
+            : {}),
+        });
+        return c.json({ presentation }, 201);
+      } catch (err) {
+        if (err instanceof SdJwtError) throw new ApiError(400, err.code, err.message);
+        throw err;
+      }
+    },
+  );
+
+const ISSUER_PATH = /^\/api\/v1\/agencies\/([0-9A-HJKMNP-TV-Z]{26})$/;
+
+export const verification = router().openapi(
+  createRoute({
+    method: "post",
+    path: "/verify",
+    tags: ["records"],
+    summary: "Verify a presentation: signature, disclosures, expiry, revocation (and key binding when audience and nonce are given)",
+    request: {
+      body: jsonBody(
+        z
+          .object({
+            presentation: z
+              .string()
+              .min(1)
+              .max(256 * 1024),
+            audience: z.string().max(500).optional(),
+            nonce: z.string().max(200).optional(),
+          })
+          .strict(),
+      ),
+    },
+    responses: {
+      200: json(
+        z.object({
+          valid: z.boolean(),
+          issuer: z.object({ id: z.string(), name: z.string(), verified: z.boolean() }).nullable(),
+          type: z.string().nullable(),
+          claims: z.record(z.string(), z.unknown()),
+          revoked: z.boolean().nullable(),
+          error: z.string().optional(),
+        }),
+        "The verdict; a tampered or forged presentation answers valid: false.",
+      ),
+      ...problems([400, "validation_failed"]),
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const agencyOf = (iss: string) => {
+      if (!iss.startsWith(c.env.ISSUER)) return null;
+      return ISSUER_PATH.exec(iss.slice(c.env.ISSUER.length))?.[1] ?? null;
+    };
+    const result = await verifyPresentation(body.presentation, {
+      jwks: async (iss) => {
+        const id = agencyOf(iss);
+        return id && (await getAgency(c.env.DB, id)) ? agencyJwks(c.env.DB, id) : null;
+      },
+      ...(body.audience ? { audience: body.audience } : {}),
+      ...(body.nonce ? { nonce: body.nonce } : {}),
+      isRevoked: async (status) => {
+        const id = agencyOf(status.uri.replace(/\/status-list$/, ""));
+        if (!id) return false;
+        const row = await c.env.DB.prepare("SELECT revoked_at FROM records WHERE agency_id = ?1 AND status_idx = ?2")
+          .bind(id, status.idx)
+          .first<{ revoked_at: number | null }>();
+        return row?.revoked_at != null;
+      },
+    });
+    const agencyId = result.issuer ? agencyOf(result.issuer) : null;
+    const agency = agencyId ? await getAgency(c.env.DB, agencyId) : null;
+    const { iss: _iss, vct: _vct, iat: _iat, exp: _exp, ...claims } = result.claims ?? {};
+    return c.json(
+      {
+        valid: result.valid,
+        issuer: agency ? { id: agency.id, name: agency.name, verified: agency.verified === 1 } : null,
+        type: result.vct?.replace(/^urn:veche:vct:/, "") ?? null,
+        claims: result.valid ? claims : {},
+        revoked: result.revoked ?? null,
+        ...(result.error ? { error: result.error } : {}),
+      },
+      200,
+    );
+  },
+);
