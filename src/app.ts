@@ -7,6 +7,7 @@ import { auth, jwks } from "./auth/routes";
 import { agencyBills, citizenBills, devPayments } from "./bills/routes";
 import { chats } from "./chat/routes";
 import { sockets } from "./chat/sockets";
+import { agencyConsents, citizenConsents } from "./consents/routes";
 import { dev } from "./dev/routes";
 import { ApiError, notFound, problemResponse } from "./lib/errors";
 import type { AppEnv } from "./lib/hono";
@@ -98,6 +99,8 @@ export function createApp() {
   app.route("/api/v1", citizenRecords);
   app.route("/api/v1", statusLists);
   app.route("/api/v1", verification);
+  app.route("/api/v1", agencyConsents);
+  app.route("/api/v1", citizenConsents);
   app.route("/api/v1", dev);
   app.route("/api/v1", devAgencies);
   app.route("/api/v1", devPayments);

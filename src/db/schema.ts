@@ -349,3 +349,27 @@ export const holderKeys = sqliteTable("holder_keys", {
   privateJwkSealed: text("private_jwk_sealed").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/**
+ * Consents: an agency asks to read a citizen's records issued by others (`scope`: "records" for all, or
+ * "records:<type>"), for a purpose, until a time. Only the citizen approves, denies or revokes.
+ */
+export const consents = sqliteTable(
+  "consents",
+  {
+    id: text("id").primaryKey(),
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    citizenId: text("citizen_id")
+      .notNull()
+      .references(() => users.id),
+    scope: text("scope").notNull(),
+    purpose: text("purpose").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    status: text("status", { enum: ["requested", "approved", "denied", "revoked"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    decidedAt: integer("decided_at"),
+  },
+  (t) => [index("consents_citizen_idx").on(t.citizenId), index("consents_agency_citizen_idx").on(t.agencyId, t.citizenId)],
+);

@@ -1,0 +1,286 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { getAgency, officialChat } from "../agencies/store";
+import { withAccessLog } from "../audit/log";
+import { requireAgency, requireCitizen } from "../auth/middleware";
+import { normalizePhone } from "../auth/phone";
+import { roomStub } from "../chat/routes";
+import { database } from "../db";
+import { ApiError, notFound } from "../lib/errors";
+import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
+import { newId } from "../lib/ids";
+import { log } from "../lib/log";
+import { findOrCreateUserByPhone } from "../users/store";
+
+interface ConsentRow {
+  id: string;
+  agency_id: string;
+  agency_name: string;
+  citizen_id: string;
+  scope: string;
+  purpose: string;
+  expires_at: number;
+  status: "requested" | "approved" | "denied" | "revoked";
+  created_at: number;
+  decided_at: number | null;
+}
+
+const CONSENT_SELECT = "SELECT c.*, a.name AS agency_name FROM consents c JOIN agencies a ON a.id = c.agency_id";
+
+/** An approved consent past its time shows as expired; nothing needs to run for it to stop working. */
+const effectiveStatus = (c: ConsentRow, now = Date.now()): ConsentRow["status"] | "expired" =>
+  c.status === "approved" && c.expires_at <= now ? "expired" : c.status;
+
+const toConsent = (c: ConsentRow) => ({
+  id: c.id,
+  agency: { id: c.agency_id, name: c.agency_name },
+  scope: c.scope,
+  purpose: c.purpose,
+  expiresAt: iso(c.expires_at),
+  status: effectiveStatus(c),
+  createdAt: iso(c.created_at),
+  decidedAt: isoOrNull(c.decided_at),
+});
+
+const Consent = z
+  .object({
+    id: z.string(),
+    agency: z.object({ id: z.string(), name: z.string() }),
+    scope: z.string(),
+    purpose: z.string(),
+    expiresAt: z.string(),
+    status: z.enum(["requested", "approved", "denied", "revoked", "expired"]),
+    createdAt: z.string(),
+    decidedAt: z.string().nullable(),
+  })
+  .openapi("Consent");
+
+const Scope = z.string().regex(/^records(:[a-z0-9][a-z0-9_.-]{0,63})?$/, '"records" or "records:<type>"');
+const consentById = (db: D1Database, id: string) => db.prepare(`${CONSENT_SELECT} WHERE c.id = ?1`).bind(id).first<ConsentRow>();
+
+export const agencyConsents = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/agency/consent-requests",
+      tags: ["consents"],
+      summary: "Ask a citizen for consent to read records other agencies issued",
+      security: agencySecurity,
+      middleware: requireAgency("consents"),
+      request: {
+        body: jsonBody(
+          z
+            .object({
+              citizenPhone: z.string().max(40),
+              scope: Scope,
+              purpose: z.string().trim().min(1).max(500),
+              expiresAt: z.string().datetime({ offset: true }),
+            })
+            .strict(),
+        ),
+      },
+      responses: {
+        201: json(z.object({ consent: Consent }), "Requested; the citizen sees it in the official chat."),
+        ...problems([400, "validation_failed, invalid_phone"], [401, "unauthorized"], [403, "insufficient_scope"]),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const phone = normalizePhone(body.citizenPhone);
+      if (!phone) throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.");
+      const expiresAt = Date.parse(body.expiresAt);
+      if (expiresAt <= Date.now())
+        throw new ApiError(400, "validation_failed", "expiresAt must be in the future.", {
+          errors: [{ path: "expiresAt", message: "in the past" }],
+        });
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      const citizen = await findOrCreateUserByPhone(database(c.env.DB), phone);
+      const id = newId();
+      await withAccessLog(
+        c.env.DB,
+        citizen.id,
+        [
+          {
+            actor: { type: "agency", id: agency.id, name: agency.name },
+            action: "request",
+            resource: `consent:${id}`,
+            purpose: body.purpose,
+          },
+        ],
+        [
+          c.env.DB.prepare(
+            "INSERT INTO consents (id, agency_id, citizen_id, scope, purpose, expires_at, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requested', ?7)",
+          ).bind(id, agency.id, citizen.id, body.scope, body.purpose, expiresAt, Date.now()),
+        ],
+      );
+      try {
+        const chatId = await officialChat(c.env, agency, citizen.id);
+        await roomStub(c.env, chatId).post(
+          { chatId, type: "official" },
+          {
+            senderId: agency.id,
+            clientId: `consent:${id}`,
+            text: `Запрос согласия на доступ к документам (${body.scope}): ${body.purpose}`,
+            official: { actions: [{ type: "review_consent", label: "Рассмотреть", ref: id }] },
+          },
+        );
+        await c.env.INBOX.get(c.env.INBOX.idFromName(citizen.id)).notify({ kind: "consent_request", consentId: id });
+      } catch (err) {
+        log.error("consent announcement failed", { consentId: id, error: String(err) });
+      }
+      const consent = await consentById(c.env.DB, id);
+      if (!consent) throw new Error("consent missing after insert");
+      return c.json({ consent: toConsent(consent) }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/citizens/{phone}/records",
+      tags: ["consents"],
+      summary: "Read a citizen's records: the agency's own, plus others' under an approved consent; every read is logged",
+      security: agencySecurity,
+      middleware: requireAgency("records"),
+      request: { params: z.object({ phone: z.string().max(40) }), query: z.object({ purpose: z.string().trim().min(1).max(500) }) },
+      responses: {
+        200: json(
+          z.object({
+            records: z.array(
+              z.object({
+                id: z.string(),
+                agencyId: z.string(),
+                type: z.string(),
+                claims: z.record(z.string(), z.unknown()),
+                revoked: z.boolean(),
+              }),
+            ),
+          }),
+          "The records this agency may read.",
+        ),
+        ...problems([400, "validation_failed, invalid_phone"], [401, "unauthorized"], [403, "insufficient_scope"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const phone = normalizePhone(c.req.valid("param").phone);
+      if (!phone) throw new ApiError(400, "invalid_phone", "That is not a phone number.");
+      const { purpose } = c.req.valid("query");
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      const citizen = await c.env.DB.prepare("SELECT id FROM users WHERE phone = ?1").bind(phone).first<{ id: string }>();
+      if (!citizen) throw notFound("citizen");
+      const now = Date.now();
+      // One statement decides what may be read, and it runs in the same batch as the log entry: no read
+      // without its entry, and no entry for a read that did not happen.
+      const select = c.env.DB.prepare(
+        `SELECT r.id, r.agency_id, r.type, r.claims, r.revoked_at FROM records r
+         WHERE r.citizen_id = ?1 AND (r.agency_id = ?2 OR EXISTS (
+           SELECT 1 FROM consents k WHERE k.citizen_id = ?1 AND k.agency_id = ?2 AND k.status = 'approved' AND k.expires_at > ?3
+             AND (k.scope = 'records' OR k.scope = 'records:' || r.type)))
+         ORDER BY r.created_at`,
+      ).bind(citizen.id, agency.id, now);
+      const { results } = await withAccessLog(
+        c.env.DB,
+        citizen.id,
+        [{ actor: { type: "agency", id: agency.id, name: agency.name }, action: "read", resource: "records", purpose }],
+        [select],
+      );
+      const rows = (results[0]?.results ?? []) as {
+        id: string;
+        agency_id: string;
+        type: string;
+        claims: string;
+        revoked_at: number | null;
+      }[];
+      return c.json(
+        {
+          records: rows.map((r) => ({
+            id: r.id,
+            agencyId: r.agency_id,
+            type: r.type,
+            claims: JSON.parse(r.claims) as Record<string, unknown>,
+            revoked: r.revoked_at !== null,
+          })),
+        },
+        200,
+      );
+    },
+  );
+
+async function decide(env: Env, userId: string, id: string, from: ConsentRow["status"], to: ConsentRow["status"]) {
+  const row = await consentById(env.DB, id);
+  if (!row || row.citizen_id !== userId) throw notFound("consent");
+  const changed = await env.DB.prepare("UPDATE consents SET status = ?3, decided_at = ?4 WHERE id = ?1 AND citizen_id = ?2 AND status = ?5")
+    .bind(id, userId, to, Date.now(), from)
+    .run();
+  if (changed.meta.changes === 0) throw new ApiError(409, `consent_not_${from}`, `The consent is ${effectiveStatus(row)}, not ${from}.`);
+  const updated = await consentById(env.DB, id);
+  if (!updated) throw notFound("consent");
+  return toConsent(updated);
+}
+
+const ConsentId = z.object({ id: z.string().min(1).max(64) });
+
+export const citizenConsents = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/consents",
+      tags: ["consents"],
+      summary: "The caller's consents and requests",
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      responses: { 200: json(z.object({ consents: z.array(Consent) }), "Consents, newest first."), ...problems([401, "unauthorized"]) },
+    }),
+    async (c) => {
+      const { results } = await c.env.DB.prepare(`${CONSENT_SELECT} WHERE c.citizen_id = ?1 ORDER BY c.created_at DESC`)
+        .bind(c.var.citizen.userId)
+        .all<ConsentRow>();
+      return c.json({ consents: results.map(toConsent) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/consents/{id}/approve",
+      tags: ["consents"],
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: { params: ConsentId },
+      responses: {
+        200: json(z.object({ consent: Consent }), "Approved until its expiry."),
+        ...problems([401, "unauthorized"], [404, "not_found"], [409, "consent_not_requested"]),
+      },
+    }),
+    async (c) => c.json({ consent: await decide(c.env, c.var.citizen.userId, c.req.valid("param").id, "requested", "approved") }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/consents/{id}/deny",
+      tags: ["consents"],
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: { params: ConsentId },
+      responses: {
+        200: json(z.object({ consent: Consent }), "Denied."),
+        ...problems([401, "unauthorized"], [404, "not_found"], [409, "consent_not_requested"]),
+      },
+    }),
+    async (c) => c.json({ consent: await decide(c.env, c.var.citizen.userId, c.req.valid("param").id, "requested", "denied") }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/consents/{id}",
+      tags: ["consents"],
+      summary: "Revoke an approved consent; the agency's next read no longer sees others' records",
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: { params: ConsentId },
+      responses: {
+        200: json(z.object({ consent: Consent }), "Revoked."),
+        ...problems([401, "unauthorized"], [404, "not_found"], [409, "consent_not_approved"]),
+      },
+    }),
+    async (c) => c.json({ consent: await decide(c.env, c.var.citizen.userId, c.req.valid("param").id, "approved", "revoked") }, 200),
+  );
