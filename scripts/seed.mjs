@@ -58,5 +58,54 @@ export async function seed(origin) {
   });
   await post(vera, channel.id, "seed-c1", "С понедельника меняется расписание автобуса № 12.");
   await post(vera, channel.id, "seed-c2", "Пункт выдачи паспортов работает в субботу до 15:00.");
+
+  // Demo agencies, each reaching the demo citizens through its official chat.
+  const agency = async (name) => {
+    const created = await api(origin, "/api/v1/dev/agencies", { body: { name } });
+    const { accessToken } = await api(origin, "/api/v1/agency/token", {
+      body: { clientId: created.clientId, clientSecret: created.clientSecret },
+    });
+    return { ...created, token: accessToken };
+  };
+  const tax = await agency("Налоговая служба");
+  const traffic = await agency("Госавтоинспекция");
+  const housing = await agency("ЖКХ «Управляющая компания»");
+  const registry = await agency("ЗАГС");
+  const bill = (a, who, externalRef, amount, purpose, dueDate) =>
+    api(origin, "/api/v1/agency/bills", {
+      token: a.token,
+      body: { citizenPhone: who.phone, amount, currency: "RUB", purpose, dueDate, externalRef },
+    });
+  await bill(tax, anna, "seed-tax-1", 125050, "Налог на имущество за 2025 год", "2026-12-01");
+  await bill(housing, anna, "seed-housing-1", 482013, "Отопление и горячая вода, ноябрь", "2026-12-10");
+  await bill(traffic, boris, "seed-fine-1", 50000, "Штраф: превышение скорости на 20–40 км/ч", "2026-12-15");
+  const record = (a, who, type, claims) =>
+    api(origin, "/api/v1/agency/records", { token: a.token, body: { citizenPhone: who.phone, type, claims } });
+  await record(traffic, anna, "driving_licence", {
+    given_name: "Анна",
+    family_name: "Петрова",
+    birthdate: "1990-05-17",
+    categories: ["B"],
+    number: "77 00 123456",
+    valid_until: "2034-05-17",
+  });
+  await record(registry, anna, "birth_certificate", {
+    given_name: "Анна",
+    family_name: "Петрова",
+    birthdate: "1990-05-17",
+    place_of_birth: "Москва",
+  });
+  await api(origin, "/api/v1/agency/consent-requests", {
+    token: tax.token,
+    body: {
+      citizenPhone: anna.phone,
+      scope: "records:driving_licence",
+      purpose: "Транспортный налог: сверка категорий прав",
+      expiresAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
+    },
+  });
+  console.log("Demo agencies (client credentials, shown once):");
+  for (const a of [tax, traffic, housing, registry])
+    console.log(`  ${a.agency.name}: clientId=${a.clientId} clientSecret=${a.clientSecret}`);
   return people;
 }
