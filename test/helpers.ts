@@ -231,3 +231,24 @@ type Tuple<T, N extends number, R extends T[] = []> = R["length"] extends N ? R 
 export function signInMany<N extends number>(n: N): Promise<Tuple<SignedIn, N>> {
   return Promise.all(Array.from({ length: n }, () => signIn())) as Promise<Tuple<SignedIn, N>>;
 }
+
+export interface TestAgency {
+  agency: { id: string; name: string };
+  clientId: string;
+  clientSecret: string;
+  /** An agency access token with all scopes. */
+  token: string;
+}
+
+/** Registers an agency through the dev endpoint and signs it in with its client credentials. */
+export async function newAgency(name = "Ведомство (тест)"): Promise<TestAgency> {
+  const created = await callJson<{ agency: { id: string; name: string }; clientId: string; clientSecret: string }>("/api/v1/dev/agencies", {
+    body: { name },
+  });
+  expect(created.status).toBe(201);
+  const token = await callJson<{ accessToken: string }>("/api/v1/agency/token", {
+    body: { clientId: created.body.clientId, clientSecret: created.body.clientSecret },
+  });
+  expect(token.status).toBe(200);
+  return { ...created.body, token: token.body.accessToken };
+}

@@ -1,9 +1,15 @@
 // Agencies: registration (operator or dev), credentials, signing keys, and official chats with citizens.
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { z } from "zod";
+import { normalizePhone } from "../auth/phone";
+import type { MessageAction } from "../chat/protocol";
 import { roomStub } from "../chat/routes";
+import { database } from "../db";
 import { hmacHex, seal, timingSafeEqual, unseal } from "../lib/crypto";
+import { ApiError, notFound } from "../lib/errors";
 import { newId, randomToken } from "../lib/ids";
+import { log } from "../lib/log";
+import { findOrCreateUserByPhone } from "../users/store";
 
 export const AGENCY_SCOPES = ["bills", "forms", "records", "consents"] as const;
 export type AgencyScope = (typeof AGENCY_SCOPES)[number];
@@ -153,4 +159,45 @@ export async function officialChat(env: Env, agency: AgencyRow, userId: string, 
   }
   await roomStub(env, chatId).setMembers({ chatId, type: "official" }, [{ userId, role: "member" }], [], true);
   return chatId;
+}
+
+/** The calling agency and the citizen a request names by phone, made on first contact if need be. */
+export async function agencyAndCitizen(
+  env: Env,
+  agencyId: string,
+  citizenPhone: string,
+): Promise<{ agency: AgencyRow; citizenId: string }> {
+  const phone = normalizePhone(citizenPhone);
+  if (!phone)
+    throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.", {
+      errors: [{ path: "citizenPhone", message: "not a phone number" }],
+    });
+  const agency = await getAgency(env.DB, agencyId);
+  if (!agency) throw notFound("agency");
+  const citizen = await findOrCreateUserByPhone(database(env.DB), phone);
+  return { agency, citizenId: citizen.id };
+}
+
+/**
+ * Posts an official message (with one button) into the agency's chat with the citizen and tells their
+ * devices. `clientId` names the event (e.g. `bill:<id>`), so a retried announcement posts nothing twice. A
+ * failure is logged, not thrown: the bill, record or request itself is already stored and listed.
+ */
+export async function announce(
+  env: Env,
+  agency: AgencyRow,
+  citizenId: string,
+  message: { clientId: string; text: string; action: MessageAction },
+  notification: { kind: string; [key: string]: unknown },
+): Promise<void> {
+  try {
+    const chatId = await officialChat(env, agency, citizenId);
+    await roomStub(env, chatId).post(
+      { chatId, type: "official" },
+      { senderId: agency.id, clientId: message.clientId, text: message.text, official: { actions: [message.action] } },
+    );
+    await env.INBOX.get(env.INBOX.idFromName(citizenId)).notify(notification);
+  } catch (err) {
+    log.error("official announcement failed", { event: message.clientId, error: String(err) });
+  }
 }

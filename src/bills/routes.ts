@@ -1,16 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getAgency, officialChat } from "../agencies/store";
+import { agencyAndCitizen, announce } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
-import { normalizePhone } from "../auth/phone";
-import { roomStub } from "../chat/routes";
-import { database } from "../db";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, notFound, problemBody } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
-import { log } from "../lib/log";
-import { findOrCreateUserByPhone } from "../users/store";
 import { luhnValid, paymentProvider } from "./payments";
 
 interface BillRow {
@@ -134,10 +129,7 @@ export const agencyBills = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const phone = normalizePhone(body.citizenPhone);
-      if (!phone) throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.");
-      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
-      if (!agency) throw notFound("agency");
+      const { agency, citizenId } = await agencyAndCitizen(c.env, c.var.agency.agencyId, body.citizenPhone);
       const actor = { type: "agency" as const, id: agency.id, name: agency.name };
       const existing = await c.env.DB.prepare(`${BILL_SELECT} WHERE b.agency_id = ?1 AND b.external_ref = ?2`)
         .bind(agency.id, body.externalRef)
@@ -146,23 +138,32 @@ export const agencyBills = router()
         await withAccessLog(c.env.DB, existing.citizen_id, [{ actor, action: "read", resource: `bill:${existing.id}` }], []);
         return c.json({ bill: toBill(existing) }, 200);
       }
-      const citizen = await findOrCreateUserByPhone(database(c.env.DB), phone);
       const id = newId();
       const now = Date.now();
       await withAccessLog(
         c.env.DB,
-        citizen.id,
+        citizenId,
         [{ actor, action: "create", resource: `bill:${id}`, purpose: body.purpose }],
         [
           c.env.DB.prepare(
             `INSERT INTO bills (id, agency_id, citizen_id, amount, currency, purpose, due_date, external_ref, status, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'unpaid', ?9)`,
-          ).bind(id, agency.id, citizen.id, body.amount, body.currency, body.purpose, body.dueDate ?? null, body.externalRef, now),
+          ).bind(id, agency.id, citizenId, body.amount, body.currency, body.purpose, body.dueDate ?? null, body.externalRef, now),
         ],
       );
       const bill = await billById(c.env.DB, id);
       if (!bill) throw new Error("bill missing after insert");
-      await announceBill(c.env, bill);
+      await announce(
+        c.env,
+        agency,
+        citizenId,
+        {
+          clientId: `bill:${bill.id}`,
+          text: `Счёт к оплате: ${bill.purpose} — ${money(bill.amount, bill.currency)}${bill.due_date ? `, до ${bill.due_date}` : ""}`,
+          action: { type: "pay", label: "Оплатить", ref: bill.id },
+        },
+        { kind: "bill", billId: bill.id, status: toBill(bill).status },
+      );
       return c.json({ bill: toBill(bill) }, 201);
     },
   )
@@ -200,29 +201,6 @@ export const agencyBills = router()
       return c.json({ bill: toBill(updated) }, 200);
     },
   );
-
-/** Posts the bill into the official chat with a pay button, and tells the citizen's devices. */
-async function announceBill(env: Env, bill: BillRow): Promise<void> {
-  const agency = await getAgency(env.DB, bill.agency_id);
-  if (!agency) return;
-  try {
-    const chatId = await officialChat(env, agency, bill.citizen_id);
-    await roomStub(env, chatId).post(
-      { chatId, type: "official" },
-      {
-        senderId: agency.id,
-        // The bill id makes the announcement idempotent: a retried issue posts nothing twice.
-        clientId: `bill:${bill.id}`,
-        text: `Счёт к оплате: ${bill.purpose} — ${money(bill.amount, bill.currency)}${bill.due_date ? `, до ${bill.due_date}` : ""}`,
-        official: { actions: [{ type: "pay", label: "Оплатить", ref: bill.id }] },
-      },
-    );
-    await env.INBOX.get(env.INBOX.idFromName(bill.citizen_id)).notify({ kind: "bill", billId: bill.id, status: toBill(bill).status });
-  } catch (err) {
-    // The bill exists and is listed under /bills; the chat message is a convenience that must not fail the issue.
-    log.error("bill announcement failed", { billId: bill.id, error: String(err) });
-  }
-}
 
 const Idempotency = z.string().regex(/^[\x21-\x7e]{1,255}$/, "1 to 255 printable ASCII characters");
 

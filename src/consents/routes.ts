@@ -1,15 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { getAgency, officialChat } from "../agencies/store";
+import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { normalizePhone } from "../auth/phone";
-import { roomStub } from "../chat/routes";
-import { database } from "../db";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
-import { log } from "../lib/log";
-import { findOrCreateUserByPhone } from "../users/store";
 
 interface ConsentRow {
   id: string;
@@ -85,20 +81,16 @@ export const agencyConsents = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const phone = normalizePhone(body.citizenPhone);
-      if (!phone) throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.");
       const expiresAt = Date.parse(body.expiresAt);
       if (expiresAt <= Date.now())
         throw new ApiError(400, "validation_failed", "expiresAt must be in the future.", {
           errors: [{ path: "expiresAt", message: "in the past" }],
         });
-      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
-      if (!agency) throw notFound("agency");
-      const citizen = await findOrCreateUserByPhone(database(c.env.DB), phone);
+      const { agency, citizenId } = await agencyAndCitizen(c.env, c.var.agency.agencyId, body.citizenPhone);
       const id = newId();
       await withAccessLog(
         c.env.DB,
-        citizen.id,
+        citizenId,
         [
           {
             actor: { type: "agency", id: agency.id, name: agency.name },
@@ -110,24 +102,20 @@ export const agencyConsents = router()
         [
           c.env.DB.prepare(
             "INSERT INTO consents (id, agency_id, citizen_id, scope, purpose, expires_at, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'requested', ?7)",
-          ).bind(id, agency.id, citizen.id, body.scope, body.purpose, expiresAt, Date.now()),
+          ).bind(id, agency.id, citizenId, body.scope, body.purpose, expiresAt, Date.now()),
         ],
       );
-      try {
-        const chatId = await officialChat(c.env, agency, citizen.id);
-        await roomStub(c.env, chatId).post(
-          { chatId, type: "official" },
-          {
-            senderId: agency.id,
-            clientId: `consent:${id}`,
-            text: `Запрос согласия на доступ к документам (${body.scope}): ${body.purpose}`,
-            official: { actions: [{ type: "review_consent", label: "Рассмотреть", ref: id }] },
-          },
-        );
-        await c.env.INBOX.get(c.env.INBOX.idFromName(citizen.id)).notify({ kind: "consent_request", consentId: id });
-      } catch (err) {
-        log.error("consent announcement failed", { consentId: id, error: String(err) });
-      }
+      await announce(
+        c.env,
+        agency,
+        citizenId,
+        {
+          clientId: `consent:${id}`,
+          text: `Запрос согласия на доступ к документам (${body.scope}): ${body.purpose}`,
+          action: { type: "review_consent", label: "Рассмотреть", ref: id },
+        },
+        { kind: "consent_request", consentId: id },
+      );
       const consent = await consentById(c.env.DB, id);
       if (!consent) throw new Error("consent missing after insert");
       return c.json({ consent: toConsent(consent) }, 201);

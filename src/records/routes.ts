@@ -1,17 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
-import { agencyJwks, agencySigningKey, getAgency, officialChat } from "../agencies/store";
+import { agencyAndCitizen, agencyJwks, agencySigningKey, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
-import { normalizePhone } from "../auth/phone";
-import { roomStub } from "../chat/routes";
-import { database } from "../db";
 import { seal, unseal } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
-import { log } from "../lib/log";
-import { findOrCreateUserByPhone } from "../users/store";
 import { encodeStatusList, issueCredential, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
 
 interface RecordRow {
@@ -116,12 +111,8 @@ export const agencyRecords = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const phone = normalizePhone(body.citizenPhone);
-      if (!phone) throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.");
-      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
-      if (!agency) throw notFound("agency");
-      const citizen = await findOrCreateUserByPhone(database(c.env.DB), phone);
-      const holder = await holderKey(c.env, citizen.id);
+      const { agency, citizenId } = await agencyAndCitizen(c.env, c.var.agency.agencyId, body.citizenPhone);
+      const holder = await holderKey(c.env, citizenId);
       const next = await c.env.DB.prepare("SELECT COALESCE(MAX(status_idx), -1) + 1 AS idx FROM records WHERE agency_id = ?1")
         .bind(agency.id)
         .first<{ idx: number }>();
@@ -145,31 +136,23 @@ export const agencyRecords = router()
       // The status index's uniqueness makes a concurrent issue with the same index fail rather than share a bit.
       await withAccessLog(
         c.env.DB,
-        citizen.id,
+        citizenId,
         [{ actor: { type: "agency", id: agency.id, name: agency.name }, action: "create", resource: `record:${id}` }],
         [
           c.env.DB.prepare(
             "INSERT INTO records (id, agency_id, citizen_id, type, claims, credential, status_idx, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-          ).bind(id, agency.id, citizen.id, body.type, JSON.stringify(body.claims), credential, statusIdx, Date.now()),
+          ).bind(id, agency.id, citizenId, body.type, JSON.stringify(body.claims), credential, statusIdx, Date.now()),
         ],
       );
       const record = await recordById(c.env.DB, id);
       if (!record) throw new Error("record missing after insert");
-      try {
-        const chatId = await officialChat(c.env, agency, citizen.id);
-        await roomStub(c.env, chatId).post(
-          { chatId, type: "official" },
-          {
-            senderId: agency.id,
-            clientId: `record:${id}`,
-            text: `Выдан документ: ${body.type}`,
-            official: { actions: [{ type: "view_record", label: "Открыть", ref: id }] },
-          },
-        );
-        await c.env.INBOX.get(c.env.INBOX.idFromName(citizen.id)).notify({ kind: "record", recordId: id });
-      } catch (err) {
-        log.error("record announcement failed", { recordId: id, error: String(err) });
-      }
+      await announce(
+        c.env,
+        agency,
+        citizenId,
+        { clientId: `record:${id}`, text: `Выдан документ: ${body.type}`, action: { type: "view_record", label: "Открыть", ref: id } },
+        { kind: "record", recordId: id },
+      );
       return c.json({ record: toRecord(record) }, 201);
     },
   )

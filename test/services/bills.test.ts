@@ -2,26 +2,7 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/audit/log";
-import { call, callJson, expectProblem, freshPhone, type SignedIn, signIn } from "../helpers";
-
-interface Agency {
-  agency: { id: string; name: string };
-  clientId: string;
-  clientSecret: string;
-  token: string;
-}
-
-async function newAgency(name = "ФНС России (тест)"): Promise<Agency> {
-  const created = await callJson<{ agency: { id: string; name: string }; clientId: string; clientSecret: string }>("/api/v1/dev/agencies", {
-    body: { name },
-  });
-  expect(created.status).toBe(201);
-  const token = await callJson<{ accessToken: string }>("/api/v1/agency/token", {
-    body: { clientId: created.body.clientId, clientSecret: created.body.clientSecret },
-  });
-  expect(token.status).toBe(200);
-  return { ...created.body, token: token.body.accessToken };
-}
+import { type TestAgency as Agency, call, callJson, expectProblem, freshPhone, newAgency, type SignedIn, signIn } from "../helpers";
 
 interface Bill {
   id: string;

@@ -2,23 +2,7 @@ import { env } from "cloudflare:workers";
 import { generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { decodeStatusList, isSet, issueCredential, verifyPresentation } from "../../src/records/sdjwt";
-import { call, callJson, expectProblem, type SignedIn, signIn } from "../helpers";
-
-interface Agency {
-  agency: { id: string; name: string };
-  token: string;
-}
-
-async function newAgency(name = "МВД (тест)"): Promise<Agency> {
-  const { body } = await callJson<{ agency: { id: string; name: string }; clientId: string; clientSecret: string }>(
-    "/api/v1/dev/agencies",
-    { body: { name } },
-  );
-  const token = await callJson<{ accessToken: string }>("/api/v1/agency/token", {
-    body: { clientId: body.clientId, clientSecret: body.clientSecret },
-  });
-  return { agency: body.agency, token: token.body.accessToken };
-}
+import { type TestAgency as Agency, call, callJson, expectProblem, newAgency, type SignedIn, signIn } from "../helpers";
 
 interface RecordBody {
   id: string;
