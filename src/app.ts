@@ -9,6 +9,7 @@ import { chats } from "./chat/routes";
 import { sockets } from "./chat/sockets";
 import { agencyConsents, citizenConsents } from "./consents/routes";
 import { dev } from "./dev/routes";
+import { agencyForms, citizenForms } from "./forms/routes";
 import { ApiError, notFound, problemResponse } from "./lib/errors";
 import type { AppEnv } from "./lib/hono";
 import { newId } from "./lib/ids";
@@ -101,6 +102,8 @@ export function createApp() {
   app.route("/api/v1", verification);
   app.route("/api/v1", agencyConsents);
   app.route("/api/v1", citizenConsents);
+  app.route("/api/v1", agencyForms);
+  app.route("/api/v1", citizenForms);
   app.route("/api/v1", dev);
   app.route("/api/v1", devAgencies);
   app.route("/api/v1", devPayments);

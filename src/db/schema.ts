@@ -373,3 +373,42 @@ export const consents = sqliteTable(
   },
   (t) => [index("consents_citizen_idx").on(t.citizenId), index("consents_agency_citizen_idx").on(t.agencyId, t.citizenId)],
 );
+
+/** Forms agencies publish; posting the same key again makes a new version, and old versions stay valid. */
+export const forms = sqliteTable(
+  "forms",
+  {
+    id: text("id").primaryKey(),
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    key: text("key").notNull(),
+    version: integer("version").notNull(),
+    title: text("title").notNull(),
+    /** The JSON Schema (supported subset, src/forms/schema.ts) the submissions are validated against. */
+    schema: text("schema").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("forms_agency_key_version_uq").on(t.agencyId, t.key, t.version)],
+);
+
+/** A citizen's submission of one exact form version: submitted → in_review → approved | rejected. */
+export const submissions = sqliteTable(
+  "submissions",
+  {
+    id: text("id").primaryKey(),
+    formId: text("form_id")
+      .notNull()
+      .references(() => forms.id),
+    agencyId: text("agency_id").notNull(),
+    citizenId: text("citizen_id")
+      .notNull()
+      .references(() => users.id),
+    data: text("data").notNull(),
+    status: text("status", { enum: ["submitted", "in_review", "approved", "rejected"] }).notNull(),
+    comment: text("comment"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("submissions_citizen_idx").on(t.citizenId), index("submissions_agency_idx").on(t.agencyId)],
+);

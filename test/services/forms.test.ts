@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { call, callJson, expectProblem, newAgency, type SignedIn, signIn, type TestAgency } from "../helpers";
+
+const SCHEMA_V1 = {
+  type: "object",
+  properties: {
+    full_name: { type: "string", title: "ФИО", minLength: 3, maxLength: 100 },
+    birthdate: { type: "string", format: "date" },
+    children: { type: "integer", minimum: 0, maximum: 20 },
+  },
+  required: ["full_name", "birthdate"],
+  additionalProperties: false,
+};
+const SCHEMA_V2 = { ...SCHEMA_V1, required: ["full_name", "birthdate", "children"] };
+
+interface Form {
+  id: string;
+  key: string;
+  version: number;
+}
+interface Submission {
+  id: string;
+  status: string;
+  comment: string | null;
+}
+
+const publish = (agency: TestAgency, schema: unknown, key = "benefit") =>
+  callJson<{ form: Form }>("/api/v1/agency/forms", { token: agency.token, body: { key, title: "Пособие на ребёнка", schema } });
+const submit = (citizen: SignedIn, formId: string, data: Record<string, unknown>) =>
+  call(`/api/v1/forms/${formId}/submissions`, { token: citizen.accessToken, body: { data } });
+
+describe("forms", () => {
+  it("are published in versions, and each submission is validated against the version it names", async () => {
+    const agency = await newAgency("Соцзащита (тест)");
+    const anna = await signIn();
+    const v1 = await publish(agency, SCHEMA_V1);
+    expect(v1.status).toBe(201);
+    expect(v1.body.form.version).toBe(1);
+    const v2 = await publish(agency, SCHEMA_V2);
+    expect(v2.body.form.version).toBe(2);
+    const listed = await callJson<{ forms: Form[] }>("/api/v1/forms", { token: anna.accessToken });
+    expect(listed.body.forms.filter((f) => f.key === "benefit").map((f) => f.version)).toEqual([2]);
+
+    // Without "children": fine for version 1, refused by version 2.
+    const data = { full_name: "Анна Петрова", birthdate: "1990-05-17" };
+    expect((await submit(anna, v1.body.form.id, data)).status).toBe(201);
+    const refused = await expectProblem(await submit(anna, v2.body.form.id, data), 422, "invalid_submission");
+    expect(refused.errors).toEqual([expect.objectContaining({ path: "children" })]);
+  });
+
+  it("report every field error at once and store nothing", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    const { body } = await publish(agency, SCHEMA_V1);
+    const problem = await expectProblem(
+      await submit(anna, body.form.id, { full_name: "А", birthdate: "2026-02-30", children: 1.5, extra: true }),
+      422,
+      "invalid_submission",
+    );
+    const paths = (problem.errors as { path: string }[]).map((e) => e.path).sort();
+    expect(paths).toEqual(["birthdate", "children", "extra", "full_name"]);
+    expect((await callJson<{ submissions: unknown[] }>("/api/v1/submissions", { token: anna.accessToken })).body.submissions).toEqual([]);
+  });
+
+  it("refuse schemas outside the supported subset", async () => {
+    const agency = await newAgency();
+    await expectProblem(
+      await call("/api/v1/agency/forms", {
+        token: agency.token,
+        body: { key: "x", title: "x", schema: { type: "object", properties: { a: { oneOf: [] } } } },
+      }),
+      400,
+      "unsupported_schema",
+    );
+    await expectProblem(
+      await call("/api/v1/agency/forms", { token: agency.token, body: { key: "x", title: "x", schema: { type: "string" } } }),
+      400,
+      "unsupported_schema",
+    );
+  });
+
+  it("move through review to a decision, told to the citizen in the official chat and logged", async () => {
+    const agency = await newAgency("МФЦ (тест)");
+    const other = await newAgency("Другое ведомство");
+    const anna = await signIn();
+    const boris = await signIn();
+    const { body } = await publish(agency, SCHEMA_V1);
+    const sub = (await (await submit(anna, body.form.id, { full_name: "Анна Петрова", birthdate: "1990-05-17" })).json()) as {
+      submission: Submission;
+    };
+    const id = sub.submission.id;
+    expect(sub.submission.status).toBe("submitted");
+    await expectProblem(await call(`/api/v1/submissions/${id}`, { token: boris.accessToken }), 404, "not_found");
+    await expectProblem(
+      await call(`/api/v1/agency/submissions/${id}`, { method: "PATCH", token: other.token, body: { status: "in_review" } }),
+      404,
+      "not_found",
+    );
+
+    const listed = await callJson<{ submissions: Submission[] }>("/api/v1/agency/submissions", { token: agency.token });
+    expect(listed.body.submissions.map((s) => s.id)).toEqual([id]);
+    const patch = (status: string, comment?: string) =>
+      callJson<{ submission: Submission }>(`/api/v1/agency/submissions/${id}`, {
+        method: "PATCH",
+        token: agency.token,
+        body: { status, ...(comment ? { comment } : {}) },
+      });
+    expect((await patch("in_review")).body.submission.status).toBe("in_review");
+    expect((await patch("approved", "Пособие назначено с 1 декабря")).body.submission).toMatchObject({
+      status: "approved",
+      comment: "Пособие назначено с 1 декабря",
+    });
+    await expectProblem(
+      await call(`/api/v1/agency/submissions/${id}`, { method: "PATCH", token: agency.token, body: { status: "rejected" } }),
+      409,
+      "invalid_transition",
+    );
+
+    const mine = await callJson<{ submission: Submission }>(`/api/v1/submissions/${id}`, { token: anna.accessToken });
+    expect(mine.body.submission.status).toBe("approved");
+    const chats = await callJson<{ chats: { type: string; title: string; lastMessage: { text: string; actions: unknown[] } }[] }>(
+      "/api/v1/chats",
+      { token: anna.accessToken },
+    );
+    const official = chats.body.chats.find((c) => c.type === "official" && c.title === "МФЦ (тест)");
+    expect(official?.lastMessage.text).toContain("одобрено");
+    expect(official?.lastMessage.actions).toEqual([{ type: "view_submission", label: "Открыть", ref: id }]);
+    const log = await callJson<{ entries: { action: string; resource: string }[] }>("/api/v1/me/access-log", { token: anna.accessToken });
+    expect(log.body.entries.map((e) => `${e.action} ${e.resource}`)).toEqual([
+      "read submissions",
+      `update submission:${id}`,
+      `update submission:${id}`,
+    ]);
+  });
+});
