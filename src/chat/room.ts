@@ -49,6 +49,9 @@ const SocketAttachment = z.object({ userId: z.string().min(1), connectedAt: z.nu
 type SocketAttachment = z.infer<typeof SocketAttachment>;
 
 const StringList = z.array(z.string());
+const StoredRole = z.enum(["owner", "admin", "member"]);
+const StoredChatType = z.enum(["direct", "group", "channel", "official"]);
+const AfterParam = z.coerce.number().int().min(0).optional();
 const Actions = z.array(MessageAction);
 const ForwardOf = z.object({ chatId: z.string(), seq: z.number().int(), senderId: z.string() }).nullable();
 
@@ -194,7 +197,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   private role(userId: string): Role | null {
     const row = this.sql.exec<{ role: string }>("SELECT role FROM members WHERE user_id = ?", userId).toArray()[0];
-    return row ? (row.role as Role) : null;
+    return row ? StoredRole.parse(row.role) : null;
   }
 
   /**
@@ -544,7 +547,7 @@ export class ChatRoom extends DurableObject<Env> {
     const chatId = get("chat_id");
     const type = get("type");
     if (!chatId || !type) throw new Error("room used before it was bound to a chat");
-    this.ref = { chatId, type: type as ChatType };
+    this.ref = { chatId, type: StoredChatType.parse(type) };
     return this.ref;
   }
 
@@ -569,9 +572,10 @@ export class ChatRoom extends DurableObject<Env> {
     server.serializeAttachment({ userId, connectedAt: Date.now() } satisfies SocketAttachment);
 
     // Replay the gap before anything live: this runs without yielding, so no broadcast can slip in between.
-    const after = url.searchParams.get("after");
-    if (after !== null) {
-      const rows = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq", Number(after)).toArray();
+    const after = AfterParam.safeParse(url.searchParams.get("after") ?? undefined);
+    if (!after.success) return new Response("bad after", { status: 400 });
+    if (after.data !== undefined) {
+      const rows = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq", after.data).toArray();
       for (let i = 0; i < rows.length; i += 200) {
         const frames = this.toMessages(rows.slice(i, i + 200)).map((message): RoomFrame => ({ type: "message", message }));
         if (batch) server.send(JSON.stringify(frames));

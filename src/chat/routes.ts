@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireCitizen } from "../auth/middleware";
 import { database } from "../db";
+import { foundIds } from "../lib/d1";
 import { ApiError, notFound } from "../lib/errors";
 import { type AppEnv, citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { attachOwnMedia, grant } from "../media/store";
@@ -113,20 +114,9 @@ const toMember = ({ member, user }: MemberWithUser) => ({
 const secured = { security: citizenSecurity, middleware: requireCitizen };
 const memberProblems = problems([401, "unauthorized"], [404, "not_found: no such chat, or not a member"]);
 
-/** D1 binds at most 100 parameters per statement. */
-const D1_MAX_PARAMS = 100;
-
 async function checkUsersExist(db: D1Database, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const found = new Set<string>();
-  for (let i = 0; i < ids.length; i += D1_MAX_PARAMS) {
-    const chunk = ids.slice(i, i + D1_MAX_PARAMS);
-    const { results } = await db
-      .prepare(`SELECT id FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`)
-      .bind(...chunk)
-      .all<{ id: string }>();
-    for (const r of results) found.add(r.id);
-  }
+  const found = await foundIds(db, ids, (inList) => `SELECT id FROM users WHERE id IN ${inList}`);
   const missing = ids.filter((id) => !found.has(id));
   if (missing.length > 0) {
     throw new ApiError(400, "unknown_users", "Some of these users do not exist.", {

@@ -45,6 +45,10 @@ const Media = z
   })
   .openapi("Media");
 
+const Upload = z
+  .object({ id: z.string(), partSize: z.number().int(), partCount: z.number().int(), uploadedParts: z.array(z.number().int()) })
+  .openapi("Upload");
+
 const Thumbhash = z.string().regex(/^[A-Za-z0-9+/_-]{4,64}={0,2}$/, "base64 thumbhash, at most 64 characters");
 const Filename = z
   .string()
@@ -352,17 +356,7 @@ export const mediaRoutes = router()
         ),
       },
       responses: {
-        201: json(
-          z.object({
-            upload: z.object({
-              id: z.string(),
-              partSize: z.number().int(),
-              partCount: z.number().int(),
-              uploadedParts: z.array(z.number().int()),
-            }),
-          }),
-          "Started.",
-        ),
+        201: json(z.object({ upload: Upload }), "Started."),
         ...problems(
           [400, "validation_failed, use_single_upload"],
           [401, "unauthorized"],
@@ -407,17 +401,7 @@ export const mediaRoutes = router()
       middleware: requireCitizen,
       request: { params: z.object({ id: z.string().min(1).max(64) }) },
       responses: {
-        200: json(
-          z.object({
-            upload: z.object({
-              id: z.string(),
-              partSize: z.number().int(),
-              partCount: z.number().int(),
-              uploadedParts: z.array(z.number().int()),
-            }),
-          }),
-          "The upload.",
-        ),
+        200: json(z.object({ upload: Upload }), "The upload."),
         ...problems([401, "unauthorized"], [404, "not_found"]),
       },
     }),

@@ -1,4 +1,5 @@
 // Media records in D1 (bytes are in R2 under the same id): kinds, quota, grants, cleanup.
+import { foundIds } from "../lib/d1";
 import { ApiError } from "../lib/errors";
 import { iso, isoOrNull } from "../lib/hono";
 import { log } from "../lib/log";
@@ -9,8 +10,6 @@ export const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif"
 export const VIDEO_TYPES = ["video/mp4", "video/quicktime", "video/webm"];
 export const VOICE_TYPES = ["audio/ogg", "audio/mp4", "audio/x-m4a"];
 
-/** D1 binds at most 100 parameters per statement. */
-const D1_MAX_PARAMS = 100;
 const DAY_MS = 24 * 3600_000;
 
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
@@ -128,15 +127,12 @@ export async function refundQuota(env: Env, userId: string, bytes: number, now =
 export async function attachOwnMedia(db: D1Database, ownerId: string, chatId: string, ids: string[], now = Date.now()): Promise<string[]> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return [];
-  const found = new Set<string>();
-  for (let i = 0; i < unique.length; i += D1_MAX_PARAMS - 1) {
-    const chunk = unique.slice(i, i + D1_MAX_PARAMS - 1);
-    const { results } = await db
-      .prepare(`SELECT id FROM media WHERE owner_id = ?1 AND status = 'ready' AND id IN (${chunk.map((_, k) => `?${k + 2}`).join(",")})`)
-      .bind(ownerId, ...chunk)
-      .all<{ id: string }>();
-    for (const r of results) found.add(r.id);
-  }
+  const found = await foundIds(
+    db,
+    unique,
+    (inList) => `SELECT id FROM media WHERE owner_id = ?1 AND status = 'ready' AND id IN ${inList}`,
+    [ownerId],
+  );
   const missing = unique.filter((id) => !found.has(id));
   if (missing.length > 0) return missing;
   await grant(db, chatId, unique, now);
