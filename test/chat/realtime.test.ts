@@ -214,7 +214,9 @@ describe("realtime delivery", () => {
   it("refuses a malformed ?after before the upgrade", async () => {
     const { chatId, people } = await groupOf(1);
     for (const after of ["abc", "-1", "1.5"]) {
-      await expect(openSocket(`/api/v1/chats/${chatId}/ws?after=${after}`, { token: people[0]?.accessToken })).rejects.toThrow(/expected 101, got 400/);
+      await expect(openSocket(`/api/v1/chats/${chatId}/ws?after=${after}`, { token: people[0]?.accessToken })).rejects.toThrow(
+        /expected 101, got 400/,
+      );
     }
   });
 
