@@ -174,6 +174,38 @@ describe("GET /agency/records", () => {
   });
 });
 
+describe("GET /agency/forms", () => {
+  const publish = (agency: Agency, key: string) =>
+    callJson<{ form: { id: string; key: string; version: number; createdAt: string } }>("/api/v1/agency/forms", {
+      token: agency.token,
+      body: { key, title: `Форма ${key}`, schema: { type: "object", properties: { name: { type: "string" } } } },
+    });
+
+  it("lists every version of the agency's own forms, newest first, optionally of one key", async () => {
+    const [mfc, other] = [await newAgency(), await newAgency()];
+    const a1 = (await publish(mfc, "a")).body.form;
+    const b1 = (await publish(mfc, "b")).body.form;
+    const a2 = (await publish(mfc, "a")).body.form;
+    await publish(other, "a");
+    const all = await callJson<{ forms: { id: string; key: string; version: number; prefill: unknown }[] }>("/api/v1/agency/forms", {
+      token: mfc.token,
+    });
+    expect(all.status).toBe(200);
+    expect(all.body.forms.map((f) => f.id)).toEqual(newestFirst([a1, b1, a2]).map((f) => f.id));
+    expect(all.body.forms.every((f) => f.prefill === null)).toBe(true);
+    const a = await callJson<{ forms: { key: string; version: number }[] }>("/api/v1/agency/forms?key=a", { token: mfc.token });
+    expect(a.body.forms.map((f) => `${f.key}@${f.version}`)).toEqual(["a@2", "a@1"]);
+    expect((await callJson<{ forms: unknown[] }>("/api/v1/agency/forms?limit=1", { token: mfc.token })).body.forms).toHaveLength(1);
+    await expectBadLimits("/api/v1/agency/forms", mfc.token);
+    await expectProblem(await call("/api/v1/agency/forms?key=Not%20a%20key", { token: mfc.token }), 400, "validation_failed");
+    await expectProblem(
+      await call("/api/v1/agency/forms", { token: await withScopes(mfc, ["bills", "records"]) }),
+      403,
+      "insufficient_scope",
+    );
+  });
+});
+
 describe("GET /agency/consent-requests", () => {
   const ask = (agency: Agency, citizen: SignedIn, scope = "records") =>
     callJson<{ consent: { id: string; status: string; createdAt: string } }>("/api/v1/agency/consent-requests", {
@@ -236,5 +268,22 @@ describe("GET /agency/consent-requests", () => {
       403,
       "insufficient_scope",
     );
+  });
+});
+
+describe("OpenAPI", () => {
+  it("documents the console's endpoints", async () => {
+    const { body } = await callJson<{ paths: Record<string, Record<string, unknown>> }>("/api/openapi.json");
+    for (const path of [
+      "/api/v1/agency/bills",
+      "/api/v1/agency/records",
+      "/api/v1/agency/forms",
+      "/api/v1/agency/consent-requests",
+      "/api/v1/agency/submissions",
+    ]) {
+      expect(body.paths[path], path).toHaveProperty("get");
+    }
+    expect(body.paths["/api/v1/agency/submissions/{id}/attachments/{mediaId}"]).toHaveProperty("get");
+    expect(body.paths["/api/v1/forms/{id}/prefill"]).toHaveProperty("post");
   });
 });
