@@ -42,6 +42,10 @@ const FORM_SELECT = "SELECT f.*, a.name AS agency_name FROM forms f JOIN agencie
 const formById = (db: D1Database, id: string) => db.prepare(`${FORM_SELECT} WHERE f.id = ?1`).bind(id).first<FormRow>();
 const SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN} FROM submissions s`;
 const submissionById = (db: D1Database, id: string) => db.prepare(`${SUBMISSION_SELECT} WHERE s.id = ?1`).bind(id).first<SubmissionRow>();
+/** What the agency sees also names the citizen (by phone, as agencies address citizens). */
+const AGENCY_SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN}, u.phone AS citizen_phone FROM submissions s JOIN users u ON u.id = s.citizen_id`;
+type AgencySubmissionRow = SubmissionRow & { citizen_phone: string };
+const toAgencySubmission = (s: AgencySubmissionRow) => ({ ...toSubmission(s), citizenPhone: s.citizen_phone });
 
 const toForm = (f: FormRow) => ({
   id: f.id,
@@ -90,6 +94,8 @@ const Submission = z
     updatedAt: z.string(),
   })
   .openapi("Submission");
+
+const AgencySubmission = Submission.extend({ citizenPhone: z.string() }).openapi("AgencySubmission");
 
 /** Which status may follow which: a decided submission stays decided. */
 const NEXT: Record<SubmissionRow["status"], SubmissionRow["status"][]> = {
@@ -176,7 +182,7 @@ export const agencyForms = router()
       middleware: requireAgency("forms"),
       request: { query: z.object({ limit: ListLimit }) },
       responses: {
-        200: json(z.object({ submissions: z.array(Submission) }), "Submissions."),
+        200: json(z.object({ submissions: z.array(AgencySubmission) }), "Submissions."),
         ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "insufficient_scope"]),
       },
     }),
@@ -188,15 +194,15 @@ export const agencyForms = router()
       )
         .bind(agency.id, c.req.valid("query").limit)
         .all<Listed>();
-      const rows = await readListed<SubmissionRow>(
+      const rows = await readListed<AgencySubmissionRow>(
         c.env.DB,
         { type: "agency", id: agency.id, name: agency.name },
         "submissions",
         page,
-        (inList) => `${SUBMISSION_SELECT} WHERE s.agency_id = ?1 AND s.id IN ${inList}`,
+        (inList) => `${AGENCY_SUBMISSION_SELECT} WHERE s.agency_id = ?1 AND s.id IN ${inList}`,
         [agency.id],
       );
-      return c.json({ submissions: rows.map(toSubmission) }, 200);
+      return c.json({ submissions: rows.map(toAgencySubmission) }, 200);
     },
   )
   .openapi(
@@ -214,7 +220,7 @@ export const agencyForms = router()
         ),
       },
       responses: {
-        200: json(z.object({ submission: Submission }), "Changed; the citizen sees it in the official chat."),
+        200: json(z.object({ submission: AgencySubmission }), "Changed; the citizen sees it in the official chat."),
         ...problems([401, "unauthorized"], [404, "not_found"], [409, "invalid_transition"]),
       },
     }),
@@ -273,9 +279,9 @@ export const agencyForms = router()
         },
         { kind: "submission", submissionId: sub.id, status },
       );
-      const updated = await submissionById(c.env.DB, sub.id);
+      const updated = await c.env.DB.prepare(`${AGENCY_SUBMISSION_SELECT} WHERE s.id = ?1`).bind(sub.id).first<AgencySubmissionRow>();
       if (!updated) throw notFound("submission");
-      return c.json({ submission: toSubmission(updated) }, 200);
+      return c.json({ submission: toAgencySubmission(updated) }, 200);
     },
   )
   .openapi(
