@@ -43,9 +43,14 @@ const formById = (db: D1Database, id: string) => db.prepare(`${FORM_SELECT} WHER
 const SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN} FROM submissions s`;
 const submissionById = (db: D1Database, id: string) => db.prepare(`${SUBMISSION_SELECT} WHERE s.id = ?1`).bind(id).first<SubmissionRow>();
 /** What the agency sees also names the citizen (by phone, as agencies address citizens). */
-const AGENCY_SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN}, u.phone AS citizen_phone FROM submissions s JOIN users u ON u.id = s.citizen_id`;
-type AgencySubmissionRow = SubmissionRow & { citizen_phone: string };
-const toAgencySubmission = (s: AgencySubmissionRow) => ({ ...toSubmission(s), citizenPhone: s.citizen_phone });
+const AGENCY_SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN}, u.phone AS citizen_phone, f.key AS form_key, f.title AS form_title, f.version AS form_version
+  FROM submissions s JOIN users u ON u.id = s.citizen_id JOIN forms f ON f.id = s.form_id`;
+type AgencySubmissionRow = SubmissionRow & { citizen_phone: string; form_key: string; form_title: string; form_version: number };
+const toAgencySubmission = (s: AgencySubmissionRow) => ({
+  ...toSubmission(s),
+  citizenPhone: s.citizen_phone,
+  form: { id: s.form_id, key: s.form_key, title: s.form_title, version: s.form_version },
+});
 
 const toForm = (f: FormRow) => ({
   id: f.id,
@@ -95,7 +100,11 @@ const Submission = z
   })
   .openapi("Submission");
 
-const AgencySubmission = Submission.extend({ citizenPhone: z.string() }).openapi("AgencySubmission");
+const AgencySubmission = Submission.extend({
+  citizenPhone: z.string(),
+  form: z.object({ id: z.string(), key: z.string(), title: z.string(), version: z.number().int() }),
+}).openapi("AgencySubmission");
+const SubmissionStatus = z.enum(["submitted", "in_review", "approved", "rejected"]);
 
 /** Which status may follow which: a decided submission stays decided. */
 const NEXT: Record<SubmissionRow["status"], SubmissionRow["status"][]> = {
@@ -180,7 +189,7 @@ export const agencyForms = router()
       description: "Each citizen listed gets one `read` entry (resource `submissions`) in their access log, in the same batch as the read.",
       security: agencySecurity,
       middleware: requireAgency("forms"),
-      request: { query: z.object({ limit: ListLimit }) },
+      request: { query: z.object({ limit: ListLimit, status: SubmissionStatus.optional() }) },
       responses: {
         200: json(z.object({ submissions: z.array(AgencySubmission) }), "Submissions."),
         ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "insufficient_scope"]),
@@ -189,10 +198,11 @@ export const agencyForms = router()
     async (c) => {
       const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
       if (!agency) throw notFound("agency");
+      const { limit, status } = c.req.valid("query");
       const { results: page } = await c.env.DB.prepare(
-        "SELECT id, citizen_id FROM submissions WHERE agency_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+        "SELECT id, citizen_id FROM submissions WHERE agency_id = ?1 AND (?3 IS NULL OR status = ?3) ORDER BY created_at DESC, id DESC LIMIT ?2",
       )
-        .bind(agency.id, c.req.valid("query").limit)
+        .bind(agency.id, limit, status ?? null)
         .all<Listed>();
       const rows = await readListed<AgencySubmissionRow>(
         c.env.DB,
@@ -203,6 +213,39 @@ export const agencyForms = router()
         [agency.id],
       );
       return c.json({ submissions: rows.map(toAgencySubmission) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/submissions/{id}",
+      tags: ["forms"],
+      summary: "One submission to the agency's forms",
+      description: "Logged in the citizen's access log (`read`, `submission:<id>`) in the same batch as the read.",
+      security: agencySecurity,
+      middleware: requireAgency("forms"),
+      request: { params: Id },
+      responses: {
+        200: json(z.object({ submission: AgencySubmission }), "The submission."),
+        ...problems([401, "unauthorized"], [403, "insufficient_scope"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      const owner = await c.env.DB.prepare("SELECT citizen_id FROM submissions WHERE id = ?1 AND agency_id = ?2")
+        .bind(id, c.var.agency.agencyId)
+        .first<{ citizen_id: string }>();
+      if (!agency || !owner) throw notFound("submission");
+      const { results } = await withAccessLog(
+        c.env.DB,
+        owner.citizen_id,
+        [{ actor: { type: "agency", id: agency.id, name: agency.name }, action: "read", resource: `submission:${id}` }],
+        [c.env.DB.prepare(`${AGENCY_SUBMISSION_SELECT} WHERE s.id = ?1 AND s.agency_id = ?2`).bind(id, agency.id)],
+      );
+      const row = results[0]?.results[0] as AgencySubmissionRow | undefined;
+      if (!row) throw notFound("submission");
+      return c.json({ submission: toAgencySubmission(row) }, 200);
     },
   )
   .openapi(

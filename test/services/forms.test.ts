@@ -135,3 +135,46 @@ describe("forms", () => {
     ]);
   });
 });
+
+describe("the agency's view of a submission", () => {
+  it("names the form and the citizen, filters by status, and logs every read of one", async () => {
+    const agency = await newAgency("Соцзащита (просмотр)");
+    const other = await newAgency("Чужое ведомство");
+    const anna = await signIn();
+    const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
+    const form = (await publish(agency, schema, "view-test")).body.form;
+    const first = (await (await submit(anna, form.id, { name: "Анна" })).json()) as { submission: Submission };
+    const second = (await (await submit(anna, form.id, { name: "Анна П." })).json()) as { submission: Submission };
+    await call(`/api/v1/agency/submissions/${second.submission.id}`, {
+      method: "PATCH",
+      token: agency.token,
+      body: { status: "in_review" },
+    });
+
+    const one = await callJson<{ submission: Submission & { citizenPhone: string; form: Record<string, unknown> } }>(
+      `/api/v1/agency/submissions/${first.submission.id}`,
+      { token: agency.token },
+    );
+    expect(one.status).toBe(200);
+    expect(one.body.submission).toMatchObject({
+      id: first.submission.id,
+      citizenPhone: anna.phone,
+      data: { name: "Анна" },
+      form: { id: form.id, key: "view-test", title: "Пособие на ребёнка", version: 1 },
+    });
+    const inReview = await callJson<{ submissions: Submission[] }>("/api/v1/agency/submissions?status=in_review", { token: agency.token });
+    expect(inReview.body.submissions.map((s) => s.id)).toEqual([second.submission.id]);
+    await expectProblem(await call("/api/v1/agency/submissions?status=lost", { token: agency.token }), 400, "validation_failed");
+    await expectProblem(await call(`/api/v1/agency/submissions/${first.submission.id}`, { token: other.token }), 404, "not_found");
+    await expectProblem(await call(`/api/v1/agency/submissions/${first.submission.id}`, { token: anna.accessToken }), 401, "invalid_token");
+
+    const log = await callJson<{ entries: { actor: { id: string }; action: string; resource: string }[] }>("/api/v1/me/access-log", {
+      token: anna.accessToken,
+    });
+    const reads = log.body.entries.filter((e) => e.action === "read").map((e) => [e.actor.id, e.resource]);
+    expect(reads).toContainEqual([agency.agency.id, `submission:${first.submission.id}`]);
+    expect(reads).toContainEqual([agency.agency.id, "submissions"]);
+    // The refused read by another agency left no entry.
+    expect(log.body.entries.some((e) => e.actor.id === other.agency.id)).toBe(false);
+  });
+});
