@@ -1,0 +1,3 @@
+import { render } from "preact";
+
+render(<main>Вече</main>, document.getElementById("root") as HTMLElement);
