@@ -36,7 +36,7 @@ export function ChatListView({ chats, currentId, me }: { chats: ChatList; curren
         </button>
       </div>
       {state.status === "offline" && (
-        <p class="banner" role="status">
+        <p class="toast" role="status">
           {t("offline")}
         </p>
       )}

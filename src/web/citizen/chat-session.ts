@@ -225,7 +225,9 @@ export class ChatSession {
         const page = await request<{ messages: ChatMessage[] }>(`/chats/${this.chatId}/messages?limit=${PAGE}`).catch(() => null);
         if (!page) return;
         await prefetchInfo(page.messages);
-        for (const m of page.messages) if (this.bySeq.has(m.seq) || m.seq <= this.contiguous + 1) this.insert([m]);
+        // Only refresh what is already shown: new messages come from the socket's replay, in order.
+        for (const m of page.messages) if (this.bySeq.has(m.seq)) this.bySeq.set(m.seq, m);
+        this.sorted = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
         this.emit();
       });
     }

@@ -140,11 +140,6 @@ function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; u
           </svg>
         </button>
       </header>
-      {snap.status === "connecting" && !snap.loading && (
-        <p class="banner" role="status">
-          {t("connecting")}
-        </p>
-      )}
       {searching && (
         <SearchPanel
           session={session}
@@ -299,6 +294,12 @@ function MessageLog({
 
   return (
     <div class="log-wrap">
+      {/* Over the log, not above it: a connection notice must not push the messages down. */}
+      {snap.status === "connecting" && !snap.loading && (
+        <p class="toast" role="status">
+          {t("connecting")}
+        </p>
+      )}
       <div class="log" ref={scroller} onScroll={onScroll}>
         <div ref={sentinel} class="sentinel">
           {snap.hasOlder ? (

@@ -37,6 +37,11 @@ const ru = {
   changePhone: "Другой номер",
   devCode: "Код для разработки: {code}",
   devCodeNote: "Показывается только в режиме разработки.",
+  err_invalid_code: "Неверный или уже использованный код.",
+  err_too_many_attempts: "Слишком много неверных попыток — запросите новый код.",
+  err_invalid_phone: "Это не похоже на номер телефона.",
+  err_rate_limited: "Слишком много запросов — попробуйте чуть позже.",
+  err_not_found: "Не найдено.",
 
   chatsTitle: "Чаты",
   noChats: "Пока нет чатов. Начните новый.",
@@ -282,6 +287,11 @@ const en: Dict = {
   changePhone: "Use another number",
   devCode: "Development code: {code}",
   devCodeNote: "Shown in development mode only.",
+  err_invalid_code: "The code is wrong or was already used.",
+  err_too_many_attempts: "Too many wrong codes — request a new one.",
+  err_invalid_phone: "That does not look like a phone number.",
+  err_rate_limited: "Too many requests — try again a little later.",
+  err_not_found: "Not found.",
 
   chatsTitle: "Chats",
   noChats: "No chats yet. Start one.",

@@ -42,7 +42,15 @@ export function useStore<T>(store: { subscribe(l: () => void): () => void; getSn
 }
 
 /** Error codes with a sentence of their own; others show the server's detail. */
-const ERROR_KEYS: Record<string, Key> = { payment_declined: "payment_declined", username_taken: "usernameTaken" };
+const ERROR_KEYS: Record<string, Key> = {
+  payment_declined: "payment_declined",
+  username_taken: "usernameTaken",
+  invalid_code: "err_invalid_code",
+  too_many_attempts: "err_too_many_attempts",
+  invalid_phone: "err_invalid_phone",
+  rate_limited: "err_rate_limited",
+  not_found: "err_not_found",
+};
 
 /** A user-facing sentence for an error. */
 export function errorText(err: unknown): string {
