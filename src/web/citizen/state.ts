@@ -112,7 +112,10 @@ export class ChatList extends Store<ChatListState> {
 
 export const agencies = new Store<Map<string, AgencyInfo>>(new Map());
 
+let agenciesLoadedAt = 0;
+
 export async function loadAgencies(): Promise<void> {
+  agenciesLoadedAt = Date.now();
   try {
     const { agencies: list } = await request<{ agencies: AgencyInfo[] }>("/agencies", { anonymous: true });
     agencies.set(new Map(list.map((a) => [a.id, a])));
@@ -126,5 +129,8 @@ export function agencyOf(chat: Pick<ChatSummary, "type" | "title" | "lastMessage
   if (chat.type !== "official") return undefined;
   const all = agencies.getSnapshot();
   const bySender = chat.lastMessage ? all.get(chat.lastMessage.senderId) : undefined;
-  return bySender ?? [...all.values()].find((a) => a.name === chat.title);
+  const found = bySender ?? [...all.values()].find((a) => a.name === chat.title);
+  // An agency registered after the directory was read: read it again (at most every 10 s).
+  if (!found && Date.now() - agenciesLoadedAt > 10_000) void loadAgencies();
+  return found;
 }

@@ -104,12 +104,11 @@ export function Avatar({ name, id, size = "m" }: { name: string; id: string; siz
 
 export function VerifiedBadge() {
   return (
-    <span class="verified" title={t("verified")}>
+    <span class="verified" role="img" aria-label={t("verified")} title={t("verified")}>
       <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
         <path d="M8 0l2 2h3v3l2 3-2 3v3h-3l-2 2-2-2H3v-3L1 8l2-3V2h3z" fill="currentColor" />
         <path d="M4.5 8.2l2.3 2.3 4.7-4.7" fill="none" stroke="#fff" stroke-width="1.8" />
       </svg>
-      <span class="sr-only">{t("verified")}</span>
     </span>
   );
 }
