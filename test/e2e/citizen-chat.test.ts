@@ -1,6 +1,7 @@
 // Two people chatting live in two browser contexts: a new direct chat by username, live messages and unread
 // counts, read receipts, typing, reply, edit, delete, reactions, search, a photo shown inline, and a network
 // loss on one side after which nothing is lost or shown twice.
+import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { messageTexts, openAs, pageErrors } from "./citizen.ts";
@@ -193,4 +194,78 @@ test("search in the chat jumps to the message; nothing on Boris's page shifted a
   expect(shift).toBeLessThan(0.01);
   expect(pageErrors(a.page)).toEqual([]);
   expect(pageErrors(b.page)).toEqual([]);
+});
+
+test("forwarding a message, and a file that is not a photo is offered as a download", async () => {
+  // Boris forwards Anna's message into a group with her.
+  const { chat: group } = await api<{ chat: { id: string } }>(server.origin, "/api/v1/chats", {
+    token: boris.accessToken,
+    body: { type: "group", title: "Дом 5", memberIds: [anna.id] },
+  });
+  const original = b.page.locator("li.msg", { hasText: "Третье сообщение" });
+  await original.getByRole("button", { name: "Действия с сообщением" }).click();
+  await original.getByRole("button", { name: "Переслать" }).click();
+  await b.page.getByRole("dialog", { name: "Переслать в чат" }).getByRole("button", { name: "Дом 5" }).click();
+  await a.page.locator(`[data-chat-id="${group.id}"]`).click();
+  const forwarded = a.page.locator("li.msg", { hasText: "Третье сообщение" });
+  await forwarded.getByText("Переслано").waitFor();
+
+  await a.page.locator("#attach").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("список покупок") });
+  await b.page.locator(`[data-chat-id="${group.id}"]`).click();
+  const button = b.page.getByRole("button", { name: /Скачать notes\.txt/ });
+  const [download] = await Promise.all([b.page.waitForEvent("download"), button.click()]);
+  expect(download.suggestedFilename()).toBe("notes.txt");
+  const path = await download.path();
+  expect(readFileSync(path, "utf8")).toBe("список покупок");
+});
+
+test("history loads page by page while scrolling up, keeping the reader's place", async () => {
+  const { chat } = await api<{ chat: { id: string } }>(server.origin, "/api/v1/chats", {
+    token: anna.accessToken,
+    body: { type: "group", title: "Длинная история", memberIds: [boris.id] },
+  });
+  for (let i = 1; i <= 130; i++) {
+    await api(server.origin, `/api/v1/chats/${chat.id}/messages`, {
+      token: anna.accessToken,
+      body: { clientId: `h${i}`, text: `Сообщение ${i}` },
+    });
+  }
+  await b.page.goto(`${server.origin}/#/chats/${chat.id}`);
+  await b.page.locator("li.msg", { hasText: "Сообщение 130" }).waitFor();
+  expect(await b.page.locator("[data-testid=messages] > li").count()).toBe(50);
+
+  const log = b.page.locator(".log");
+  const topOf = (n: number) =>
+    b.page.locator("li.msg .text", { hasText: new RegExp(`^Сообщение ${n}$`) }).evaluate((el) => el.getBoundingClientRect().top);
+  await log.evaluate((el) => {
+    el.scrollTop = 0;
+  });
+  await expect.poll(() => b.page.locator("[data-testid=messages] > li").count()).toBe(100);
+  // The message that was at the top is still where the reader left it, not pushed away by the older page.
+  const logTop = await log.evaluate((el) => el.getBoundingClientRect().top);
+  expect(Math.abs((await topOf(81)) - logTop)).toBeLessThan(120);
+
+  await log.evaluate((el) => {
+    el.scrollTop = 0;
+  });
+  await expect.poll(() => b.page.locator("[data-testid=messages] > li").count()).toBe(130);
+  await b.page.getByText("Начало переписки").waitFor();
+  const texts = await messageTexts(b.page);
+  expect(texts).toEqual(Array.from({ length: 130 }, (_, i) => `Сообщение ${i + 1}`));
+});
+
+test("on a phone the list and a chat each take the whole screen, with a way back", async () => {
+  const phone = await openAs(browser, server.origin, anna.phone, { viewport: { width: 390, height: 780 } });
+  const item = phone.page.locator(`[data-chat-id="${chatId}"]`);
+  await item.waitFor();
+  expect(await phone.page.locator("main").isVisible()).toBe(false);
+  await item.click();
+  await phone.page.getByRole("heading", { name: "Борис", level: 1 }).waitFor();
+  expect(await phone.page.locator(".sidebar").isVisible()).toBe(false);
+  const width = await phone.page.locator(".chat").evaluate((el) => el.getBoundingClientRect().width);
+  expect(width).toBe(390);
+  await phone.page.getByRole("link", { name: "Назад" }).click();
+  await item.waitFor();
+  expect(pageErrors(phone.page)).toEqual([]);
+  await phone.context.close();
 });
