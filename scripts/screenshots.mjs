@@ -16,17 +16,21 @@ const browser = await launchBrowser();
 try {
   const { origin } = server;
   const [anna, boris] = await seed(origin);
-  // A photo in the direct chat, so the chat shows media inline.
+  // A photo and a reply in the neighbours' group, so the chat shows media inline, sender names and a quote.
   const { chats } = await api(origin, "/api/v1/chats", { token: anna.token });
-  const direct = chats.find((c) => c.type === "direct");
+  const group = chats.find((c) => c.type === "group");
   const photo = await fetch(`${origin}/api/v1/media?filename=dvor.png`, {
     method: "POST",
     headers: { authorization: `Bearer ${boris.token}`, "content-type": "image/png" },
     body: png(480, 320, 40),
   }).then((r) => r.json());
-  await api(origin, `/api/v1/chats/${direct.id}/messages`, {
+  await api(origin, `/api/v1/chats/${group.id}/messages`, {
     token: boris.token,
-    body: { clientId: "shot-photo", text: "Двор после субботника 🌳", attachments: [photo.media.id] },
+    body: { clientId: "shot-photo", text: "Двор после субботника", attachments: [photo.media.id] },
+  });
+  await api(origin, `/api/v1/chats/${group.id}/messages`, {
+    token: anna.token,
+    body: { clientId: "shot-reply", text: "Красота! Спасибо всем, кто пришёл.", replyTo: 4 },
   });
   const shot = async (page, name) => {
     await page.waitForTimeout(400);
@@ -49,7 +53,7 @@ try {
   // Desktop: chat list beside a chat; bills; a record's presentation as a QR code; the access log.
   {
     const { context, page } = await openAs(browser, origin, anna.phone, { viewport: DESKTOP });
-    await page.locator(`[data-chat-id="${direct.id}"]`).click();
+    await page.locator(`[data-chat-id="${group.id}"]`).click();
     await page.locator("img.media").waitFor();
     await shot(page, "chat");
     await page.goto(`${origin}/#/services/bills`);
@@ -72,9 +76,9 @@ try {
   // Phone: the chat list, then a chat full-screen.
   {
     const { context, page } = await openAs(browser, origin, anna.phone, { viewport: PHONE });
-    await page.locator(`[data-chat-id="${direct.id}"]`).waitFor();
+    await page.locator(`[data-chat-id="${group.id}"]`).waitFor();
     await shot(page, "mobile-chats");
-    await page.locator(`[data-chat-id="${direct.id}"]`).click();
+    await page.locator(`[data-chat-id="${group.id}"]`).click();
     await page.locator("img.media").waitFor();
     await shot(page, "mobile-chat");
     await context.close();
