@@ -112,6 +112,8 @@ function Screen({ route, section, chatId, chats, user }: { route: Route; section
 async function signOut(chats: ChatList): Promise<void> {
   chats.stop();
   await request("/auth/logout", { method: "POST" }).catch(() => undefined);
+  // Unsent messages belong to this account: they must not linger for the next one on this browser.
+  for (const key of Object.keys(localStorage)) if (key.startsWith("veche.outbox.")) localStorage.removeItem(key);
   clearSession();
   location.hash = "";
 }

@@ -44,9 +44,13 @@ function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; u
   const [session] = useState(() => new ChatSession(chat.id, user.id));
   const [openError, setOpenError] = useState<unknown>(null);
   const [removed, setRemoved] = useState(false);
+  const open = () => {
+    setOpenError(null);
+    session.open().catch(setOpenError);
+  };
   useEffect(() => {
     session.onRemoved = () => setRemoved(true);
-    session.open().catch(setOpenError);
+    open();
     return () => session.close();
   }, [session]);
   const snap = useStore(session);
@@ -151,7 +155,8 @@ function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; u
         />
       )}
       {removed && <p class="note note-error">{t("removedFromChat")}</p>}
-      <ErrorNote error={openError ?? actionError} />
+      <ErrorNote error={openError} onRetry={open} />
+      <ErrorNote error={actionError} />
       <MessageLog
         session={session}
         snap={snap}
@@ -234,6 +239,7 @@ function MessageLog({
   render: (m: ChatMessage, prev: ChatMessage | undefined) => preact.JSX.Element;
 }) {
   const atBottom = useRef(true);
+  const lastNewest = useRef(0);
   const prepend = useRef<{ height: number; top: number } | null>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const [showJump, setShowJump] = useState(false);
@@ -255,9 +261,10 @@ function MessageLog({
       prepend.current = null;
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
-    } else if (newest > 0) {
+    } else if (newest > lastNewest.current && lastNewest.current > 0) {
       setShowJump(true);
     }
+    lastNewest.current = newest;
   }, [snap.messages, snap.outbox.length, newest, scroller]);
 
   // Mark read what reached the screen while the reader is at the bottom and the page is visible.

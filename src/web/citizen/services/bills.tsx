@@ -3,7 +3,8 @@ import { useRef, useState } from "preact/hooks";
 import { ApiError, randomId, request } from "../../lib/api";
 import { formatDate, formatDateTime, formatMoney, t, tKey } from "../../lib/i18n";
 import { href } from "../../lib/router";
-import { ErrorNote, errorText, Loading, ScreenTitle, useAsync, VerifiedBadge } from "../../lib/ui";
+import { ErrorNote, errorText, Loading, ScreenTitle, useAsync, useStore, VerifiedBadge } from "../../lib/ui";
+import type { ChatList } from "../state";
 
 export interface Bill {
   id: string;
@@ -27,8 +28,10 @@ interface Payment {
   settledAt: string | null;
 }
 
-export function BillsView() {
-  const bills = useAsync(() => request<{ bills: Bill[] }>("/bills"), []);
+export function BillsView({ chats }: { chats: ChatList }) {
+  // A new bill (or a status change) arrives as an inbox notification: the list follows.
+  const tick = useStore(chats.notifications);
+  const bills = useAsync(() => request<{ bills: Bill[] }>("/bills"), [tick]);
   return (
     <div class="page">
       <ScreenTitle back={href("services")}>{t("bills")}</ScreenTitle>

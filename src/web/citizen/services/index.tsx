@@ -18,7 +18,7 @@ export function Services({ route, chats }: { route: Route; chats: ChatList; user
   const [section, id] = route;
   switch (section) {
     case "bills":
-      return id ? <BillView key={id} id={id} /> : <BillsView />;
+      return id ? <BillView key={id} id={id} /> : <BillsView chats={chats} />;
     case "forms":
       return id ? <FormView key={id} id={id} /> : <FormsView chats={chats} />;
     case "submissions":
