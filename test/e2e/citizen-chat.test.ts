@@ -219,6 +219,23 @@ test("forwarding a message, and a file that is not a photo is offered as a downl
   expect(readFileSync(path, "utf8")).toBe("список покупок");
 });
 
+test("a channel created in the app: its subscribers read it live but cannot post", async () => {
+  await a.page.getByRole("button", { name: "Новый чат" }).click();
+  await a.page.getByText("Канал", { exact: true }).click();
+  await a.page.getByLabel("Название").fill("Новости двора");
+  await a.page.getByLabel("Участники").fill(`boris${suffix}`);
+  await a.page.getByRole("button", { name: "Создать" }).click();
+  await a.page.getByRole("heading", { name: "Новости двора", level: 1 }).waitFor();
+  await a.page.getByText("Канал · 2 участника").waitFor();
+
+  const item = b.page.locator(".chat-item", { hasText: "Новости двора" });
+  await item.click();
+  await b.page.getByText("Писать в канал могут только администраторы.").waitFor();
+  expect(await composer(b.page).count()).toBe(0);
+  await send(a.page, "Во вторник отключат воду");
+  await b.page.locator("li.msg", { hasText: "Во вторник отключат воду" }).waitFor();
+});
+
 test("history loads page by page while scrolling up, keeping the reader's place", async () => {
   const { chat } = await api<{ chat: { id: string } }>(server.origin, "/api/v1/chats", {
     token: anna.accessToken,
