@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { buildWeb } from "./build-web.mjs";
 import { ensureDevVars } from "./dev-secrets.mjs";
 
 /** Offline and quiet: no telemetry, no update check, no request.cf download. */
@@ -50,6 +51,7 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false }
   const secrets = ensureDevVars();
   migrate(state);
   const scriptPath = await bundle();
+  await buildWeb();
   // modulesRules describe how wrangler would bundle; ours is already one module.
   const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml").workerOptions;
   const mf = new Miniflare(

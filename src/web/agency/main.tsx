@@ -1,0 +1,3 @@
+import { render } from "preact";
+
+render(<main>Вече: кабинет ведомства</main>, document.getElementById("root") as HTMLElement);
