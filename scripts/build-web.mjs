@@ -45,9 +45,10 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production" 
   });
   const outputs = Object.entries(result.metafile.outputs);
   for (const page of PAGES) {
-    const js = outputs.find(([file, o]) => o.entryPoint === page.entry && file.endsWith(".js"))?.[0];
-    const css = outputs.find(([file, o]) => o.entryPoint === page.entry && file.endsWith(".css"))?.[0];
-    if (!js) throw new Error(`no script built for ${page.entry}`);
+    const [js, output] = outputs.find(([file, o]) => o.entryPoint === page.entry && file.endsWith(".js")) ?? [];
+    if (!js || !output) throw new Error(`no script built for ${page.entry}`);
+    // CSS imported from the entry is bundled into one file that the script's output names (no entryPoint of its own).
+    const css = output.cssBundle;
     const url = (file) => `/${file.slice(OUT.length + 1)}`;
     const html = readFileSync(page.template, "utf8")
       .replace("<!--STYLE-->", css ? `<link rel="stylesheet" href="${url(css)}">` : "")
