@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 import { devSecrets } from "./scripts/dev-secrets.mjs";
 
 // Tests run inside workerd with the real D1, Durable Object, R2 and Queue bindings from wrangler.toml.
+// Outbound fetches (agency webhooks) go to a stand-in agency endpoint, itself a Worker in the same workerd.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
@@ -10,7 +11,17 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { ...devSecrets("test-1"), TEST_MIGRATIONS: migrations },
+          bindings: { ...devSecrets("test-1"), TEST_MIGRATIONS: migrations, WEBHOOK_RETRY_BASE_SECONDS: "1" },
+          // The real queues, with fewer retries so a dead-lettered webhook is seen within a test.
+          queueConsumers: {
+            "veche-webhooks": { maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "veche-webhooks-dlq" },
+            "veche-webhooks-dlq": { maxBatchTimeout: 1 },
+          },
+          outboundService: "webhook-sink",
+          serviceBindings: { WEBHOOK_SINK: "webhook-sink" },
+          workers: [
+            { name: "webhook-sink", modules: true, scriptPath: "./test/fixtures/webhook-sink.mjs", compatibilityDate: "2026-11-01" },
+          ],
         },
       }),
     ],

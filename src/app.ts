@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { agencyAuth, agencyDirectory, devAgencies } from "./agencies/routes";
+import { agencyAuth, agencyDirectory, agencySelf, devAgencies } from "./agencies/routes";
 import { accessLog } from "./audit/routes";
 import { auth, jwks } from "./auth/routes";
 import { agencyBills, citizenBills, devPayments } from "./bills/routes";
@@ -17,6 +17,7 @@ import { errorFields, log } from "./lib/log";
 import { mediaRoutes } from "./media/routes";
 import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
 import { directory, me } from "./users/routes";
+import { agencyWebhooks } from "./webhooks/routes";
 
 /** JSON bodies larger than this are refused before they are parsed. Media uploads have their own limits. */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -92,6 +93,8 @@ export function createApp() {
   app.route("/api/v1", sockets);
   app.route("/api/v1", mediaRoutes);
   app.route("/api/v1", agencyAuth);
+  app.route("/api/v1", agencySelf);
+  app.route("/api/v1", agencyWebhooks);
   app.route("/api/v1", agencyDirectory);
   app.route("/api/v1", agencyBills);
   app.route("/api/v1", citizenBills);

@@ -1,6 +1,9 @@
 import { createApp } from "./app";
+import { sweepReceipts } from "./bills/receipts";
 import { errorFields, log } from "./lib/log";
 import { cleanupMedia } from "./media/store";
+import { handleWebhookBatch } from "./webhooks/deliver";
+import { sweepWebhooks } from "./webhooks/events";
 
 export { Inbox } from "./chat/inbox";
 export { ChatRoom } from "./chat/room";
@@ -10,11 +13,17 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, _ctx) {
-    try {
-      log.info("media cleanup", await cleanupMedia(env));
-    } catch (err) {
-      log.error("media cleanup failed", errorFields(err));
-      throw err;
-    }
+    // Independent chores: one failing does not stop the others.
+    const results = await Promise.allSettled([cleanupMedia(env), sweepWebhooks(env), sweepReceipts(env)]);
+    const [media, webhooks, receipts] = results;
+    if (media.status === "fulfilled") log.info("media cleanup", media.value);
+    else log.error("media cleanup failed", errorFields(media.reason));
+    if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
+    else log.error("webhook sweep failed", errorFields(webhooks.reason));
+    if (receipts.status === "fulfilled") log.info("receipt sweep", { issued: receipts.value });
+    else log.error("receipt sweep failed", errorFields(receipts.reason));
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   },
+  queue: handleWebhookBatch,
 } satisfies ExportedHandler<Env>;

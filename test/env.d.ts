@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** The stand-in agency endpoint (test/fixtures/webhook-sink.mjs): GET /boxes/<box> lists what it received. */
+      WEBHOOK_SINK: Fetcher;
     }
   }
 }

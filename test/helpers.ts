@@ -236,15 +236,18 @@ export interface TestAgency {
   agency: { id: string; name: string };
   clientId: string;
   clientSecret: string;
+  /** The key of the `Veche-Signature` on its webhooks. */
+  webhookSecret: string;
   /** An agency access token with all scopes. */
   token: string;
 }
 
 /** Registers an agency through the dev endpoint and signs it in with its client credentials. */
-export async function newAgency(name = "Ведомство (тест)"): Promise<TestAgency> {
-  const created = await callJson<{ agency: { id: string; name: string }; clientId: string; clientSecret: string }>("/api/v1/dev/agencies", {
-    body: { name },
-  });
+export async function newAgency(name = "Ведомство (тест)", opts: { webhookUrl?: string } = {}): Promise<TestAgency> {
+  const created = await callJson<{ agency: { id: string; name: string }; clientId: string; clientSecret: string; webhookSecret: string }>(
+    "/api/v1/dev/agencies",
+    { body: { name, ...opts } },
+  );
   expect(created.status).toBe(201);
   const token = await callJson<{ accessToken: string }>("/api/v1/agency/token", {
     body: { clientId: created.body.clientId, clientSecret: created.body.clientSecret },

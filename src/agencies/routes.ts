@@ -1,11 +1,39 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { requireAgency } from "../auth/middleware";
 import { ACCESS_TOKEN_TTL_SEC, signAccessToken } from "../auth/tokens";
-import { notFound, unauthorized } from "../lib/errors";
-import { json, jsonBody, problems, router } from "../lib/hono";
+import { ApiError, notFound, unauthorized } from "../lib/errors";
+import { agencySecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
-import { agencyJwks, checkCredentials, createAgency, getAgency, listAgencies, publicAgency } from "./store";
+import { type AgencyRow, agencyJwks, checkCredentials, createAgency, getAgency, listAgencies, publicAgency } from "./store";
 
 const Agency = z.object({ id: z.string(), name: z.string(), verified: z.boolean(), logoUrl: z.string().nullable() }).openapi("Agency");
+
+const AgencyProfile = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    verified: z.boolean(),
+    logoUrl: z.string().nullable(),
+    webhookUrl: z.string().nullable(),
+    scopes: z.array(z.string()),
+  })
+  .openapi("AgencyProfile");
+
+const toProfile = (a: AgencyRow) => ({ ...publicAgency(a), webhookUrl: a.webhook_url, scopes: a.scopes.split(" ") });
+
+/**
+ * A webhook URL: https (plain http only in development, for local receivers), no credentials in it, since
+ * URLs end up in logs and consoles; the signature is what authenticates us to the agency.
+ */
+const WebhookUrl = z
+  .string()
+  .url()
+  .max(2000)
+  .refine((u) => {
+    // Refinements run even when .url() has already failed.
+    const url = URL.canParse(u) ? new URL(u) : null;
+    return url !== null && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
+  }, "an http(s) URL without credentials");
 
 export const agencyAuth = router().openapi(
   createRoute({
@@ -28,6 +56,53 @@ export const agencyAuth = router().openapi(
     return c.json({ accessToken, expiresIn: ACCESS_TOKEN_TTL_SEC }, 200);
   },
 );
+
+/** The calling agency's own settings, for its console. */
+export const agencySelf = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/me",
+      tags: ["agencies"],
+      summary: "The calling agency: name, verification, scopes, webhook URL",
+      security: agencySecurity,
+      middleware: requireAgency(),
+      responses: { 200: json(z.object({ agency: AgencyProfile }), "The agency."), ...problems([401, "unauthorized"]) },
+    }),
+    async (c) => {
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      return c.json({ agency: toProfile(agency) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/agency/me",
+      tags: ["agencies"],
+      summary: "Set (or clear, with null) the webhook URL",
+      description: "Events are signed with the agency's webhook secret (Veche-Signature). In production the URL must be https.",
+      security: agencySecurity,
+      middleware: requireAgency(),
+      request: { body: jsonBody(z.object({ webhookUrl: WebhookUrl.nullable() }).strict()) },
+      responses: {
+        200: json(z.object({ agency: AgencyProfile }), "Saved."),
+        ...problems([400, "validation_failed, insecure_webhook_url"], [401, "unauthorized"]),
+      },
+    }),
+    async (c) => {
+      const { webhookUrl } = c.req.valid("json");
+      if (webhookUrl && c.env.ENVIRONMENT !== "development" && new URL(webhookUrl).protocol !== "https:")
+        throw new ApiError(400, "insecure_webhook_url", "Webhook URLs must use https.", {
+          errors: [{ path: "webhookUrl", message: "use https" }],
+        });
+      const agency = await c.env.DB.prepare("UPDATE agencies SET webhook_url = ?2 WHERE id = ?1 RETURNING *")
+        .bind(c.var.agency.agencyId, webhookUrl)
+        .first<AgencyRow>();
+      if (!agency) throw notFound("agency");
+      return c.json({ agency: toProfile(agency) }, 200);
+    },
+  );
 
 export const agencyDirectory = router()
   .openapi(
@@ -68,7 +143,7 @@ export const devAgencies = router().openapi(
     tags: ["development"],
     summary: "Dev only: a new verified agency for demos and tests",
     request: {
-      body: jsonBody(z.object({ name: z.string().trim().min(1).max(200), webhookUrl: z.string().url().max(2000).optional() }).strict()),
+      body: jsonBody(z.object({ name: z.string().trim().min(1).max(200), webhookUrl: WebhookUrl.optional() }).strict()),
     },
     responses: {
       201: json(

@@ -19,14 +19,14 @@ export const requireCitizen = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Requires a valid agency access token carrying `scope`; sets `c.var.agency`. */
-export const requireAgency = (scope: string) =>
+/** Requires a valid agency access token carrying `scope` (any agency token when omitted); sets `c.var.agency`. */
+export const requireAgency = (scope?: string) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
     if (!token) throw unauthorized("unauthorized", "Send Authorization: Bearer <agency token> from /api/v1/agency/token.");
     const claims = await verifyAccessToken(c.env, token, "agency");
     const scopes = claims.scope ?? [];
-    if (!scopes.includes(scope)) throw forbidden("insufficient_scope", `This needs the ${scope} scope.`);
+    if (scope && !scopes.includes(scope)) throw forbidden("insufficient_scope", `This needs the ${scope} scope.`);
     c.set("agency", { agencyId: claims.sub, scopes });
     await next();
   });

@@ -1,12 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { agencyAndCitizen, announce } from "../agencies/store";
+import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, notFound, problemBody } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { luhnValid, paymentProvider } from "./payments";
+import { afterPaid } from "./receipts";
 
 interface BillRow {
   id: string;
@@ -22,6 +24,7 @@ interface BillRow {
   status: "unpaid" | "paying" | "paid" | "cancelled";
   created_at: number;
   paid_at: number | null;
+  receipt_id: string | null;
 }
 
 interface PaymentRow {
@@ -50,6 +53,7 @@ const toBill = (b: BillRow) => ({
   status: b.status === "paying" ? ("processing" as const) : b.status,
   createdAt: iso(b.created_at),
   paidAt: isoOrNull(b.paid_at),
+  receiptId: b.receipt_id,
 });
 
 const toPayment = (p: PaymentRow) => ({
@@ -75,6 +79,7 @@ const Bill = z
     status: z.enum(["unpaid", "processing", "paid", "cancelled"]),
     createdAt: z.string(),
     paidAt: z.string().nullable(),
+    receiptId: z.string().nullable().openapi({ description: "Once paid: the receipt, a record (GET /api/v1/records/:id)." }),
   })
   .openapi("Bill");
 
@@ -90,6 +95,33 @@ const Payment = z
     settledAt: z.string().nullable(),
   })
   .openapi("Payment");
+
+/** The agency's `bill.paid` event, written in the batch that marks the bill paid. */
+function paidEvent(
+  db: D1Database,
+  agency: Parameters<typeof webhookEvent>[1] | null,
+  bill: BillRow,
+  payment: Pick<PaymentRow, "id" | "card_brand" | "card_last4" | "settled_at">,
+  onlyIf?: { sql: string; params: unknown[] },
+) {
+  if (!agency) return null;
+  return webhookEvent(
+    db,
+    agency,
+    "bill.paid",
+    {
+      bill: { id: bill.id, externalRef: bill.external_ref, amount: bill.amount, currency: bill.currency, purpose: bill.purpose },
+      payment: {
+        id: payment.id,
+        amount: bill.amount,
+        currency: bill.currency,
+        card: { brand: payment.card_brand, last4: payment.card_last4 },
+        settledAt: isoOrNull(payment.settled_at),
+      },
+    },
+    { onlyIf },
+  );
+}
 
 async function billById(db: D1Database, id: string): Promise<BillRow | null> {
   return db.prepare(`${BILL_SELECT} WHERE b.id = ?1`).bind(id).first<BillRow>();
@@ -408,6 +440,15 @@ async function pay(env: Env, userId: string, billId: string, card: z.infer<typeo
   const paymentId = newId();
   const at = Date.now();
   const billStatus = result.status === "succeeded" ? "paid" : result.status === "declined" ? "unpaid" : "paying";
+  const event =
+    result.status === "succeeded"
+      ? paidEvent(env.DB, await getAgency(env.DB, bill.agency_id), bill, {
+          id: paymentId,
+          card_brand: result.brand,
+          card_last4: result.last4,
+          settled_at: at,
+        })
+      : null;
   await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO payments (id, bill_id, citizen_id, amount, currency, status, provider_ref, card_brand, card_last4, created_at, settled_at)
@@ -430,7 +471,10 @@ async function pay(env: Env, userId: string, billId: string, card: z.infer<typeo
       billStatus,
       result.status === "succeeded" ? at : null,
     ),
+    ...eventStatements(event),
   ]);
+  await dispatchWebhooks(env, event);
+  if (result.status === "succeeded") await afterPaid(env, bill.id);
   if (result.status === "declined") {
     throw new ApiError(402, "payment_declined", "The card was declined; the bill is still unpaid. Try another card.");
   }
@@ -465,6 +509,22 @@ export const devPayments = router().openapi(
     if (!payment) throw notFound("payment");
     if (payment.status !== "pending") throw new ApiError(409, "payment_not_pending", `The payment is ${payment.status}.`);
     const at = Date.now();
+    const pendingBill = await billById(c.env.DB, payment.bill_id);
+    if (!pendingBill) throw notFound("bill");
+    const event =
+      outcome === "succeeded"
+        ? // Written only if this confirmation is the one that settled the payment.
+          paidEvent(
+            c.env.DB,
+            await getAgency(c.env.DB, pendingBill.agency_id),
+            pendingBill,
+            { ...payment, settled_at: at },
+            {
+              sql: "EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND settled_at = ?)",
+              params: [id, at],
+            },
+          )
+        : null;
     await c.env.DB.batch([
       c.env.DB.prepare("UPDATE payments SET status = ?2, settled_at = ?3 WHERE id = ?1 AND status = 'pending'").bind(id, outcome, at),
       c.env.DB.prepare("UPDATE bills SET status = ?2, paid_at = ?3 WHERE id = ?1 AND status = 'paying'").bind(
@@ -472,7 +532,10 @@ export const devPayments = router().openapi(
         outcome === "succeeded" ? "paid" : "unpaid",
         outcome === "succeeded" ? at : null,
       ),
+      ...eventStatements(event),
     ]);
+    await dispatchWebhooks(c.env, event);
+    if (outcome === "succeeded") await afterPaid(c.env, payment.bill_id);
     const [bill, settled] = await Promise.all([
       billById(c.env.DB, payment.bill_id),
       c.env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(id).first<PaymentRow>(),

@@ -6,6 +6,7 @@ import { normalizePhone } from "../auth/phone";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 
 interface ConsentRow {
   id: string;
@@ -197,10 +198,30 @@ export const agencyConsents = router()
 async function decide(env: Env, userId: string, id: string, from: ConsentRow["status"], to: ConsentRow["status"]) {
   const row = await consentById(env.DB, id);
   if (!row || row.citizen_id !== userId) throw notFound("consent");
-  const changed = await env.DB.prepare("UPDATE consents SET status = ?3, decided_at = ?4 WHERE id = ?1 AND citizen_id = ?2 AND status = ?5")
-    .bind(id, userId, to, Date.now(), from)
-    .run();
-  if (changed.meta.changes === 0) throw new ApiError(409, `consent_not_${from}`, `The consent is ${effectiveStatus(row)}, not ${from}.`);
+  const now = Date.now();
+  const agency = await getAgency(env.DB, row.agency_id);
+  const event = agency
+    ? webhookEvent(
+        env.DB,
+        agency,
+        "consent.updated",
+        { consent: { id, status: to, previousStatus: from, scope: row.scope, purpose: row.purpose } },
+        { now, onlyIf: { sql: "EXISTS (SELECT 1 FROM consents WHERE id = ? AND status = ? AND decided_at = ?)", params: [id, to, now] } },
+      )
+    : null;
+  const [changed] = await env.DB.batch([
+    env.DB.prepare("UPDATE consents SET status = ?3, decided_at = ?4 WHERE id = ?1 AND citizen_id = ?2 AND status = ?5").bind(
+      id,
+      userId,
+      to,
+      now,
+      from,
+    ),
+    ...eventStatements(event),
+  ]);
+  if ((changed?.meta.changes ?? 0) === 0)
+    throw new ApiError(409, `consent_not_${from}`, `The consent is ${effectiveStatus(row)}, not ${from}.`);
+  await dispatchWebhooks(env, event);
   const updated = await consentById(env.DB, id);
   if (!updated) throw notFound("consent");
   return toConsent(updated);

@@ -272,6 +272,8 @@ export const bills = sqliteTable(
     status: text("status", { enum: ["unpaid", "paying", "paid", "cancelled"] }).notNull(),
     createdAt: integer("created_at").notNull(),
     paidAt: integer("paid_at"),
+    /** The receipt (a record signed by the agency) issued when the bill was paid. */
+    receiptId: text("receipt_id"),
   },
   (t) => [uniqueIndex("bills_agency_ref_uq").on(t.agencyId, t.externalRef), index("bills_citizen_idx").on(t.citizenId)],
 );
@@ -411,4 +413,37 @@ export const submissions = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("submissions_citizen_idx").on(t.citizenId), index("submissions_agency_idx").on(t.agencyId)],
+);
+
+/**
+ * Webhook events for agencies, one row per event: the payload is stored exactly as signed and sent, and
+ * the row is written in the same batch as the change it reports, so an acknowledged change never loses
+ * its event. The queue carries only the id; the consumer records each attempt here.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    /** The event id (`evt_…`), also the payload's `id`: agencies deduplicate on it. */
+    id: text("id").primaryKey(),
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    type: text("type").notNull(),
+    payload: text("payload").notNull(),
+    /** pending → delivered, or failed once the queue's retries are exhausted (dead-lettered). */
+    status: text("status", { enum: ["pending", "delivered", "failed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    /** When the queue will try again (or, while never attempted, when the sweep re-enqueues it). */
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    index("webhook_deliveries_agency_idx").on(t.agencyId, t.createdAt),
+    index("webhook_deliveries_status_idx").on(t.status, t.nextAttemptAt),
+  ],
 );

@@ -5,6 +5,7 @@ import { requireAgency, requireCitizen } from "../auth/middleware";
 import { ApiError, fieldErrors, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { FormSchema, validate } from "./schema";
 
 interface FormRow {
@@ -196,6 +197,20 @@ export const agencyForms = router()
         throw new ApiError(409, "invalid_transition", `A ${sub.status} submission cannot become ${status}.`);
       const agency = await getAgency(c.env.DB, sub.agency_id);
       if (!agency) throw notFound("agency");
+      const now = Date.now();
+      const event = webhookEvent(
+        c.env.DB,
+        agency,
+        "submission.updated",
+        { submission: { id: sub.id, formId: sub.form_id, status, previousStatus: sub.status, comment: comment ?? null } },
+        {
+          now,
+          onlyIf: {
+            sql: "EXISTS (SELECT 1 FROM submissions WHERE id = ? AND status = ? AND updated_at = ?)",
+            params: [sub.id, status, now],
+          },
+        },
+      );
       const { results } = await withAccessLog(
         c.env.DB,
         sub.citizen_id,
@@ -210,11 +225,13 @@ export const agencyForms = router()
         [
           c.env.DB.prepare(
             "UPDATE submissions SET status = ?2, comment = COALESCE(?3, comment), updated_at = ?4 WHERE id = ?1 AND status = ?5",
-          ).bind(sub.id, status, comment ?? null, Date.now(), sub.status),
+          ).bind(sub.id, status, comment ?? null, now, sub.status),
+          ...eventStatements(event),
         ],
       );
       if ((results[0]?.meta.changes ?? 0) === 0)
         throw new ApiError(409, "invalid_transition", "The submission changed meanwhile; reload it.");
+      await dispatchWebhooks(c.env, event);
       const form = await formById(c.env.DB, sub.form_id);
       await announce(
         c.env,
@@ -290,11 +307,23 @@ export const citizenForms = router()
       if (errors.length > 0) throw new ApiError(422, "invalid_submission", "Some fields need correcting.", { errors });
       const id = newId();
       const now = Date.now();
-      await c.env.DB.prepare(
-        "INSERT INTO submissions (id, form_id, agency_id, citizen_id, data, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'submitted', ?6, ?6)",
-      )
-        .bind(id, form.id, form.agency_id, c.var.citizen.userId, JSON.stringify(data), now)
-        .run();
+      const agency = await getAgency(c.env.DB, form.agency_id);
+      const event = agency
+        ? webhookEvent(
+            c.env.DB,
+            agency,
+            "submission.created",
+            { submission: { id, formId: form.id, formKey: form.key, version: form.version, status: "submitted" } },
+            { now },
+          )
+        : null;
+      await c.env.DB.batch([
+        c.env.DB.prepare(
+          "INSERT INTO submissions (id, form_id, agency_id, citizen_id, data, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'submitted', ?6, ?6)",
+        ).bind(id, form.id, form.agency_id, c.var.citizen.userId, JSON.stringify(data), now),
+        ...eventStatements(event),
+      ]);
+      await dispatchWebhooks(c.env, event);
       const sub = await submissionById(c.env.DB, id);
       if (!sub) throw new Error("submission missing after insert");
       return c.json({ submission: toSubmission(sub) }, 201);

@@ -1,13 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
-import { agencyAndCitizen, agencyJwks, agencySigningKey, announce, getAgency } from "../agencies/store";
+import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
-import { seal, unseal } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
-import { newId } from "../lib/ids";
-import { encodeStatusList, issueCredential, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
+import { holderKey, issueRecord, vctOf } from "./issue";
+import { encodeStatusList, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
 
 interface RecordRow {
   id: string;
@@ -25,10 +23,6 @@ interface RecordRow {
 
 const RECORD_SELECT =
   "SELECT r.*, a.name AS agency_name, a.verified AS agency_verified FROM records r JOIN agencies a ON a.id = r.agency_id";
-
-/** An agency's issuer identifier is its URL here; `${iss}/jwks.json` is its key set, for offline checks. */
-export const issuerUrl = (env: Env, agencyId: string) => `${env.ISSUER}/api/v1/agencies/${agencyId}`;
-const vctOf = (type: string) => `urn:veche:vct:${type}`;
 
 const ClaimsObject = z.record(z.string(), z.unknown());
 
@@ -60,29 +54,6 @@ const RecordSchema = z
 
 const recordById = (db: D1Database, id: string) => db.prepare(`${RECORD_SELECT} WHERE r.id = ?1`).bind(id).first<RecordRow>();
 
-/** The citizen's holder key, made on first need and kept sealed. */
-async function holderKey(env: Env, userId: string): Promise<{ publicJwk: JWK; privateKey: CryptoKey }> {
-  let row = await env.DB.prepare("SELECT public_jwk, private_jwk_sealed FROM holder_keys WHERE user_id = ?1")
-    .bind(userId)
-    .first<{ public_jwk: string; private_jwk_sealed: string }>();
-  if (!row) {
-    const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-    const pub = JSON.stringify(await exportJWK(publicKey));
-    const sealed = await seal(env.DATA_ENCRYPTION_KEY, JSON.stringify(await exportJWK(privateKey)), `holder:${userId}`);
-    await env.DB.prepare(
-      "INSERT INTO holder_keys (user_id, public_jwk, private_jwk_sealed, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-    )
-      .bind(userId, pub, sealed, Date.now())
-      .run();
-    row = await env.DB.prepare("SELECT public_jwk, private_jwk_sealed FROM holder_keys WHERE user_id = ?1")
-      .bind(userId)
-      .first<{ public_jwk: string; private_jwk_sealed: string }>();
-    if (!row) throw new Error("holder key missing after insert");
-  }
-  const privateJwk = JSON.parse(await unseal(env.DATA_ENCRYPTION_KEY, row.private_jwk_sealed, `holder:${userId}`)) as JWK;
-  return { publicJwk: JSON.parse(row.public_jwk) as JWK, privateKey: (await importJWK(privateJwk, "ES256")) as CryptoKey };
-}
-
 const NewRecord = z
   .object({
     citizenPhone: z.string().max(40),
@@ -112,38 +83,7 @@ export const agencyRecords = router()
     async (c) => {
       const body = c.req.valid("json");
       const { agency, citizenId } = await agencyAndCitizen(c.env, c.var.agency.agencyId, body.citizenPhone);
-      const holder = await holderKey(c.env, citizenId);
-      const next = await c.env.DB.prepare("SELECT COALESCE(MAX(status_idx), -1) + 1 AS idx FROM records WHERE agency_id = ?1")
-        .bind(agency.id)
-        .first<{ idx: number }>();
-      const statusIdx = next?.idx ?? 0;
-      const iss = issuerUrl(c.env, agency.id);
-      let credential: string;
-      try {
-        credential = await issueCredential({
-          issuer: iss,
-          vct: vctOf(body.type),
-          claims: body.claims,
-          status: { uri: `${iss}/status-list`, idx: statusIdx },
-          holderJwk: holder.publicJwk,
-          key: await agencySigningKey(c.env, agency.id),
-        });
-      } catch (err) {
-        if (err instanceof SdJwtError) throw new ApiError(400, "invalid_claims", err.message);
-        throw err;
-      }
-      const id = newId();
-      // The status index's uniqueness makes a concurrent issue with the same index fail rather than share a bit.
-      await withAccessLog(
-        c.env.DB,
-        citizenId,
-        [{ actor: { type: "agency", id: agency.id, name: agency.name }, action: "create", resource: `record:${id}` }],
-        [
-          c.env.DB.prepare(
-            "INSERT INTO records (id, agency_id, citizen_id, type, claims, credential, status_idx, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-          ).bind(id, agency.id, citizenId, body.type, JSON.stringify(body.claims), credential, statusIdx, Date.now()),
-        ],
-      );
+      const id = await issueRecord(c.env, agency, citizenId, body.type, body.claims);
       const record = await recordById(c.env.DB, id);
       if (!record) throw new Error("record missing after insert");
       await announce(

@@ -269,9 +269,15 @@ describe("cancelling", () => {
       409,
       "bill_not_cancellable",
     );
-    const log = await callJson<{ entries: { action: string; resource: string }[] }>("/api/v1/me/access-log", {
+    const log = await callJson<{ entries: { action: string; resource: string; purpose: string | null }[] }>("/api/v1/me/access-log", {
       token: citizen.accessToken,
     });
-    expect(log.body.entries.map((e) => e.action)).toEqual(["create", "cancel", "create"]);
+    // The bills' issue and cancellation, then the paid bill's receipt, a record the agency issued.
+    expect(log.body.entries.map((e) => [e.action, e.resource.split(":")[0], e.purpose])).toEqual([
+      ["create", "bill", "Налог на имущество"],
+      ["cancel", "bill", null],
+      ["create", "bill", "Налог на имущество"],
+      ["create", "record", "receipt"],
+    ]);
   });
 });

@@ -1,0 +1,131 @@
+// The webhook queue's consumer: signs each event with the agency's webhook secret and POSTs it to the
+// agency's URL. A 2xx acknowledges it; anything else (an error status, a timeout, a redirect, a refused
+// connection) is recorded on the event and retried by the queue with exponential backoff. After the
+// queue's last retry the message goes to the dead-letter queue, whose consumer marks the event failed;
+// the agency sees every attempt in its console and can redeliver by hand. Nothing here runs on a
+// citizen's request path, so a failing agency endpoint never slows or blocks citizens.
+
+import { z } from "zod";
+import { type AgencyRow, getAgency, webhookSecret } from "../agencies/store";
+import { hmacHex } from "../lib/crypto";
+import { log } from "../lib/log";
+
+/** The header the contract fixes: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
+export async function signature(secret: string, body: string, at = Date.now()): Promise<string> {
+  const t = Math.floor(at / 1000);
+  return `t=${t},v1=${await hmacHex(secret, `${t}.${body}`)}`;
+}
+
+/** Seconds before retry n (1-based): base·2^(n-1), capped at six hours (the queue allows at most twelve). */
+export function backoffSeconds(env: Env, attempt: number): number {
+  const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? "30");
+  return Math.min(6 * 3600, Math.round(base * 2 ** Math.max(0, attempt - 1)));
+}
+
+const TIMEOUT_MS = 10_000;
+const Message = z.object({ deliveryId: z.string().min(1).max(64) });
+
+interface DeliveryRow {
+  id: string;
+  agency_id: string;
+  payload: string;
+  status: "pending" | "delivered" | "failed";
+}
+
+type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
+
+/** One attempt: POST the stored payload, exactly as stored, with a fresh signature. */
+async function attempt(env: Env, agency: AgencyRow, delivery: DeliveryRow): Promise<Outcome> {
+  if (!agency.webhook_url) return { ok: false, status: null, error: "the agency has no webhook URL" };
+  try {
+    const response = await fetch(agency.webhook_url, {
+      method: "POST",
+      redirect: "manual",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "Veche-Webhooks/1",
+        "veche-event-id": delivery.id,
+        "veche-signature": await signature(await webhookSecret(env, agency), delivery.payload),
+      },
+      body: delivery.payload,
+    });
+    // The body is not ours to keep; release it.
+    await response.body?.cancel();
+    if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
+    return { ok: false, status: response.status, error: `HTTP ${response.status}` };
+  } catch (err) {
+    const error =
+      err instanceof Error && err.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : String(err).slice(0, 200);
+    return { ok: false, status: null, error };
+  }
+}
+
+async function deliver(env: Env, message: Message<unknown>): Promise<void> {
+  const parsed = Message.safeParse(message.body);
+  if (!parsed.success) {
+    log.error("malformed webhook message dropped", { id: message.id });
+    message.ack();
+    return;
+  }
+  const delivery = await env.DB.prepare("SELECT id, agency_id, payload, status FROM webhook_deliveries WHERE id = ?1")
+    .bind(parsed.data.deliveryId)
+    .first<DeliveryRow>();
+  // Delivered already (a duplicate message, or a redelivery raced one): at most once more is avoided here.
+  if (!delivery || delivery.status === "delivered") {
+    message.ack();
+    return;
+  }
+  const agency = await getAgency(env.DB, delivery.agency_id);
+  if (!agency) {
+    message.ack();
+    return;
+  }
+  const outcome = await attempt(env, agency, delivery);
+  const now = Date.now();
+  if (outcome.ok) {
+    await env.DB.prepare(
+      "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_status = ?2, last_error = NULL, next_attempt_at = NULL, delivered_at = ?3 WHERE id = ?1",
+    )
+      .bind(delivery.id, outcome.status, now)
+      .run();
+    message.ack();
+    return;
+  }
+  const delay = backoffSeconds(env, message.attempts);
+  await env.DB.prepare(
+    "UPDATE webhook_deliveries SET status = 'pending', attempts = attempts + 1, last_status = ?2, last_error = ?3, next_attempt_at = ?4 WHERE id = ?1 AND status != 'delivered'",
+  )
+    .bind(delivery.id, outcome.status, outcome.error, now + delay * 1000)
+    .run();
+  log.warn("webhook attempt failed", { id: delivery.id, agencyId: agency.id, attempt: message.attempts, error: outcome.error });
+  message.retry({ delaySeconds: delay });
+}
+
+/** Messages whose retries ran out: the event is marked failed (the agency can redeliver it by hand). */
+async function deadLetter(env: Env, message: Message<unknown>): Promise<void> {
+  const parsed = Message.safeParse(message.body);
+  if (parsed.success) {
+    await env.DB.prepare("UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = ?1 AND status = 'pending'")
+      .bind(parsed.data.deliveryId)
+      .run();
+    log.error("webhook dead-lettered", { id: parsed.data.deliveryId });
+  }
+  message.ack();
+}
+
+/** The Worker's queue handler for both the webhook queue and its dead-letter queue. */
+export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const dead = batch.queue.endsWith("-dlq");
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        await (dead ? deadLetter(env, message) : deliver(env, message));
+      } catch (err) {
+        // Our own failure (D1 unavailable, say): the queue tries again later.
+        log.error("webhook handling failed", { id: message.id, error: String(err) });
+        message.retry({ delaySeconds: backoffSeconds(env, message.attempts) });
+      }
+    }),
+  );
+}
