@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, download } from "../api";
-import { formatDateTime, formatSize, serverFieldErrors } from "../format";
+import { formatDateTime, formatDay, formatSize, serverFieldErrors } from "../format";
 import { t } from "../i18n";
 import { href } from "../router";
 import type { Attachment, Form, Submission, SubmissionStatus } from "../types";
@@ -31,21 +31,27 @@ function formLabel(forms: Map<string, Form>, formId: string): string {
   return form ? `${form.title} (${t("forms.version", { version: form.version })})` : t("subs.unknownForm", { id: formId });
 }
 
-/** A submitted value as text: yes/no for booleans, JSON for lists and objects. */
-function showValue(value: unknown): string {
-  if (value === null || value === undefined || value === "") return t("common.dash");
-  if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
-  if (typeof value === "object") return JSON.stringify(value, null, 2);
-  return String(value);
+function property(form: Form | undefined, name: string): { title?: unknown; format?: unknown } | null {
+  const properties = form?.schema.properties;
+  if (typeof properties !== "object" || properties === null) return null;
+  const found = (properties as Record<string, unknown>)[name];
+  return typeof found === "object" && found !== null ? (found as { title?: unknown; format?: unknown }) : null;
 }
 
 function propertyTitle(form: Form | undefined, name: string): string {
-  const properties = form?.schema.properties;
-  if (typeof properties !== "object" || properties === null) return name;
-  const property = (properties as Record<string, unknown>)[name];
-  if (typeof property === "object" && property !== null && typeof (property as { title?: unknown }).title === "string")
-    return (property as { title: string }).title;
-  return name;
+  const title = property(form, name)?.title;
+  return typeof title === "string" && title ? title : name;
+}
+
+/** A submitted value as text: dates as dates, yes/no for booleans, JSON for lists and objects. */
+function showValue(form: Form | undefined, name: string, value: unknown): string {
+  if (value === null || value === undefined || value === "") return t("common.dash");
+  if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
+  if (typeof value === "object") return JSON.stringify(value, null, 2);
+  const format = property(form, name)?.format;
+  if (typeof value === "string" && format === "date") return formatDay(value);
+  if (typeof value === "string" && format === "date-time") return formatDateTime(value);
+  return String(value);
 }
 
 type Decision = "approved" | "rejected";
@@ -178,7 +184,7 @@ function SubmissionDetail(props: {
                   {propertyTitle(props.form, name)}
                   {propertyTitle(props.form, name) !== name ? <span class="mono muted"> {name}</span> : null}
                 </dt>
-                <dd class="prewrap">{showValue(value)}</dd>
+                <dd class="prewrap">{showValue(props.form, name, value)}</dd>
               </div>
             ))}
           </dl>

@@ -8,6 +8,7 @@ import { Badge, ErrorAlert, ListState, PageTitle, RefreshButton, StatusNote, Tab
 
 const TONES: Record<DeliveryStatus, Tone> = { pending: "info", delivered: "ok", failed: "bad" };
 const STATUSES: DeliveryStatus[] = ["pending", "delivered", "failed"];
+const RECHECK_MS = 1500;
 
 export function WebhooksPage(props: { profile: AgencyProfile | null }) {
   const loaded = useLoader(async () => (await api.get<{ deliveries: Delivery[] }>("/agency/webhook-deliveries")).deliveries, []);
@@ -25,8 +26,9 @@ export function WebhooksPage(props: { profile: AgencyProfile | null }) {
       const answer = await api.post<{ delivery?: Delivery } | null>(`/agency/webhook-deliveries/${encodeURIComponent(delivery.id)}/retry`);
       const updated = answer?.delivery;
       if (updated) loaded.setData((list) => (list ?? []).map((d) => (d.id === updated.id ? updated : d)));
-      else await loaded.reload();
       setNote(t("hooks.retried"));
+      // The attempt runs in the background; look again shortly so its outcome shows without a manual refresh.
+      setTimeout(() => void loaded.reload(), RECHECK_MS);
     } catch (err) {
       setError(err);
     } finally {
