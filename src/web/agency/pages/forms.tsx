@@ -6,9 +6,10 @@ import type { Form } from "../types";
 import { ErrorAlert, Field, ListState, PageTitle, RefreshButton, StatusNote, useLoader } from "../ui";
 import { FieldBuilder } from "./builder";
 import { mergeById } from "./lists";
+import { mapFromRows, PrefillEditor, type PrefillRow, rowsFromMap } from "./prefill";
 
 const KEY = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
-const FIELDS = ["key", "title", "schema"];
+const FIELDS = ["key", "title", "schema", "prefill"];
 
 const SAMPLE_SCHEMA = `{
   "type": "object",
@@ -40,12 +41,15 @@ interface Draft {
   key: string;
   title: string;
   schema: string;
+  prefill: unknown;
 }
 
 function PublishForm(props: { initial: Draft; onPublished: (form: Form) => void }) {
   const [key, setKey] = useState(props.initial.key);
   const [title, setTitle] = useState(props.initial.title);
   const [schemaText, setSchemaText] = useState(props.initial.schema);
+  const [prefill, setPrefill] = useState<PrefillRow[]>(() => rowsFromMap(props.initial.prefill));
+  const [badPrefill, setBadPrefill] = useState<Set<number>>(new Set());
   const [local, setLocal] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -64,13 +68,20 @@ function PublishForm(props: { initial: Draft; onPublished: (form: Form) => void 
     const problems: Record<string, string> = {};
     if (!KEY.test(key)) problems.key = t("forms.keyInvalid");
     if (!title.trim()) problems.title = t("signin.required");
+    const prefillMap = mapFromRows(prefill);
     setLocal(problems);
+    setBadPrefill("bad" in prefillMap ? prefillMap.bad : new Set());
     setNote(null);
-    if (Object.keys(problems).length > 0 || !("schema" in parsed)) return;
+    if (Object.keys(problems).length > 0 || !("schema" in parsed) || "bad" in prefillMap) return;
     setBusy(true);
     setError(null);
     try {
-      const { form } = await api.post<{ form: Form }>("/agency/forms", { key, title: title.trim(), schema: parsed.schema });
+      const { form } = await api.post<{ form: Form }>("/agency/forms", {
+        key,
+        title: title.trim(),
+        schema: parsed.schema,
+        ...(prefill.length > 0 ? { prefill: prefillMap.map } : {}),
+      });
       props.onPublished(form);
       setNote(t("forms.published", { title: form.title, version: form.version }));
     } catch (err) {
@@ -126,6 +137,13 @@ function PublishForm(props: { initial: Draft; onPublished: (form: Form) => void 
         </Field>
       </div>
       <FieldBuilder onApply={(schema) => setSchemaText(JSON.stringify(schema, null, 2))} />
+      <PrefillEditor
+        rows={prefill}
+        fields={"schema" in parsed ? Object.keys(parsed.schema.properties as Record<string, unknown>) : []}
+        bad={badPrefill}
+        errors={serverFieldErrors(error, "prefill")}
+        onChange={setPrefill}
+      />
       <div class="actions">
         <button type="submit" class="button button-primary" disabled={busy || schemaError !== null}>
           {busy ? t("common.busy") : t("forms.submit")}
@@ -164,10 +182,16 @@ function FormVersions(props: { versions: Form[]; onNewVersion: (form: Form) => v
                 <span class="visually-hidden"> — {t("forms.showSchema", { version: form.version })}</span>
               </summary>
               <pre class="code-block">{JSON.stringify(form.schema, null, 2)}</pre>
-              {form.prefill !== undefined && form.prefill !== null ? (
+              {rowsFromMap(form.prefill).length > 0 ? (
                 <>
                   <h4>{t("forms.prefill")}</h4>
-                  <pre class="code-block">{JSON.stringify(form.prefill, null, 2)}</pre>
+                  <ul>
+                    {rowsFromMap(form.prefill).map((r) => (
+                      <li key={r.field} class="mono">
+                        {t("forms.prefillFrom", { field: r.field, type: r.type, claim: r.claim })}
+                      </li>
+                    ))}
+                  </ul>
                 </>
               ) : null}
             </details>
@@ -181,7 +205,7 @@ function FormVersions(props: { versions: Form[]; onNewVersion: (form: Form) => v
 export function FormsPage() {
   const loaded = useLoader(async () => (await api.get<{ forms: Form[] }>("/agency/forms")).forms, []);
   const [local, setLocal] = useState<Form[]>([]);
-  const [draft, setDraft] = useState<Draft>({ nonce: 0, key: "", title: "", schema: SAMPLE_SCHEMA });
+  const [draft, setDraft] = useState<Draft>({ nonce: 0, key: "", title: "", schema: SAMPLE_SCHEMA, prefill: null });
 
   const forms = mergeById(local, loaded.data ?? []);
   const byKey = new Map<string, Form[]>();
@@ -211,7 +235,13 @@ export function FormsPage() {
               key={versions[0]?.key}
               versions={versions}
               onNewVersion={(form) =>
-                setDraft((d) => ({ nonce: d.nonce + 1, key: form.key, title: form.title, schema: JSON.stringify(form.schema, null, 2) }))
+                setDraft((d) => ({
+                  nonce: d.nonce + 1,
+                  key: form.key,
+                  title: form.title,
+                  schema: JSON.stringify(form.schema, null, 2),
+                  prefill: form.prefill,
+                }))
               }
             />
           ))}

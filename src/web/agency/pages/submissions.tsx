@@ -294,6 +294,8 @@ export function SubmissionsPage(props: { id: string | undefined }) {
   }
 
   const shown = all.filter((s) => !status || s.status === status);
+  // The API may or may not name the citizen; a column of dashes says nothing.
+  const withPhone = all.some((s) => s.citizenPhone);
   return (
     <>
       <PageTitle>{t("subs.title")}</PageTitle>
@@ -323,7 +325,7 @@ export function SubmissionsPage(props: { id: string | undefined }) {
                 <tr>
                   <th scope="col">{t("common.created")}</th>
                   <th scope="col">{t("subs.col.form")}</th>
-                  <th scope="col">{t("subs.col.citizen")}</th>
+                  {withPhone ? <th scope="col">{t("subs.col.citizen")}</th> : null}
                   <th scope="col">{t("common.status")}</th>
                   <th scope="col">{t("subs.col.updated")}</th>
                   <th scope="col">{t("subs.attachments")}</th>
@@ -338,7 +340,7 @@ export function SubmissionsPage(props: { id: string | undefined }) {
                       </a>
                     </td>
                     <td>{formLabel(forms, s.formId)}</td>
-                    <td class="nowrap">{s.citizenPhone ?? t("common.dash")}</td>
+                    {withPhone ? <td class="nowrap">{s.citizenPhone ?? t("common.dash")}</td> : null}
                     <td>
                       <SubmissionBadge status={s.status} />
                     </td>
