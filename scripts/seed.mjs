@@ -59,9 +59,10 @@ export async function seed(origin) {
   await post(vera, channel.id, "seed-c1", "С понедельника меняется расписание автобуса № 12.");
   await post(vera, channel.id, "seed-c2", "Пункт выдачи паспортов работает в субботу до 15:00.");
 
-  // Demo agencies, each reaching the demo citizens through its official chat.
+  // Demo agencies, each reaching the demo citizens through its official chat. Their webhooks go to the
+  // dev receiver, which checks signatures as an agency would, so the console shows real deliveries.
   const agency = async (name) => {
-    const created = await api(origin, "/api/v1/dev/agencies", { body: { name } });
+    const created = await api(origin, "/api/v1/dev/agencies", { body: { name, webhookUrl: `${origin}/api/v1/dev/webhook-sink` } });
     const { accessToken } = await api(origin, "/api/v1/agency/token", {
       body: { clientId: created.clientId, clientSecret: created.clientSecret },
     });

@@ -15,6 +15,7 @@
 // included, rolls back: two writers can never both take a seq or fork the chain. withAccessLog
 // retries such a lost race with a fresh head.
 
+import { inLists } from "../lib/d1";
 import { ApiError } from "../lib/errors";
 import { hex } from "../lib/ids";
 import { canonicalize } from "./jcs";
@@ -276,6 +277,83 @@ async function lostRace(db: D1Database, citizenId: string, plan: PlannedAppend):
 function backoff(attempt: number): Promise<void> {
   const capMs = Math.min(200, 5 * 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * capMs));
+}
+
+/** One citizen's entries in an access that touches several citizens at once. */
+export interface CitizenEntries {
+  citizenId: string;
+  entries: readonly NewEntry[];
+}
+
+/**
+ * withAccessLog for one access that touches several citizens (an agency listing the bills it issued): the
+ * caller's statements and every citizen's entries run as one atomic batch, so the read commits with all
+ * of its entries or with none. Entries for the same citizen are merged onto one chain. A lost race on any
+ * of the chains retries the whole batch with fresh heads, as withAccessLog does.
+ */
+export async function withAccessLogs(
+  db: D1Database,
+  appends: readonly CitizenEntries[],
+  otherStatements: readonly D1PreparedStatement[] | (() => readonly D1PreparedStatement[] | Promise<readonly D1PreparedStatement[]>),
+  opts: WithAccessLogOptions = {},
+): Promise<WithAccessLogResult> {
+  const byCitizen = new Map<string, NewEntry[]>();
+  for (const a of appends) byCitizen.set(a.citizenId, [...(byCitizen.get(a.citizenId) ?? []), ...a.entries]);
+  const citizens = [...byCitizen.keys()];
+  const maxRetries = opts.maxRetries ?? DEFAULT_MAX_RETRIES;
+  for (let attempt = 0; ; attempt++) {
+    const heads = await readHeads(db, citizens);
+    const plans = await Promise.all(
+      citizens.map((id) => planAppend(db, id, heads.get(id) ?? { seq: 0, hash: GENESIS_HASH, at: null }, byCitizen.get(id) ?? [], opts.at)),
+    );
+    const others = typeof otherStatements === "function" ? await otherStatements() : otherStatements;
+    try {
+      const results = await db.batch([...others, ...plans.flatMap((p) => p.statements)]);
+      return { results: results.slice(0, others.length), entries: plans.flatMap((p) => p.entries) };
+    } catch (err) {
+      if (!(await lostAnyRace(db, citizens, plans))) throw err;
+      if (attempt >= maxRetries) {
+        throw new ApiError(503, "access_log_busy", "Too many concurrent changes to these citizens' access logs; try again.", {
+          headers: { "retry-after": "1" },
+        });
+      }
+      await backoff(attempt);
+    }
+  }
+}
+
+/** The heads of several chains, read in one round trip; a citizen without entries is absent from the map. */
+async function readHeads(db: D1Database, citizenIds: readonly string[]): Promise<Map<string, ChainHead>> {
+  const heads = new Map<string, ChainHead>();
+  const chunks = inLists(citizenIds);
+  if (chunks.length === 0) return heads;
+  const pages = await db.batch<{ citizen_id: string; seq: number; hash: string; at: string }>(
+    chunks.map((chunk) =>
+      db
+        .prepare(
+          `SELECT l.citizen_id, l.seq, l.hash, l.at FROM access_log l
+           WHERE l.citizen_id IN ${chunk.inList} AND l.seq = (SELECT MAX(m.seq) FROM access_log m WHERE m.citizen_id = l.citizen_id)`,
+        )
+        .bind(...chunk.ids),
+    ),
+  );
+  for (const page of pages) for (const r of page.results) heads.set(r.citizen_id, { seq: r.seq, hash: r.hash, at: r.at });
+  return heads;
+}
+
+/** lostRace for a multi-citizen batch: some chain moved, and the batch (atomic, so judged by one entry) did not commit. */
+async function lostAnyRace(db: D1Database, citizenIds: readonly string[], plans: readonly PlannedAppend[]): Promise<boolean> {
+  const heads = await readHeads(db, citizenIds);
+  const moved = plans.some((p, i) => (heads.get(citizenIds[i] ?? "")?.seq ?? 0) !== p.base.seq);
+  if (!moved) return false;
+  const i = plans.findIndex((p) => p.entries.length > 0);
+  const last = plans[i]?.entries.at(-1);
+  if (last === undefined) return false;
+  const mine = await db
+    .prepare("SELECT 1 AS found FROM access_log WHERE citizen_id = ?1 AND seq = ?2 AND hash = ?3")
+    .bind(citizenIds[i], last.seq, last.hash)
+    .first<{ found: number }>();
+  return mine === null;
 }
 
 /** Default and largest page size of listEntries. */

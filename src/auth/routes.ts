@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { closeSessionSockets } from "../chat/sockets";
 import { database } from "../db";
 import { ApiError, notFound, tooManyRequests, unauthorized } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
@@ -140,6 +141,7 @@ export const auth = router()
       const result = await rotateRefreshToken(c.env, database(c.env.DB), c.req.valid("json").refreshToken);
       if (!result.ok) {
         if (result.reason === "reused") {
+          c.executionCtx.waitUntil(closeSessionSockets(c.env, result.sessionId));
           throw unauthorized("refresh_token_reused", "This refresh token was already used; the session has been signed out for safety.");
         }
         throw unauthorized("invalid_refresh_token", "The refresh token is not valid or its session has ended.");
@@ -160,6 +162,7 @@ export const auth = router()
     }),
     async (c) => {
       await revokeSession(database(c.env.DB), c.var.citizen.sessionId, "logout");
+      c.executionCtx.waitUntil(closeSessionSockets(c.env, c.var.citizen.sessionId));
       return c.body(null, 204);
     },
   )
@@ -203,8 +206,10 @@ export const auth = router()
       },
     }),
     async (c) => {
-      const revoked = await revokeOwnSession(database(c.env.DB), c.var.citizen.userId, c.req.valid("param").id);
+      const { id } = c.req.valid("param");
+      const revoked = await revokeOwnSession(database(c.env.DB), c.var.citizen.userId, id);
       if (!revoked) throw notFound("session");
+      c.executionCtx.waitUntil(closeSessionSockets(c.env, id));
       return c.body(null, 204);
     },
   );

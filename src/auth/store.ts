@@ -77,7 +77,8 @@ export async function createSession(env: Env, db: Db, userId: string, deviceName
 
 export type RotateResult =
   | { ok: true; userId: string; sessionId: string; refreshToken: string }
-  | { ok: false; reason: "unknown" | "reused" | "session_ended" };
+  | { ok: false; reason: "unknown" | "session_ended" }
+  | { ok: false; reason: "reused"; sessionId: string };
 
 /**
  * Rotates a refresh token (RFC 9700 §4.14.2). Marking the presented token used is one conditional
@@ -97,7 +98,7 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string, no
       .first<{ session_id: string }>();
     if (!known) return { ok: false, reason: "unknown" };
     await revokeSession(db, known.session_id, "refresh_token_reused", now);
-    return { ok: false, reason: "reused" };
+    return { ok: false, reason: "reused", sessionId: known.session_id };
   }
   const session = await db.query.sessions.findFirst({ where: eq(sessions.id, claimed.session_id) });
   if (!session || session.revokedAt !== null || session.expiresAt <= now) return { ok: false, reason: "session_ended" };

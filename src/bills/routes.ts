@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
@@ -122,6 +123,8 @@ function paidEvent(
     { onlyIf },
   );
 }
+/** A bill as the agency that issued it lists it: with the citizen's phone. */
+const AgencyBill = Bill.extend({ citizenPhone: z.string() }).openapi("AgencyBill");
 
 async function billById(db: D1Database, id: string): Promise<BillRow | null> {
   return db.prepare(`${BILL_SELECT} WHERE b.id = ?1`).bind(id).first<BillRow>();
@@ -231,6 +234,46 @@ export const agencyBills = router()
       const updated = await billById(c.env.DB, bill.id);
       if (!updated) throw notFound("bill");
       return c.json({ bill: toBill(updated) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/bills",
+      tags: ["bills"],
+      summary: "The bills the agency issued, newest first",
+      description: "Each citizen listed gets one `read` entry (resource `bills`) in their access log, in the same batch as the read.",
+      security: agencySecurity,
+      middleware: requireAgency("bills"),
+      request: { query: z.object({ status: Bill.shape.status.optional(), limit: ListLimit }) },
+      responses: {
+        200: json(z.object({ bills: z.array(AgencyBill) }), "Bills."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "insufficient_scope"]),
+      },
+    }),
+    async (c) => {
+      const { status, limit } = c.req.valid("query");
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      // `processing` is how `paying` is shown; the status is bound as ?2 either way (NULL: any).
+      const stored = status === "processing" ? "paying" : (status ?? null);
+      const { results: page } = await c.env.DB.prepare(
+        "SELECT id, citizen_id FROM bills WHERE agency_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY created_at DESC, id DESC LIMIT ?3",
+      )
+        .bind(agency.id, stored, limit)
+        .all<Listed>();
+      const rows = await readListed<BillRow & { citizen_phone: string }>(
+        c.env.DB,
+        { type: "agency", id: agency.id, name: agency.name },
+        "bills",
+        page,
+        (inList) =>
+          `SELECT b.*, a.name AS agency_name, a.verified AS agency_verified, u.phone AS citizen_phone
+           FROM bills b JOIN agencies a ON a.id = b.agency_id JOIN users u ON u.id = b.citizen_id
+           WHERE b.agency_id = ?1 AND (?2 IS NULL OR b.status = ?2) AND b.id IN ${inList}`,
+        [agency.id, stored],
+      );
+      return c.json({ bills: rows.map((b) => ({ ...toBill(b), citizenPhone: b.citizen_phone })) }, 200);
     },
   );
 

@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { errorFields, log } from "../lib/log";
-import type { InboxFrame } from "./protocol";
+import { CLOSE, type InboxFrame } from "./protocol";
+import { sessionTag } from "./room";
 import { chatForUser } from "./store";
 
 const SocketAttachment = z.object({ userId: z.string().min(1) });
@@ -14,11 +15,12 @@ const SocketAttachment = z.object({ userId: z.string().min(1) });
 export class Inbox extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const userId = request.headers.get("x-veche-user");
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId) {
+    const sessionId = request.headers.get("x-veche-session");
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId || !sessionId) {
       return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
     }
     const pair = new WebSocketPair();
-    this.ctx.acceptWebSocket(pair[1], [userId]);
+    this.ctx.acceptWebSocket(pair[1], [userId, sessionTag(sessionId)]);
     pair[1].serializeAttachment({ userId });
     await this.setPresence(userId, true);
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -34,6 +36,18 @@ export class Inbox extends DurableObject<Env> {
   /** A service event (bill, record, form status, consent request) for this user. */
   async notify(notification: { kind: string; [key: string]: unknown }): Promise<void> {
     this.broadcast({ ...notification, type: "notification" });
+  }
+
+  /** A session was signed out: its inbox sockets close at once. */
+  async closeSession(sessionId: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets(sessionTag(sessionId))) {
+      try {
+        ws.close(CLOSE.sessionEnded, "signed out");
+      } catch {
+        // already closed
+      }
+      await this.socketGone(ws);
+    }
   }
 
   override async webSocketMessage(ws: WebSocket): Promise<void> {

@@ -97,6 +97,8 @@ export type InboxFrame =
 
 /** Close codes a room or inbox uses (4000–4999 are application-defined). */
 export const CLOSE = {
+  /** The device's session was signed out (logout, revoked from another device, a reused refresh token). */
+  sessionEnded: 4001,
   removed: 4003,
   internal: 1011,
 } as const;

@@ -43,7 +43,11 @@ const UpgradeHeaders = z.object({
   "x-veche-chat": z.string().min(1),
   "x-veche-chat-type": z.enum(["direct", "group", "channel", "official"]),
   "x-veche-batch": z.literal("1").optional(),
+  "x-veche-session": z.string().min(1).max(64),
 });
+
+/** Sockets are tagged with their session, so signing a device out can find and close them. */
+export const sessionTag = (sessionId: string) => `session:${sessionId}`;
 
 const SocketAttachment = z.object({ userId: z.string().min(1), connectedAt: z.number() });
 type SocketAttachment = z.infer<typeof SocketAttachment>;
@@ -219,6 +223,11 @@ export class ChatRoom extends DurableObject<Env> {
       this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
       for (const ws of this.ctx.getWebSockets(userId)) this.closeQuietly(ws, CLOSE.removed, "removed from chat");
     }
+  }
+
+  /** A session was signed out: its sockets here close at once (the device must sign in again). */
+  async closeSession(sessionId: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets(sessionTag(sessionId))) this.closeQuietly(ws, CLOSE.sessionEnded, "signed out");
   }
 
   private canPost(type: ChatType, role: Role | null): boolean {
@@ -558,7 +567,13 @@ export class ChatRoom extends DurableObject<Env> {
     const url = new URL(request.url);
     const upgrade = UpgradeHeaders.safeParse(Object.fromEntries(request.headers));
     if (!upgrade.success) return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
-    const { "x-veche-user": userId, "x-veche-chat": chatId, "x-veche-chat-type": type, "x-veche-batch": batch } = upgrade.data;
+    const {
+      "x-veche-user": userId,
+      "x-veche-chat": chatId,
+      "x-veche-chat-type": type,
+      "x-veche-batch": batch,
+      "x-veche-session": sessionId,
+    } = upgrade.data;
     await this.ensureMembers({ chatId, type });
     // The mirror decides, so a removal that raced this connect cannot leave a socket open.
     if (!this.role(userId)) return new Response("not a member", { status: 404 });
@@ -568,7 +583,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.fanOut();
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, batch ? [userId, BATCH_TAG] : [userId]);
+    this.ctx.acceptWebSocket(server, batch ? [userId, sessionTag(sessionId), BATCH_TAG] : [userId, sessionTag(sessionId)]);
     server.serializeAttachment({ userId, connectedAt: Date.now() } satisfies SocketAttachment);
 
     // Replay the gap before anything live: this runs without yielding, so no broadcast can slip in between.

@@ -6,6 +6,7 @@ import { hmacHex } from "../lib/crypto";
 import { ApiError, unauthorized } from "../lib/errors";
 import { type AppEnv, citizenSecurity, json, problems, router } from "../lib/hono";
 import { randomToken } from "../lib/ids";
+import { log } from "../lib/log";
 import { requireMember, roomStub } from "./routes";
 
 const TICKET_TTL_MS = 60_000;
@@ -20,15 +21,34 @@ async function socketUser(c: Context<AppEnv>): Promise<void> {
   if (token) {
     const claims = await verifyAccessToken(c.env, token, "citizen");
     c.set("citizen", { userId: claims.sub, sessionId: claims.sid });
-    return;
+  } else {
+    const ticket = c.req.query("ticket");
+    if (!ticket || ticket.length > 100) throw unauthorized("unauthorized", "Authenticate with a bearer token or ?ticket=.");
+    const row = await c.env.DB.prepare("DELETE FROM ws_tickets WHERE ticket_hash = ?1 AND expires_at > ?2 RETURNING user_id, session_id")
+      .bind(await ticketHash(c.env, ticket), Date.now())
+      .first<{ user_id: string; session_id: string }>();
+    if (!row) throw unauthorized("invalid_ticket", "The ticket is unknown, used or expired.");
+    c.set("citizen", { userId: row.user_id, sessionId: row.session_id });
   }
-  const ticket = c.req.query("ticket");
-  if (!ticket || ticket.length > 100) throw unauthorized("unauthorized", "Authenticate with a bearer token or ?ticket=.");
-  const row = await c.env.DB.prepare("DELETE FROM ws_tickets WHERE ticket_hash = ?1 AND expires_at > ?2 RETURNING user_id, session_id")
-    .bind(await ticketHash(c.env, ticket), Date.now())
-    .first<{ user_id: string; session_id: string }>();
-  if (!row) throw unauthorized("invalid_ticket", "The ticket is unknown, used or expired.");
-  c.set("citizen", { userId: row.user_id, sessionId: row.session_id });
+  // A socket outlives any access token, so a signed-out device must not open one with a token that has
+  // not expired yet (and its open ones are closed when it is signed out: closeSessionSockets).
+  const live = await c.env.DB.prepare("SELECT 1 FROM sessions WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2")
+    .bind(c.var.citizen.sessionId, Date.now())
+    .first();
+  if (!live) throw unauthorized("session_ended", "This device was signed out; sign in again.");
+}
+
+/** Closes every socket a session has open: in each of its user's chats, and its inbox. */
+export async function closeSessionSockets(env: Env, sessionId: string): Promise<void> {
+  const session = await env.DB.prepare("SELECT user_id FROM sessions WHERE id = ?1").bind(sessionId).first<{ user_id: string }>();
+  if (!session) return;
+  const { results } = await env.DB.prepare("SELECT chat_id FROM chat_members WHERE user_id = ?1")
+    .bind(session.user_id)
+    .all<{ chat_id: string }>();
+  const closing = results.map((r) => roomStub(env, r.chat_id).closeSession(sessionId));
+  closing.push(env.INBOX.get(env.INBOX.idFromName(session.user_id)).closeSession(sessionId));
+  const failed = (await Promise.allSettled(closing)).filter((r) => r.status === "rejected");
+  if (failed.length > 0) log.warn("closing a signed-out session's sockets failed in some rooms", { sessionId, failed: failed.length });
 }
 
 function requireUpgrade(c: Context<AppEnv>): void {
@@ -97,6 +117,7 @@ export const sockets = router()
           "x-veche-user": c.var.citizen.userId,
           "x-veche-chat": chatId,
           "x-veche-chat-type": m.ref.type,
+          "x-veche-session": c.var.citizen.sessionId,
           ...(batch ? { "x-veche-batch": "1" } : {}),
         },
       });
@@ -120,7 +141,7 @@ export const sockets = router()
       await socketUser(c);
       const userId = c.var.citizen.userId;
       return c.env.INBOX.get(c.env.INBOX.idFromName(userId)).fetch("https://inbox/ws", {
-        headers: { upgrade: "websocket", "x-veche-user": userId },
+        headers: { upgrade: "websocket", "x-veche-user": userId, "x-veche-session": c.var.citizen.sessionId },
       });
     },
   );

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
@@ -50,6 +51,12 @@ const Consent = z
     decidedAt: z.string().nullable(),
   })
   .openapi("Consent");
+
+/** A consent request as the agency that asked lists it: with the citizen's phone. */
+const AgencyConsent = Consent.extend({ citizenPhone: z.string() }).openapi("AgencyConsent");
+
+/** The status a consent shows (`effectiveStatus`), in SQL, for filtering lists; ?3 is now. */
+const SHOWN_STATUS = "(CASE WHEN c.status = 'approved' AND c.expires_at <= ?3 THEN 'expired' ELSE c.status END)";
 
 const Scope = z.string().regex(/^records(:[a-z0-9][a-z0-9_.-]{0,63})?$/, '"records" or "records:<type>"');
 const consentById = (db: D1Database, id: string) => db.prepare(`${CONSENT_SELECT} WHERE c.id = ?1`).bind(id).first<ConsentRow>();
@@ -190,6 +197,50 @@ export const agencyConsents = router()
             revoked: r.revoked_at !== null,
           })),
         },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/consent-requests",
+      tags: ["consents"],
+      summary: "The consents the agency asked citizens for, newest first, with their status",
+      description:
+        "An approved consent past its `expiresAt` shows as `expired`. Each citizen listed gets one `read` entry (resource `consents`) in their access log, in the same batch as the read.",
+      security: agencySecurity,
+      middleware: requireAgency("consents"),
+      request: { query: z.object({ status: Consent.shape.status.optional(), limit: ListLimit }) },
+      responses: {
+        200: json(z.object({ consentRequests: z.array(AgencyConsent) }), "Consent requests."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "insufficient_scope"]),
+      },
+    }),
+    async (c) => {
+      const { status, limit } = c.req.valid("query");
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      const now = Date.now();
+      const { results: page } = await c.env.DB.prepare(
+        `SELECT c.id, c.citizen_id FROM consents c WHERE c.agency_id = ?1 AND (?2 IS NULL OR ${SHOWN_STATUS} = ?2)
+         ORDER BY c.created_at DESC, c.id DESC LIMIT ?4`,
+      )
+        .bind(agency.id, status ?? null, now, limit)
+        .all<Listed>();
+      const rows = await readListed<ConsentRow & { citizen_phone: string }>(
+        c.env.DB,
+        { type: "agency", id: agency.id, name: agency.name },
+        "consents",
+        page,
+        (inList) =>
+          `SELECT c.*, a.name AS agency_name, u.phone AS citizen_phone
+           FROM consents c JOIN agencies a ON a.id = c.agency_id JOIN users u ON u.id = c.citizen_id
+           WHERE c.agency_id = ?1 AND (?2 IS NULL OR ${SHOWN_STATUS} = ?2) AND c.id IN ${inList}`,
+        [agency.id, status ?? null, now],
+      );
+      return c.json(
+        { consentRequests: rows.map((r) => ({ ...toConsent(r), status: effectiveStatus(r, now), citizenPhone: r.citizen_phone })) },
         200,
       );
     },

@@ -133,8 +133,8 @@ export const wsTickets = sqliteTable("ws_tickets", {
 });
 
 /**
- * Uploaded media. The bytes are in R2 under the same id. `attachedAt` stays null until a message carries
- * the media; unattached uploads are removed after a day.
+ * Uploaded media. The bytes are in R2 under the same id. `attachedAt` stays null until a message or a form
+ * submission carries the media; unattached uploads are removed after a day.
  */
 export const media = sqliteTable(
   "media",
@@ -275,7 +275,11 @@ export const bills = sqliteTable(
     /** The receipt (a record signed by the agency) issued when the bill was paid. */
     receiptId: text("receipt_id"),
   },
-  (t) => [uniqueIndex("bills_agency_ref_uq").on(t.agencyId, t.externalRef), index("bills_citizen_idx").on(t.citizenId)],
+  (t) => [
+    uniqueIndex("bills_agency_ref_uq").on(t.agencyId, t.externalRef),
+    index("bills_citizen_idx").on(t.citizenId),
+    index("bills_agency_created_idx").on(t.agencyId, t.createdAt),
+  ],
 );
 
 /** Payments. Card numbers are never stored: only the brand and last four digits. */
@@ -334,9 +338,15 @@ export const records = sqliteTable(
     credential: text("credential").notNull(),
     statusIdx: integer("status_idx").notNull(),
     createdAt: integer("created_at").notNull(),
+    /** The credential's `exp`, when the agency gave one; an expired record no longer prefills forms. */
+    expiresAt: integer("expires_at"),
     revokedAt: integer("revoked_at"),
   },
-  (t) => [uniqueIndex("records_status_uq").on(t.agencyId, t.statusIdx), index("records_citizen_idx").on(t.citizenId)],
+  (t) => [
+    uniqueIndex("records_status_uq").on(t.agencyId, t.statusIdx),
+    index("records_citizen_idx").on(t.citizenId),
+    index("records_agency_created_idx").on(t.agencyId, t.createdAt),
+  ],
 );
 
 /**
@@ -373,7 +383,11 @@ export const consents = sqliteTable(
     createdAt: integer("created_at").notNull(),
     decidedAt: integer("decided_at"),
   },
-  (t) => [index("consents_citizen_idx").on(t.citizenId), index("consents_agency_citizen_idx").on(t.agencyId, t.citizenId)],
+  (t) => [
+    index("consents_citizen_idx").on(t.citizenId),
+    index("consents_agency_citizen_idx").on(t.agencyId, t.citizenId),
+    index("consents_agency_created_idx").on(t.agencyId, t.createdAt),
+  ],
 );
 
 /** Forms agencies publish; posting the same key again makes a new version, and old versions stay valid. */
@@ -389,6 +403,11 @@ export const forms = sqliteTable(
     title: text("title").notNull(),
     /** The JSON Schema (supported subset, src/forms/schema.ts) the submissions are validated against. */
     schema: text("schema").notNull(),
+    /**
+     * JSON map of top-level fields to the record claim that may fill them, `{ field: { type, claim } }`, or
+     * null. Only the citizen asks for it (POST /forms/:id/prefill), from their own records.
+     */
+    prefill: text("prefill"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [uniqueIndex("forms_agency_key_version_uq").on(t.agencyId, t.key, t.version)],
@@ -446,4 +465,22 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_agency_idx").on(t.agencyId, t.createdAt),
     index("webhook_deliveries_status_idx").on(t.status, t.nextAttemptAt),
   ],
+);
+
+/**
+ * Media a citizen attached to a submission, in the order given. Attaching sets the media's `attachedAt`,
+ * so the hourly cleanup of unattached uploads keeps it; the agency reads it through the submission.
+ */
+export const submissionAttachments = sqliteTable(
+  "submission_attachments",
+  {
+    submissionId: text("submission_id")
+      .notNull()
+      .references(() => submissions.id),
+    mediaId: text("media_id")
+      .notNull()
+      .references(() => media.id),
+    position: integer("position").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.submissionId, t.mediaId] }), index("submission_attachments_media_idx").on(t.mediaId)],
 );

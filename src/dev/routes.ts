@@ -1,9 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { getAgency, webhookSecret } from "../agencies/store";
 import { normalizePhone } from "../auth/phone";
 import { SignedInBody, signInPhone } from "../auth/routes";
 import { lastDevCode } from "../auth/sms";
-import { ApiError, notFound } from "../lib/errors";
+import { timingSafeEqual } from "../lib/crypto";
+import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { json, jsonBody, problems, router } from "../lib/hono";
+import { log } from "../lib/log";
+import { signature } from "../webhooks/deliver";
 
 /** Development helpers. The app mounts this router only behind a check of ENVIRONMENT (see app.ts). */
 const R2Key = z.object({ key: z.string().regex(/^bench-[A-Za-z0-9_-]{1,64}$/) });
@@ -73,5 +77,32 @@ export const dev = router()
       const code = await lastDevCode(c.env.DB, phone);
       if (!code) throw notFound("code");
       return c.json({ code }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/dev/webhook-sink",
+      tags: ["development"],
+      summary: "Dev only: a webhook receiver for the demo agencies; it checks the Veche-Signature as an agency would",
+      responses: { 204: { description: "Received; the signature is valid." }, ...problems([401, "invalid_signature"]) },
+    }),
+    async (c) => {
+      const body = await c.req.text();
+      const header = c.req.header("veche-signature") ?? "";
+      const t = Number(header.match(/^t=(\d+),/)?.[1] ?? Number.NaN);
+      let event: { agencyId?: unknown; type?: unknown } = {};
+      try {
+        event = JSON.parse(body);
+      } catch {
+        throw new ApiError(400, "malformed_json", "The body is not JSON.");
+      }
+      const agency = typeof event.agencyId === "string" ? await getAgency(c.env.DB, event.agencyId) : null;
+      const expected = agency ? await signature(await webhookSecret(c.env, agency), body, t * 1000) : "";
+      // Five minutes of tolerance, as an agency's receiver should allow for clock skew and retries.
+      if (!agency || !Number.isFinite(t) || Math.abs(Date.now() / 1000 - t) > 300 || !timingSafeEqual(header, expected))
+        throw unauthorized("invalid_signature", "The Veche-Signature does not match the body.");
+      log.info("demo webhook received", { agencyId: agency.id, type: String(event.type) });
+      return c.body(null, 204);
     },
   );

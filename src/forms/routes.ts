@@ -1,11 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { ApiError, fieldErrors, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { contentDisposition, type MediaRow } from "../media/store";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
+import { ATTACHMENTS_COLUMN, AttachmentIds, attachStatements, checkOwnMedia, parseAttachments, SubmissionAttachment } from "./attachments";
+import { checkPrefill, Prefill, parsePrefill, prefillFromRecords } from "./prefill";
 import { FormSchema, validate } from "./schema";
 
 interface FormRow {
@@ -16,6 +20,7 @@ interface FormRow {
   version: number;
   title: string;
   schema: string;
+  prefill: string | null;
   created_at: number;
 }
 
@@ -29,12 +34,18 @@ interface SubmissionRow {
   comment: string | null;
   created_at: number;
   updated_at: number;
+  /** ATTACHMENTS_COLUMN */
+  attachments: string | null;
 }
 
 const FORM_SELECT = "SELECT f.*, a.name AS agency_name FROM forms f JOIN agencies a ON a.id = f.agency_id";
 const formById = (db: D1Database, id: string) => db.prepare(`${FORM_SELECT} WHERE f.id = ?1`).bind(id).first<FormRow>();
-const submissionById = (db: D1Database, id: string) =>
-  db.prepare("SELECT * FROM submissions WHERE id = ?1").bind(id).first<SubmissionRow>();
+const SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN} FROM submissions s`;
+const submissionById = (db: D1Database, id: string) => db.prepare(`${SUBMISSION_SELECT} WHERE s.id = ?1`).bind(id).first<SubmissionRow>();
+/** What the agency sees also names the citizen (by phone, as agencies address citizens). */
+const AGENCY_SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN}, u.phone AS citizen_phone FROM submissions s JOIN users u ON u.id = s.citizen_id`;
+type AgencySubmissionRow = SubmissionRow & { citizen_phone: string };
+const toAgencySubmission = (s: AgencySubmissionRow) => ({ ...toSubmission(s), citizenPhone: s.citizen_phone });
 
 const toForm = (f: FormRow) => ({
   id: f.id,
@@ -43,6 +54,7 @@ const toForm = (f: FormRow) => ({
   version: f.version,
   title: f.title,
   schema: JSON.parse(f.schema) as Record<string, unknown>,
+  prefill: parsePrefill(f.prefill),
   createdAt: iso(f.created_at),
 });
 
@@ -52,6 +64,7 @@ const toSubmission = (s: SubmissionRow) => ({
   data: JSON.parse(s.data) as Record<string, unknown>,
   status: s.status,
   comment: s.comment,
+  attachments: parseAttachments(s.attachments),
   createdAt: iso(s.created_at),
   updatedAt: iso(s.updated_at),
 });
@@ -64,6 +77,7 @@ const Form = z
     version: z.number().int(),
     title: z.string(),
     schema: z.record(z.string(), z.unknown()),
+    prefill: Prefill.nullable(),
     createdAt: z.string(),
   })
   .openapi("Form");
@@ -75,10 +89,13 @@ const Submission = z
     data: z.record(z.string(), z.unknown()),
     status: z.enum(["submitted", "in_review", "approved", "rejected"]),
     comment: z.string().nullable(),
+    attachments: z.array(SubmissionAttachment),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi("Submission");
+
+const AgencySubmission = Submission.extend({ citizenPhone: z.string() }).openapi("AgencySubmission");
 
 /** Which status may follow which: a decided submission stays decided. */
 const NEXT: Record<SubmissionRow["status"], SubmissionRow["status"][]> = {
@@ -95,6 +112,7 @@ const STATUS_TEXT: Record<SubmissionRow["status"], string> = {
 };
 
 const Id = z.object({ id: z.string().min(1).max(64) });
+const FormKey = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/);
 
 export const agencyForms = router()
   .openapi(
@@ -108,13 +126,23 @@ export const agencyForms = router()
       request: {
         body: jsonBody(
           z
-            .object({ key: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/), title: z.string().trim().min(1).max(200), schema: z.unknown() })
+            .object({
+              key: FormKey,
+              title: z.string().trim().min(1).max(200),
+              schema: z.unknown(),
+              prefill: Prefill.optional(),
+            })
             .strict(),
         ),
       },
       responses: {
         201: json(z.object({ form: Form }), "Published."),
-        ...problems([400, "validation_failed, unsupported_schema"], [401, "unauthorized"], [403, "insufficient_scope"]),
+        ...problems(
+          [400, "validation_failed, unsupported_schema"],
+          [401, "unauthorized"],
+          [403, "insufficient_scope"],
+          [422, "invalid_form: the prefill map names a field the schema lacks or cannot fill; see errors"],
+        ),
       },
     }),
     async (c) => {
@@ -125,14 +153,18 @@ export const agencyForms = router()
           errors: fieldErrors(parsed.error).map((e) => ({ path: `schema${e.path ? `.${e.path}` : ""}`, message: e.message })),
         });
       }
+      const prefillErrors = body.prefill ? checkPrefill(parsed.data, body.prefill) : [];
+      if (prefillErrors.length > 0)
+        throw new ApiError(422, "invalid_form", "The prefill map does not fit the schema.", { errors: prefillErrors });
+      const prefill = body.prefill && Object.keys(body.prefill).length > 0 ? JSON.stringify(body.prefill) : null;
       const agencyId = c.var.agency.agencyId;
       const id = newId();
       // The version is taken in the INSERT itself; the unique index turns a racing publish into an error, not a duplicate.
       await c.env.DB.prepare(
-        `INSERT INTO forms (id, agency_id, key, version, title, schema, created_at)
-         VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(version), 0) + 1 FROM forms WHERE agency_id = ?2 AND key = ?3), ?4, ?5, ?6)`,
+        `INSERT INTO forms (id, agency_id, key, version, title, schema, prefill, created_at)
+         VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(version), 0) + 1 FROM forms WHERE agency_id = ?2 AND key = ?3), ?4, ?5, ?6, ?7)`,
       )
-        .bind(id, agencyId, body.key, body.title, JSON.stringify(parsed.data), Date.now())
+        .bind(id, agencyId, body.key, body.title, JSON.stringify(parsed.data), prefill, Date.now())
         .run();
       const form = await formById(c.env.DB, id);
       if (!form) throw new Error("form missing after insert");
@@ -145,29 +177,32 @@ export const agencyForms = router()
       path: "/agency/submissions",
       tags: ["forms"],
       summary: "Submissions to the agency's forms, newest first",
+      description: "Each citizen listed gets one `read` entry (resource `submissions`) in their access log, in the same batch as the read.",
       security: agencySecurity,
       middleware: requireAgency("forms"),
+      request: { query: z.object({ limit: ListLimit }) },
       responses: {
-        200: json(z.object({ submissions: z.array(Submission) }), "Submissions."),
-        ...problems([401, "unauthorized"], [403, "insufficient_scope"]),
+        200: json(z.object({ submissions: z.array(AgencySubmission) }), "Submissions."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "insufficient_scope"]),
       },
     }),
     async (c) => {
-      const agencyId = c.var.agency.agencyId;
-      const { results } = await c.env.DB.prepare("SELECT * FROM submissions WHERE agency_id = ?1 ORDER BY created_at DESC LIMIT 500")
-        .bind(agencyId)
-        .all<SubmissionRow>();
-      const agency = await getAgency(c.env.DB, agencyId);
-      // Reading citizens' submissions is reading their data: one entry per citizen whose submissions were listed.
-      for (const citizenId of new Set(results.map((s) => s.citizen_id))) {
-        await withAccessLog(
-          c.env.DB,
-          citizenId,
-          [{ actor: { type: "agency", id: agencyId, name: agency?.name ?? agencyId }, action: "read", resource: "submissions" }],
-          [],
-        );
-      }
-      return c.json({ submissions: results.map(toSubmission) }, 200);
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      const { results: page } = await c.env.DB.prepare(
+        "SELECT id, citizen_id FROM submissions WHERE agency_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+      )
+        .bind(agency.id, c.req.valid("query").limit)
+        .all<Listed>();
+      const rows = await readListed<AgencySubmissionRow>(
+        c.env.DB,
+        { type: "agency", id: agency.id, name: agency.name },
+        "submissions",
+        page,
+        (inList) => `${AGENCY_SUBMISSION_SELECT} WHERE s.agency_id = ?1 AND s.id IN ${inList}`,
+        [agency.id],
+      );
+      return c.json({ submissions: rows.map(toAgencySubmission) }, 200);
     },
   )
   .openapi(
@@ -185,7 +220,7 @@ export const agencyForms = router()
         ),
       },
       responses: {
-        200: json(z.object({ submission: Submission }), "Changed; the citizen sees it in the official chat."),
+        200: json(z.object({ submission: AgencySubmission }), "Changed; the citizen sees it in the official chat."),
         ...problems([401, "unauthorized"], [404, "not_found"], [409, "invalid_transition"]),
       },
     }),
@@ -244,9 +279,87 @@ export const agencyForms = router()
         },
         { kind: "submission", submissionId: sub.id, status },
       );
-      const updated = await submissionById(c.env.DB, sub.id);
+      const updated = await c.env.DB.prepare(`${AGENCY_SUBMISSION_SELECT} WHERE s.id = ?1`).bind(sub.id).first<AgencySubmissionRow>();
       if (!updated) throw notFound("submission");
-      return c.json({ submission: toSubmission(updated) }, 200);
+      return c.json({ submission: toAgencySubmission(updated) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/forms",
+      tags: ["forms"],
+      summary: "Every version of the agency's forms, newest first",
+      security: agencySecurity,
+      middleware: requireAgency("forms"),
+      request: { query: z.object({ key: FormKey.optional(), limit: ListLimit }) },
+      responses: {
+        200: json(z.object({ forms: z.array(Form) }), "Forms."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "insufficient_scope"]),
+      },
+    }),
+    async (c) => {
+      const { key, limit } = c.req.valid("query");
+      const { results } = await c.env.DB.prepare(
+        `${FORM_SELECT} WHERE f.agency_id = ?1 AND (?2 IS NULL OR f.key = ?2) ORDER BY f.created_at DESC, f.version DESC LIMIT ?3`,
+      )
+        .bind(c.var.agency.agencyId, key ?? null, limit)
+        .all<FormRow>();
+      return c.json({ forms: results.map(toForm) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/submissions/{id}/attachments/{mediaId}",
+      tags: ["forms"],
+      summary: "Download a file attached to a submission (logged in the citizen's access log)",
+      description:
+        "Served as a download (`Content-Disposition: attachment`) with the type it was uploaded with. Each download appends a `read` entry (resource `submission:<id>`) to the citizen's access log.",
+      security: agencySecurity,
+      middleware: requireAgency("forms"),
+      request: { params: Id.extend({ mediaId: z.string().min(1).max(64) }) },
+      responses: {
+        200: { description: "The bytes." },
+        ...problems(
+          [401, "unauthorized"],
+          [403, "insufficient_scope"],
+          [404, "not_found: no such submission of this agency, or no such file on it"],
+        ),
+      },
+    }),
+    async (c) => {
+      const { id, mediaId } = c.req.valid("param");
+      const sub = await submissionById(c.env.DB, id);
+      if (!sub || sub.agency_id !== c.var.agency.agencyId) throw notFound("submission");
+      const media = await c.env.DB.prepare(
+        "SELECT m.* FROM submission_attachments sa JOIN media m ON m.id = sa.media_id WHERE sa.submission_id = ?1 AND sa.media_id = ?2",
+      )
+        .bind(sub.id, mediaId)
+        .first<MediaRow>();
+      if (!media) throw notFound("attachment");
+      const agency = await getAgency(c.env.DB, sub.agency_id);
+      if (!agency) throw notFound("agency");
+      // Logged before the bytes are fetched: a download that then fails is over-stated, never a read unlogged.
+      await withAccessLog(
+        c.env.DB,
+        sub.citizen_id,
+        [{ actor: { type: "agency", id: agency.id, name: agency.name }, action: "read", resource: `submission:${sub.id}` }],
+        [],
+      );
+      const object = await c.env.MEDIA.get(media.id);
+      if (!object) throw notFound("attachment");
+      return new Response(object.body, {
+        status: 200,
+        headers: {
+          "content-type": media.content_type,
+          "content-length": String(object.size),
+          "content-disposition": contentDisposition(media, "attachment"),
+          "x-content-type-options": "nosniff",
+          "content-security-policy": "default-src 'none'; sandbox",
+          "cache-control": "private, no-store",
+        },
+      });
     },
   );
 
@@ -293,18 +406,30 @@ export const citizenForms = router()
       summary: "Submit a form; validated against the exact version shown",
       security: citizenSecurity,
       middleware: requireCitizen,
-      request: { params: Id, body: jsonBody(z.object({ data: z.record(z.string(), z.unknown()) }).strict()) },
+      request: {
+        params: Id,
+        body: jsonBody(z.object({ data: z.record(z.string(), z.unknown()), attachments: AttachmentIds.optional() }).strict()),
+      },
       responses: {
         201: json(z.object({ submission: Submission }), "Submitted."),
-        ...problems([401, "unauthorized"], [404, "not_found"], [422, "invalid_submission: the data fails the form's schema; see errors"]),
+        ...problems(
+          [400, "validation_failed"],
+          [401, "unauthorized"],
+          [404, "not_found"],
+          [
+            422,
+            "invalid_submission: the data fails the form's schema; unknown_media: an attachment is not the caller's upload; see errors",
+          ],
+        ),
       },
     }),
     async (c) => {
       const form = await formById(c.env.DB, c.req.valid("param").id);
       if (!form) throw notFound("form");
-      const { data } = c.req.valid("json");
+      const { data, attachments = [] } = c.req.valid("json");
       const errors = validate(FormSchema.parse(JSON.parse(form.schema)), data);
       if (errors.length > 0) throw new ApiError(422, "invalid_submission", "Some fields need correcting.", { errors });
+      await checkOwnMedia(c.env.DB, c.var.citizen.userId, attachments);
       const id = newId();
       const now = Date.now();
       const agency = await getAgency(c.env.DB, form.agency_id);
@@ -317,12 +442,19 @@ export const citizenForms = router()
             { now },
           )
         : null;
-      await c.env.DB.batch([
-        c.env.DB.prepare(
-          "INSERT INTO submissions (id, form_id, agency_id, citizen_id, data, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'submitted', ?6, ?6)",
-        ).bind(id, form.id, form.agency_id, c.var.citizen.userId, JSON.stringify(data), now),
-        ...eventStatements(event),
-      ]);
+      try {
+        await c.env.DB.batch([
+          c.env.DB.prepare(
+            "INSERT INTO submissions (id, form_id, agency_id, citizen_id, data, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'submitted', ?6, ?6)",
+          ).bind(id, form.id, form.agency_id, c.var.citizen.userId, JSON.stringify(data), now),
+          ...attachStatements(c.env.DB, id, attachments, now),
+          ...eventStatements(event),
+        ]);
+      } catch (err) {
+        // The cleanup of unattached uploads removed one in between: the foreign key failed the whole batch.
+        await checkOwnMedia(c.env.DB, c.var.citizen.userId, attachments);
+        throw err;
+      }
       await dispatchWebhooks(c.env, event);
       const sub = await submissionById(c.env.DB, id);
       if (!sub) throw new Error("submission missing after insert");
@@ -343,7 +475,7 @@ export const citizenForms = router()
       },
     }),
     async (c) => {
-      const { results } = await c.env.DB.prepare("SELECT * FROM submissions WHERE citizen_id = ?1 ORDER BY created_at DESC")
+      const { results } = await c.env.DB.prepare(`${SUBMISSION_SELECT} WHERE s.citizen_id = ?1 ORDER BY s.created_at DESC`)
         .bind(c.var.citizen.userId)
         .all<SubmissionRow>();
       return c.json({ submissions: results.map(toSubmission) }, 200);
@@ -366,5 +498,44 @@ export const citizenForms = router()
       const sub = await submissionById(c.env.DB, c.req.valid("param").id);
       if (!sub || sub.citizen_id !== c.var.citizen.userId) throw notFound("submission");
       return c.json({ submission: toSubmission(sub) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/forms/{id}/prefill",
+      tags: ["forms"],
+      summary: "Fill a form from the caller's own records (the citizen's explicit request; nothing is sent to the agency)",
+      description:
+        "Answers values for the fields the form's `prefill` map names, each from the caller's newest unrevoked, unexpired record of that type, and only values that satisfy the field's schema. The agency sees nothing of this: it receives only what the citizen then submits.",
+      security: citizenSecurity,
+      middleware: requireCitizen,
+      request: { params: Id, body: jsonBody(z.object({}).strict()) },
+      responses: {
+        200: json(
+          z.object({
+            data: z.record(z.string(), z.unknown()),
+            sources: z.array(
+              z.object({
+                field: z.string(),
+                recordId: z.string(),
+                issuer: z.object({ id: z.string(), name: z.string() }),
+                type: z.string(),
+                claim: z.string(),
+              }),
+            ),
+          }),
+          "The values found, and which record each came from.",
+        ),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const form = await formById(c.env.DB, c.req.valid("param").id);
+      if (!form) throw notFound("form");
+      const prefill = parsePrefill(form.prefill);
+      if (!prefill) return c.json({ data: {}, sources: [] }, 200);
+      const schema = FormSchema.parse(JSON.parse(form.schema));
+      return c.json(await prefillFromRecords(c.env.DB, c.var.citizen.userId, schema, prefill), 200);
     },
   );

@@ -9,6 +9,7 @@ import { stripJpegStream } from "./bytes/jpeg";
 import { canonicalType, matchesDeclared, sniff } from "./bytes/sniff";
 import {
   canRead,
+  contentDisposition,
   getMedia,
   kindOf,
   type MediaKind,
@@ -192,13 +193,6 @@ function parseRange(header: string | undefined, size: number): { offset: number;
   return { offset: start, length: end - start + 1 };
 }
 
-function contentDisposition(m: MediaRow): string {
-  const disposition = servedInline(m.kind, m.content_type) ? "inline" : "attachment";
-  const name = m.filename ?? m.id;
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
 const mediaProblems = problems([401, "unauthorized"], [404, "not_found: no such media, or you may not read it"]);
 
 export const mediaRoutes = router()
@@ -292,7 +286,7 @@ export const mediaRoutes = router()
       const etag = `"${m.sha256 ?? m.id}"`;
       const headers = new Headers({
         "content-type": servedInline(m.kind, m.content_type) ? m.content_type : "application/octet-stream",
-        "content-disposition": contentDisposition(m),
+        "content-disposition": contentDisposition(m, servedInline(m.kind, m.content_type) ? "inline" : "attachment"),
         "x-content-type-options": "nosniff",
         "content-security-policy": "default-src 'none'; sandbox",
         "cache-control": "private, max-age=31536000, immutable",

@@ -39,6 +39,13 @@ export function kindOf(type: string, asFile: boolean): MediaKind | null {
 export const servedInline = (kind: MediaKind, type: string) =>
   (kind === "photo" || kind === "video" || kind === "voice") && type !== "image/svg+xml" && type !== "text/html";
 
+/** A Content-Disposition with the file's name (or its id), in ASCII and in RFC 8187 UTF-8. */
+export function contentDisposition(m: Pick<MediaRow, "id" | "filename">, disposition: "inline" | "attachment"): string {
+  const name = m.filename ?? m.id;
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `${disposition}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
 export interface MediaRow {
   id: string;
   owner_id: string;
@@ -151,8 +158,8 @@ export async function grant(db: D1Database, chatId: string, ids: string[], now =
 }
 
 /**
- * Hourly: removes uploads no message ever carried after a day, and aborts multipart uploads left
- * unfinished for a day, so nothing a user cannot see is kept or billed.
+ * Hourly: removes uploads no message or form submission ever carried after a day (both set `attached_at`),
+ * and aborts multipart uploads left unfinished for a day, so nothing a user cannot see is kept or billed.
  */
 export async function cleanupMedia(env: Env, now = Date.now()): Promise<{ removed: number; aborted: number }> {
   const cutoff = now - DAY_MS;

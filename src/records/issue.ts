@@ -34,6 +34,8 @@ export async function holderKey(env: Env, userId: string): Promise<{ publicJwk: 
 }
 
 export interface IssueOptions {
+  /** When the credential stops being valid (its `exp`), epoch ms; none when null or absent. */
+  expiresAt?: number | null;
   /** Why, for the citizen's access log (e.g. "receipt"). */
   purpose?: string;
   /** Statements that must commit with the record, or not at all (given the new record's id). */
@@ -69,6 +71,7 @@ export async function issueRecord(
         vct: vctOf(type),
         claims,
         status: { uri: `${iss}/status-list`, idx: statusIdx },
+        ...(opts.expiresAt == null ? {} : { expiresAt: new Date(opts.expiresAt) }),
         holderJwk: holder.publicJwk,
         key,
       });
@@ -90,8 +93,8 @@ export async function issueRecord(
         [entry],
         [
           env.DB.prepare(
-            "INSERT INTO records (id, agency_id, citizen_id, type, claims, credential, status_idx, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-          ).bind(id, agency.id, citizenId, type, JSON.stringify(claims), credential, statusIdx, Date.now()),
+            "INSERT INTO records (id, agency_id, citizen_id, type, claims, credential, status_idx, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+          ).bind(id, agency.id, citizenId, type, JSON.stringify(claims), credential, statusIdx, Date.now(), opts.expiresAt ?? null),
           ...(opts.with?.(id) ?? []),
         ],
       );

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
@@ -18,6 +19,7 @@ interface RecordRow {
   credential: string;
   status_idx: number;
   created_at: number;
+  expires_at: number | null;
   revoked_at: number | null;
 }
 
@@ -35,6 +37,7 @@ const toRecord = (r: RecordRow) => ({
   credential: r.credential,
   revoked: r.revoked_at !== null,
   createdAt: iso(r.created_at),
+  expiresAt: isoOrNull(r.expires_at),
   revokedAt: isoOrNull(r.revoked_at),
 });
 
@@ -48,9 +51,15 @@ const RecordSchema = z
     credential: z.string().openapi({ description: "The SD-JWT VC (issuance form), signed with the agency's key." }),
     revoked: z.boolean(),
     createdAt: z.string(),
+    expiresAt: z.string().nullable().openapi({ description: "The credential's expiry (`exp`), or null when it has none." }),
     revokedAt: z.string().nullable(),
   })
   .openapi("Record");
+
+/** A record as the agency that issued it lists it: without the credential, with the citizen and its status-list bit. */
+const AgencyRecord = RecordSchema.omit({ credential: true })
+  .extend({ citizenPhone: z.string(), statusIdx: z.number().int() })
+  .openapi("AgencyRecord");
 
 const recordById = (db: D1Database, id: string) => db.prepare(`${RECORD_SELECT} WHERE r.id = ?1`).bind(id).first<RecordRow>();
 
@@ -61,6 +70,7 @@ const NewRecord = z
     claims: z
       .record(z.string().min(1).max(100), z.unknown())
       .refine((c) => Object.keys(c).length > 0 && Object.keys(c).length <= 100, "1 to 100 claims"),
+    expiresAt: z.string().datetime({ offset: true }).optional().openapi({ description: "When the record stops being valid (its `exp`)." }),
   })
   .strict();
 
@@ -82,8 +92,13 @@ export const agencyRecords = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
+      const expiresAt = body.expiresAt === undefined ? null : Date.parse(body.expiresAt);
+      if (expiresAt !== null && expiresAt <= Date.now())
+        throw new ApiError(400, "validation_failed", "expiresAt must be in the future.", {
+          errors: [{ path: "expiresAt", message: "in the past" }],
+        });
       const { agency, citizenId } = await agencyAndCitizen(c.env, c.var.agency.agencyId, body.citizenPhone);
-      const id = await issueRecord(c.env, agency, citizenId, body.type, body.claims);
+      const id = await issueRecord(c.env, agency, citizenId, body.type, body.claims, { expiresAt });
       const record = await recordById(c.env.DB, id);
       if (!record) throw new Error("record missing after insert");
       await announce(
@@ -127,6 +142,52 @@ export const agencyRecords = router()
       const updated = await recordById(c.env.DB, record.id);
       if (!updated) throw notFound("record");
       return c.json({ record: toRecord(updated) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agency/records",
+      tags: ["records"],
+      summary: "The records the agency issued, newest first (without the credentials)",
+      description: "Each citizen listed gets one `read` entry (resource `records`) in their access log, in the same batch as the read.",
+      security: agencySecurity,
+      middleware: requireAgency("records"),
+      request: { query: z.object({ type: NewRecord.shape.type.optional(), limit: ListLimit }) },
+      responses: {
+        200: json(z.object({ records: z.array(AgencyRecord) }), "Records."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "insufficient_scope"]),
+      },
+    }),
+    async (c) => {
+      const { type, limit } = c.req.valid("query");
+      const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
+      if (!agency) throw notFound("agency");
+      const { results: page } = await c.env.DB.prepare(
+        "SELECT id, citizen_id FROM records WHERE agency_id = ?1 AND (?2 IS NULL OR type = ?2) ORDER BY created_at DESC, id DESC LIMIT ?3",
+      )
+        .bind(agency.id, type ?? null, limit)
+        .all<Listed>();
+      const rows = await readListed<RecordRow & { citizen_phone: string }>(
+        c.env.DB,
+        { type: "agency", id: agency.id, name: agency.name },
+        "records",
+        page,
+        (inList) =>
+          `SELECT r.*, a.name AS agency_name, a.verified AS agency_verified, u.phone AS citizen_phone
+           FROM records r JOIN agencies a ON a.id = r.agency_id JOIN users u ON u.id = r.citizen_id
+           WHERE r.agency_id = ?1 AND r.id IN ${inList}`,
+        [agency.id],
+      );
+      return c.json(
+        {
+          records: rows.map((r) => {
+            const { credential: _credential, ...record } = toRecord(r);
+            return { ...record, citizenPhone: r.citizen_phone, statusIdx: r.status_idx };
+          }),
+        },
+        200,
+      );
     },
   );
 

@@ -1,6 +1,6 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, callJson, expectProblem, freshPhone, type SignedIn, signIn } from "../helpers";
+import { call, callJson, expectProblem, freshPhone, newChat, openSocket, type SignedIn, signIn } from "../helpers";
 
 // Refresh-token rotation, logout and the list of signed-in devices.
 
@@ -185,5 +185,45 @@ describe("sessions", () => {
   it("needs a token", async () => {
     await expectProblem(await call("/api/v1/sessions"), 401, "unauthorized");
     await expectProblem(await call("/api/v1/sessions/whatever", { method: "DELETE" }), 401, "unauthorized");
+  });
+});
+
+describe("signing a device out", () => {
+  it("closes its open sockets at once and refuses new ones, while the user's other devices stay connected", async () => {
+    const [pixel, iphone] = await twoDevices();
+    const friend = await signIn();
+    const chat = await newChat(pixel.accessToken, { type: "group", title: "Семья", memberIds: [friend.user.id] });
+    const pixelRoom = await openSocket(`/api/v1/chats/${chat.id}/ws`, { token: pixel.accessToken });
+    const pixelInbox = await openSocket("/api/v1/inbox/ws", { token: pixel.accessToken });
+    const iphoneRoom = await openSocket(`/api/v1/chats/${chat.id}/ws`, { token: iphone.accessToken });
+
+    expect((await call(`/api/v1/sessions/${sessionId(pixel.accessToken)}`, { method: "DELETE", token: iphone.accessToken })).status).toBe(
+      204,
+    );
+    expect(await pixelRoom.closed).toMatchObject({ code: 4001 });
+    expect(await pixelInbox.closed).toMatchObject({ code: 4001 });
+    // Its access token has not expired, but the session it names has ended: no new socket, no ticket use.
+    await expectProblem(
+      await call(`/api/v1/chats/${chat.id}/ws`, { headers: { upgrade: "websocket", authorization: `Bearer ${pixel.accessToken}` } }),
+      401,
+      "session_ended",
+    );
+    // The other device still gets messages.
+    await call(`/api/v1/chats/${chat.id}/messages`, { token: friend.accessToken, body: { clientId: "after-signout", text: "Привет" } });
+    await iphoneRoom.next((f) => f.type === "message");
+    iphoneRoom.close();
+  });
+
+  it("by logging out, or by a reused refresh token, closes that session's sockets too", async () => {
+    const [pixel, iphone] = await twoDevices();
+    const inbox = await openSocket("/api/v1/inbox/ws", { token: pixel.accessToken });
+    expect((await call("/api/v1/auth/logout", { method: "POST", token: pixel.accessToken })).status).toBe(204);
+    expect(await inbox.closed).toMatchObject({ code: 4001 });
+
+    const stolen = iphone.refreshToken;
+    await rotate(stolen);
+    const iphoneInbox = await openSocket("/api/v1/inbox/ws", { token: iphone.accessToken });
+    await expectProblem(await refresh(stolen), 401, "refresh_token_reused");
+    expect(await iphoneInbox.closed).toMatchObject({ code: 4001 });
   });
 });

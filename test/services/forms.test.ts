@@ -97,8 +97,10 @@ describe("forms", () => {
       "not_found",
     );
 
-    const listed = await callJson<{ submissions: Submission[] }>("/api/v1/agency/submissions", { token: agency.token });
-    expect(listed.body.submissions.map((s) => s.id)).toEqual([id]);
+    const listed = await callJson<{ submissions: (Submission & { citizenPhone: string })[] }>("/api/v1/agency/submissions", {
+      token: agency.token,
+    });
+    expect(listed.body.submissions.map((s) => [s.id, s.citizenPhone])).toEqual([[id, anna.phone]]);
     const patch = (status: string, comment?: string) =>
       callJson<{ submission: Submission }>(`/api/v1/agency/submissions/${id}`, {
         method: "PATCH",

@@ -346,3 +346,28 @@ describe("receipts", () => {
     expect(bill.body.bill).toMatchObject({ status: "unpaid", receiptId: null });
   });
 });
+
+describe("the development webhook receiver", () => {
+  it("accepts what Veche signed for the agency and refuses anything else", async () => {
+    const agency = await newAgency("Демо-приёмник");
+    const body = JSON.stringify({ id: "evt_demo", type: "bill.paid", agencyId: agency.agency.id, data: {} });
+    const sign = async (secret: string, t: number, text = body) => {
+      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+        "sign",
+      ]);
+      const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${t}.${text}`)));
+      return `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const post = (signature: string, text = body) =>
+      call("/api/v1/dev/webhook-sink", { rawBody: text, headers: { "content-type": "application/json", "veche-signature": signature } });
+    expect((await post(await sign(agency.webhookSecret, now))).status).toBe(204);
+    await expectProblem(await post(await sign("wrong secret", now)), 401, "invalid_signature");
+    await expectProblem(await post(await sign(agency.webhookSecret, now - 3600)), 401, "invalid_signature");
+    await expectProblem(
+      await post(await sign(agency.webhookSecret, now), body.replace("bill.paid", "bill.paidX")),
+      401,
+      "invalid_signature",
+    );
+  });
+});
