@@ -95,3 +95,15 @@ export function unclaimedFieldErrors(err: unknown, paths: string[]): string[] {
     .filter((e) => !paths.some((p) => e.path === p || e.path.startsWith(`${p}.`) || e.path.startsWith(`${p}[`)))
     .map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));
 }
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** A local calendar day as an `<input type="date">` value. */
+export const dayOf = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+
+/** The end of the chosen day in the operator's time zone, as the instant the API wants (`…T20:59:59.000Z` in Moscow). */
+export function endOfDay(day: string): Date | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return null;
+  return new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]), 23, 59, 59);
+}

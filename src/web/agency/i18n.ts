@@ -196,6 +196,7 @@ const ru = {
   "records.type": "Тип документа",
   "records.typeHint": "Например, driver_license: латиница в нижнем регистре, цифры, «_», «.», «-».",
   "records.typeInvalid": "Тип: с буквы или цифры, далее латиница в нижнем регистре, цифры, «_», «.», «-».",
+  "records.expires": "Действует до (включительно)",
   "records.claims": "Сведения в документе",
   "records.claimsHint": "Каждое сведение гражданин сможет раскрывать отдельно.",
   "records.claim": "Сведение {n}",
@@ -226,6 +227,7 @@ const ru = {
   "records.col.claims": "Сведения",
   "record.valid": "Действует",
   "record.revoked": "Отозван",
+  "record.expired": "Истёк",
 
   "consents.title": "Согласия",
   "consents.request": "Запросить согласие",
@@ -479,6 +481,7 @@ const en: Record<Key, string> = {
   "records.type": "Record type",
   "records.typeHint": "E.g. driver_license: lower-case Latin letters, digits, “_”, “.”, “-”.",
   "records.typeInvalid": "Type: starts with a letter or digit, then lower-case Latin letters, digits, “_”, “.”, “-”.",
+  "records.expires": "Valid until (inclusive)",
   "records.claims": "Claims in the record",
   "records.claimsHint": "The citizen can disclose each claim separately.",
   "records.claim": "Claim {n}",
@@ -509,6 +512,7 @@ const en: Record<Key, string> = {
   "records.col.claims": "Claims",
   "record.valid": "Valid",
   "record.revoked": "Revoked",
+  "record.expired": "Expired",
 
   "consents.title": "Consents",
   "consents.request": "Request consent",

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
-import { formatDateTime, serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { dayOf, endOfDay, formatDateTime, serverFieldErrors, unclaimedFieldErrors } from "../format";
 import { t } from "../i18n";
 import type { ConsentRequest, ConsentStatus } from "../types";
 import { Badge, ErrorAlert, Field, ListState, PageTitle, RefreshButton, StatusNote, TableWrap, type Tone, useLoader } from "../ui";
@@ -9,16 +9,6 @@ import { mergeById } from "./lists";
 const SCOPE = /^records(:[a-z0-9][a-z0-9_.-]{0,63})?$/;
 const TONES: Record<ConsentStatus, Tone> = { requested: "info", approved: "ok", denied: "bad", revoked: "neutral", expired: "neutral" };
 const FIELDS = ["citizenPhone", "scope", "purpose", "expiresAt"];
-
-const pad = (n: number) => String(n).padStart(2, "0");
-const dayOf = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-
-/** The end of the chosen day in the operator's time zone, as the RFC 3339 instant the API wants. */
-function endOfDay(day: string): Date | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!match) return null;
-  return new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]), 23, 59, 59);
-}
 
 function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void }) {
   const [phone, setPhone] = useState("");

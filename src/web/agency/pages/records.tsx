@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
-import { formatDateTime, serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { dayOf, endOfDay, formatDateTime, serverFieldErrors, unclaimedFieldErrors } from "../format";
 import { t } from "../i18n";
 import type { AgencyRecord } from "../types";
 import { Badge, ConfirmDialog, ErrorAlert, Field, ListState, PageTitle, RefreshButton, StatusNote, TableWrap, useLoader } from "../ui";
@@ -9,7 +9,7 @@ import { mergeById, replaceById } from "./lists";
 const TYPE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const KINDS = ["text", "number", "boolean", "json"] as const;
 type Kind = (typeof KINDS)[number];
-const FIELDS = ["citizenPhone", "type", "claims"];
+const FIELDS = ["citizenPhone", "type", "claims", "expiresAt"];
 
 interface ClaimRow {
   uid: number;
@@ -51,10 +51,18 @@ function claimsSummary(claims: Record<string, unknown> | undefined): string {
     .join("; ");
 }
 
+function RecordBadge(props: { record: AgencyRecord }) {
+  const { record } = props;
+  if (record.revoked) return <Badge tone="bad">{t("record.revoked")}</Badge>;
+  if (record.expiresAt && Date.parse(record.expiresAt) <= Date.now()) return <Badge tone="neutral">{t("record.expired")}</Badge>;
+  return <Badge tone="ok">{t("record.valid")}</Badge>;
+}
+
 function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
   const [phone, setPhone] = useState("");
   const [type, setType] = useState("");
   const [claims, setClaims] = useState<ClaimRow[]>(() => [newClaim()]);
+  const [expires, setExpires] = useState("");
   const [local, setLocal] = useState<Record<string, string>>({});
   const [rowProblems, setRowProblems] = useState<Record<number, { name?: boolean; value?: boolean }>>({});
   const [error, setError] = useState<unknown>(null);
@@ -70,6 +78,8 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
     if (!phone.trim()) problems.citizenPhone = t("signin.required");
     if (!TYPE.test(type)) problems.type = t("records.typeInvalid");
     if (claims.length === 0) problems.claims = t("records.claimsEmpty");
+    const until = expires ? endOfDay(expires) : null;
+    if (expires && (!until || until.getTime() <= Date.now())) problems.expiresAt = t("consents.expiresPast");
     const rows: Record<number, { name?: boolean; value?: boolean }> = {};
     const seen = new Set<string>();
     const body: Record<string, unknown> = {};
@@ -88,10 +98,16 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
     setBusy(true);
     setError(null);
     try {
-      const { record } = await api.post<{ record: AgencyRecord }>("/agency/records", { citizenPhone: phone.trim(), type, claims: body });
+      const { record } = await api.post<{ record: AgencyRecord }>("/agency/records", {
+        citizenPhone: phone.trim(),
+        type,
+        claims: body,
+        ...(until ? { expiresAt: until.toISOString() } : {}),
+      });
       props.onIssued({ citizenPhone: phone.trim(), ...record });
       setNote(t("records.issued"));
       setClaims([newClaim()]);
+      setExpires("");
     } catch (err) {
       setError(err);
     } finally {
@@ -129,6 +145,18 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
               maxLength={64}
               value={type}
               onInput={(e) => setType(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <Field label={t("records.expires")} optional errors={errorsOf("expiresAt")}>
+          {(c) => (
+            <input
+              {...c}
+              name="expiresAt"
+              type="date"
+              min={dayOf(new Date())}
+              value={expires}
+              onInput={(e) => setExpires(e.currentTarget.value)}
             />
           )}
         </Field>
@@ -292,7 +320,9 @@ export function RecordsPage() {
                     <td class="nowrap">{r.citizenPhone ?? t("common.dash")}</td>
                     <td class="claims-cell">{claimsSummary(r.claims)}</td>
                     <td class="nowrap">{formatDateTime(r.expiresAt)}</td>
-                    <td>{r.revoked ? <Badge tone="bad">{t("record.revoked")}</Badge> : <Badge tone="ok">{t("record.valid")}</Badge>}</td>
+                    <td>
+                      <RecordBadge record={r} />
+                    </td>
                     <td>
                       {r.revoked ? null : (
                         <button
