@@ -4,7 +4,8 @@ import { useEffect, useState } from "preact/hooks";
 
 const ru = {
   "app.title": "Вече — кабинет ведомства",
-  "app.brand": "Вече · кабинет ведомства",
+  "app.name": "Вече",
+  "app.section": "кабинет ведомства",
   "app.skip": "Перейти к содержимому",
   "app.signOut": "Выйти",
   "app.language": "Язык интерфейса",
@@ -289,7 +290,8 @@ export type Key = keyof typeof ru;
 
 const en: Record<Key, string> = {
   "app.title": "Veche — agency console",
-  "app.brand": "Veche · agency console",
+  "app.name": "Veche",
+  "app.section": "agency console",
   "app.skip": "Skip to content",
   "app.signOut": "Sign out",
   "app.language": "Interface language",

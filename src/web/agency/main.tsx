@@ -30,6 +30,16 @@ const SECTIONS: { id: Section; scope: string | null }[] = [
   { id: "settings", scope: null },
 ];
 
+/** "Вече · кабинет ведомства"; the second part gives way on narrow screens. */
+function Brand() {
+  return (
+    <>
+      {t("app.name")}
+      <span class="brand-section"> · {t("app.section")}</span>
+    </>
+  );
+}
+
 function LanguageButton() {
   const other = currentLang() === "ru" ? "en" : "ru";
   return (
@@ -117,7 +127,7 @@ function Console(props: { session: Session }) {
       <SkipLink />
       <header class="topbar">
         <a class="brand" href={href(allowed[0]?.id ?? "settings")}>
-          {t("app.brand")}
+          <Brand />
         </a>
         <span class="agency-name">{profile?.name ?? ""}</span>
         <div class="topbar-actions">
@@ -166,7 +176,9 @@ function App() {
       <>
         <SkipLink />
         <header class="topbar">
-          <span class="brand">{t("app.brand")}</span>
+          <span class="brand">
+            <Brand />
+          </span>
           <div class="topbar-actions">
             <LanguageButton />
           </div>

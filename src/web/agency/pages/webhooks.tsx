@@ -86,9 +86,9 @@ export function WebhooksPage(props: { profile: AgencyProfile | null }) {
               <tbody>
                 {deliveries.map((d) => (
                   <tr key={d.id} data-id={d.id}>
-                    <td class="nowrap">{formatDateTime(d.createdAt)}</td>
-                    <td>
-                      <span class="mono">{d.type}</span>
+                    <td>{formatDateTime(d.createdAt)}</td>
+                    <td class="event-cell">
+                      <span class="mono nowrap">{d.type}</span>
                       <br />
                       <span class="mono muted small">{d.eventId}</span>
                     </td>
@@ -98,7 +98,7 @@ export function WebhooksPage(props: { profile: AgencyProfile | null }) {
                     <td class="num">{d.attempts}</td>
                     <td class="mono">{d.lastStatus ?? t("common.dash")}</td>
                     <td class="error-cell">{d.lastError ?? t("common.dash")}</td>
-                    <td class="nowrap">{formatDateTime(d.status === "delivered" ? d.deliveredAt : d.nextAttemptAt)}</td>
+                    <td>{formatDateTime(d.status === "delivered" ? d.deliveredAt : d.nextAttemptAt)}</td>
                     <td>
                       {d.status !== "delivered" ? (
                         <button
