@@ -484,6 +484,30 @@ describe("agency console", () => {
     expect(outline).toBe("solid");
   });
 
+  test("a session that lapsed or that the server refuses leads back to sign-in, then to the same page", async () => {
+    await nav("Документы").click();
+    await page.getByRole("heading", { level: 1, name: "Документы" }).waitFor();
+    const edit = (change: "expire" | "forge") =>
+      page.evaluate((how) => {
+        const session = JSON.parse(sessionStorage.getItem("veche.agency.session") ?? "{}") as { token: string; expiresAt: number };
+        if (how === "expire") session.expiresAt = Date.now() - 1000;
+        else session.token = `${session.token.slice(0, -6)}AAAAAA`;
+        sessionStorage.setItem("veche.agency.session", JSON.stringify(session));
+      }, change);
+
+    for (const change of ["expire", "forge"] as const) {
+      await edit(change);
+      await page.reload();
+      await page.getByRole("heading", { level: 1, name: "Вход для ведомств" }).waitFor();
+      await page.getByText("Сеанс закончился. Войдите снова.").waitFor();
+      expect(new URL(page.url()).hash).toBe("#/records");
+      await page.getByLabel("Идентификатор клиента").fill(gov.clientId);
+      await page.getByLabel("Секрет клиента").fill(gov.clientSecret);
+      await page.getByRole("button", { name: "Войти" }).click();
+      await page.getByRole("heading", { level: 1, name: "Документы" }).waitFor();
+    }
+  });
+
   test("signs out and back in", async () => {
     await page.getByRole("button", { name: "Выйти" }).click();
     await page.getByRole("heading", { level: 1, name: "Вход для ведомств" }).waitFor();
@@ -495,7 +519,9 @@ describe("agency console", () => {
     await page.getByLabel("Идентификатор клиента").fill(gov.clientId);
     await page.getByLabel("Секрет клиента").fill(gov.clientSecret);
     await page.getByRole("button", { name: "Войти" }).click();
-    await page.getByRole("heading", { level: 1, name: "Счета" }).waitFor();
+    // Back on the page the operator signed out from.
+    await page.getByRole("heading", { level: 1, name: "Документы" }).waitFor();
+    await main().locator("tbody tr").first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     expect(problems).toEqual([]);

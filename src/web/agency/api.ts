@@ -82,6 +82,11 @@ function storage(): Storage | null {
   }
 }
 
+let lapsed = false;
+
+/** Whether a stored session was found expired (so sign-in can say why it is asked for again). */
+export const sessionLapsed = () => lapsed;
+
 /** The stored session, if it has not expired yet. */
 export function currentSession(): Session | null {
   const raw = storage()?.getItem(SESSION_KEY);
@@ -93,6 +98,7 @@ export function currentSession(): Session | null {
     // fall through: a damaged entry is dropped
   }
   storage()?.removeItem(SESSION_KEY);
+  lapsed = true;
   return null;
 }
 
@@ -142,6 +148,7 @@ async function fetchToken(clientId: string, clientSecret: string): Promise<Sessi
 export async function signIn(clientId: string, clientSecret: string): Promise<Session> {
   const session = await fetchToken(clientId, clientSecret);
   credentials = { clientId, clientSecret };
+  lapsed = false;
   return session;
 }
 

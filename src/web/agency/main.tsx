@@ -3,7 +3,7 @@
 import "./styles.css";
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, currentSession, onSignedOut, type Session, signOut } from "./api";
+import { api, currentSession, onSignedOut, type Session, sessionLapsed, signOut } from "./api";
 import { applyLang, currentLang, setLang, t, useLang } from "./i18n";
 import { BillsPage } from "./pages/bills";
 import { ConsentsPage } from "./pages/consents";
@@ -160,7 +160,7 @@ function Console(props: { session: Session }) {
 function App() {
   useLang();
   const [session, setSession] = useState<Session | null>(() => currentSession());
-  const [expired, setExpired] = useState(false);
+  const [expired, setExpired] = useState(() => session === null && sessionLapsed());
 
   useEffect(
     () =>
