@@ -3,9 +3,13 @@
 // is written from the page's template with those names. Usage: node scripts/build-web.mjs [--watch]
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const OUT = "dist/web";
+
+/** The most JavaScript a page may load before it is interactive, gzipped (docs/performance.md). */
+export const INITIAL_JS_BUDGET = 150 * 1024;
 
 /** The pages: where their entry and HTML template are, and where the HTML goes under dist/web. */
 const PAGES = [
@@ -23,7 +27,7 @@ const HEADERS = `/*
   Cache-Control: public, max-age=31536000, immutable
 `;
 
-export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production" } = {}) {
+export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production", quiet = false } = {}) {
   rmSync(OUT, { recursive: true, force: true });
   const result = await build({
     entryPoints: Object.fromEntries(PAGES.map((p) => [p.name, p.entry])),
@@ -45,10 +49,10 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production" 
   });
   const outputs = Object.entries(result.metafile.outputs);
   for (const page of PAGES) {
-    const [js, output] = outputs.find(([file, o]) => o.entryPoint === page.entry && file.endsWith(".js")) ?? [];
-    if (!js || !output) throw new Error(`no script built for ${page.entry}`);
-    // CSS imported from the entry is bundled into one file that the script's output names (no entryPoint of its own).
-    const css = output.cssBundle;
+    const js = outputs.find(([file, o]) => o.entryPoint === page.entry && file.endsWith(".js"))?.[0];
+    if (!js) throw new Error(`no script built for ${page.entry}`);
+    // CSS imported from the entry is bundled into one file that the entry's output names.
+    const css = result.metafile.outputs[js]?.cssBundle;
     const url = (file) => `/${file.slice(OUT.length + 1)}`;
     const html = readFileSync(page.template, "utf8")
       .replace("<!--STYLE-->", css ? `<link rel="stylesheet" href="${url(css)}">` : "")
@@ -58,7 +62,44 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production" 
     writeFileSync(target, html);
   }
   writeFileSync(join(OUT, "_headers"), HEADERS);
+  checkBudget(result.metafile, { quiet });
   return result.metafile;
+}
+
+/**
+ * Initial JavaScript per page: its entry script and every chunk it imports statically (what the browser
+ * must fetch before the page runs), gzipped. Chunks behind dynamic import() load on demand and are listed
+ * separately. Throws when a page is over budget, so the build (and `npm test`) fails.
+ */
+export function checkBudget(metafile, { quiet = false } = {}) {
+  const outputs = metafile.outputs;
+  const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  const report = [];
+  const over = [];
+  const initialFiles = new Set();
+  for (const page of PAGES) {
+    const entry = Object.keys(outputs).find((f) => outputs[f].entryPoint === page.entry && f.endsWith(".js"));
+    const seen = new Set();
+    const visit = (file) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const imp of outputs[file]?.imports ?? []) if (imp.kind === "import-statement") visit(imp.path);
+    };
+    visit(entry);
+    let total = 0;
+    for (const file of seen) {
+      total += gz(file);
+      initialFiles.add(file);
+    }
+    report.push(`  ${page.name.padEnd(8)} initial JS ${kb(total).padStart(9)} gzipped (${seen.size} file${seen.size === 1 ? "" : "s"})`);
+    if (total > INITIAL_JS_BUDGET) over.push(`${page.name}: ${kb(total)}`);
+  }
+  const lazy = Object.keys(outputs).filter((f) => f.endsWith(".js") && !initialFiles.has(f));
+  const lazyTotal = lazy.reduce((sum, f) => sum + gz(f), 0);
+  report.push(`  on demand  ${kb(lazyTotal).padStart(9)} gzipped in ${lazy.length} chunk${lazy.length === 1 ? "" : "s"}`);
+  if (!quiet) console.log(`Web client (budget ${kb(INITIAL_JS_BUDGET)} initial JS per page):\n${report.join("\n")}`);
+  if (over.length > 0) throw new Error(`initial JavaScript over the ${kb(INITIAL_JS_BUDGET)} budget: ${over.join(", ")}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,3 +1,5 @@
+import "./styles.css";
 import { render } from "preact";
+import { App } from "./app";
 
-render(<main>Вече</main>, document.getElementById("root") as HTMLElement);
+render(<App />, document.getElementById("root") as HTMLElement);

@@ -1,0 +1,117 @@
+// The citizen app's shell: sign-in gate, navigation (a rail on desktop, a bottom bar on phones), the chat
+// list beside the open chat, and the service screens, which load as a separate chunk on first use.
+import { useEffect, useState } from "preact/hooks";
+import { clearSession, hasSession, onAuthChange, request } from "../lib/api";
+import { onLangChange, t } from "../lib/i18n";
+import { href, type Route, useRoute } from "../lib/router";
+import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
+import { ChatListView } from "./chat-list";
+import { ChatView } from "./chat-view";
+import { SettingsView } from "./settings";
+import { SignIn } from "./signin";
+import { ChatList, loadAgencies, type Me, me } from "./state";
+
+// Service screens are a chunk of their own, loaded on first visit.
+const Services = lazy(() => import("./services").then((m) => m.Services));
+
+export function App() {
+  const [signedIn, setSignedIn] = useState(hasSession);
+  const [, setLangTick] = useState(0);
+  useEffect(() => onAuthChange(setSignedIn), []);
+  useEffect(() => onLangChange(() => setLangTick((n) => n + 1)), []);
+  return signedIn ? <SignedIn /> : <SignIn />;
+}
+
+function SignedIn() {
+  const user = useStore(me);
+  const [error, setError] = useState<unknown>(null);
+  const [chats] = useState(() => new ChatList());
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      request<{ user: Me }>("/me").then(
+        (r) => live && me.set(r.user),
+        (err: unknown) => live && setError(err),
+      );
+    void load();
+    void loadAgencies();
+    chats.start();
+    return () => {
+      live = false;
+      chats.stop();
+      me.set(null);
+    };
+  }, [chats]);
+  if (!user) {
+    return <main class="center">{error ? <ErrorNote error={error} onRetry={() => location.reload()} /> : <Loading />}</main>;
+  }
+  return <Shell chats={chats} user={user} />;
+}
+
+function Shell({ chats, user }: { chats: ChatList; user: Me }) {
+  const route = useRoute();
+  const section = route[0] === "services" || route[0] === "settings" ? route[0] : "chats";
+  const chatId = section === "chats" ? route[1] : undefined;
+  return (
+    <div class={`shell section-${section}${chatId ? " has-chat" : ""}`}>
+      <button type="button" class="skip" onClick={() => document.getElementById("main")?.focus()}>
+        {t("skipToContent")}
+      </button>
+      <nav class="rail" aria-label={t("mainNav")}>
+        <span class="brand" aria-hidden="true">
+          {t("appName")}
+        </span>
+        <NavLink to="chats" current={section === "chats"} label={t("navChats")} icon="M3 4h14v9H8l-4 3v-3H3z" />
+        <NavLink
+          to="services"
+          current={section === "services"}
+          label={t("navServices")}
+          icon="M3 3h6v6H3zM11 3h6v6h-6zM3 11h6v6H3zM11 11h6v6h-6z"
+        />
+        <NavLink
+          to="settings"
+          current={section === "settings"}
+          label={t("navSettings")}
+          icon="M10 6.5a3.5 3.5 0 100 7 3.5 3.5 0 000-7zM9 1h2l.5 2.5 2 1 2.3-1.2 1.4 1.4-1.2 2.3 1 2L19 9v2l-2.5.5-1 2 1.2 2.3-1.4 1.4-2.3-1.2-2 1L11 19H9l-.5-2.5-2-1-2.3 1.2-1.4-1.4 1.2-2.3-1-2L1 11V9l2.5-.5 1-2-1.2-2.3 1.4-1.4 2.3 1.2 2-1z"
+        />
+      </nav>
+      {section === "chats" && (
+        <aside class="sidebar" aria-label={t("chatsTitle")}>
+          <ChatListView chats={chats} currentId={chatId} me={user} />
+        </aside>
+      )}
+      <main id="main" tabIndex={-1}>
+        <Screen route={route} section={section} chatId={chatId} chats={chats} user={user} />
+      </main>
+    </div>
+  );
+}
+
+function NavLink({ to, current, label, icon }: { to: string; current: boolean; label: string; icon: string }) {
+  return (
+    <a href={href(to)} class="nav-link" aria-current={current ? "page" : undefined}>
+      <svg viewBox="0 0 20 20" width="22" height="22" aria-hidden="true" focusable="false">
+        <path d={icon} fill="currentColor" />
+      </svg>
+      <span>{label}</span>
+    </a>
+  );
+}
+
+function Screen({ route, section, chatId, chats, user }: { route: Route; section: string; chatId?: string; chats: ChatList; user: Me }) {
+  if (section === "settings") return <SettingsView user={user} onSignOut={() => signOut(chats)} />;
+  if (section === "services") return <Services route={route.slice(1)} chats={chats} user={user} />;
+  if (chatId) return <ChatView key={chatId} chatId={chatId} chats={chats} user={user} />;
+  return (
+    <div class="placeholder">
+      <p class="muted">{t("pickChat")}</p>
+    </div>
+  );
+}
+
+async function signOut(chats: ChatList): Promise<void> {
+  chats.stop();
+  await request("/auth/logout", { method: "POST" }).catch(() => undefined);
+  clearSession();
+  location.hash = "";
+}

@@ -1,0 +1,168 @@
+// The chat list (live unread counts and previews from the inbox socket) and starting a new chat: a direct
+// chat by username, or a group or channel with members named by username.
+import { useState } from "preact/hooks";
+import { request } from "../lib/api";
+import { formatTime, t } from "../lib/i18n";
+import { href, navigate } from "../lib/router";
+import { Avatar, ErrorNote, useStore, VerifiedBadge } from "../lib/ui";
+import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
+
+export function chatTitle(chat: Pick<ChatSummary, "title" | "id">): string {
+  return chat.title ?? "—";
+}
+
+export function preview(chat: ChatSummary, me: Me): string {
+  const m = chat.lastMessage;
+  if (!m) return t("noMessagesYet");
+  if (m.deletedAt) return t("deletedMessage");
+  const prefix = m.senderId === me.id && chat.type !== "official" ? t("youPrefix") : "";
+  const text = m.text ? (isPresentation(m.text) ? t("presentationCard") : m.text) : m.attachments.length > 0 ? t("attachment") : "";
+  return prefix + text;
+}
+
+/** A shared record presentation: an SD-JWT (`<jwt>~<disclosure>~…~`) as the whole message text. */
+export const isPresentation = (text: string): boolean => /^eyJ[\w-]+\.[\w-]+\.[\w-]+~([\w-]+~)*[\w.-]*$/.test(text.trim());
+
+export function ChatListView({ chats, currentId, me }: { chats: ChatList; currentId?: string; me: Me }) {
+  const state = useStore(chats);
+  useStore(agencies);
+  const [creating, setCreating] = useState(false);
+  return (
+    <div class="chat-list">
+      <div class="list-header">
+        <h2 id="chats-heading">{t("chatsTitle")}</h2>
+        <button type="button" class="primary small" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+          {t("newChat")}
+        </button>
+      </div>
+      {state.status === "offline" && (
+        <p class="toast" role="status">
+          {t("offline")}
+        </p>
+      )}
+      {creating && <NewChat chats={chats} onDone={() => setCreating(false)} />}
+      {state.loaded && state.chats.length === 0 && <p class="muted pad">{t("noChats")}</p>}
+      <ul class="chats" aria-labelledby="chats-heading">
+        {state.chats.map((c) => {
+          const agency = agencyOf(c);
+          return (
+            <li key={c.id}>
+              <a href={href("chats", c.id)} class="chat-item" aria-current={c.id === currentId ? "page" : undefined} data-chat-id={c.id}>
+                <Avatar name={chatTitle(c)} id={c.id} />
+                <span class="chat-item-body">
+                  <span class="chat-item-top">
+                    <span class="chat-item-title">
+                      {chatTitle(c)}
+                      {agency?.verified && <VerifiedBadge />}
+                    </span>
+                    {c.lastMessage && (
+                      <time class="chat-item-time" dateTime={c.lastMessage.createdAt}>
+                        {formatTime(c.lastMessage.createdAt)}
+                      </time>
+                    )}
+                  </span>
+                  <span class="chat-item-bottom">
+                    <span class="chat-item-preview">{preview(c, me)}</span>
+                    {c.unreadCount > 0 && (
+                      <span class="unread" data-testid="unread">
+                        <span aria-hidden="true">{c.unreadCount}</span>
+                        <span class="sr-only">{t("unread", { count: c.unreadCount })}</span>
+                      </span>
+                    )}
+                  </span>
+                </span>
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+async function userIdOf(username: string): Promise<string> {
+  const name = username.trim().replace(/^@/, "");
+  try {
+    return (await request<{ user: { id: string } }>(`/users?username=${encodeURIComponent(name)}`)).user.id;
+  } catch {
+    throw new Error(t("userNotFound", { username: name }));
+  }
+}
+
+function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
+  const [kind, setKind] = useState<"direct" | "group" | "channel">("direct");
+  const [username, setUsername] = useState("");
+  const [title, setTitle] = useState("");
+  const [members, setMembers] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      let body: unknown;
+      if (kind === "direct") body = { type: "direct", userId: await userIdOf(username) };
+      else {
+        const names = members.split(/[\s,]+/).filter(Boolean);
+        body = { type: kind, title: title.trim(), memberIds: await Promise.all(names.map(userIdOf)) };
+      }
+      const { chat } = await request<{ chat: ChatSummary }>("/chats", { body });
+      chats.upsert(chat);
+      onDone();
+      navigate("chats", chat.id);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="new-chat card" onSubmit={submit}>
+      <fieldset class="segmented">
+        <legend class="sr-only">{t("newChat")}</legend>
+        {(["direct", "group", "channel"] as const).map((k) => (
+          <label key={k} class={kind === k ? "on" : ""}>
+            <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
+            {t(k === "direct" ? "newDirect" : k === "group" ? "newGroup" : "newChannel")}
+          </label>
+        ))}
+      </fieldset>
+      {kind === "direct" ? (
+        <>
+          <label for="new-username">{t("username")}</label>
+          <input
+            id="new-username"
+            value={username}
+            onInput={(e) => setUsername(e.currentTarget.value)}
+            autoComplete="off"
+            required
+            aria-describedby="new-username-hint"
+          />
+          <p id="new-username-hint" class="hint">
+            {t("usernameHint")}
+          </p>
+        </>
+      ) : (
+        <>
+          <label for="new-title">{t("title")}</label>
+          <input id="new-title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} required maxLength={128} />
+          <label for="new-members">{t("members")}</label>
+          <input id="new-members" value={members} onInput={(e) => setMembers(e.currentTarget.value)} aria-describedby="new-members-hint" />
+          <p id="new-members-hint" class="hint">
+            {t("membersHint")}
+          </p>
+        </>
+      )}
+      <ErrorNote error={error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={busy}>
+          {kind === "direct" ? t("start") : t("create")}
+        </button>
+        <button type="button" class="secondary" onClick={onDone}>
+          {t("cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,620 @@
+// An open chat: header (title, verified badge, typing, connection), search, the message log with infinite
+// scroll upwards and stick-to-bottom for new messages, and the composer (reply, edit, upload with progress).
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
+import { formatDateTime, t } from "../lib/i18n";
+import { href } from "../lib/router";
+import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "../lib/ui";
+import { chatTitle } from "./chat-list";
+import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
+import { MessageItem, summary } from "./message";
+import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
+
+/** Within this many pixels of the bottom counts as "at the bottom": new messages keep the view there. */
+const BOTTOM_SLACK = 48;
+
+export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatList; user: Me }) {
+  const list = useStore(chats);
+  useStore(agencies);
+  const fromList = list.chats.find((c) => c.id === chatId);
+  const [fetched, setFetched] = useState<ChatSummary | null>(null);
+  const [missing, setMissing] = useState<unknown>(null);
+  const chat = fromList ?? fetched;
+  useEffect(() => {
+    if (fromList) return;
+    request<{ chat: ChatSummary }>(`/chats/${encodeURIComponent(chatId)}`).then(
+      (r) => setFetched(r.chat),
+      (err: unknown) => setMissing(err),
+    );
+  }, [chatId, fromList]);
+  if (!chat) {
+    if (missing) {
+      return (
+        <div class="placeholder">
+          <p>{missing instanceof ApiError && missing.status === 404 ? t("chatNotFound") : errorText(missing)}</p>
+        </div>
+      );
+    }
+    return <Loading />;
+  }
+  return <OpenChat chat={chat} chats={chats} user={user} />;
+}
+
+function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; user: Me }) {
+  const [session] = useState(() => new ChatSession(chat.id, user.id));
+  const [openError, setOpenError] = useState<unknown>(null);
+  const [removed, setRemoved] = useState(false);
+  useEffect(() => {
+    session.onRemoved = () => setRemoved(true);
+    session.open().catch(setOpenError);
+    return () => session.close();
+  }, [session]);
+  const snap = useStore(session);
+  const agency = agencyOf(chat) ?? agencies.getSnapshot().get(snap.messages[0]?.senderId ?? "");
+  const [searching, setSearching] = useState(false);
+  const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
+  const [editing, setEditing] = useState<ChatMessage | null>(null);
+  const [forwarding, setForwarding] = useState<ChatMessage | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+
+  const mayPost = chat.type === "direct" || chat.type === "group" || (chat.type === "channel" && chat.role !== "member");
+  const isModerator = chat.role === "owner" || chat.role === "admin";
+
+  const nameOf = (userId: string): string => {
+    if (userId === user.id) return user.displayName ?? t("youPrefix").replace(/:\s*$/, "");
+    const member = snap.members.get(userId);
+    if (member) return member.user.displayName ?? (member.user.username ? `@${member.user.username}` : "…");
+    const a = agencies.getSnapshot().get(userId);
+    if (a) return a.name;
+    return chat.type === "direct" ? chatTitle(chat) : "…";
+  };
+
+  const othersRead = useMemo(() => {
+    let max = 0;
+    for (const m of snap.members.values()) if (m.userId !== user.id) max = Math.max(max, m.readSeq);
+    return max;
+  }, [snap.members, user.id]);
+
+  const bySeq = useMemo(() => new Map(snap.messages.map((m) => [m.seq, m])), [snap.messages]);
+
+  const jump = async (seq: number) => {
+    await session.loadUntil(seq);
+    requestAnimationFrame(() => {
+      const el = document.getElementById(`msg-${seq}`);
+      if (!el) return;
+      el.scrollIntoView({ block: "center" });
+      el.classList.add("flash");
+      el.focus({ preventScroll: true });
+      setTimeout(() => el.classList.remove("flash"), 1600);
+    });
+  };
+
+  const act = (fn: () => Promise<void>) => {
+    setActionError(null);
+    fn().catch(setActionError);
+  };
+
+  const typingNames = snap.typing.map(nameOf);
+  const subtitle =
+    snap.status === "offline"
+      ? t("offline")
+      : typingNames.length > 1
+        ? t("typingMany")
+        : typingNames.length === 1
+          ? t("typing", { names: typingNames[0] ?? "" })
+          : chat.type === "official"
+            ? t("chatTypeOfficial")
+            : chat.type === "direct"
+              ? ""
+              : `${t(chat.type === "channel" ? "chatTypeChannel" : "chatTypeGroup")} · ${t("memberCount", { count: chat.memberCount })}`;
+
+  return (
+    <section class="chat" aria-labelledby="chat-title">
+      <header class="chat-header">
+        <a class="back only-mobile" href={href("chats")} aria-label={t("back")}>
+          ←
+        </a>
+        <Avatar name={chatTitle(chat)} id={chat.id} />
+        <div class="chat-header-text">
+          <h1 id="chat-title" tabIndex={-1}>
+            {chatTitle(chat)}
+            {agency?.verified && <VerifiedBadge />}
+          </h1>
+          <p class="chat-subtitle" aria-live="polite" data-testid="chat-status">
+            {subtitle}
+          </p>
+        </div>
+        <button
+          type="button"
+          class="icon"
+          aria-label={t("searchInChat")}
+          aria-expanded={searching}
+          onClick={() => setSearching(!searching)}
+        >
+          <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
+            <path
+              d="M8.5 2a6.5 6.5 0 015.2 10.4l4.4 4.4-1.4 1.4-4.4-4.4A6.5 6.5 0 118.5 2zm0 2a4.5 4.5 0 100 9 4.5 4.5 0 000-9z"
+              fill="currentColor"
+            />
+          </svg>
+        </button>
+      </header>
+      {searching && (
+        <SearchPanel
+          session={session}
+          nameOf={nameOf}
+          onPick={(seq) => {
+            setSearching(false);
+            void jump(seq);
+          }}
+        />
+      )}
+      {removed && <p class="note note-error">{t("removedFromChat")}</p>}
+      <ErrorNote error={openError ?? actionError} />
+      <MessageLog
+        session={session}
+        snap={snap}
+        scroller={scroller}
+        render={(m, prev) => (
+          <MessageItem
+            key={m.seq}
+            m={m}
+            me={user.id}
+            mine={m.senderId === user.id}
+            sender={nameOf(m.senderId)}
+            senderVerified={chat.type === "official" && (agencies.getSnapshot().get(m.senderId)?.verified ?? false)}
+            showSender={chat.type !== "direct" && prev?.senderId !== m.senderId}
+            replied={m.replyTo !== null ? bySeq.get(m.replyTo) : undefined}
+            repliedSender={m.replyTo !== null && bySeq.get(m.replyTo) ? nameOf(bySeq.get(m.replyTo)?.senderId ?? "") : undefined}
+            state={m.senderId === user.id ? (othersRead >= m.seq ? "read" : "sent") : undefined}
+            canReply={mayPost}
+            canEdit={m.senderId === user.id && !!m.text && !m.forwardOf}
+            canDelete={m.senderId === user.id || (isModerator && chat.type !== "direct" && chat.type !== "official")}
+            onReply={(x) => {
+              setEditing(null);
+              setReplyTo(x);
+            }}
+            onEdit={(x) => {
+              setReplyTo(null);
+              setEditing(x);
+            }}
+            onDelete={(x) => {
+              if (confirm(t("deleteConfirm"))) act(() => session.remove(x.seq));
+            }}
+            onForward={setForwarding}
+            onReact={(x, emoji) => act(() => session.react(x.seq, emoji))}
+            onJump={(seq) => void jump(seq)}
+          />
+        )}
+      />
+      {forwarding && (
+        <ForwardDialog
+          chats={chats}
+          from={chat.id}
+          onCancel={() => setForwarding(null)}
+          onPick={(target) => {
+            const seq = forwarding.seq;
+            setForwarding(null);
+            act(() => session.forward(target, seq));
+          }}
+        />
+      )}
+      {mayPost ? (
+        <Composer
+          session={session}
+          replyTo={replyTo}
+          editing={editing}
+          replySender={replyTo ? nameOf(replyTo.senderId) : ""}
+          onDone={() => {
+            setReplyTo(null);
+            setEditing(null);
+          }}
+          onEditLast={() => {
+            const last = [...snap.messages].reverse().find((m) => m.senderId === user.id && m.text && !m.deletedAt && !m.forwardOf);
+            if (last) setEditing(last);
+          }}
+        />
+      ) : (
+        <p class="read-only muted">{chat.type === "official" ? t("readOnly") : t("channelReadOnly")}</p>
+      )}
+    </section>
+  );
+}
+
+function MessageLog({
+  session,
+  snap,
+  scroller,
+  render,
+}: {
+  session: ChatSession;
+  snap: ChatSnapshot;
+  scroller: { current: HTMLDivElement | null };
+  render: (m: ChatMessage, prev: ChatMessage | undefined) => preact.JSX.Element;
+}) {
+  const atBottom = useRef(true);
+  const prepend = useRef<{ height: number; top: number } | null>(null);
+  const sentinel = useRef<HTMLDivElement>(null);
+  const [showJump, setShowJump] = useState(false);
+  const newest = snap.messages.at(-1)?.seq ?? 0;
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK;
+    if (atBottom.current) setShowJump(false);
+  };
+
+  // New content at the bottom keeps a reader who was at the bottom there; older pages keep the view still.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (prepend.current) {
+      el.scrollTop = el.scrollHeight - prepend.current.height + prepend.current.top;
+      prepend.current = null;
+    } else if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    } else if (newest > 0) {
+      setShowJump(true);
+    }
+  }, [snap.messages, snap.outbox.length, newest, scroller]);
+
+  // Mark read what reached the screen while the reader is at the bottom and the page is visible.
+  useEffect(() => {
+    const mark = () => {
+      if (atBottom.current && document.visibilityState === "visible" && newest > 0) session.markRead(newest);
+    };
+    const timer = setTimeout(mark, 300);
+    document.addEventListener("visibilitychange", mark);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", mark);
+    };
+  }, [newest, session, showJump]);
+
+  // Infinite scroll: the sentinel at the top coming into view loads the previous page.
+  useEffect(() => {
+    const el = sentinel.current;
+    const root = scroller.current;
+    if (!el || !root || !snap.hasOlder) return;
+    const io = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting) || snap.loading) return;
+        prepend.current = { height: root.scrollHeight, top: root.scrollTop };
+        session.loadOlder().catch(() => {
+          prepend.current = null;
+        });
+      },
+      { root, rootMargin: "200px 0px 0px 0px" },
+    );
+    io.observe(el);
+    return () => io.disconnect();
+  }, [session, snap.hasOlder, snap.loading, scroller]);
+
+  return (
+    <div class="log-wrap">
+      {/* Over the log, not above it: a connection notice must not push the messages down. */}
+      {snap.status === "connecting" && !snap.loading && (
+        <p class="toast" role="status">
+          {t("connecting")}
+        </p>
+      )}
+      <div class="log" ref={scroller} onScroll={onScroll}>
+        <div ref={sentinel} class="sentinel">
+          {snap.hasOlder ? (
+            <button
+              type="button"
+              class="link"
+              disabled={snap.loading}
+              onClick={() => {
+                const root = scroller.current;
+                if (root) prepend.current = { height: root.scrollHeight, top: root.scrollTop };
+                void session.loadOlder();
+              }}
+            >
+              {snap.loading ? t("loading") : t("loadOlder")}
+            </button>
+          ) : (
+            !snap.loading && <p class="muted">{t("beginning")}</p>
+          )}
+        </div>
+        <div role="log" aria-live="polite" aria-label={t("messages")}>
+          <ol class="messages" data-testid="messages">
+            {snap.messages.map((m, i) => render(m, snap.messages[i - 1]))}
+            {snap.outbox.map((o) => (
+              <li key={o.clientId} class={`msg mine pending${o.error ? " failed" : ""}`} data-client-id={o.clientId}>
+                <div class="bubble">
+                  {o.attachments && o.attachments.length > 0 && <p class="muted">{t("attachment")}</p>}
+                  {o.text && <p class="text">{o.text}</p>}
+                  <div class="meta">
+                    {o.error ? (
+                      <>
+                        <span class="field-error">{t("notSent", { code: o.error })}</span>
+                        <button type="button" class="link" onClick={() => session.discard(o.clientId)}>
+                          {t("dismiss")}
+                        </button>
+                      </>
+                    ) : (
+                      <span>{t("sending")}</span>
+                    )}
+                  </div>
+                </div>
+              </li>
+            ))}
+          </ol>
+        </div>
+        {snap.loading && snap.messages.length === 0 && <Loading />}
+      </div>
+      {showJump && (
+        <button
+          type="button"
+          class="jump"
+          onClick={() => {
+            const el = scroller.current;
+            if (el) el.scrollTop = el.scrollHeight;
+            atBottom.current = true;
+            setShowJump(false);
+          }}
+        >
+          {t("jumpToLatest")} ↓
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Composer({
+  session,
+  replyTo,
+  editing,
+  replySender,
+  onDone,
+  onEditLast,
+}: {
+  session: ChatSession;
+  replyTo: ChatMessage | null;
+  editing: ChatMessage | null;
+  replySender: string;
+  onDone: () => void;
+  onEditLast: () => void;
+}) {
+  const [text, setText] = useState("");
+  const [progress, setProgress] = useState<{ name: string; fraction: number; upload: Upload } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (editing) setText(editing.text ?? "");
+    if (editing || replyTo) input.current?.focus();
+  }, [editing, replyTo]);
+
+  const submit = async () => {
+    const value = text.trim();
+    setError(null);
+    if (editing) {
+      if (!value) return;
+      try {
+        await session.edit(editing.seq, value);
+        setText("");
+        onDone();
+      } catch (err) {
+        setError(err);
+      }
+      return;
+    }
+    if (!value) return;
+    session.send({ text: value, replyTo: replyTo?.seq });
+    setText("");
+    onDone();
+  };
+
+  const onFile = async (file: File) => {
+    setError(null);
+    const u = upload(file, (fraction) => setProgress((p) => (p ? { ...p, fraction } : p)));
+    setProgress({ name: file.name, fraction: 0, upload: u });
+    try {
+      const media = await u.promise;
+      rememberMedia(media);
+      const caption = text.trim();
+      session.send({ attachments: [media.id], text: caption || undefined, replyTo: replyTo?.seq });
+      setText("");
+      onDone();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === "aborted")) setError(new Error(t("uploadFailed", { detail: errorText(err) })));
+    } finally {
+      setProgress(null);
+      if (fileInput.current) fileInput.current.value = "";
+    }
+  };
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      {(replyTo || editing) && (
+        <div class="composer-context">
+          <div>
+            <strong>{editing ? t("editing") : `${t("replyingTo")}: ${replySender}`}</strong>
+            <span class="muted"> {summary((editing ?? replyTo) as ChatMessage)}</span>
+          </div>
+          <button
+            type="button"
+            class="icon"
+            aria-label={editing ? t("cancelEdit") : t("cancelReply")}
+            onClick={() => {
+              if (editing) setText("");
+              onDone();
+            }}
+          >
+            ✕
+          </button>
+        </div>
+      )}
+      {progress && (
+        <div class="upload" role="status">
+          <label for="upload-progress">{t("uploading", { name: progress.name })}</label>
+          <progress id="upload-progress" max={1} value={progress.fraction}>
+            {Math.round(progress.fraction * 100)}%
+          </progress>
+          <button type="button" class="link" onClick={() => progress.upload.abort()}>
+            {t("cancel")}
+          </button>
+        </div>
+      )}
+      {error ? <ErrorNote error={error} /> : null}
+      <div class="composer-row">
+        {!editing && (
+          <>
+            <input
+              ref={fileInput}
+              id="attach"
+              type="file"
+              class="sr-only"
+              onChange={(e) => {
+                const f = e.currentTarget.files?.[0];
+                if (f) void onFile(f);
+              }}
+            />
+            <label for="attach" class="icon button" title={t("attach")}>
+              <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
+                <path
+                  d="M13.5 5.5l-6 6a1.5 1.5 0 002 2l6.5-6.5a3 3 0 00-4.2-4.2L5 9.6a4.5 4.5 0 006.4 6.4l5.3-5.3 1.1 1.1-5.3 5.3A6 6 0 013.9 8.5l6.8-6.8a4.5 4.5 0 016.4 6.4l-6.5 6.5a3 3 0 01-4.2-4.2l6-6z"
+                  fill="currentColor"
+                />
+              </svg>
+              <span class="sr-only">{t("attach")}</span>
+            </label>
+          </>
+        )}
+        <label for="composer-input" class="sr-only">
+          {t("messageLabel")}
+        </label>
+        <textarea
+          id="composer-input"
+          ref={input}
+          rows={1}
+          maxLength={4096}
+          placeholder={t("composerPlaceholder")}
+          value={text}
+          onInput={(e) => {
+            setText(e.currentTarget.value);
+            session.typed();
+          }}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+              e.preventDefault();
+              void submit();
+            } else if (e.key === "Escape" && (editing || replyTo)) {
+              e.preventDefault();
+              if (editing) setText("");
+              onDone();
+            } else if (e.key === "ArrowUp" && text === "" && !editing) {
+              e.preventDefault();
+              onEditLast();
+            }
+          }}
+        />
+        <button type="submit" class="primary" disabled={text.trim() === ""}>
+          {editing ? t("save") : t("send")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function SearchPanel({ session, nameOf, onPick }: { session: ChatSession; nameOf: (id: string) => string; onPick: (seq: number) => void }) {
+  const [q, setQ] = useState("");
+  const [results, setResults] = useState<ChatMessage[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <div class="search-panel">
+      <form
+        aria-label={t("searchInChat")}
+        onSubmit={async (e) => {
+          e.preventDefault();
+          if (!q.trim()) return;
+          setError(null);
+          try {
+            setResults(await session.search(q.trim()));
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        <label for="chat-search" class="sr-only">
+          {t("searchInChat")}
+        </label>
+        <input
+          id="chat-search"
+          ref={ref}
+          type="search"
+          value={q}
+          placeholder={t("searchInChat")}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
+        <button type="submit" class="secondary">
+          {t("search")}
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      {results && (
+        <ul class="search-results" aria-live="polite">
+          {results.length === 0 && <li class="muted">{t("searchNoResults")}</li>}
+          {results.map((m) => (
+            <li key={m.seq}>
+              <button type="button" class="result" onClick={() => onPick(m.seq)}>
+                <span class="muted">
+                  {nameOf(m.senderId)} · {formatDateTime(m.createdAt)}
+                </span>
+                <span>{summary(m)}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function ForwardDialog({
+  chats,
+  from,
+  onPick,
+  onCancel,
+}: {
+  chats: ChatList;
+  from: string;
+  onPick: (id: string) => void;
+  onCancel: () => void;
+}) {
+  const list = useStore(chats).chats.filter((c) => c.id !== from && c.type !== "official" && (c.type !== "channel" || c.role !== "member"));
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  return (
+    <dialog ref={ref} class="dialog" aria-labelledby="forward-title" onClose={onCancel}>
+      <h2 id="forward-title">{t("forwardTo")}</h2>
+      <ul class="pick-list">
+        {list.map((c) => (
+          <li key={c.id}>
+            <button type="button" class="pick" onClick={() => onPick(c.id)}>
+              <Avatar name={chatTitle(c)} id={c.id} size="s" /> {chatTitle(c)}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" class="secondary" onClick={onCancel}>
+        {t("cancel")}
+      </button>
+    </dialog>
+  );
+}

@@ -1,0 +1,321 @@
+// One message: sender, forward and reply context, text or a shared record presentation, media (sized before
+// it loads), agencies' action buttons, reactions, time, edited and delivery state, and its tools.
+import { useEffect, useState } from "preact/hooks";
+import { knownMediaInfo, type Media, mediaInfo, mediaUrl, request } from "../lib/api";
+import { formatTime, t } from "../lib/i18n";
+import { href } from "../lib/router";
+import { ErrorNote, VerifiedBadge } from "../lib/ui";
+import { isPresentation } from "./chat-list";
+import type { ChatMessage } from "./chat-session";
+
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+
+const ACTION_ROUTES: Record<string, string> = {
+  pay: "bills",
+  open_form: "forms",
+  view_record: "records",
+  view_submission: "submissions",
+  review_consent: "consents",
+};
+
+export interface MessageProps {
+  m: ChatMessage;
+  mine: boolean;
+  sender: string;
+  showSender: boolean;
+  senderVerified: boolean;
+  replied?: ChatMessage;
+  repliedSender?: string;
+  state?: "sent" | "read";
+  canEdit: boolean;
+  canDelete: boolean;
+  canReply: boolean;
+  me: string;
+  onReply(m: ChatMessage): void;
+  onEdit(m: ChatMessage): void;
+  onDelete(m: ChatMessage): void;
+  onForward(m: ChatMessage): void;
+  onReact(m: ChatMessage, emoji: string): void;
+  onJump(seq: number): void;
+}
+
+export function MessageItem(p: MessageProps) {
+  const { m } = p;
+  const [tools, setTools] = useState(false);
+  const deleted = m.deletedAt !== null;
+  const run = (action: (m: ChatMessage) => void) => () => {
+    setTools(false);
+    action(m);
+  };
+  return (
+    <li
+      id={`msg-${m.seq}`}
+      class={`msg${p.mine ? " mine" : ""}${deleted ? " deleted" : ""}`}
+      data-seq={m.seq}
+      tabIndex={-1}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && tools) setTools(false);
+      }}
+    >
+      <div class="bubble">
+        {p.showSender && !p.mine && (
+          <div class="sender">
+            {p.sender}
+            {p.senderVerified && <VerifiedBadge />}
+          </div>
+        )}
+        {m.forwardOf && !deleted && <div class="forwarded">{t("forwarded")}</div>}
+        {m.replyTo !== null && !deleted && (
+          <button type="button" class="reply-quote" onClick={() => m.replyTo !== null && p.onJump(m.replyTo)}>
+            <span class="reply-sender">{p.repliedSender ?? "…"}</span>
+            <span class="reply-text">{p.replied ? summary(p.replied) : `#${m.replyTo}`}</span>
+          </button>
+        )}
+        {deleted ? (
+          <p class="text muted">{t("deletedMessage")}</p>
+        ) : (
+          <>
+            {m.attachments.map((id) => (
+              <MediaView key={id} id={id} />
+            ))}
+            {m.text && (isPresentation(m.text) ? <PresentationCard text={m.text.trim()} /> : <p class="text">{m.text}</p>)}
+            {m.actions.length > 0 && (
+              <div class="actions">
+                {m.actions.map((a) => (
+                  <a key={a.type + a.ref} class="button primary small" href={href("services", ACTION_ROUTES[a.type] ?? "", a.ref)}>
+                    {a.label}
+                  </a>
+                ))}
+              </div>
+            )}
+          </>
+        )}
+        {m.reactions.length > 0 && (
+          <ul class="reactions" aria-label={t("reactions")}>
+            {m.reactions.map((r) => {
+              const mineR = r.userIds.includes(p.me);
+              return (
+                <li key={r.emoji}>
+                  <button type="button" class={mineR ? "on" : ""} aria-pressed={mineR} onClick={() => p.onReact(m, r.emoji)}>
+                    {r.emoji} {r.count}
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        <div class="meta">
+          {m.editedAt && !deleted && <span>{t("edited")}</span>}
+          <time dateTime={m.createdAt}>{formatTime(m.createdAt)}</time>
+          {p.mine && p.state && (
+            <span class={`tick ${p.state}`} title={t(p.state)}>
+              <span aria-hidden="true">{p.state === "read" ? "✓✓" : "✓"}</span>
+              <span class="sr-only">{t(p.state)}</span>
+            </span>
+          )}
+        </div>
+      </div>
+      {!deleted && (
+        <div class={`msg-tools${tools ? " open" : ""}`}>
+          <button type="button" class="icon" aria-label={t("moreActions")} aria-expanded={tools} onClick={() => setTools(!tools)}>
+            ⋯
+          </button>
+          {tools && (
+            <div class="toolbar" role="toolbar" aria-label={t("moreActions")}>
+              {QUICK_REACTIONS.map((emoji) => (
+                <button
+                  key={emoji}
+                  type="button"
+                  class="icon"
+                  aria-label={t("react", { emoji })}
+                  onClick={() => {
+                    setTools(false);
+                    p.onReact(m, emoji);
+                  }}
+                >
+                  {emoji}
+                </button>
+              ))}
+              {p.canReply && <ToolButton label={t("reply")} onClick={run(p.onReply)} />}
+              <ToolButton label={t("forward")} onClick={run(p.onForward)} />
+              {p.canEdit && <ToolButton label={t("edit")} onClick={run(p.onEdit)} />}
+              {p.canDelete && <ToolButton label={t("delete")} onClick={run(p.onDelete)} />}
+            </div>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}
+
+function ToolButton({ label, onClick }: { label: string; onClick: () => void }) {
+  return (
+    <button type="button" class="tool" onClick={onClick}>
+      {label}
+    </button>
+  );
+}
+
+export function summary(m: ChatMessage): string {
+  if (m.deletedAt) return t("deletedMessage");
+  if (m.text) return isPresentation(m.text) ? t("presentationCard") : m.text.slice(0, 120);
+  return m.attachments.length > 0 ? t("attachment") : "";
+}
+
+/** Default box for media whose dimensions are unknown (4:3), so it still does not jump when it loads. */
+const DEFAULT_W = 320;
+const DEFAULT_H = 240;
+
+export function MediaView({ id }: { id: string }) {
+  const [info, setInfo] = useState<Media | undefined>(() => knownMediaInfo(id));
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    let live = true;
+    mediaInfo(id).then(
+      (i) => {
+        if (!live) return;
+        setInfo(i);
+        if (i.kind === "photo" || i.kind === "video" || i.kind === "voice") mediaUrl(id).then((u) => live && setUrl(u), setError);
+      },
+      (err: unknown) => live && setError(err),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  if (error) return <ErrorNote error={error} />;
+  const kind = info?.kind;
+  if (kind === "document" || kind === "file") return <FileLink media={info as Media} />;
+  const w = info?.width ?? (kind === "video" ? 320 : DEFAULT_W);
+  const h = info?.height ?? (kind === "video" ? 180 : DEFAULT_H);
+  const label = info?.filename ?? t(kind === "video" ? "video" : "photo");
+  // biome-ignore lint/a11y/useMediaCaption: voice notes carry no caption track
+  if (kind === "voice") return url ? <audio controls src={url} aria-label={label} /> : <span class="media-ph-line" />;
+  if (!url || !info) {
+    return (
+      <svg class="media media-ph" viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={label}>
+        <rect width={w} height={h} />
+      </svg>
+    );
+  }
+  if (kind === "video") {
+    // biome-ignore lint/a11y/useMediaCaption: user videos carry no caption track
+    return <video class="media" controls preload="metadata" src={url} width={w} height={h} aria-label={label} />;
+  }
+  return <img class="media" src={url} width={w} height={h} alt={label} decoding="async" />;
+}
+
+function FileLink({ media }: { media: Media }) {
+  const name = media.filename ?? media.id;
+  const [busy, setBusy] = useState(false);
+  const size =
+    media.size < 1024
+      ? `${media.size} B`
+      : media.size < 1048576
+        ? `${Math.round(media.size / 1024)} KB`
+        : `${(media.size / 1048576).toFixed(1)} MB`;
+  return (
+    <button
+      type="button"
+      class="file"
+      disabled={busy}
+      onClick={async () => {
+        setBusy(true);
+        try {
+          const a = document.createElement("a");
+          a.href = await mediaUrl(media.id);
+          a.download = name;
+          document.body.append(a);
+          a.click();
+          a.remove();
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <span aria-hidden="true">📄</span> {t("download", { name })} <span class="muted">({size})</span>
+    </button>
+  );
+}
+
+interface Verification {
+  valid: boolean;
+  issuer: { id: string; name: string; verified: boolean } | null;
+  type: string | null;
+  claims: Record<string, unknown>;
+  revoked: boolean | null;
+  error?: string;
+}
+
+export function PresentationCard({ text }: { text: string }) {
+  const [result, setResult] = useState<Verification | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <div class="presentation">
+      <p class="presentation-title">
+        <span aria-hidden="true">🪪</span> {t("presentationCard")}
+      </p>
+      {!result && (
+        <button
+          type="button"
+          class="primary small"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            setError(null);
+            try {
+              setResult(await request<Verification>("/verify", { body: { presentation: text }, anonymous: true }));
+            } catch (err) {
+              setError(err);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          {busy ? t("verifying") : t("verify")}
+        </button>
+      )}
+      <ErrorNote error={error} />
+      {result && <VerificationResult result={result} />}
+    </div>
+  );
+}
+
+export function VerificationResult({ result }: { result: Verification }) {
+  const ok = result.valid && !result.revoked;
+  return (
+    <div class={`verification ${ok ? "ok" : "bad"}`} role="status" data-testid="verification">
+      <p class="verdict">
+        {result.valid ? (result.revoked ? t("verifyRevoked") : t("verifyValid")) : t("verifyInvalid", { error: result.error ?? "?" })}
+      </p>
+      {result.valid && (
+        <>
+          <p>
+            {t("verifyIssuer", { issuer: result.issuer?.name ?? t("unknownIssuer") })}
+            {result.issuer?.verified && <VerifiedBadge />}
+          </p>
+          {result.type && <p>{t("verifyType", { type: result.type })}</p>}
+          <ClaimsTable claims={result.claims} caption={t("disclosedClaims")} />
+        </>
+      )}
+    </div>
+  );
+}
+
+export function ClaimsTable({ claims, caption }: { claims: Record<string, unknown>; caption: string }) {
+  return (
+    <table class="claims">
+      <caption>{caption}</caption>
+      <tbody>
+        {Object.entries(claims).map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,182 @@
+// Small shared UI pieces and hooks: async loading, store subscriptions, avatars, badges, QR codes.
+import type { ComponentChildren, FunctionComponent } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { ApiError } from "./api";
+import { type Key, t } from "./i18n";
+
+export interface Async<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload(): void;
+}
+
+/** Runs `load` when `deps` change; keeps the last data while reloading. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, error: undefined, loading: false }),
+      (error: unknown) => live && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { ...state, reload };
+}
+
+/** Subscribes to anything with subscribe/getSnapshot and re-renders when it changes. */
+export function useStore<T>(store: { subscribe(l: () => void): () => void; getSnapshot(): T }): T {
+  const [, force] = useState(0);
+  useEffect(() => store.subscribe(() => force((n) => n + 1)), [store]);
+  return store.getSnapshot();
+}
+
+/** Error codes with a sentence of their own; others show the server's detail. */
+const ERROR_KEYS: Record<string, Key> = {
+  payment_declined: "payment_declined",
+  username_taken: "usernameTaken",
+  invalid_code: "err_invalid_code",
+  too_many_attempts: "err_too_many_attempts",
+  invalid_phone: "err_invalid_phone",
+  rate_limited: "err_rate_limited",
+  not_found: "err_not_found",
+};
+
+/** A user-facing sentence for an error. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 0) return t("offline");
+    const known = ERROR_KEYS[err.code];
+    return known ? t(known) : t("error", { detail: err.detail });
+  }
+  return t("error", { detail: err instanceof Error ? err.message : String(err) });
+}
+
+export function ErrorNote({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  if (!error) return null;
+  return (
+    <div class="note note-error" role="alert">
+      {errorText(error)}{" "}
+      {onRetry && (
+        <button type="button" class="link" onClick={onRetry}>
+          {t("retry")}
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Loading() {
+  return (
+    <p class="muted" role="status">
+      {t("loading")}
+    </p>
+  );
+}
+
+/** A coloured circle with initials; decorative (the name is always written next to it). */
+export function Avatar({ name, id, size = "m" }: { name: string; id: string; size?: "s" | "m" | "l" }) {
+  let hash = 0;
+  for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) | 0;
+  const initials = name
+    .replace(/^@/, "")
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((w) => w[0]?.toUpperCase() ?? "")
+    .join("");
+  return (
+    <span class={`avatar avatar-${size} hue-${Math.abs(hash) % 8}`} aria-hidden="true">
+      {initials || "?"}
+    </span>
+  );
+}
+
+export function VerifiedBadge() {
+  return (
+    <span class="verified" role="img" aria-label={t("verified")} title={t("verified")}>
+      <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+        <path d="M8 0l2 2h3v3l2 3-2 3v3h-3l-2 2-2-2H3v-3L1 8l2-3V2h3z" fill="currentColor" />
+        <path d="M4.5 8.2l2.3 2.3 4.7-4.7" fill="none" stroke="#fff" stroke-width="1.8" />
+      </svg>
+    </span>
+  );
+}
+
+/** Copies text to the clipboard, saying so for a moment. */
+export function CopyButton({ text }: { text: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <button
+      type="button"
+      class="secondary"
+      onClick={async () => {
+        await navigator.clipboard?.writeText(text).catch(() => undefined);
+        setDone(true);
+        setTimeout(() => setDone(false), 1500);
+      }}
+    >
+      {done ? t("copied") : t("copy")}
+    </button>
+  );
+}
+
+/** A screen's heading, focused when the screen opens so screen readers and keyboards start there. */
+export function ScreenTitle({ children, back }: { children: ComponentChildren; back?: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    ref.current?.focus({ preventScroll: true });
+  }, []);
+  return (
+    <div class="screen-title">
+      {back && (
+        <a class="back" href={back} aria-label={t("back")}>
+          ←
+        </a>
+      )}
+      <h1 ref={ref} tabIndex={-1}>
+        {children}
+      </h1>
+    </div>
+  );
+}
+
+/**
+ * A component whose code loads on first render (a separate chunk), so the initial script stays small.
+ */
+export function lazy<P extends object>(load: () => Promise<FunctionComponent<P>>): FunctionComponent<P> {
+  let loaded: FunctionComponent<P> | null = null;
+  let pending: Promise<FunctionComponent<P>> | null = null;
+  return function Lazy(props: P) {
+    const [, setReady] = useState(0);
+    const [error, setError] = useState<unknown>(null);
+    useEffect(() => {
+      if (loaded) return;
+      pending ??= load();
+      pending.then(
+        (c) => {
+          loaded = c;
+          setReady(1);
+        },
+        (err: unknown) => {
+          pending = null;
+          setError(err);
+        },
+      );
+    }, []);
+    if (error) return <ErrorNote error={error} onRetry={() => location.reload()} />;
+    if (!loaded) return <Loading />;
+    const C = loaded;
+    return <C {...props} />;
+  };
+}

@@ -1,0 +1,151 @@
+// A WebSocket that stays connected: a fresh single-use ticket per connection (browsers cannot set headers on
+// a WebSocket), batches (`?batch=1`, frames may arrive as a JSON array), reconnection with jittered backoff
+// after any close, at once when the browser comes back online. What to resume from is the caller's business:
+// `url()` is asked again before every connection, so a room socket can say `?after=<last seq it has>`.
+import { ApiError, request } from "./api";
+
+export type SocketStatus = "connecting" | "open" | "offline" | "closed";
+
+export interface LiveSocketOptions {
+  /** Path and query under the origin, without the ticket, e.g. `/api/v1/inbox/ws` (asked before every connection). */
+  url(): string;
+  onFrame(frame: Frame): void;
+  onOpen?(): void;
+  onStatus?(status: SocketStatus): void;
+  /** The server closed with a code that means "do not come back" (4003: removed from the chat). */
+  onGone?(): void;
+}
+
+/** Frames are checked lightly: an object with a string `type`; everything else is dropped. */
+export interface Frame {
+  type: string;
+  [key: string]: unknown;
+}
+
+const isFrame = (v: unknown): v is Frame => typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
+
+const MAX_BACKOFF_MS = 15_000;
+
+export class LiveSocket {
+  private ws: WebSocket | null = null;
+  private stopped = false;
+  private attempts = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly opts: LiveSocketOptions;
+  status: SocketStatus = "closed";
+
+  constructor(opts: LiveSocketOptions) {
+    this.opts = opts;
+  }
+
+  start(): void {
+    this.stopped = false;
+    addEventListener("online", this.onOnline);
+    addEventListener("offline", this.onOffline);
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    removeEventListener("online", this.onOnline);
+    removeEventListener("offline", this.onOffline);
+    this.ws?.close(1000, "bye");
+    this.ws = null;
+    this.setStatus("closed");
+  }
+
+  /** Sends a frame when connected; answers false otherwise (the caller keeps it for later). */
+  send(frame: object): boolean {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Drops the current connection (if any) and connects again now: after a send went unanswered, say. */
+  reconnect(): void {
+    if (this.stopped) return;
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(4000, "reconnecting");
+    clearTimeout(this.timer);
+    this.attempts = 0;
+    void this.connect();
+  }
+
+  private readonly onOnline = () => this.reconnect();
+  private readonly onOffline = () => {
+    // The socket may linger half-open for minutes without the network; close it so the app says so.
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(4000, "offline");
+    clearTimeout(this.timer);
+    this.setStatus("offline");
+  };
+
+  private setStatus(status: SocketStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.opts.onStatus?.(status);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped || this.ws) return;
+    if (!navigator.onLine) {
+      this.setStatus("offline");
+      return;
+    }
+    this.setStatus("connecting");
+    let ticket: string;
+    try {
+      ticket = (await request<{ ticket: string }>("/ws-tickets", { method: "POST", body: {} })).ticket;
+    } catch (err) {
+      // Signed out: nothing to reconnect to.
+      if (err instanceof ApiError && err.status === 401) return this.stop();
+      return this.retry();
+    }
+    if (this.stopped || this.ws) return;
+    const path = this.opts.url();
+    const url = new URL(path, location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("ticket", ticket);
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.attempts = 0;
+      this.setStatus("open");
+      this.opts.onOpen?.();
+    };
+    ws.onmessage = (e) => {
+      if (this.ws !== ws || typeof e.data !== "string") return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      for (const f of Array.isArray(parsed) ? parsed : [parsed]) if (isFrame(f)) this.opts.onFrame(f);
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (e.code === 4003) {
+        this.stop();
+        this.opts.onGone?.();
+        return;
+      }
+      this.retry();
+    };
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    this.setStatus(navigator.onLine ? "connecting" : "offline");
+    if (!navigator.onLine) return;
+    const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts);
+    this.attempts += 1;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.connect(), base / 2 + Math.random() * (base / 2));
+  }
+}
