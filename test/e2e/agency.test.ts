@@ -160,6 +160,11 @@ describe("agency console", () => {
     await page.getByRole("button", { name: "Отменить счёт «Госпошлина за паспорт»" }).click();
     const dialog = page.getByRole("dialog", { name: "Отменить счёт?" });
     await dialog.waitFor();
+    // Focus starts on the safe button; Escape closes without cancelling anything.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Отмена");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Отменить счёт «Госпошлина за паспорт»" }).click();
     await dialog.getByRole("button", { name: "Отмена" }).click();
     await dialog.waitFor({ state: "hidden" });
     await page.getByRole("button", { name: "Отменить счёт «Госпошлина за паспорт»" }).click();

@@ -590,7 +590,7 @@ export const currentLang = () => lang;
 export const locale = () => (lang === "ru" ? "ru-RU" : "en-GB");
 
 export function hasKey(key: string): key is Key {
-  return key in ru;
+  return Object.hasOwn(ru, key);
 }
 
 /** The string for `key` in the current language, with `{name}` placeholders filled from `vars`. */

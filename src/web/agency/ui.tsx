@@ -122,7 +122,8 @@ export function ConfirmDialog(props: {
         <button type="button" class="button button-danger" disabled={props.busy} onClick={props.onConfirm}>
           {props.confirmLabel}
         </button>
-        <button type="button" class="button" onClick={props.onClose}>
+        {/* Focus starts on the safe choice, so Enter right after opening changes nothing. */}
+        <button type="button" class="button" autofocus onClick={props.onClose}>
           {t("common.cancel")}
         </button>
       </div>
