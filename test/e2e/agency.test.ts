@@ -179,7 +179,7 @@ describe("agency console", () => {
     await nav("Формы").click();
     await page.getByRole("heading", { level: 1, name: "Формы" }).waitFor();
     // Focus moves to the new page's heading.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("page-title");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("page-title");
     expect(await unlabelledControls()).toEqual([]);
 
     const schema = page.getByLabel("Схема (JSON Schema)");
@@ -218,7 +218,7 @@ describe("agency console", () => {
 
     await page.getByRole("button", { name: "Новая версия формы «Замена паспорта»" }).click();
     expect(await page.getByLabel("Ключ формы").inputValue()).toBe("passport-change");
-    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe("title");
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe("title");
     await page.getByLabel("Название формы").fill("Замена паспорта (2025)");
     // The second version prefills the reason from the citizen's driving licence (a made-up rule, for the test).
     await page.getByRole("button", { name: "Добавить правило" }).click();

@@ -170,7 +170,6 @@ export function BillsPage() {
 
   const issued = (bill: Bill) => {
     setLocal((list) => replaceById(list, bill, true));
-    if (!loaded.unavailable) void loaded.reload();
   };
 
   const cancel = async () => {

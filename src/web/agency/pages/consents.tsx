@@ -123,7 +123,6 @@ export function ConsentsPage() {
       <RequestConsent
         onRequested={(consent) => {
           setLocal((list) => [consent, ...list]);
-          if (!loaded.unavailable) void loaded.reload();
         }}
       />
       <section class="card" aria-labelledby="consents-list">

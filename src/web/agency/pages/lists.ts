@@ -1,5 +1,8 @@
 // Lists shown on a page combine what the server listed with what was made in this tab (so a new item shows
-// at once, and still shows if the server cannot list yet). Newest first, by creation time.
+// at once, and still shows if the server cannot list yet). Newest first, by creation time. Making something
+// does not re-read the list: listing bills, records or consents is reading citizens' data, which appends an
+// entry to each listed citizen's access log, so the console lists only when the operator asks (opening the
+// page, a filter, Refresh).
 
 interface Item {
   id: string;

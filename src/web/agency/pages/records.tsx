@@ -288,7 +288,6 @@ export function RecordsPage() {
       <IssueRecord
         onIssued={(record) => {
           setLocal((list) => [record, ...list]);
-          if (!loaded.unavailable) void loaded.reload();
         }}
       />
       <section class="card" aria-labelledby="records-list">
