@@ -1,0 +1,237 @@
+// The console's own API client: agency tokens from client credentials, kept in sessionStorage (one tab, gone
+// when it closes). The secret itself is never stored; it stays in memory for this page only, so an expiring
+// token is renewed without asking again until the page is reloaded.
+
+const BASE = "/api/v1";
+const SESSION_KEY = "veche.agency.session";
+/** Renew this long before the token expires, so a request never leaves with a token about to lapse. */
+const RENEW_MARGIN_MS = 30_000;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** An RFC 9457 problem, or a network failure dressed as one (`code: "network"`, `status: 0`). */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(`${code}: ${detail}`);
+    this.name = "Problem";
+  }
+}
+
+export interface Session {
+  token: string;
+  expiresAt: number;
+  agencyId: string;
+  scopes: string[];
+}
+
+let credentials: { clientId: string; clientSecret: string } | null = null;
+let renewing: Promise<Session> | null = null;
+const listeners = new Set<(reason: "expired" | "signed_out") => void>();
+
+/** Called when the session ends on its own (expired, revoked) or by signing out. */
+export function onSignedOut(listener: (reason: "expired" | "signed_out") => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function base64UrlJson(part: string): unknown {
+  const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
+  const bytes = Uint8Array.from(atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4)), (ch) => ch.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/** Reads the token's own claims for display (scopes, agency id); the server is what checks them. */
+function sessionFromToken(token: string, expiresIn: number): Session {
+  let agencyId = "";
+  let scopes: string[] = [];
+  try {
+    const claims = base64UrlJson(token.split(".")[1] ?? "") as { sub?: unknown; scope?: unknown };
+    if (typeof claims.sub === "string") agencyId = claims.sub;
+    if (typeof claims.scope === "string") scopes = claims.scope.split(" ").filter(Boolean);
+  } catch {
+    // An unreadable payload only costs the scope hints; requests still carry the token.
+  }
+  return { token, expiresAt: Date.now() + expiresIn * 1000, agencyId, scopes };
+}
+
+function isSession(value: unknown): value is Session {
+  if (typeof value !== "object" || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    typeof s.token === "string" &&
+    typeof s.expiresAt === "number" &&
+    typeof s.agencyId === "string" &&
+    Array.isArray(s.scopes) &&
+    s.scopes.every((x) => typeof x === "string")
+  );
+}
+
+function storage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+let lapsed = false;
+
+/** Whether a stored session was found expired (so sign-in can say why it is asked for again). */
+export const sessionLapsed = () => lapsed;
+
+/** The stored session, if it has not expired yet. */
+export function currentSession(): Session | null {
+  const raw = storage()?.getItem(SESSION_KEY);
+  if (!raw) return null;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (isSession(parsed) && parsed.expiresAt > Date.now()) return parsed;
+  } catch {
+    // fall through: a damaged entry is dropped
+  }
+  storage()?.removeItem(SESSION_KEY);
+  lapsed = true;
+  return null;
+}
+
+async function parseProblem(res: Response): Promise<Problem> {
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON: described by the status alone
+  }
+  if (typeof body === "object" && body !== null) {
+    const p = body as Record<string, unknown>;
+    const errors = Array.isArray(p.errors)
+      ? p.errors.flatMap((e: unknown) => {
+          if (typeof e !== "object" || e === null) return [];
+          const { path, message } = e as Record<string, unknown>;
+          return typeof path === "string" && typeof message === "string" ? [{ path, message }] : [];
+        })
+      : [];
+    if (typeof p.code === "string")
+      return new Problem(res.status, p.code, typeof p.detail === "string" ? p.detail : res.statusText, errors);
+  }
+  return new Problem(res.status, res.status >= 500 ? "internal_error" : "http_error", res.statusText || `HTTP ${res.status}`);
+}
+
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`${BASE}${path}`, init);
+  } catch (err) {
+    throw new Problem(0, "network", err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function fetchToken(clientId: string, clientSecret: string): Promise<Session> {
+  const res = await send("/agency/token", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ clientId, clientSecret }),
+  });
+  if (!res.ok) throw await parseProblem(res);
+  const body = (await res.json()) as { accessToken: string; expiresIn: number };
+  const session = sessionFromToken(body.accessToken, body.expiresIn);
+  storage()?.setItem(SESSION_KEY, JSON.stringify(session));
+  return session;
+}
+
+export async function signIn(clientId: string, clientSecret: string): Promise<Session> {
+  const session = await fetchToken(clientId, clientSecret);
+  credentials = { clientId, clientSecret };
+  lapsed = false;
+  return session;
+}
+
+export function signOut(reason: "expired" | "signed_out" = "signed_out"): void {
+  credentials = null;
+  storage()?.removeItem(SESSION_KEY);
+  for (const listener of listeners) listener(reason);
+}
+
+/** One renewal at a time: parallel requests that find the token stale share it. */
+function renew(): Promise<Session> | null {
+  const creds = credentials;
+  if (!creds) return null;
+  renewing ??= fetchToken(creds.clientId, creds.clientSecret).finally(() => {
+    renewing = null;
+  });
+  return renewing;
+}
+
+async function usableSession(): Promise<Session> {
+  const session = currentSession();
+  if (session && session.expiresAt - RENEW_MARGIN_MS > Date.now()) return session;
+  const renewed = renew();
+  if (renewed) return renewed;
+  if (session) return session;
+  signOut("expired");
+  throw new Problem(401, "token_expired", "The session has ended.");
+}
+
+async function authorized(path: string, init: RequestInit): Promise<Response> {
+  const session = await usableSession();
+  const withAuth = (token: string): RequestInit => ({ ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+  let res = await send(path, withAuth(session.token));
+  if (res.status === 401) {
+    const renewed = renew();
+    if (renewed) res = await send(path, withAuth((await renewed).token));
+    if (res.status === 401) {
+      const problem = await parseProblem(res);
+      signOut("expired");
+      throw problem;
+    }
+  }
+  return res;
+}
+
+export interface Answer<T> {
+  status: number;
+  data: T;
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+  const init: RequestInit = { method, headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers = { ...init.headers, "content-type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  const res = await authorized(path, init);
+  if (!res.ok) throw await parseProblem(res);
+  const data = (res.status === 204 ? null : await res.json()) as T;
+  return { status: res.status, data };
+}
+
+export const api = {
+  get: async <T>(path: string) => (await request<T>("GET", path)).data,
+  post: async <T>(path: string, body?: unknown) => (await request<T>("POST", path, body ?? {})).data,
+  patch: async <T>(path: string, body: unknown) => (await request<T>("PATCH", path, body)).data,
+};
+
+/** Fetches bytes with the agency token (a plain link cannot send it) and hands them to the browser as a file. */
+export async function download(path: string, filename: string): Promise<void> {
+  const res = await authorized(path, { method: "GET" });
+  if (!res.ok) throw await parseProblem(res);
+  const url = URL.createObjectURL(await res.blob());
+  try {
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    link.rel = "noopener";
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } finally {
+    // Revoking at once can cancel the download in some browsers; a minute is plenty to start it.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+}

@@ -1,0 +1,106 @@
+import { useEffect, useState } from "preact/hooks";
+import { api, type Session } from "../api";
+import { serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { hasKey, t } from "../i18n";
+import type { AgencyProfile } from "../types";
+import { ErrorAlert, Field, PageTitle, StatusNote } from "../ui";
+
+const scopeName = (scope: string) => {
+  const key = `scope.${scope}`;
+  return hasKey(key) ? `${t(key)} (${scope})` : scope;
+};
+
+export function SettingsPage(props: {
+  session: Session;
+  profile: AgencyProfile | null;
+  profileError: unknown;
+  onProfile: (profile: AgencyProfile) => void;
+}) {
+  const { profile } = props;
+  const [url, setUrl] = useState(profile?.webhookUrl ?? "");
+  const [local, setLocal] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  // The profile may arrive after the page opened.
+  useEffect(() => setUrl(profile?.webhookUrl ?? ""), [profile?.webhookUrl]);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const value = url.trim();
+    setNote(null);
+    if (value && !/^https?:\/\/\S+$/i.test(value)) {
+      setLocal(t("settings.webhookInvalid"));
+      return;
+    }
+    setLocal(null);
+    setBusy(true);
+    setError(null);
+    try {
+      const { agency } = await api.patch<{ agency: AgencyProfile }>("/agency/me", { webhookUrl: value || null });
+      props.onProfile(agency);
+      setNote(t("settings.saved"));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const scopes = profile?.scopes ?? props.session.scopes;
+
+  return (
+    <>
+      <PageTitle>{t("settings.title")}</PageTitle>
+      <section class="card" aria-labelledby="settings-agency">
+        <h2 id="settings-agency">{t("settings.agency")}</h2>
+        <ErrorAlert error={props.profileError} />
+        <dl class="facts">
+          {profile ? (
+            <>
+              <dt>{t("settings.name")}</dt>
+              <dd>{profile.name}</dd>
+              <dt>{t("settings.verified")}</dt>
+              <dd>{profile.verified ? t("common.yes") : t("common.no")}</dd>
+            </>
+          ) : null}
+          <dt>{t("settings.id")}</dt>
+          <dd class="mono">{profile?.id ?? props.session.agencyId}</dd>
+          <dt>{t("settings.scopes")}</dt>
+          <dd>{scopes.map(scopeName).join(", ") || t("common.dash")}</dd>
+        </dl>
+      </section>
+      <form class="card" onSubmit={submit} noValidate aria-labelledby="settings-webhook">
+        <h2 id="settings-webhook">{t("settings.webhook")}</h2>
+        <ErrorAlert error={error} extra={unclaimedFieldErrors(error, ["webhookUrl"])} />
+        <Field
+          label={t("settings.webhookUrl")}
+          hint={t("settings.webhookHint")}
+          errors={[...(local ? [local] : []), ...serverFieldErrors(error, "webhookUrl")]}
+        >
+          {(c) => (
+            <input
+              {...c}
+              name="webhookUrl"
+              type="url"
+              inputMode="url"
+              autocomplete="url"
+              spellcheck={false}
+              maxLength={2000}
+              placeholder="https://"
+              value={url}
+              onInput={(e) => setUrl(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <div class="actions">
+          <button type="submit" class="button button-primary" disabled={busy}>
+            {busy ? t("common.busy") : t("settings.save")}
+          </button>
+        </div>
+        <StatusNote text={note} />
+      </form>
+    </>
+  );
+}
