@@ -73,7 +73,7 @@ export type RoomFrame =
   | { type: "pinned"; seq: number; on: boolean }
   | { type: "read"; userId: string; seq: number }
   | { type: "typing"; userId: string }
-  | { type: "error"; code: string; detail: string };
+  | { type: "error"; code: string; detail: string; clientId?: string };
 
 export const ChatSummary = z.object({
   id: z.string(),
@@ -85,6 +85,8 @@ export const ChatSummary = z.object({
   unreadCount: z.number().int(),
   lastMessage: ChatMessage.nullable(),
   lastActivityAt: z.string(),
+  /** For an official chat: the agency behind it (clients show a verified badge); null otherwise. */
+  agency: z.object({ id: z.string(), name: z.string(), verified: z.boolean() }).nullable(),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
 

@@ -132,6 +132,9 @@ END;
 
 /** How long after a change the alarm re-tries pushing the chat summary to D1 if the immediate push failed. */
 const FLUSH_RETRY_MS = 2_000;
+/** Channels up to this many members update their subscribers' chat lists live, as groups do. */
+const CHANNEL_LIVE_LIST_LIMIT = 1000;
+
 /** A room pushes its summary to D1 at most this often (besides the pushes HTTP callers wait for). */
 const SUMMARY_INTERVAL_MS = 1_000;
 /** Tag of sockets that accept a JSON array of frames in one WebSocket message (`?batch=1`). */
@@ -627,7 +630,8 @@ export class ChatRoom extends DurableObject<Env> {
         case "send": {
           const { clientId, text, attachments, replyTo } = frame.data;
           const result = await this.append(ref, { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true }, ws);
-          if (!result.ok) this.sendTo(ws, { type: "error", code: result.code, detail: result.detail });
+          // The refusal names the send it refuses, so the client can mark that message failed.
+          if (!result.ok) this.sendTo(ws, { type: "error", code: result.code, detail: result.detail, clientId });
           // A retried clientId: acknowledge again with the stored seq; the message itself was already delivered.
           else if (!result.value.created) this.sendTo(ws, { type: "ack", clientId, seq: result.value.message.seq });
           return;
@@ -797,9 +801,12 @@ export class ChatRoom extends DurableObject<Env> {
       );
     }
     // Live chat-list updates go only to users with an inbox open: members, for a new message; readers,
-    // for their own read marker. A channel's new posts are not pushed to subscribers (that would cost one
-    // call per subscriber per post); they pull the list or watch the channel's own socket.
-    const pokeMembers = dirty && ref.type !== "channel";
+    // for their own read marker. A large channel's new posts are not pushed to subscribers (that would
+    // cost one call per online subscriber per push); they pull the list or watch the channel's own socket.
+    const pokeMembers =
+      dirty &&
+      (ref.type !== "channel" ||
+        (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").toArray()[0]?.n ?? 0) <= CHANNEL_LIVE_LIST_LIMIT);
     const readerIds = readers.slice(0, 90).map((r) => r.user_id);
     if (pokeMembers || readerIds.length > 0) {
       statements.push(

@@ -18,6 +18,9 @@ interface SummaryRow {
   last_message: string | null;
   last_activity_at: number;
   peer_name: string | null;
+  agency_id: string | null;
+  agency_name: string | null;
+  agency_verified: number | null;
 }
 
 // For a direct chat the title is the other person's name (or @username).
@@ -26,8 +29,9 @@ const SUMMARY_SELECT = `
     CASE WHEN c.type = 'direct' THEN (
       SELECT COALESCE(u.display_name, '@' || u.username) FROM chat_members o JOIN users u ON u.id = o.user_id
       WHERE o.chat_id = c.id AND o.user_id != m.user_id LIMIT 1
-    ) END AS peer_name
-  FROM chat_members m JOIN chats c ON c.id = m.chat_id`;
+    ) END AS peer_name,
+    a.id AS agency_id, a.name AS agency_name, a.verified AS agency_verified
+  FROM chat_members m JOIN chats c ON c.id = m.chat_id LEFT JOIN agencies a ON a.id = c.agency_id`;
 
 function toSummary(r: SummaryRow): ChatSummary {
   return {
@@ -40,6 +44,7 @@ function toSummary(r: SummaryRow): ChatSummary {
     unreadCount: Math.max(0, r.last_seq - r.read_seq),
     lastMessage: r.last_message === null ? null : ChatMessage.parse(JSON.parse(r.last_message)),
     lastActivityAt: iso(r.last_activity_at),
+    agency: r.agency_id === null ? null : { id: r.agency_id, name: r.agency_name ?? "", verified: r.agency_verified === 1 },
   };
 }
 

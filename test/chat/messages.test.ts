@@ -336,7 +336,7 @@ describe("channels", () => {
     const sock = await openSocket(`/api/v1/chats/${channel.id}/ws`, { token: sub.accessToken });
     sock.send({ type: "send", clientId: "sub-2", text: "а через сокет?" });
     const error = await sock.next((f) => f.type === "error");
-    expect(error).toMatchObject({ type: "error", code: "not_allowed" });
+    expect(error).toMatchObject({ type: "error", code: "not_allowed", clientId: "sub-2" });
     expect(sock.frames.some((f) => f.type === "ack" || f.type === "message")).toBe(false);
     expect(await historyOf(owner.accessToken, channel.id)).toEqual([]);
     expect((await chatList(owner.accessToken))[0]).toMatchObject({ id: channel.id, lastSeq: 0 });
@@ -621,6 +621,18 @@ describe("the inbox socket", () => {
     await chatFrame(3, 3, mark);
     expect((await call(`/api/v1/chats/${chat.id}/read`, { token: b.accessToken, body: { seq: 3 } })).status).toBe(204);
     await chatFrame(3, 0, mark);
+    inbox.close();
+  });
+
+  it("tells a subscriber of a (not huge) channel about new posts, with the unread count", async () => {
+    const [owner, sub] = await signInMany(2);
+    const channel = await newChat(owner.accessToken, { type: "channel", title: "Новости района", memberIds: [sub.user.id] });
+    const inbox = await openSocket("/api/v1/inbox/ws", { token: sub.accessToken });
+    await postText(owner.accessToken, channel.id, "Автобус № 12 ходит по новому расписанию");
+    const frame = await inbox.next(
+      (f) => f.type === "chat" && (f.chat as ChatView).id === channel.id && (f.chat as ChatView).lastSeq === 1,
+    );
+    expect(frame.chat).toMatchObject({ type: "channel", unreadCount: 1, role: "member" });
     inbox.close();
   });
 });

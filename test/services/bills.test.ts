@@ -86,12 +86,14 @@ describe("bills", () => {
     expect(mine.body.bills.map((b) => b.id)).toEqual([first.body.bill.id]);
 
     const chats = await callJson<{
-      chats: { id: string; type: string; title: string; lastMessage: { text: string; actions: unknown[] } }[];
+      chats: { id: string; type: string; title: string; agency: unknown; lastMessage: { text: string; actions: unknown[] } }[];
     }>("/api/v1/chats", {
       token: citizen.accessToken,
     });
     const official = chats.body.chats.find((c) => c.type === "official");
     expect(official?.title).toBe(agency.agency.name);
+    // The chat names its agency, so clients can show the verified badge.
+    expect(official?.agency).toEqual({ id: agency.agency.id, name: agency.agency.name, verified: true });
     expect(official?.lastMessage.text).toContain("Налог на имущество");
     expect(official?.lastMessage.actions).toEqual([{ type: "pay", label: "Оплатить", ref: first.body.bill.id }]);
     // Only one announcement, although the bill was issued twice.

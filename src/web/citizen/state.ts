@@ -112,10 +112,7 @@ export class ChatList extends Store<ChatListState> {
 
 export const agencies = new Store<Map<string, AgencyInfo>>(new Map());
 
-let agenciesLoadedAt = 0;
-
 export async function loadAgencies(): Promise<void> {
-  agenciesLoadedAt = Date.now();
   try {
     const { agencies: list } = await request<{ agencies: AgencyInfo[] }>("/agencies", { anonymous: true });
     agencies.set(new Map(list.map((a) => [a.id, a])));
@@ -124,13 +121,9 @@ export async function loadAgencies(): Promise<void> {
   }
 }
 
-/** The agency behind an official chat: the sender of its messages, or failing that the one of that name. */
-export function agencyOf(chat: Pick<ChatSummary, "type" | "title" | "lastMessage">): AgencyInfo | undefined {
+/** The agency behind an official chat, which the chat itself names. */
+export function agencyOf(chat: Pick<ChatSummary, "type" | "agency">): AgencyInfo | undefined {
   if (chat.type !== "official") return undefined;
-  const all = agencies.getSnapshot();
-  const bySender = chat.lastMessage ? all.get(chat.lastMessage.senderId) : undefined;
-  const found = bySender ?? [...all.values()].find((a) => a.name === chat.title);
-  // An agency registered after the directory was read: read it again (at most every 10 s).
-  if (!found && Date.now() - agenciesLoadedAt > 10_000) void loadAgencies();
-  return found;
+  // The chat names its agency; the directory may know a newer name or verification.
+  return chat.agency ? (agencies.getSnapshot().get(chat.agency.id) ?? chat.agency) : undefined;
 }
