@@ -392,7 +392,9 @@ function Composer({
   const input = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
+  // Before paint, in the same frame as the "editing" bar: typing that starts as soon as the bar shows must
+  // not be overwritten by the old text arriving a frame later.
+  useLayoutEffect(() => {
     if (editing) setText(editing.text ?? "");
     if (editing || replyTo) input.current?.focus();
   }, [editing, replyTo]);
