@@ -57,8 +57,14 @@ test("a bill arrives in the verified official chat; its button opens it; the san
   const receipt = a.page.getByTestId("receipt");
   await receipt.getByText("•••• 4242").waitFor();
   expect(await receipt.textContent()).toMatch(/1\s?250,50\s?₽/);
-  const stored = await api<{ bill: { status: string } }>(server.origin, `/api/v1/bills/${bill.id}`, { token: anna.accessToken });
+  const stored = await api<{ bill: { status: string; receiptId: string } }>(server.origin, `/api/v1/bills/${bill.id}`, {
+    token: anna.accessToken,
+  });
   expect(stored.bill.status).toBe("paid");
+  // The receipt is also a document signed by the agency, opened from the bill.
+  await receipt.getByRole("link", { name: "Подписанная квитанция" }).click();
+  await a.page.waitForURL(`**/#/services/records/${stored.bill.receiptId}`);
+  await a.page.getByText("payment_receipt").first().waitFor();
 });
 
 test("a declined card shows the error and leaves the bill unpaid", async () => {

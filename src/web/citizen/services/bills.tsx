@@ -16,6 +16,8 @@ export interface Bill {
   status: "unpaid" | "processing" | "paid" | "cancelled";
   createdAt: string;
   paidAt: string | null;
+  /** Once paid: the receipt as a record signed by the agency. */
+  receiptId: string | null;
 }
 
 interface Payment {
@@ -227,9 +229,16 @@ function Receipt({ bill, payment }: { bill: Bill; payment: Payment }) {
         <dt>{t("receiptPayment")}</dt>
         <dd class="mono">{payment.id}</dd>
       </dl>
-      <button type="button" class="secondary no-print" onClick={() => print()}>
-        {t("print")}
-      </button>
+      <div class="actions no-print">
+        {bill.receiptId && (
+          <a class="button secondary" href={href("services", "records", bill.receiptId)}>
+            {t("receiptSigned")}
+          </a>
+        )}
+        <button type="button" class="secondary" onClick={() => print()}>
+          {t("print")}
+        </button>
+      </div>
     </section>
   );
 }
