@@ -500,7 +500,16 @@ describe("agency console", () => {
         sessionStorage.setItem("veche.agency.session", JSON.stringify(session));
       }, change);
 
+    // The page reads the stored session when its requests leave, after the heading has painted. Change the
+    // session only once the page has finished loading (the agency's name in the header, the records listed),
+    // or the page still open would find the change itself and sign out before the reload.
+    const loaded = async () => {
+      await page.locator("header").getByText(gov.agency.name).waitFor();
+      await main().locator("tbody tr").first().waitFor();
+    };
+
     for (const change of ["expire", "forge"] as const) {
+      await loaded();
       await edit(change);
       await page.reload();
       await page.getByRole("heading", { level: 1, name: "Вход для ведомств" }).waitFor();
