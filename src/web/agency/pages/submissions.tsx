@@ -265,11 +265,14 @@ export function SubmissionsPage(props: { id: string | undefined }) {
   const formsLoaded = useLoader(async () => (await api.get<{ forms: Form[] }>("/agency/forms")).forms, []);
   const [status, setStatus] = useState<SubmissionStatus | "">("");
   const forms = new Map((formsLoaded.data ?? []).map((f) => [f.id, f]));
+  // Submissions name their form, and the two lists arrive in either order: until the forms are known (or could
+  // not be listed), a row or the detail would call a known form unknown ("form <id>"), so both wait for them.
+  const formsPending = formsLoaded.loading && formsLoaded.data === undefined;
   const all = loaded.data ?? [];
 
   if (props.id !== undefined) {
     const submission = all.find((s) => s.id === props.id);
-    if (!submission) {
+    if (!submission || formsPending) {
       return (
         <>
           <p>
@@ -278,7 +281,13 @@ export function SubmissionsPage(props: { id: string | undefined }) {
             </a>
           </p>
           <PageTitle>{t("subs.detail")}</PageTitle>
-          {loaded.loading ? <p>{t("common.loading")}</p> : loaded.error ? <ErrorAlert error={loaded.error} /> : <p>{t("subs.notFound")}</p>}
+          {loaded.loading || formsPending ? (
+            <p>{t("common.loading")}</p>
+          ) : loaded.error ? (
+            <ErrorAlert error={loaded.error} />
+          ) : (
+            <p>{t("subs.notFound")}</p>
+          )}
         </>
       );
     }
@@ -317,8 +326,8 @@ export function SubmissionsPage(props: { id: string | undefined }) {
             <RefreshButton onClick={() => void loaded.reload()} busy={loaded.loading} />
           </div>
         </div>
-        <ListState loaded={loaded} count={shown.length} />
-        {shown.length > 0 ? (
+        <ListState loaded={{ ...loaded, loading: loaded.loading || formsPending }} count={shown.length} />
+        {shown.length > 0 && !formsPending ? (
           <TableWrap label={t("subs.list")}>
             <table>
               <thead>
