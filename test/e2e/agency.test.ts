@@ -522,8 +522,39 @@ describe("agency console", () => {
     }
   });
 
-  test("signs out and back in", async () => {
+  test("signs out and back in; a token renewal still under way does not sign the tab back in", async () => {
+    await page.locator("header").getByText(gov.agency.name).waitFor();
+    await main().locator("tbody tr").first().waitFor();
+    // The token is due for renewal (it lapses within the console's margin); the renewal the next request starts
+    // is held until after signing out, and its answer must not be kept.
+    await page.evaluate(() => {
+      const session = JSON.parse(sessionStorage.getItem("veche.agency.session") ?? "{}") as { expiresAt: number };
+      session.expiresAt = Date.now() + 10_000;
+      sessionStorage.setItem("veche.agency.session", JSON.stringify(session));
+    });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(
+      "**/api/v1/agency/token",
+      async (route) => {
+        await held;
+        await route.continue();
+      },
+      { times: 1 },
+    );
+    const renewal = page.waitForRequest("**/api/v1/agency/token");
+    await main().getByRole("button", { name: "Обновить" }).click();
+    await renewal;
+
     await page.getByRole("button", { name: "Выйти" }).click();
+    await page.getByRole("heading", { level: 1, name: "Вход для ведомств" }).waitFor();
+    const answered = page.waitForResponse("**/api/v1/agency/token");
+    release();
+    await (await answered).finished();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.reload();
     await page.getByRole("heading", { level: 1, name: "Вход для ведомств" }).waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });

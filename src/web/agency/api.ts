@@ -34,6 +34,12 @@ export interface Session {
 
 let credentials: { clientId: string; clientSecret: string } | null = null;
 let renewing: Promise<Session> | null = null;
+/**
+ * Counts sign-ins and sign-outs. An answer that arrives after the session it belongs to has ended (a renewal
+ * or a refusal still under way when the operator signed out) must neither bring that session back nor end the
+ * next one; comparing the count from when it left with the current one tells.
+ */
+let epoch = 0;
 const listeners = new Set<(reason: "expired" | "signed_out") => void>();
 
 /** Called when the session ends on its own (expired, revoked) or by signing out. */
@@ -140,20 +146,27 @@ async function fetchToken(clientId: string, clientSecret: string): Promise<Sessi
   });
   if (!res.ok) throw await parseProblem(res);
   const body = (await res.json()) as { accessToken: string; expiresIn: number };
-  const session = sessionFromToken(body.accessToken, body.expiresIn);
+  return sessionFromToken(body.accessToken, body.expiresIn);
+}
+
+function keep(session: Session): void {
   storage()?.setItem(SESSION_KEY, JSON.stringify(session));
-  return session;
 }
 
 export async function signIn(clientId: string, clientSecret: string): Promise<Session> {
   const session = await fetchToken(clientId, clientSecret);
+  epoch += 1;
+  renewing = null;
+  keep(session);
   credentials = { clientId, clientSecret };
   lapsed = false;
   return session;
 }
 
 export function signOut(reason: "expired" | "signed_out" = "signed_out"): void {
+  epoch += 1;
   credentials = null;
+  renewing = null;
   storage()?.removeItem(SESSION_KEY);
   for (const listener of listeners) listener(reason);
 }
@@ -162,9 +175,20 @@ export function signOut(reason: "expired" | "signed_out" = "signed_out"): void {
 function renew(): Promise<Session> | null {
   const creds = credentials;
   if (!creds) return null;
-  renewing ??= fetchToken(creds.clientId, creds.clientSecret).finally(() => {
-    renewing = null;
-  });
+  if (!renewing) {
+    const started = epoch;
+    const pending: Promise<Session> = fetchToken(creds.clientId, creds.clientSecret)
+      .then((session) => {
+        // Signed out (or in again) while the token was renewed: keeping it would sign the tab back in.
+        if (epoch !== started) throw new Problem(401, "token_expired", "The session has ended.");
+        keep(session);
+        return session;
+      })
+      .finally(() => {
+        if (renewing === pending) renewing = null;
+      });
+    renewing = pending;
+  }
   return renewing;
 }
 
@@ -179,6 +203,7 @@ async function usableSession(): Promise<Session> {
 }
 
 async function authorized(path: string, init: RequestInit): Promise<Response> {
+  const started = epoch;
   const session = await usableSession();
   const withAuth = (token: string): RequestInit => ({ ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
   let res = await send(path, withAuth(session.token));
@@ -187,7 +212,8 @@ async function authorized(path: string, init: RequestInit): Promise<Response> {
     if (renewed) res = await send(path, withAuth((await renewed).token));
     if (res.status === 401) {
       const problem = await parseProblem(res);
-      signOut("expired");
+      // A refusal ends the session it was sent with, not one the operator has signed out of or into since.
+      if (epoch === started) signOut("expired");
       throw problem;
     }
   }
