@@ -330,7 +330,11 @@ async function main() {
   const started = Date.now();
   const state = mkdtempSync(join(os.tmpdir(), "veche-bench-"));
   console.log(`Veche benchmark${QUICK ? " (quick)" : ""}: starting servers…`);
-  const veche = await startProcess(process.execPath, ["scripts/serve.mjs", "--port", String(VECHE_PORT), "--state", state], /ready /);
+  const veche = await startProcess(
+    process.execPath,
+    ["scripts/serve.mjs", "--port", String(VECHE_PORT), "--state", state, "--no-assets"],
+    /ready /,
+  );
   const baseline = await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(BASELINE_PORT)], /ready /);
   const vechePid = workerdPid(veche.pid ?? 0);
   const baselinePid = baseline.pid ?? 0;
@@ -558,7 +562,11 @@ async function main() {
         const memState = mkdtempSync(join(os.tmpdir(), "veche-bench-mem-"));
         const server =
           target === "veche"
-            ? await startProcess(process.execPath, ["scripts/serve.mjs", "--port", String(port), "--state", memState], /ready /)
+            ? await startProcess(
+                process.execPath,
+                ["scripts/serve.mjs", "--port", String(port), "--state", memState, "--no-assets"],
+                /ready /,
+              )
             : await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(port)], /ready /);
         try {
           const serverPid = target === "veche" ? workerdPid(server.pid ?? 0) : (server.pid ?? 0);

@@ -46,14 +46,18 @@ export function migrate(state) {
 }
 
 /** Starts Veche on host:port with state under `state` (the layout `wrangler --persist-to` uses). */
-export async function serve({ port, state, host = "127.0.0.1", verbose = false }) {
+export async function serve({ port, state, host = "127.0.0.1", verbose = false, assets = true }) {
   Object.assign(process.env, quietEnv);
   const secrets = ensureDevVars();
   migrate(state);
   const scriptPath = await bundle();
-  await buildWeb();
+  if (assets) await buildWeb();
   // modulesRules describe how wrangler would bundle; ours is already one module.
-  const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions("wrangler.toml").workerOptions;
+  const {
+    modulesRules: _rules,
+    assets: assetOptions,
+    ...workerOptions
+  } = unstable_getMiniflareWorkerOptions("wrangler.toml").workerOptions;
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       ...workerOptions,
@@ -61,6 +65,9 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false }
       modules: true,
       scriptPath,
       bindings: { ...workerOptions.bindings, ...secrets },
+      // Locally the static assets put a router worker in front of every request and WebSocket (on Cloudflare
+      // that router is the platform's); the benchmark leaves it out to measure the Worker itself.
+      ...(assets ? { assets: assetOptions } : {}),
       host,
       port,
       resourcePersistencePath: `${state}/v3`,
@@ -73,11 +80,14 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { port: { type: "string" }, state: { type: "string" }, verbose: { type: "boolean" } } });
+  const { values } = parseArgs({
+    options: { port: { type: "string" }, state: { type: "string" }, verbose: { type: "boolean" }, "no-assets": { type: "boolean" } },
+  });
   const { mf, url } = await serve({
     port: Number(values.port ?? process.env.PORT ?? 8787),
     state: values.state ?? ".wrangler/state",
     verbose: values.verbose ?? false,
+    assets: !values["no-assets"],
   });
   console.log(`ready ${url.href}`);
   for (const signal of ["SIGINT", "SIGTERM"]) {
