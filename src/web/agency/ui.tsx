@@ -1,6 +1,6 @@
 // Small building blocks shared by the console's pages: labelled fields with their errors, alerts, status
-// badges, a modal dialog, scrollable tables and a loader hook.
-import type { ComponentChildren } from "preact";
+// badges, a modal dialog, scrollable tables, list sections, a loader hook and an action hook.
+import type { ComponentChildren, Ref } from "preact";
 import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import { Problem } from "./api";
 import { problemText } from "./format";
@@ -40,14 +40,55 @@ export function Field(props: {
           {props.hint}
         </p>
       ) : null}
-      {errors.length ? (
-        <ul class="field-errors" id={`${id}-err`}>
-          {errors.map((e) => (
-            <li key={e}>{e}</li>
-          ))}
-        </ul>
-      ) : null}
+      <FieldErrors errors={errors} id={`${id}-err`} />
     </div>
+  );
+}
+
+/** The list of a field's (or a group of fields') errors; nothing when there are none. */
+export function FieldErrors(props: { errors: string[]; id?: string }) {
+  if (!props.errors.length) return null;
+  return (
+    <ul class="field-errors" id={props.id}>
+      {props.errors.map((e) => (
+        <li key={e}>{e}</li>
+      ))}
+    </ul>
+  );
+}
+
+/** The attributes a text input on a page may set besides its id, value and aria wiring. */
+export interface TextInputAttributes {
+  name?: string;
+  type?: "tel" | "date" | "url";
+  autocomplete?: string;
+  autocapitalize?: "off";
+  spellcheck?: boolean;
+  maxLength?: number;
+  inputMode?: "decimal" | "url";
+  min?: string;
+  list?: string;
+  placeholder?: string;
+}
+
+/** A labelled single-line text input: a `Field` around an `<input>` that reports each edit through `onValue`. */
+export function TextField(
+  props: TextInputAttributes & {
+    label: string;
+    hint?: string;
+    errors?: string[];
+    optional?: boolean;
+    class?: string;
+    value: string;
+    onValue: (value: string) => void;
+    inputRef?: Ref<HTMLInputElement>;
+  },
+) {
+  const { label, hint, errors, optional, class: fieldClass, value, onValue, inputRef, ...attributes } = props;
+  return (
+    <Field label={label} hint={hint} errors={errors} optional={optional} class={fieldClass}>
+      {(c) => <input {...c} ref={inputRef} {...attributes} value={value} onInput={(e) => onValue(e.currentTarget.value)} />}
+    </Field>
   );
 }
 
@@ -150,6 +191,37 @@ export function PageTitle(props: { children: ComponentChildren }) {
   );
 }
 
+/** The state of something the operator starts (sending a form, a confirmed change): busy, the failure, a success note. */
+export interface Action {
+  busy: boolean;
+  error: unknown;
+  note: string | null;
+  setError: (error: unknown) => void;
+  setNote: (note: string | null) => void;
+  /** Runs `work` with `busy` set and the previous failure cleared; a failure is kept in `error`. True when it succeeded. */
+  run: (work: () => Promise<void>) => Promise<boolean>;
+}
+
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      setError(err);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, note, setError, setNote, run };
+}
+
 export interface Loaded<T> {
   data: T | undefined;
   error: unknown;
@@ -207,5 +279,102 @@ export function RefreshButton(props: { onClick: () => void; busy?: boolean }) {
     <button type="button" class="button button-small" onClick={props.onClick} disabled={props.busy}>
       {t("common.refresh")}
     </button>
+  );
+}
+
+/** A card listing things: its heading, a Refresh button (after the filters in `toolbar`, if any), then the list. */
+export function ListCard(props: {
+  id: string;
+  title: string;
+  loaded: Pick<Loaded<unknown>, "loading" | "reload">;
+  toolbar?: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  const refresh = <RefreshButton onClick={() => void props.loaded.reload()} busy={props.loaded.loading} />;
+  return (
+    <section class="card" aria-labelledby={props.id}>
+      <div class="section-head">
+        <h2 id={props.id}>{props.title}</h2>
+        {props.toolbar ? (
+          <div class="toolbar">
+            {props.toolbar}
+            {refresh}
+          </div>
+        ) : (
+          refresh
+        )}
+      </div>
+      {props.children}
+    </section>
+  );
+}
+
+/** A select of the statuses a list may be narrowed to, with "all" (the empty value) first. */
+export function StatusFilter<S extends string>(props: {
+  label: string;
+  value: S | "";
+  statuses: S[];
+  name: (status: S) => string;
+  onChange: (status: S | "") => void;
+}) {
+  return (
+    <label class="inline-label">
+      {props.label}
+      <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value as S | "")}>
+        <option value="">{t("common.all")}</option>
+        {props.statuses.map((s) => (
+          <option key={s} value={s}>
+            {props.name(s)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** A column of a list's table: its heading, or its heading and that it holds numbers (set right-aligned). */
+export type Column = string | { label: string; num: true };
+
+/** The loading / unavailable / failed / empty line, then a table of the items (when there are any), a row each. */
+export function ListTable<T extends { id: string }>(props: {
+  loaded: Pick<Loaded<unknown>, "error" | "loading" | "unavailable">;
+  label: string;
+  columns: Column[];
+  items: T[];
+  cells: (item: T) => ComponentChildren;
+}) {
+  const { items } = props;
+  return (
+    <>
+      <ListState loaded={props.loaded} count={items.length} />
+      {items.length > 0 ? (
+        <TableWrap label={props.label}>
+          <table>
+            <thead>
+              <tr>
+                {props.columns.map((column) =>
+                  typeof column === "string" ? (
+                    <th key={column} scope="col">
+                      {column}
+                    </th>
+                  ) : (
+                    <th key={column.label} scope="col" class="num">
+                      {column.label}
+                    </th>
+                  ),
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((item) => (
+                <tr key={item.id} data-id={item.id}>
+                  {props.cells(item)}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      ) : null}
+    </>
   );
 }

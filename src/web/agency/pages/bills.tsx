@@ -1,22 +1,24 @@
 import { useState } from "preact/hooks";
 import { api, request } from "../api";
-import { formatDateTime, formatDay, formatMoney, parseAmount, randomRef, serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { formatDateTime, formatDay, formatMoney, parseAmount, randomRef } from "../format";
 import { t } from "../i18n";
 import type { Bill, BillStatus } from "../types";
 import {
   Badge,
   ConfirmDialog,
-  ErrorAlert,
   Field,
-  ListState,
+  ListCard,
+  ListTable,
   PageTitle,
-  RefreshButton,
+  StatusFilter,
   StatusNote,
-  TableWrap,
+  TextField,
   type Tone,
+  useAction,
   useLoader,
 } from "../ui";
 import { mergeById, replaceById } from "./lists";
+import { FormCard, PhoneField, useForm } from "./parts";
 
 const STATUSES: BillStatus[] = ["unpaid", "processing", "paid", "cancelled"];
 const TONES: Record<BillStatus, Tone> = { unpaid: "warn", processing: "info", paid: "ok", cancelled: "neutral" };
@@ -34,10 +36,7 @@ function IssueBill(props: { onIssued: (bill: Bill) => void }) {
   const [purpose, setPurpose] = useState("");
   const [dueDate, setDueDate] = useState("");
   const [externalRef, setExternalRef] = useState(() => randomRef("bill"));
-  const [local, setLocal] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useForm();
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -47,12 +46,8 @@ function IssueBill(props: { onIssued: (bill: Bill) => void }) {
     if (minor === null) problems.amount = t("bills.amountInvalid");
     if (!purpose.trim()) problems.purpose = t("signin.required");
     if (!externalRef.trim()) problems.externalRef = t("signin.required");
-    setLocal(problems);
-    setNote(null);
-    if (Object.keys(problems).length > 0 || minor === null) return;
-    setBusy(true);
-    setError(null);
-    try {
+    if (!form.check(problems) || minor === null) return;
+    await form.run(async () => {
       const { status, data } = await request<{ bill: Bill }>("POST", "/agency/bills", {
         citizenPhone: phone.trim(),
         amount: minor,
@@ -62,53 +57,32 @@ function IssueBill(props: { onIssued: (bill: Bill) => void }) {
         externalRef: externalRef.trim(),
       });
       props.onIssued({ citizenPhone: phone.trim(), ...data.bill });
-      setNote(status === 200 ? t("bills.existed") : t("bills.issued"));
+      form.setNote(status === 200 ? t("bills.existed") : t("bills.issued"));
       if (status === 201) {
         setAmount("");
         setPurpose("");
         setDueDate("");
         setExternalRef(randomRef("bill"));
       }
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const errorsOf = (name: string) => [...(local[name] ? [local[name]] : []), ...serverFieldErrors(error, name)];
-
   return (
-    <form class="card" onSubmit={submit} noValidate aria-labelledby="issue-bill">
-      <h2 id="issue-bill">{t("bills.issue")}</h2>
-      <ErrorAlert error={error} extra={unclaimedFieldErrors(error, FIELDS)} />
+    <FormCard id="issue-bill" title={t("bills.issue")} form={form} fields={FIELDS} submitLabel={t("bills.submit")} onSubmit={submit}>
       <div class="grid">
-        <Field label={t("common.phone")} hint={t("common.phoneHint")} errors={errorsOf("citizenPhone")}>
-          {(c) => (
-            <input
-              {...c}
-              name="citizenPhone"
-              type="tel"
-              autocomplete="off"
-              value={phone}
-              onInput={(e) => setPhone(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <PhoneField value={phone} errors={form.errorsOf("citizenPhone")} onValue={setPhone} />
         <div class="field-pair">
-          <Field label={t("bills.amount")} hint={t("bills.amountHint")} errors={errorsOf("amount")}>
-            {(c) => (
-              <input
-                {...c}
-                name="amount"
-                inputMode="decimal"
-                autocomplete="off"
-                value={amount}
-                onInput={(e) => setAmount(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field label={t("bills.currency")} errors={errorsOf("currency")} class="field-narrow">
+          <TextField
+            label={t("bills.amount")}
+            hint={t("bills.amountHint")}
+            errors={form.errorsOf("amount")}
+            name="amount"
+            inputMode="decimal"
+            autocomplete="off"
+            value={amount}
+            onValue={setAmount}
+          />
+          <Field label={t("bills.currency")} errors={form.errorsOf("currency")} class="field-narrow">
             {(c) => (
               <select {...c} name="currency" value={currency} onChange={(e) => setCurrency(e.currentTarget.value)}>
                 {CURRENCIES.map((code) => (
@@ -120,13 +94,25 @@ function IssueBill(props: { onIssued: (bill: Bill) => void }) {
             )}
           </Field>
         </div>
-        <Field label={t("bills.purpose")} errors={errorsOf("purpose")} class="span-2">
-          {(c) => <input {...c} name="purpose" maxLength={500} value={purpose} onInput={(e) => setPurpose(e.currentTarget.value)} />}
-        </Field>
-        <Field label={t("bills.dueDate")} optional errors={errorsOf("dueDate")}>
-          {(c) => <input {...c} name="dueDate" type="date" value={dueDate} onInput={(e) => setDueDate(e.currentTarget.value)} />}
-        </Field>
-        <Field label={t("bills.externalRef")} hint={t("bills.externalRefHint")} errors={errorsOf("externalRef")}>
+        <TextField
+          label={t("bills.purpose")}
+          errors={form.errorsOf("purpose")}
+          class="span-2"
+          name="purpose"
+          maxLength={500}
+          value={purpose}
+          onValue={setPurpose}
+        />
+        <TextField
+          label={t("bills.dueDate")}
+          optional
+          errors={form.errorsOf("dueDate")}
+          name="dueDate"
+          type="date"
+          value={dueDate}
+          onValue={setDueDate}
+        />
+        <Field label={t("bills.externalRef")} hint={t("bills.externalRefHint")} errors={form.errorsOf("externalRef")}>
           {(c) => (
             <div class="input-with-button">
               <input
@@ -144,13 +130,7 @@ function IssueBill(props: { onIssued: (bill: Bill) => void }) {
           )}
         </Field>
       </div>
-      <div class="actions">
-        <button type="submit" class="button button-primary" disabled={busy}>
-          {busy ? t("common.busy") : t("bills.submit")}
-        </button>
-      </div>
-      <StatusNote text={note} />
-    </form>
+    </FormCard>
   );
 }
 
@@ -162,9 +142,7 @@ export function BillsPage() {
   );
   const [local, setLocal] = useState<Bill[]>([]);
   const [cancelling, setCancelling] = useState<Bill | null>(null);
-  const [cancelError, setCancelError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<string | null>(null);
+  const cancelAction = useAction();
 
   const bills = mergeById(local, loaded.data ?? []).filter((b) => !status || b.status === status);
 
@@ -174,98 +152,74 @@ export function BillsPage() {
 
   const cancel = async () => {
     if (!cancelling) return;
-    setBusy(true);
-    setCancelError(null);
-    try {
+    await cancelAction.run(async () => {
       const { bill } = await api.post<{ bill: Bill }>(`/agency/bills/${encodeURIComponent(cancelling.id)}/cancel`);
       const updated = { ...cancelling, ...bill };
       setLocal((list) => replaceById(list, updated, false));
       loaded.setData((list) => replaceById(list ?? [], updated, false));
       setCancelling(null);
-      setNote(t("bills.cancelled"));
-    } catch (err) {
-      setCancelError(err);
-    } finally {
-      setBusy(false);
-    }
+      cancelAction.setNote(t("bills.cancelled"));
+    });
   };
 
   return (
     <>
       <PageTitle>{t("bills.title")}</PageTitle>
       <IssueBill onIssued={issued} />
-      <section class="card" aria-labelledby="bills-list">
-        <div class="section-head">
-          <h2 id="bills-list">{t("bills.list")}</h2>
-          <div class="toolbar">
-            <label class="inline-label">
-              {t("common.status")}
-              <select value={status} onChange={(e) => setStatus(e.currentTarget.value as BillStatus | "")}>
-                <option value="">{t("common.all")}</option>
-                {STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {t(`bill.${s}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <RefreshButton onClick={() => void loaded.reload()} busy={loaded.loading} />
-          </div>
-        </div>
-        <StatusNote text={note} />
-        <ListState loaded={loaded} count={bills.length} />
-        {bills.length > 0 ? (
-          <TableWrap label={t("bills.list")}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t("common.created")}</th>
-                  <th scope="col">{t("bills.col.purpose")}</th>
-                  <th scope="col">{t("bills.col.citizen")}</th>
-                  <th scope="col" class="num">
-                    {t("bills.col.amount")}
-                  </th>
-                  <th scope="col">{t("bills.col.due")}</th>
-                  <th scope="col">{t("bills.col.ref")}</th>
-                  <th scope="col">{t("common.status")}</th>
-                  <th scope="col">{t("common.actions")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {bills.map((bill) => (
-                  <tr key={bill.id} data-id={bill.id}>
-                    <td>{formatDateTime(bill.createdAt)}</td>
-                    <td>{bill.purpose}</td>
-                    <td class="nowrap">{bill.citizenPhone ?? t("common.dash")}</td>
-                    <td class="num nowrap">{formatMoney(bill.amount, bill.currency)}</td>
-                    <td class="nowrap">{formatDay(bill.dueDate)}</td>
-                    <td class="mono">{bill.externalRef}</td>
-                    <td>
-                      <BillStatusBadge status={bill.status} />
-                    </td>
-                    <td>
-                      {bill.status === "unpaid" ? (
-                        <button
-                          type="button"
-                          class="button button-small button-danger"
-                          aria-label={t("bills.cancelLabel", { purpose: bill.purpose })}
-                          onClick={() => {
-                            setCancelError(null);
-                            setNote(null);
-                            setCancelling(bill);
-                          }}
-                        >
-                          {t("bills.cancel")}
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        ) : null}
-      </section>
+      <ListCard
+        id="bills-list"
+        title={t("bills.list")}
+        loaded={loaded}
+        toolbar={
+          <StatusFilter label={t("common.status")} value={status} statuses={STATUSES} name={(s) => t(`bill.${s}`)} onChange={setStatus} />
+        }
+      >
+        <StatusNote text={cancelAction.note} />
+        <ListTable
+          loaded={loaded}
+          label={t("bills.list")}
+          columns={[
+            t("common.created"),
+            t("bills.col.purpose"),
+            t("bills.col.citizen"),
+            { label: t("bills.col.amount"), num: true },
+            t("bills.col.due"),
+            t("bills.col.ref"),
+            t("common.status"),
+            t("common.actions"),
+          ]}
+          items={bills}
+          cells={(bill) => (
+            <>
+              <td>{formatDateTime(bill.createdAt)}</td>
+              <td>{bill.purpose}</td>
+              <td class="nowrap">{bill.citizenPhone ?? t("common.dash")}</td>
+              <td class="num nowrap">{formatMoney(bill.amount, bill.currency)}</td>
+              <td class="nowrap">{formatDay(bill.dueDate)}</td>
+              <td class="mono">{bill.externalRef}</td>
+              <td>
+                <BillStatusBadge status={bill.status} />
+              </td>
+              <td>
+                {bill.status === "unpaid" ? (
+                  <button
+                    type="button"
+                    class="button button-small button-danger"
+                    aria-label={t("bills.cancelLabel", { purpose: bill.purpose })}
+                    onClick={() => {
+                      cancelAction.setError(null);
+                      cancelAction.setNote(null);
+                      setCancelling(bill);
+                    }}
+                  >
+                    {t("bills.cancel")}
+                  </button>
+                ) : null}
+              </td>
+            </>
+          )}
+        />
+      </ListCard>
       <ConfirmDialog
         open={cancelling !== null}
         title={t("bills.cancelTitle")}
@@ -275,8 +229,8 @@ export function BillsPage() {
             : ""
         }
         confirmLabel={t("bills.cancelConfirm")}
-        busy={busy}
-        error={cancelError}
+        busy={cancelAction.busy}
+        error={cancelAction.error}
         onConfirm={() => void cancel()}
         onClose={() => setCancelling(null)}
       />

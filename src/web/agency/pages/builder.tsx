@@ -2,7 +2,8 @@
 // supported subset. Anything richer is written in the JSON box directly.
 import { useState } from "preact/hooks";
 import { t } from "../i18n";
-import { Field, StatusNote } from "../ui";
+import { Field, StatusNote, TextField } from "../ui";
+import { RemoveRowButton } from "./parts";
 
 const TYPES = ["string", "number", "integer", "boolean", "date", "email", "phone", "inn", "snils", "enum"] as const;
 type FieldType = (typeof TYPES)[number];
@@ -83,21 +84,16 @@ export function FieldBuilder(props: { onApply: (schema: Record<string, unknown>)
           <li key={row.uid}>
             <fieldset class="builder-row">
               <legend>{t("builder.field", { n: index + 1 })}</legend>
-              <Field label={t("builder.name")} errors={problems[row.uid]?.name ? [t("builder.nameInvalid")] : []}>
-                {(c) => (
-                  <input
-                    {...c}
-                    autocomplete="off"
-                    autocapitalize="off"
-                    spellcheck={false}
-                    value={row.name}
-                    onInput={(e) => update(row.uid, { name: e.currentTarget.value })}
-                  />
-                )}
-              </Field>
-              <Field label={t("builder.label")}>
-                {(c) => <input {...c} value={row.label} onInput={(e) => update(row.uid, { label: e.currentTarget.value })} />}
-              </Field>
+              <TextField
+                label={t("builder.name")}
+                errors={problems[row.uid]?.name ? [t("builder.nameInvalid")] : []}
+                autocomplete="off"
+                autocapitalize="off"
+                spellcheck={false}
+                value={row.name}
+                onValue={(name) => update(row.uid, { name })}
+              />
+              <TextField label={t("builder.label")} value={row.label} onValue={(label) => update(row.uid, { label })} />
               <Field label={t("builder.type")}>
                 {(c) => (
                   <select {...c} value={row.type} onChange={(e) => update(row.uid, { type: e.currentTarget.value as FieldType })}>
@@ -110,21 +106,21 @@ export function FieldBuilder(props: { onApply: (schema: Record<string, unknown>)
                 )}
               </Field>
               {row.type === "enum" ? (
-                <Field label={t("builder.options")} errors={problems[row.uid]?.options ? [t("builder.optionsEmpty")] : []}>
-                  {(c) => <input {...c} value={row.options} onInput={(e) => update(row.uid, { options: e.currentTarget.value })} />}
-                </Field>
+                <TextField
+                  label={t("builder.options")}
+                  errors={problems[row.uid]?.options ? [t("builder.optionsEmpty")] : []}
+                  value={row.options}
+                  onValue={(options) => update(row.uid, { options })}
+                />
               ) : null}
               <label class="checkbox">
                 <input type="checkbox" checked={row.required} onChange={(e) => update(row.uid, { required: e.currentTarget.checked })} />
                 {t("builder.required")}
               </label>
-              <button
-                type="button"
-                class="button button-small button-quiet"
+              <RemoveRowButton
+                label={t("builder.remove", { n: index + 1 })}
                 onClick={() => setRows((list) => list.filter((r) => r.uid !== row.uid))}
-              >
-                {t("builder.remove", { n: index + 1 })}
-              </button>
+              />
             </fieldset>
           </li>
         ))}

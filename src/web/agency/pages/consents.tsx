@@ -1,10 +1,11 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
-import { dayOf, endOfDay, formatDateTime, serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { dayOf, endOfDay, formatDateTime } from "../format";
 import { t } from "../i18n";
 import type { ConsentRequest, ConsentStatus } from "../types";
-import { Badge, ErrorAlert, Field, ListState, PageTitle, RefreshButton, StatusNote, TableWrap, type Tone, useLoader } from "../ui";
+import { Badge, ListCard, ListTable, PageTitle, TextField, type Tone, useLoader } from "../ui";
 import { mergeById } from "./lists";
+import { FormCard, PhoneField, useForm } from "./parts";
 
 const SCOPE = /^records(:[a-z0-9][a-z0-9_.-]{0,63})?$/;
 const TONES: Record<ConsentStatus, Tone> = { requested: "info", approved: "ok", denied: "bad", revoked: "neutral", expired: "neutral" };
@@ -15,10 +16,7 @@ function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void 
   const [scope, setScope] = useState("records");
   const [purpose, setPurpose] = useState("");
   const [expires, setExpires] = useState(() => dayOf(new Date(Date.now() + 30 * 86_400_000)));
-  const [local, setLocal] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useForm();
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -28,12 +26,8 @@ function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void 
     if (!SCOPE.test(scope.trim())) problems.scope = t("consents.scopeInvalid");
     if (!purpose.trim()) problems.purpose = t("signin.required");
     if (!until || until.getTime() <= Date.now()) problems.expiresAt = t("consents.expiresPast");
-    setLocal(problems);
-    setNote(null);
-    if (Object.keys(problems).length > 0 || !until) return;
-    setBusy(true);
-    setError(null);
-    try {
+    if (!form.check(problems) || !until) return;
+    await form.run(async () => {
       const { consent } = await api.post<{ consent: ConsentRequest }>("/agency/consent-requests", {
         citizenPhone: phone.trim(),
         scope: scope.trim(),
@@ -41,71 +35,54 @@ function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void 
         expiresAt: until.toISOString(),
       });
       props.onRequested({ citizenPhone: phone.trim(), ...consent });
-      setNote(t("consents.requested"));
+      form.setNote(t("consents.requested"));
       setPurpose("");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const errorsOf = (name: string) => [...(local[name] ? [local[name]] : []), ...serverFieldErrors(error, name)];
-
   return (
-    <form class="card" onSubmit={submit} noValidate aria-labelledby="request-consent">
-      <h2 id="request-consent">{t("consents.request")}</h2>
-      <p class="hint">{t("consents.intro")}</p>
-      <ErrorAlert error={error} extra={unclaimedFieldErrors(error, FIELDS)} />
+    <FormCard
+      id="request-consent"
+      title={t("consents.request")}
+      intro={t("consents.intro")}
+      form={form}
+      fields={FIELDS}
+      submitLabel={t("consents.submit")}
+      onSubmit={submit}
+    >
       <div class="grid">
-        <Field label={t("common.phone")} hint={t("common.phoneHint")} errors={errorsOf("citizenPhone")}>
-          {(c) => (
-            <input
-              {...c}
-              name="citizenPhone"
-              type="tel"
-              autocomplete="off"
-              value={phone}
-              onInput={(e) => setPhone(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label={t("consents.scope")} hint={t("consents.scopeHint")} errors={errorsOf("scope")}>
-          {(c) => (
-            <input
-              {...c}
-              name="scope"
-              autocomplete="off"
-              autocapitalize="off"
-              spellcheck={false}
-              value={scope}
-              onInput={(e) => setScope(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label={t("consents.purpose")} errors={errorsOf("purpose")} class="span-2">
-          {(c) => <input {...c} name="purpose" maxLength={500} value={purpose} onInput={(e) => setPurpose(e.currentTarget.value)} />}
-        </Field>
-        <Field label={t("consents.expires")} errors={errorsOf("expiresAt")}>
-          {(c) => (
-            <input
-              {...c}
-              name="expiresAt"
-              type="date"
-              min={dayOf(new Date())}
-              value={expires}
-              onInput={(e) => setExpires(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <PhoneField value={phone} errors={form.errorsOf("citizenPhone")} onValue={setPhone} />
+        <TextField
+          label={t("consents.scope")}
+          hint={t("consents.scopeHint")}
+          errors={form.errorsOf("scope")}
+          name="scope"
+          autocomplete="off"
+          autocapitalize="off"
+          spellcheck={false}
+          value={scope}
+          onValue={setScope}
+        />
+        <TextField
+          label={t("consents.purpose")}
+          errors={form.errorsOf("purpose")}
+          class="span-2"
+          name="purpose"
+          maxLength={500}
+          value={purpose}
+          onValue={setPurpose}
+        />
+        <TextField
+          label={t("consents.expires")}
+          errors={form.errorsOf("expiresAt")}
+          name="expiresAt"
+          type="date"
+          min={dayOf(new Date())}
+          value={expires}
+          onValue={setExpires}
+        />
       </div>
-      <div class="actions">
-        <button type="submit" class="button button-primary" disabled={busy}>
-          {busy ? t("common.busy") : t("consents.submit")}
-        </button>
-      </div>
-      <StatusNote text={note} />
-    </form>
+    </FormCard>
   );
 }
 
@@ -125,43 +102,33 @@ export function ConsentsPage() {
           setLocal((list) => [consent, ...list]);
         }}
       />
-      <section class="card" aria-labelledby="consents-list">
-        <div class="section-head">
-          <h2 id="consents-list">{t("consents.list")}</h2>
-          <RefreshButton onClick={() => void loaded.reload()} busy={loaded.loading} />
-        </div>
-        <ListState loaded={loaded} count={consents.length} />
-        {consents.length > 0 ? (
-          <TableWrap label={t("consents.list")}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t("common.created")}</th>
-                  <th scope="col">{t("bills.col.citizen")}</th>
-                  <th scope="col">{t("consents.col.scope")}</th>
-                  <th scope="col">{t("consents.col.purpose")}</th>
-                  <th scope="col">{t("consents.col.expires")}</th>
-                  <th scope="col">{t("common.status")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {consents.map((c) => (
-                  <tr key={c.id} data-id={c.id}>
-                    <td class="nowrap">{formatDateTime(c.createdAt)}</td>
-                    <td class="nowrap">{c.citizenPhone ?? t("common.dash")}</td>
-                    <td class="mono">{c.scope}</td>
-                    <td>{c.purpose}</td>
-                    <td class="nowrap">{formatDateTime(c.expiresAt)}</td>
-                    <td>
-                      <Badge tone={TONES[c.status]}>{t(`consent.${c.status}`)}</Badge>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        ) : null}
-      </section>
+      <ListCard id="consents-list" title={t("consents.list")} loaded={loaded}>
+        <ListTable
+          loaded={loaded}
+          label={t("consents.list")}
+          columns={[
+            t("common.created"),
+            t("bills.col.citizen"),
+            t("consents.col.scope"),
+            t("consents.col.purpose"),
+            t("consents.col.expires"),
+            t("common.status"),
+          ]}
+          items={consents}
+          cells={(c) => (
+            <>
+              <td class="nowrap">{formatDateTime(c.createdAt)}</td>
+              <td class="nowrap">{c.citizenPhone ?? t("common.dash")}</td>
+              <td class="mono">{c.scope}</td>
+              <td>{c.purpose}</td>
+              <td class="nowrap">{formatDateTime(c.expiresAt)}</td>
+              <td>
+                <Badge tone={TONES[c.status]}>{t(`consent.${c.status}`)}</Badge>
+              </td>
+            </>
+          )}
+        />
+      </ListCard>
     </>
   );
 }

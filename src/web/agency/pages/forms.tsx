@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api";
-import { formatDateTime, serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { formatDateTime, serverFieldErrors } from "../format";
 import { t } from "../i18n";
 import type { Form } from "../types";
-import { ErrorAlert, Field, ListState, PageTitle, RefreshButton, StatusNote, useLoader } from "../ui";
+import { Field, ListCard, ListState, PageTitle, TextField, useLoader } from "../ui";
 import { FieldBuilder } from "./builder";
 import { mergeById } from "./lists";
+import { FormCard, useForm } from "./parts";
 import { mapFromRows, PrefillEditor, type PrefillRow, rowsFromMap } from "./prefill";
 
 const KEY = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
@@ -50,10 +51,7 @@ function PublishForm(props: { initial: Draft; onPublished: (form: Form) => void 
   const [schemaText, setSchemaText] = useState(props.initial.schema);
   const [prefill, setPrefill] = useState<PrefillRow[]>(() => rowsFromMap(props.initial.prefill));
   const [badPrefill, setBadPrefill] = useState<Set<number>>(new Set());
-  const [local, setLocal] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useForm();
   const titleRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -69,58 +67,57 @@ function PublishForm(props: { initial: Draft; onPublished: (form: Form) => void 
     if (!KEY.test(key)) problems.key = t("forms.keyInvalid");
     if (!title.trim()) problems.title = t("signin.required");
     const prefillMap = mapFromRows(prefill);
-    setLocal(problems);
+    const checked = form.check(problems);
     setBadPrefill("bad" in prefillMap ? prefillMap.bad : new Set());
-    setNote(null);
-    if (Object.keys(problems).length > 0 || !("schema" in parsed) || "bad" in prefillMap) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const { form } = await api.post<{ form: Form }>("/agency/forms", {
+    if (!checked || !("schema" in parsed) || "bad" in prefillMap) return;
+    await form.run(async () => {
+      const { form: published } = await api.post<{ form: Form }>("/agency/forms", {
         key,
         title: title.trim(),
         schema: parsed.schema,
         ...(prefill.length > 0 ? { prefill: prefillMap.map } : {}),
       });
-      props.onPublished(form);
-      setNote(t("forms.published", { title: form.title, version: form.version }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+      props.onPublished(published);
+      form.setNote(t("forms.published", { title: published.title, version: published.version }));
+    });
   };
 
-  const errorsOf = (name: string) => [...(local[name] ? [local[name]] : []), ...serverFieldErrors(error, name)];
-
   return (
-    <form class="card" onSubmit={submit} noValidate aria-labelledby="publish-form">
-      <h2 id="publish-form">{t("forms.publish")}</h2>
-      <ErrorAlert error={error} extra={unclaimedFieldErrors(error, FIELDS)} />
+    <FormCard
+      id="publish-form"
+      title={t("forms.publish")}
+      form={form}
+      fields={FIELDS}
+      submitLabel={t("forms.submit")}
+      submitDisabled={schemaError !== null}
+      onSubmit={submit}
+    >
       <div class="grid">
-        <Field label={t("forms.key")} hint={t("forms.keyHint")} errors={errorsOf("key")}>
-          {(c) => (
-            <input
-              {...c}
-              name="key"
-              autocomplete="off"
-              autocapitalize="off"
-              spellcheck={false}
-              maxLength={64}
-              value={key}
-              onInput={(e) => setKey(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label={t("forms.formTitle")} errors={errorsOf("title")}>
-          {(c) => (
-            <input {...c} ref={titleRef} name="title" maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
-          )}
-        </Field>
+        <TextField
+          label={t("forms.key")}
+          hint={t("forms.keyHint")}
+          errors={form.errorsOf("key")}
+          name="key"
+          autocomplete="off"
+          autocapitalize="off"
+          spellcheck={false}
+          maxLength={64}
+          value={key}
+          onValue={setKey}
+        />
+        <TextField
+          label={t("forms.formTitle")}
+          errors={form.errorsOf("title")}
+          inputRef={titleRef}
+          name="title"
+          maxLength={200}
+          value={title}
+          onValue={setTitle}
+        />
         <Field
           label={t("forms.schema")}
           hint={t("forms.schemaHint")}
-          errors={[...(schemaError ? [schemaError] : []), ...errorsOf("schema")]}
+          errors={[...(schemaError ? [schemaError] : []), ...form.errorsOf("schema")]}
           class="span-2"
         >
           {(c) => (
@@ -141,16 +138,10 @@ function PublishForm(props: { initial: Draft; onPublished: (form: Form) => void 
         rows={prefill}
         fields={"schema" in parsed ? Object.keys(parsed.schema.properties as Record<string, unknown>) : []}
         bad={badPrefill}
-        errors={serverFieldErrors(error, "prefill")}
+        errors={serverFieldErrors(form.error, "prefill")}
         onChange={setPrefill}
       />
-      <div class="actions">
-        <button type="submit" class="button button-primary" disabled={busy || schemaError !== null}>
-          {busy ? t("common.busy") : t("forms.submit")}
-        </button>
-      </div>
-      <StatusNote text={note} />
-    </form>
+    </FormCard>
   );
 }
 
@@ -223,11 +214,7 @@ export function FormsPage() {
           if (!loaded.unavailable) void loaded.reload();
         }}
       />
-      <section class="card" aria-labelledby="forms-list">
-        <div class="section-head">
-          <h2 id="forms-list">{t("forms.list")}</h2>
-          <RefreshButton onClick={() => void loaded.reload()} busy={loaded.loading} />
-        </div>
+      <ListCard id="forms-list" title={t("forms.list")} loaded={loaded}>
         <ListState loaded={loaded} count={groups.length} />
         <ul class="plain-list">
           {groups.map((versions) => (
@@ -246,7 +233,7 @@ export function FormsPage() {
             />
           ))}
         </ul>
-      </section>
+      </ListCard>
     </>
   );
 }

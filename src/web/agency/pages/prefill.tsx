@@ -2,7 +2,8 @@
 // the citizen asks (POST /forms/:id/prefill). Rows of field, record type and claim.
 import { useState } from "preact/hooks";
 import { t } from "../i18n";
-import { Field } from "../ui";
+import { FieldErrors, TextField } from "../ui";
+import { RemoveRowButton } from "./parts";
 
 export interface PrefillRow {
   uid: number;
@@ -58,13 +59,7 @@ export function PrefillEditor(props: {
         {t("forms.prefill")} <span class="optional">({t("common.optional")})</span>
       </legend>
       <p class="hint">{t("forms.prefillHint")}</p>
-      {props.errors.length ? (
-        <ul class="field-errors">
-          {props.errors.map((e) => (
-            <li key={e}>{e}</li>
-          ))}
-        </ul>
-      ) : null}
+      <FieldErrors errors={props.errors} />
       <datalist id={listId}>
         {props.fields.map((f) => (
           <option key={f} value={f} />
@@ -75,48 +70,34 @@ export function PrefillEditor(props: {
           <li key={row.uid}>
             <fieldset class="claim-row">
               <legend class="visually-hidden">{t("forms.prefillRow", { n: index + 1 })}</legend>
-              <Field label={t("forms.prefillField")} errors={props.bad.has(row.uid) ? [t("forms.prefillInvalid")] : []}>
-                {(c) => (
-                  <input
-                    {...c}
-                    list={listId}
-                    autocomplete="off"
-                    spellcheck={false}
-                    value={row.field}
-                    onInput={(e) => update(row.uid, { field: e.currentTarget.value })}
-                  />
-                )}
-              </Field>
-              <Field label={t("forms.prefillType")}>
-                {(c) => (
-                  <input
-                    {...c}
-                    autocomplete="off"
-                    autocapitalize="off"
-                    spellcheck={false}
-                    value={row.type}
-                    onInput={(e) => update(row.uid, { type: e.currentTarget.value })}
-                  />
-                )}
-              </Field>
-              <Field label={t("forms.prefillClaim")}>
-                {(c) => (
-                  <input
-                    {...c}
-                    autocomplete="off"
-                    spellcheck={false}
-                    value={row.claim}
-                    onInput={(e) => update(row.uid, { claim: e.currentTarget.value })}
-                  />
-                )}
-              </Field>
-              <button
-                type="button"
-                class="button button-small button-quiet"
+              <TextField
+                label={t("forms.prefillField")}
+                errors={props.bad.has(row.uid) ? [t("forms.prefillInvalid")] : []}
+                list={listId}
+                autocomplete="off"
+                spellcheck={false}
+                value={row.field}
+                onValue={(field) => update(row.uid, { field })}
+              />
+              <TextField
+                label={t("forms.prefillType")}
+                autocomplete="off"
+                autocapitalize="off"
+                spellcheck={false}
+                value={row.type}
+                onValue={(type) => update(row.uid, { type })}
+              />
+              <TextField
+                label={t("forms.prefillClaim")}
+                autocomplete="off"
+                spellcheck={false}
+                value={row.claim}
+                onValue={(claim) => update(row.uid, { claim })}
+              />
+              <RemoveRowButton
+                label={t("forms.prefillRemove", { n: index + 1 })}
                 onClick={() => props.onChange(props.rows.filter((r) => r.uid !== row.uid))}
-              >
-                {t("forms.prefillRemove", { n: index + 1 })}
-              </button>
+              />
             </fieldset>
           </li>
         ))}

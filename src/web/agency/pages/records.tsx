@@ -1,10 +1,23 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
-import { dayOf, endOfDay, formatDateTime, serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { dayOf, endOfDay, formatDateTime } from "../format";
 import { t } from "../i18n";
 import type { AgencyRecord } from "../types";
-import { Badge, ConfirmDialog, ErrorAlert, Field, ListState, PageTitle, RefreshButton, StatusNote, TableWrap, useLoader } from "../ui";
+import {
+  Badge,
+  ConfirmDialog,
+  Field,
+  FieldErrors,
+  ListCard,
+  ListTable,
+  PageTitle,
+  StatusNote,
+  TextField,
+  useAction,
+  useLoader,
+} from "../ui";
 import { mergeById, replaceById } from "./lists";
+import { FormCard, PhoneField, RemoveRowButton, useForm } from "./parts";
 
 const TYPE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const KINDS = ["text", "number", "boolean", "json"] as const;
@@ -63,11 +76,8 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
   const [type, setType] = useState("");
   const [claims, setClaims] = useState<ClaimRow[]>(() => [newClaim()]);
   const [expires, setExpires] = useState("");
-  const [local, setLocal] = useState<Record<string, string>>({});
   const [rowProblems, setRowProblems] = useState<Record<number, { name?: boolean; value?: boolean }>>({});
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useForm();
 
   const update = (uid: number, change: Partial<ClaimRow>) =>
     setClaims((list) => list.map((c) => (c.uid === uid ? { ...c, ...change } : c)));
@@ -91,13 +101,10 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
       if (badName || value === undefined) rows[row.uid] = { name: badName, value: value === undefined };
       else body[name] = value;
     }
-    setLocal(problems);
+    const checked = form.check(problems);
     setRowProblems(rows);
-    setNote(null);
-    if (Object.keys(problems).length > 0 || Object.keys(rows).length > 0) return;
-    setBusy(true);
-    setError(null);
-    try {
+    if (!checked || Object.keys(rows).length > 0) return;
+    await form.run(async () => {
       const { record } = await api.post<{ record: AgencyRecord }>("/agency/records", {
         citizenPhone: phone.trim(),
         type,
@@ -105,91 +112,59 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
         ...(until ? { expiresAt: until.toISOString() } : {}),
       });
       props.onIssued({ citizenPhone: phone.trim(), ...record });
-      setNote(t("records.issued"));
+      form.setNote(t("records.issued"));
       setClaims([newClaim()]);
       setExpires("");
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const errorsOf = (name: string) => [...(local[name] ? [local[name]] : []), ...serverFieldErrors(error, name)];
-
   return (
-    <form class="card" onSubmit={submit} noValidate aria-labelledby="issue-record">
-      <h2 id="issue-record">{t("records.issue")}</h2>
-      <ErrorAlert error={error} extra={unclaimedFieldErrors(error, FIELDS)} />
+    <FormCard id="issue-record" title={t("records.issue")} form={form} fields={FIELDS} submitLabel={t("records.submit")} onSubmit={submit}>
       <div class="grid">
-        <Field label={t("common.phone")} hint={t("common.phoneHint")} errors={errorsOf("citizenPhone")}>
-          {(c) => (
-            <input
-              {...c}
-              name="citizenPhone"
-              type="tel"
-              autocomplete="off"
-              value={phone}
-              onInput={(e) => setPhone(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label={t("records.type")} hint={t("records.typeHint")} errors={errorsOf("type")}>
-          {(c) => (
-            <input
-              {...c}
-              name="type"
-              autocomplete="off"
-              autocapitalize="off"
-              spellcheck={false}
-              maxLength={64}
-              value={type}
-              onInput={(e) => setType(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label={t("records.expires")} optional errors={errorsOf("expiresAt")}>
-          {(c) => (
-            <input
-              {...c}
-              name="expiresAt"
-              type="date"
-              min={dayOf(new Date())}
-              value={expires}
-              onInput={(e) => setExpires(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <PhoneField value={phone} errors={form.errorsOf("citizenPhone")} onValue={setPhone} />
+        <TextField
+          label={t("records.type")}
+          hint={t("records.typeHint")}
+          errors={form.errorsOf("type")}
+          name="type"
+          autocomplete="off"
+          autocapitalize="off"
+          spellcheck={false}
+          maxLength={64}
+          value={type}
+          onValue={setType}
+        />
+        <TextField
+          label={t("records.expires")}
+          optional
+          errors={form.errorsOf("expiresAt")}
+          name="expiresAt"
+          type="date"
+          min={dayOf(new Date())}
+          value={expires}
+          onValue={setExpires}
+        />
       </div>
       <fieldset class="claims" aria-describedby="claims-hint">
         <legend>{t("records.claims")}</legend>
         <p class="hint" id="claims-hint">
           {t("records.claimsHint")}
         </p>
-        {errorsOf("claims").length ? (
-          <ul class="field-errors">
-            {errorsOf("claims").map((e) => (
-              <li key={e}>{e}</li>
-            ))}
-          </ul>
-        ) : null}
+        <FieldErrors errors={form.errorsOf("claims")} />
         <ol class="claim-rows">
           {claims.map((row, index) => (
             <li key={row.uid}>
               <fieldset class="claim-row">
                 <legend class="visually-hidden">{t("records.claim", { n: index + 1 })}</legend>
-                <Field label={t("records.claimName")} errors={rowProblems[row.uid]?.name ? [t("records.claimNameInvalid")] : []}>
-                  {(c) => (
-                    <input
-                      {...c}
-                      name={`claim-name-${index}`}
-                      autocomplete="off"
-                      maxLength={100}
-                      value={row.name}
-                      onInput={(e) => update(row.uid, { name: e.currentTarget.value })}
-                    />
-                  )}
-                </Field>
+                <TextField
+                  label={t("records.claimName")}
+                  errors={rowProblems[row.uid]?.name ? [t("records.claimNameInvalid")] : []}
+                  name={`claim-name-${index}`}
+                  autocomplete="off"
+                  maxLength={100}
+                  value={row.name}
+                  onValue={(name) => update(row.uid, { name })}
+                />
                 <Field label={t("records.claimKind")} class="field-narrow">
                   {(c) => (
                     <select
@@ -228,13 +203,10 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
                     )
                   }
                 </Field>
-                <button
-                  type="button"
-                  class="button button-small button-quiet"
+                <RemoveRowButton
+                  label={t("records.removeClaim", { n: index + 1 })}
                   onClick={() => setClaims((list) => list.filter((c) => c.uid !== row.uid))}
-                >
-                  {t("records.removeClaim", { n: index + 1 })}
-                </button>
+                />
               </fieldset>
             </li>
           ))}
@@ -243,13 +215,7 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
           {t("records.addClaim")}
         </button>
       </fieldset>
-      <div class="actions">
-        <button type="submit" class="button button-primary" disabled={busy}>
-          {busy ? t("common.busy") : t("records.submit")}
-        </button>
-      </div>
-      <StatusNote text={note} />
-    </form>
+    </FormCard>
   );
 }
 
@@ -257,29 +223,21 @@ export function RecordsPage() {
   const loaded = useLoader(async () => (await api.get<{ records: AgencyRecord[] }>("/agency/records")).records, []);
   const [local, setLocal] = useState<AgencyRecord[]>([]);
   const [revoking, setRevoking] = useState<AgencyRecord | null>(null);
-  const [revokeError, setRevokeError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<string | null>(null);
+  const revokeAction = useAction();
 
   const withCreated = (r: AgencyRecord) => ({ ...r, createdAt: issuedAt(r) ?? "" });
   const records = mergeById(local.map(withCreated), (loaded.data ?? []).map(withCreated));
 
   const revoke = async () => {
     if (!revoking) return;
-    setBusy(true);
-    setRevokeError(null);
-    try {
+    await revokeAction.run(async () => {
       const { record } = await api.post<{ record: AgencyRecord }>(`/agency/records/${encodeURIComponent(revoking.id)}/revoke`);
       const updated = { ...revoking, ...record, revoked: true };
       setLocal((list) => replaceById(list, updated, false));
       loaded.setData((list) => replaceById(list ?? [], updated, false));
       setRevoking(null);
-      setNote(t("records.revoked"));
-    } catch (err) {
-      setRevokeError(err);
-    } finally {
-      setBusy(false);
-    }
+      revokeAction.setNote(t("records.revoked"));
+    });
   };
 
   return (
@@ -290,68 +248,58 @@ export function RecordsPage() {
           setLocal((list) => [record, ...list]);
         }}
       />
-      <section class="card" aria-labelledby="records-list">
-        <div class="section-head">
-          <h2 id="records-list">{t("records.list")}</h2>
-          <RefreshButton onClick={() => void loaded.reload()} busy={loaded.loading} />
-        </div>
-        <StatusNote text={note} />
-        <ListState loaded={loaded} count={records.length} />
-        {records.length > 0 ? (
-          <TableWrap label={t("records.list")}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t("records.col.issued")}</th>
-                  <th scope="col">{t("records.col.type")}</th>
-                  <th scope="col">{t("bills.col.citizen")}</th>
-                  <th scope="col">{t("records.col.claims")}</th>
-                  <th scope="col">{t("records.col.expires")}</th>
-                  <th scope="col">{t("common.status")}</th>
-                  <th scope="col">{t("common.actions")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {records.map((r) => (
-                  <tr key={r.id} data-id={r.id}>
-                    <td class="nowrap">{formatDateTime(issuedAt(r))}</td>
-                    <td class="mono">{r.type}</td>
-                    <td class="nowrap">{r.citizenPhone ?? t("common.dash")}</td>
-                    <td class="claims-cell">{claimsSummary(r.claims)}</td>
-                    <td class="nowrap">{formatDateTime(r.expiresAt)}</td>
-                    <td>
-                      <RecordBadge record={r} />
-                    </td>
-                    <td>
-                      {r.revoked ? null : (
-                        <button
-                          type="button"
-                          class="button button-small button-danger"
-                          aria-label={t("records.revokeLabel", { type: r.type, date: formatDateTime(issuedAt(r)) })}
-                          onClick={() => {
-                            setRevokeError(null);
-                            setNote(null);
-                            setRevoking(r);
-                          }}
-                        >
-                          {t("records.revoke")}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        ) : null}
-      </section>
+      <ListCard id="records-list" title={t("records.list")} loaded={loaded}>
+        <StatusNote text={revokeAction.note} />
+        <ListTable
+          loaded={loaded}
+          label={t("records.list")}
+          columns={[
+            t("records.col.issued"),
+            t("records.col.type"),
+            t("bills.col.citizen"),
+            t("records.col.claims"),
+            t("records.col.expires"),
+            t("common.status"),
+            t("common.actions"),
+          ]}
+          items={records}
+          cells={(r) => (
+            <>
+              <td class="nowrap">{formatDateTime(issuedAt(r))}</td>
+              <td class="mono">{r.type}</td>
+              <td class="nowrap">{r.citizenPhone ?? t("common.dash")}</td>
+              <td class="claims-cell">{claimsSummary(r.claims)}</td>
+              <td class="nowrap">{formatDateTime(r.expiresAt)}</td>
+              <td>
+                <RecordBadge record={r} />
+              </td>
+              <td>
+                {r.revoked ? null : (
+                  <button
+                    type="button"
+                    class="button button-small button-danger"
+                    aria-label={t("records.revokeLabel", { type: r.type, date: formatDateTime(issuedAt(r)) })}
+                    onClick={() => {
+                      revokeAction.setError(null);
+                      revokeAction.setNote(null);
+                      setRevoking(r);
+                    }}
+                  >
+                    {t("records.revoke")}
+                  </button>
+                )}
+              </td>
+            </>
+          )}
+        />
+      </ListCard>
       <ConfirmDialog
         open={revoking !== null}
         title={t("records.revokeTitle")}
         question={revoking ? t("records.revokeQuestion", { type: revoking.type }) : ""}
         confirmLabel={t("records.revokeConfirm")}
-        busy={busy}
-        error={revokeError}
+        busy={revokeAction.busy}
+        error={revokeAction.error}
         onConfirm={() => void revoke()}
         onClose={() => setRevoking(null)}
       />

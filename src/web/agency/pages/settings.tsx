@@ -1,9 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Session } from "../api";
-import { serverFieldErrors, unclaimedFieldErrors } from "../format";
+import { serverFieldErrors } from "../format";
 import { hasKey, t } from "../i18n";
 import type { AgencyProfile } from "../types";
-import { ErrorAlert, Field, PageTitle, StatusNote } from "../ui";
+import { ErrorAlert, PageTitle, TextField, useAction } from "../ui";
+import { FormCard } from "./parts";
 
 const scopeName = (scope: string) => {
   const key = `scope.${scope}`;
@@ -19,9 +20,7 @@ export function SettingsPage(props: {
   const { profile } = props;
   const [url, setUrl] = useState(profile?.webhookUrl ?? "");
   const [local, setLocal] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useAction();
 
   // The profile may arrive after the page opened.
   useEffect(() => setUrl(profile?.webhookUrl ?? ""), [profile?.webhookUrl]);
@@ -29,23 +28,17 @@ export function SettingsPage(props: {
   const submit = async (event: Event) => {
     event.preventDefault();
     const value = url.trim();
-    setNote(null);
+    form.setNote(null);
     if (value && !/^https?:\/\/\S+$/i.test(value)) {
       setLocal(t("settings.webhookInvalid"));
       return;
     }
     setLocal(null);
-    setBusy(true);
-    setError(null);
-    try {
+    await form.run(async () => {
       const { agency } = await api.patch<{ agency: AgencyProfile }>("/agency/me", { webhookUrl: value || null });
       props.onProfile(agency);
-      setNote(t("settings.saved"));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+      form.setNote(t("settings.saved"));
+    });
   };
 
   const scopes = profile?.scopes ?? props.session.scopes;
@@ -71,36 +64,29 @@ export function SettingsPage(props: {
           <dd>{scopes.map(scopeName).join(", ") || t("common.dash")}</dd>
         </dl>
       </section>
-      <form class="card" onSubmit={submit} noValidate aria-labelledby="settings-webhook">
-        <h2 id="settings-webhook">{t("settings.webhook")}</h2>
-        <ErrorAlert error={error} extra={unclaimedFieldErrors(error, ["webhookUrl"])} />
-        <Field
+      <FormCard
+        id="settings-webhook"
+        title={t("settings.webhook")}
+        form={form}
+        fields={["webhookUrl"]}
+        submitLabel={t("settings.save")}
+        onSubmit={submit}
+      >
+        <TextField
           label={t("settings.webhookUrl")}
           hint={t("settings.webhookHint")}
-          errors={[...(local ? [local] : []), ...serverFieldErrors(error, "webhookUrl")]}
-        >
-          {(c) => (
-            <input
-              {...c}
-              name="webhookUrl"
-              type="url"
-              inputMode="url"
-              autocomplete="url"
-              spellcheck={false}
-              maxLength={2000}
-              placeholder="https://"
-              value={url}
-              onInput={(e) => setUrl(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <div class="actions">
-          <button type="submit" class="button button-primary" disabled={busy}>
-            {busy ? t("common.busy") : t("settings.save")}
-          </button>
-        </div>
-        <StatusNote text={note} />
-      </form>
+          errors={[...(local ? [local] : []), ...serverFieldErrors(form.error, "webhookUrl")]}
+          name="webhookUrl"
+          type="url"
+          inputMode="url"
+          autocomplete="url"
+          spellcheck={false}
+          maxLength={2000}
+          placeholder="https://"
+          value={url}
+          onValue={setUrl}
+        />
+      </FormCard>
     </>
   );
 }

@@ -4,7 +4,7 @@ import { formatDateTime, formatDay, formatSize, serverFieldErrors } from "../for
 import { t } from "../i18n";
 import { href } from "../router";
 import type { Attachment, Form, Submission, SubmissionStatus } from "../types";
-import { Badge, Dialog, ErrorAlert, Field, ListState, PageTitle, RefreshButton, StatusNote, TableWrap, type Tone, useLoader } from "../ui";
+import { Badge, Dialog, ErrorAlert, Field, ListCard, ListTable, PageTitle, StatusFilter, StatusNote, type Tone, useLoader } from "../ui";
 
 const STATUSES: SubmissionStatus[] = ["submitted", "in_review", "approved", "rejected"];
 const TONES: Record<SubmissionStatus, Tone> = { submitted: "info", in_review: "warn", approved: "ok", rejected: "bad" };
@@ -55,6 +55,16 @@ function showValue(form: Form | undefined, name: string, value: unknown): string
 }
 
 type Decision = "approved" | "rejected";
+
+function BackLink() {
+  return (
+    <p>
+      <a href={href("submissions")} class="back-link">
+        ← {t("subs.back")}
+      </a>
+    </p>
+  );
+}
 
 function SubmissionDetail(props: {
   submission: Submission;
@@ -119,11 +129,7 @@ function SubmissionDetail(props: {
 
   return (
     <>
-      <p>
-        <a href={href("submissions")} class="back-link">
-          ← {t("subs.back")}
-        </a>
-      </p>
+      <BackLink />
       <PageTitle>
         {t("subs.detail")}: {props.formLabel}
       </PageTitle>
@@ -275,11 +281,7 @@ export function SubmissionsPage(props: { id: string | undefined }) {
     if (!submission || formsPending) {
       return (
         <>
-          <p>
-            <a href={href("submissions")} class="back-link">
-              ← {t("subs.back")}
-            </a>
-          </p>
+          <BackLink />
           <PageTitle>{t("subs.detail")}</PageTitle>
           {loaded.loading || formsPending ? (
             <p>{t("common.loading")}</p>
@@ -308,60 +310,45 @@ export function SubmissionsPage(props: { id: string | undefined }) {
   return (
     <>
       <PageTitle>{t("subs.title")}</PageTitle>
-      <section class="card" aria-labelledby="subs-list">
-        <div class="section-head">
-          <h2 id="subs-list">{t("subs.list")}</h2>
-          <div class="toolbar">
-            <label class="inline-label">
-              {t("subs.filter")}
-              <select value={status} onChange={(e) => setStatus(e.currentTarget.value as SubmissionStatus | "")}>
-                <option value="">{t("common.all")}</option>
-                {STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {t(`sub.${s}`)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <RefreshButton onClick={() => void loaded.reload()} busy={loaded.loading} />
-          </div>
-        </div>
-        <ListState loaded={{ ...loaded, loading: loaded.loading || formsPending }} count={shown.length} />
-        {shown.length > 0 && !formsPending ? (
-          <TableWrap label={t("subs.list")}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t("common.created")}</th>
-                  <th scope="col">{t("subs.col.form")}</th>
-                  {withPhone ? <th scope="col">{t("subs.col.citizen")}</th> : null}
-                  <th scope="col">{t("common.status")}</th>
-                  <th scope="col">{t("subs.col.updated")}</th>
-                  <th scope="col">{t("subs.attachments")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((s) => (
-                  <tr key={s.id} data-id={s.id}>
-                    <td>
-                      <a href={href("submissions", s.id)} aria-label={t("subs.open", { date: formatDateTime(s.createdAt) })}>
-                        {formatDateTime(s.createdAt)}
-                      </a>
-                    </td>
-                    <td>{formLabel(forms, s.formId)}</td>
-                    {withPhone ? <td class="nowrap">{s.citizenPhone ?? t("common.dash")}</td> : null}
-                    <td>
-                      <SubmissionBadge status={s.status} />
-                    </td>
-                    <td>{formatDateTime(s.updatedAt)}</td>
-                    <td class="num">{s.attachments?.length ?? 0}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        ) : null}
-      </section>
+      <ListCard
+        id="subs-list"
+        title={t("subs.list")}
+        loaded={loaded}
+        toolbar={
+          <StatusFilter label={t("subs.filter")} value={status} statuses={STATUSES} name={(s) => t(`sub.${s}`)} onChange={setStatus} />
+        }
+      >
+        {/* Until the forms are known the list only says it is loading (see formsPending). */}
+        <ListTable
+          loaded={{ ...loaded, loading: loaded.loading || formsPending }}
+          label={t("subs.list")}
+          columns={[
+            t("common.created"),
+            t("subs.col.form"),
+            ...(withPhone ? [t("subs.col.citizen")] : []),
+            t("common.status"),
+            t("subs.col.updated"),
+            t("subs.attachments"),
+          ]}
+          items={formsPending ? [] : shown}
+          cells={(s) => (
+            <>
+              <td>
+                <a href={href("submissions", s.id)} aria-label={t("subs.open", { date: formatDateTime(s.createdAt) })}>
+                  {formatDateTime(s.createdAt)}
+                </a>
+              </td>
+              <td>{formLabel(forms, s.formId)}</td>
+              {withPhone ? <td class="nowrap">{s.citizenPhone ?? t("common.dash")}</td> : null}
+              <td>
+                <SubmissionBadge status={s.status} />
+              </td>
+              <td>{formatDateTime(s.updatedAt)}</td>
+              <td class="num">{s.attachments?.length ?? 0}</td>
+            </>
+          )}
+        />
+      </ListCard>
     </>
   );
 }
