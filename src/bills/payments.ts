@@ -1,6 +1,8 @@
 // The payment-provider boundary. Card data passes through to the provider and is never stored: a payment
 // keeps the brand and last four digits only.
 
+import { cardBrand } from "./cards";
+
 export interface Card {
   number: string;
   expMonth: number;
@@ -27,29 +29,6 @@ export interface ChargeResult {
 
 export interface PaymentProvider {
   charge(request: ChargeRequest): Promise<ChargeResult>;
-}
-
-/** Luhn checksum: catches most mistyped card numbers before anything is sent. */
-export function luhnValid(number: string): boolean {
-  if (!/^\d{12,19}$/.test(number)) return false;
-  let sum = 0;
-  for (let i = 0; i < number.length; i++) {
-    let d = Number(number[number.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-export function cardBrand(number: string): string {
-  if (/^220[0-4]/.test(number)) return "mir";
-  if (/^4/.test(number)) return "visa";
-  if (/^(5[1-5]|2[2-7])/.test(number)) return "mastercard";
-  if (/^3[47]/.test(number)) return "amex";
-  return "card";
 }
 
 export const SANDBOX_CARDS = {

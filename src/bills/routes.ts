@@ -8,7 +8,8 @@ import { ApiError, notFound, problemBody } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
-import { luhnValid, paymentProvider } from "./payments";
+import { luhnValid } from "./cards";
+import { paymentProvider } from "./payments";
 import { afterPaid } from "./receipts";
 
 interface BillRow {

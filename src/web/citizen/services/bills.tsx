@@ -1,5 +1,6 @@
 // Bills: the list, one bill with its payment attempts, the sandbox card form and the receipt.
 import { useRef, useState } from "preact/hooks";
+import { luhnValid } from "../../../bills/cards";
 import { ApiError, randomId, request } from "../../lib/api";
 import { formatDate, formatDateTime, formatMoney, t, tKey } from "../../lib/i18n";
 import { href } from "../../lib/router";
@@ -112,19 +113,6 @@ export function BillView({ id }: { id: string }) {
   );
 }
 
-function luhn(number: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < number.length; i++) {
-    let d = Number(number[number.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return number.length >= 12 && sum % 10 === 0;
-}
-
 function PayForm({ bill, onPaid }: { bill: Bill; onPaid: () => void }) {
   const [number, setNumber] = useState("");
   const [expiry, setExpiry] = useState("");
@@ -141,7 +129,7 @@ function PayForm({ bill, onPaid }: { bill: Bill; onPaid: () => void }) {
     const digits = number.replace(/\D/g, "");
     const m = /^(\d{1,2})\s*\/\s*(\d{2}|\d{4})$/.exec(expiry.trim());
     const found: Record<string, string> = {};
-    if (!/^\d{12,19}$/.test(digits) || !luhn(digits)) found.number = t("cardNumberInvalid");
+    if (!luhnValid(digits)) found.number = t("cardNumberInvalid");
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 12) found.expiry = t("cardExpiryInvalid");
     if (!/^\d{3,4}$/.test(cvc)) found.cvc = t("cardCvcInvalid");
     setErrors(found);
