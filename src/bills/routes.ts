@@ -17,6 +17,7 @@ interface BillRow {
   agency_id: string;
   agency_name: string;
   agency_verified: number;
+  agency_webhook_url: string | null;
   citizen_id: string;
   amount: number;
   currency: string;
@@ -41,7 +42,8 @@ interface PaymentRow {
   settled_at: number | null;
 }
 
-const BILL_SELECT = `SELECT b.*, a.name AS agency_name, a.verified AS agency_verified FROM bills b JOIN agencies a ON a.id = b.agency_id`;
+const BILL_SELECT = `SELECT b.*, a.name AS agency_name, a.verified AS agency_verified, a.webhook_url AS agency_webhook_url
+  FROM bills b JOIN agencies a ON a.id = b.agency_id`;
 
 /** `paying` (a charge in flight) is shown as `processing`. */
 const toBill = (b: BillRow) => ({
@@ -101,15 +103,13 @@ const Payment = z
 /** The agency's `bill.paid` event, written in the batch that marks the bill paid. */
 function paidEvent(
   db: D1Database,
-  agency: Parameters<typeof webhookEvent>[1] | null,
   bill: BillRow,
   payment: Pick<PaymentRow, "id" | "card_brand" | "card_last4" | "settled_at">,
   onlyIf?: { sql: string; params: unknown[] },
 ) {
-  if (!agency) return null;
   return webhookEvent(
     db,
-    agency,
+    { id: bill.agency_id, webhook_url: bill.agency_webhook_url },
     "bill.paid",
     {
       bill: { id: bill.id, externalRef: bill.external_ref, amount: bill.amount, currency: bill.currency, purpose: bill.purpose },
@@ -486,7 +486,7 @@ async function pay(env: Env, userId: string, billId: string, card: z.infer<typeo
   const billStatus = result.status === "succeeded" ? "paid" : result.status === "declined" ? "unpaid" : "paying";
   const event =
     result.status === "succeeded"
-      ? paidEvent(env.DB, await getAgency(env.DB, bill.agency_id), bill, {
+      ? paidEvent(env.DB, bill, {
           id: paymentId,
           card_brand: result.brand,
           card_last4: result.last4,
@@ -560,7 +560,6 @@ export const devPayments = router().openapi(
         ? // Written only if this confirmation is the one that settled the payment.
           paidEvent(
             c.env.DB,
-            await getAgency(c.env.DB, pendingBill.agency_id),
             pendingBill,
             { ...payment, settled_at: at },
             {

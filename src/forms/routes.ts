@@ -16,6 +16,7 @@ interface FormRow {
   id: string;
   agency_id: string;
   agency_name: string;
+  agency_webhook_url: string | null;
   key: string;
   version: number;
   title: string;
@@ -38,7 +39,8 @@ interface SubmissionRow {
   attachments: string | null;
 }
 
-const FORM_SELECT = "SELECT f.*, a.name AS agency_name FROM forms f JOIN agencies a ON a.id = f.agency_id";
+const FORM_SELECT =
+  "SELECT f.*, a.name AS agency_name, a.webhook_url AS agency_webhook_url FROM forms f JOIN agencies a ON a.id = f.agency_id";
 const formById = (db: D1Database, id: string) => db.prepare(`${FORM_SELECT} WHERE f.id = ?1`).bind(id).first<FormRow>();
 const SUBMISSION_SELECT = `SELECT s.*, ${ATTACHMENTS_COLUMN} FROM submissions s`;
 const submissionById = (db: D1Database, id: string) => db.prepare(`${SUBMISSION_SELECT} WHERE s.id = ?1`).bind(id).first<SubmissionRow>();
@@ -475,16 +477,13 @@ export const citizenForms = router()
       await checkOwnMedia(c.env.DB, c.var.citizen.userId, attachments);
       const id = newId();
       const now = Date.now();
-      const agency = await getAgency(c.env.DB, form.agency_id);
-      const event = agency
-        ? webhookEvent(
-            c.env.DB,
-            agency,
-            "submission.created",
-            { submission: { id, formId: form.id, formKey: form.key, version: form.version, status: "submitted" } },
-            { now },
-          )
-        : null;
+      const event = webhookEvent(
+        c.env.DB,
+        { id: form.agency_id, webhook_url: form.agency_webhook_url },
+        "submission.created",
+        { submission: { id, formId: form.id, formKey: form.key, version: form.version, status: "submitted" } },
+        { now },
+      );
       try {
         await c.env.DB.batch([
           c.env.DB.prepare(
