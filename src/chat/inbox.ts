@@ -6,6 +6,12 @@ import { sessionTag } from "./room";
 import { chatForUser } from "./store";
 
 const SocketAttachment = z.object({ userId: z.string().min(1) });
+/** What the Worker forwards with an upgrade it has authenticated (the identity becomes hibernation tags). */
+const UpgradeHeaders = z.object({
+  upgrade: z.string().regex(/^websocket$/i),
+  "x-veche-user": z.string().min(1).max(64),
+  "x-veche-session": z.string().min(1).max(64),
+});
 
 /**
  * One user's live feed: chat-list updates and service notifications for all their devices. It stores
@@ -14,11 +20,9 @@ const SocketAttachment = z.object({ userId: z.string().min(1) });
  */
 export class Inbox extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
-    const userId = request.headers.get("x-veche-user");
-    const sessionId = request.headers.get("x-veche-session");
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !userId || !sessionId) {
-      return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
-    }
+    const upgrade = UpgradeHeaders.safeParse(Object.fromEntries(request.headers));
+    if (!upgrade.success) return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
+    const { "x-veche-user": userId, "x-veche-session": sessionId } = upgrade.data;
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1], [userId, sessionTag(sessionId)]);
     pair[1].serializeAttachment({ userId });

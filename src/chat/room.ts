@@ -39,7 +39,7 @@ const NO_MESSAGE = refuse(404, "not_found", "No such message in this chat.");
 /** What the Worker forwards with a socket upgrade, after it authenticated the user and checked membership. */
 const UpgradeHeaders = z.object({
   upgrade: z.string().regex(/^websocket$/i),
-  "x-veche-user": z.string().min(1),
+  "x-veche-user": z.string().min(1).max(64),
   "x-veche-chat": z.string().min(1),
   "x-veche-chat-type": z.enum(["direct", "group", "channel", "official"]),
   "x-veche-batch": z.literal("1").optional(),
