@@ -62,6 +62,8 @@ export function renderChart(report: { date: string; quick: boolean; results: Res
   }
   if (r.rooms_veche && r.rooms_baseline)
     throughput.push({ label: "many rooms", veche: num(r.rooms_veche.deliveriesPerSec), baseline: num(r.rooms_baseline.deliveriesPerSec) });
+  if (r.busy_veche && r.busy_baseline)
+    throughput.push({ label: "busy group", veche: num(r.busy_veche.deliveriesPerSec), baseline: num(r.busy_baseline.deliveriesPerSec) });
 
   const m = report.machine;
   const caption = `${report.date.slice(0, 10)}${report.quick ? " (quick)" : ""} · ${m.cores} cores, ${m.cpu} · node ${m.node}, workerd ${m.workerd} · commit ${m.commit}`;

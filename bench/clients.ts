@@ -15,6 +15,10 @@ interface Sock {
   received: number;
   duplicates: number;
   sender: boolean;
+  /** Whether this socket's deliveries are measured (receivers; in a busy group, writers too). */
+  receiver: boolean;
+  /** A sender's index among its group's senders: its message n has index slot × count + n. */
+  slot: number;
   acks: Map<string, number>;
 }
 
@@ -40,7 +44,7 @@ function onFrame(s: Sock, data: string): void {
       s.acks.delete(clientId);
     }
   }
-  if (s.sender) return;
+  if (!s.receiver) return;
   for (let at = data.indexOf(TEXT_MARK); at >= 0; at = data.indexOf(TEXT_MARK, at + 1)) {
     const start = at + TEXT_MARK.length;
     const [id, index, sentAt] = data.slice(start, data.indexOf('"', start)).split("|");
@@ -56,10 +60,29 @@ function onFrame(s: Sock, data: string): void {
   }
 }
 
-function open(url: string, headers: Record<string, string>, group: number, sender: boolean): Promise<void> {
+interface Spec {
+  url: string;
+  headers: Record<string, string>;
+  group: number;
+  sender: boolean;
+  receiver?: boolean;
+  slot?: number;
+}
+
+function open(o: Spec): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
-    const s: Sock = { ws, group, seen: new Uint8Array(0), received: 0, duplicates: 0, sender, acks: new Map() };
+    const ws = new WebSocket(o.url, { headers: o.headers, perMessageDeflate: false });
+    const s: Sock = {
+      ws,
+      group: o.group,
+      seen: new Uint8Array(0),
+      received: 0,
+      duplicates: 0,
+      sender: o.sender,
+      receiver: o.receiver ?? !o.sender,
+      slot: o.slot ?? 0,
+      acks: new Map(),
+    };
     ws.on("message", (d) => onFrame(s, String(d)));
     ws.once("open", () => {
       sockets.push(s);
@@ -69,23 +92,29 @@ function open(url: string, headers: Record<string, string>, group: number, sende
   });
 }
 
-/** Sends `count` messages from each sender socket at `rate` per second each, spread evenly in phase. */
+/**
+ * Sends `count` messages from each sender socket at `rate` per second each, spread evenly in phase.
+ * Returns how many messages each group got (a group may have several senders).
+ */
 async function pace(rate: number, count: number): Promise<Record<number, number>> {
   const senders = sockets.filter((s) => s.sender);
   const sent: Record<number, number> = {};
+  const own = senders.map(() => 0);
   const start = now();
   const interval = 1000 / rate;
   const next = senders.map((_, k) => start + (k / senders.length) * interval);
-  const done = () => senders.every((s) => (sent[s.group] ?? 0) >= count);
+  const done = () => own.every((n) => n >= count);
   while (!done()) {
     const t = now();
     senders.forEach((s, k) => {
-      const n = sent[s.group] ?? 0;
+      const n = own[k] ?? 0;
       if (n < count && t >= (next[k] ?? 0)) {
-        const clientId = `${runId}-${s.group}-${n}`;
+        const index = s.slot * count + n;
+        const clientId = `${runId}-${s.group}-${index}`;
         s.acks.set(clientId, now());
-        s.ws.send(JSON.stringify({ type: "send", clientId, text: `bench|${runId}|${n}|${now()}` }));
-        sent[s.group] = n + 1;
+        s.ws.send(JSON.stringify({ type: "send", clientId, text: `bench|${runId}|${index}|${now()}` }));
+        own[k] = n + 1;
+        sent[s.group] = (sent[s.group] ?? 0) + 1;
         next[k] = (next[k] ?? 0) + interval;
       }
     });
@@ -129,9 +158,9 @@ port.on("message", async (msg: { cmd: string; [k: string]: unknown }) => {
   try {
     switch (msg.cmd) {
       case "open": {
-        const list = msg.sockets as { url: string; headers: Record<string, string>; group: number; sender: boolean }[];
+        const list = msg.sockets as Spec[];
         for (let i = 0; i < list.length; i += 50) {
-          await Promise.all(list.slice(i, i + 50).map((o) => open(o.url, o.headers, o.group, o.sender)));
+          await Promise.all(list.slice(i, i + 50).map((o) => open(o)));
         }
         port.postMessage({ ok: true, opened: sockets.length });
         break;
@@ -159,7 +188,7 @@ port.on("message", async (msg: { cmd: string; [k: string]: unknown }) => {
       case "collect": {
         const groups: Record<number, { sockets: number; unique: number; duplicates: number }> = {};
         for (const s of sockets) {
-          if (s.sender) continue;
+          if (!s.receiver) continue;
           const g = groups[s.group] ?? { sockets: 0, unique: 0, duplicates: 0 };
           groups[s.group] = g;
           g.sockets += 1;

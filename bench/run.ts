@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=fanout,saturation,rooms,http,growth,media,memory]`
+// `npm run bench [-- --quick] [-- --only=fanout,saturation,rooms,busy,http,growth,media,memory]`
 // Starts the real local server (scripts/serve.mjs: workerd through Miniflare, as `npm start` does) and a
 // bare Node `ws` broadcast server as the baseline, drives both with the same clients from worker threads,
 // and writes bench/results/<date>.json and .svg (docs/performance.md explains the figures).
@@ -26,6 +26,9 @@ const CFG = QUICK
       satSec: 3,
       rooms: 100,
       roomsSec: 5,
+      busyWriters: 100,
+      busyReaders: 200,
+      busySec: 5,
       httpSec: 3,
       growth: 10_000,
       growthSec: 5,
@@ -39,6 +42,9 @@ const CFG = QUICK
       satSec: 5,
       rooms: 500,
       roomsSec: 10,
+      busyWriters: 100,
+      busyReaders: 200,
+      busySec: 10,
       httpSec: 10,
       growth: 100_000,
       growthSec: 10,
@@ -137,6 +143,10 @@ interface SocketSpec {
   headers: Record<string, string>;
   group: number;
   sender: boolean;
+  /** Whether its deliveries are measured; by default every socket but the senders. */
+  receiver?: boolean;
+  /** A sender's index among its group's senders (groups with several senders). */
+  slot?: number;
 }
 
 /** Opens sockets spread over the threads; senders go to thread 0, which also paces them. */
@@ -169,11 +179,14 @@ interface RunResult {
 
 let runCounter = 0;
 
-/** One paced run: every sender sends `rate`/s for `seconds`; waits for delivery to finish, then measures. */
-async function run(threads: Thread[], serverPid: number, rate: number, seconds: number): Promise<RunResult> {
+/**
+ * One paced run: every sender sends `rate`/s for `seconds`; waits for delivery to finish, then measures.
+ * `slots`: the most senders any one group has.
+ */
+async function run(threads: Thread[], serverPid: number, rate: number, seconds: number, slots = 1): Promise<RunResult> {
   const count = Math.max(1, Math.round(rate * seconds));
   const runId = `r${++runCounter}`;
-  await Promise.all(threads.map((t) => t.request({ cmd: "reset", runId, expected: count })));
+  await Promise.all(threads.map((t) => t.request({ cmd: "reset", runId, expected: count * slots })));
   const cpu0 = process.cpuUsage();
   const server0 = cpuSec(serverPid);
   const t0 = now();
@@ -225,9 +238,12 @@ async function run(threads: Thread[], serverPid: number, rate: number, seconds: 
   };
 }
 
-/** A short unrecorded run after connecting, so neither server is measured with cold code paths. */
-async function warmUp(threads: Thread[], serverPid: number): Promise<void> {
-  await run(threads, serverPid, 20, 1);
+/**
+ * A short unrecorded run after connecting, so neither server is measured with cold code paths. Scenarios
+ * with many senders warm up at their own rate (two messages each) rather than 20 per sender in a second.
+ */
+async function warmUp(threads: Thread[], serverPid: number, rate = 20, seconds = 1, slots = 1): Promise<void> {
+  await run(threads, serverPid, rate, seconds, slots);
 }
 
 function mergeGroups(replies: Reply[]): Record<string, { sockets: number; unique: number; duplicates: number }> {
@@ -268,11 +284,23 @@ interface User {
   token: string;
 }
 
+/** Runs `fn` over `items`, at most `limit` at a time, keeping their order. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, i);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Signs in `n` users (phones offset…offset+n-1), 32 at a time. */
 async function users(n: number, offset: number): Promise<User[]> {
   const out: User[] = [];
-  for (let i = 0; i < n; i += 20) {
+  for (let i = 0; i < n; i += 32) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(20, n - i) }, (_, j) =>
+      Array.from({ length: Math.min(32, n - i) }, (_, j) =>
         api<{ accessToken: string; user: { id: string } }>("/api/v1/dev/sessions", {
           body: { phone: `+7950${String(offset + i + j).padStart(7, "0")}`, deviceName: "bench" },
         }),
@@ -311,6 +339,50 @@ const baselineSocket = (room: string, groupNo: number, sender = false): SocketSp
   sender,
 });
 
+/** D1 statements the server has run since it started (dev route), or null where the server has no such route. */
+async function d1Statements(): Promise<number | null> {
+  try {
+    const res = await fetch(`${ORIGIN}/api/v1/dev/d1-statements`);
+    if (!res.ok) return null;
+    const body = (await res.json()) as { statements?: unknown };
+    return typeof body.statements === "number" ? body.statements : null;
+  } catch {
+    return null;
+  }
+}
+
+/** D1 statements per message over a window; "not available" when the server cannot count them. */
+const perMessage = (before: number | null, after: number | null, messages: number) =>
+  before === null || after === null || messages === 0 ? "not available" : round((after - before) / messages, 3);
+
+/**
+ * A measured run with the server's D1 statements counted around it. The counter is read after a pause
+ * on both sides, so the room's summary pushes (coalesced to one a second) of the warm-up fall before the
+ * window and those of the run inside it.
+ */
+async function measured(
+  threads: Thread[],
+  serverPid: number,
+  rate: number,
+  seconds: number,
+  slots: number,
+  countD1: boolean,
+): Promise<{ r: RunResult; d1: Record<string, unknown> }> {
+  if (!countD1) return { r: await run(threads, serverPid, rate, seconds, slots), d1: {} };
+  await sleep(2000);
+  const before = await d1Statements();
+  const r = await run(threads, serverPid, rate, seconds, slots);
+  await sleep(2000);
+  const after = await d1Statements();
+  return {
+    r,
+    d1: {
+      d1Statements: before === null || after === null ? "not available" : after - before,
+      d1StatementsPerMessage: perMessage(before, after, r.sent),
+    },
+  };
+}
+
 // ---------- scenarios ----------
 
 const summary = (r: RunResult) => ({
@@ -344,7 +416,13 @@ async function main() {
   const pid = { veche: vechePid, baseline: baselinePid };
 
   try {
-    const people = await users(CFG.sockets + 1, 0);
+    // Fan-out needs 1,001 people; the busy group the first 300 of them; growth and media a few.
+    const t0 = now();
+    const people = await users(
+      want("fanout") || want("saturation") ? CFG.sockets + 1 : want("busy") ? CFG.busyWriters + CFG.busyReaders : 6,
+      0,
+    );
+    console.log(`  signed in ${people.length} users in ${round((now() - t0) / 1000)} s`);
     const [owner, ...members] = people as [User, ...User[]];
     let fanoutChat = "";
     if (want("fanout") || want("saturation")) fanoutChat = await group(owner, members, "fan-out");
@@ -389,36 +467,86 @@ async function main() {
       }
     }
 
-    // 3: many rooms.
+    // 3: many rooms, each of 4 different people (as real traffic is); one of them sends 1 msg/s.
     if (want("rooms")) {
-      const four = people.slice(0, 4) as [User, User, User, User];
-      const chats: string[] = [];
-      for (let i = 0; i < CFG.rooms; i += 10) {
-        chats.push(
-          ...(await Promise.all(
-            Array.from({ length: Math.min(10, CFG.rooms - i) }, (_, j) => group(four[0], four.slice(1), `room ${i + j}`)),
-          )),
-        );
-      }
+      console.log(`many rooms: signing in ${CFG.rooms * 4} users, creating ${CFG.rooms} groups`);
+      const t0 = now();
+      const roomPeople = await users(CFG.rooms * 4, 100_000);
+      const t1 = now();
+      const rooms = Array.from({ length: CFG.rooms }, (_, g) => roomPeople.slice(g * 4, g * 4 + 4) as [User, User, User, User]);
+      const chats = await pool(rooms, 32, (four, g) => group(four[0], four.slice(1), `room ${g}`));
+      const t2 = now();
+      const setup = { signInSec: round((t1 - t0) / 1000), groupsSec: round((t2 - t1) / 1000) };
+      console.log(`  setup: sign-in ${setup.signInSec} s, groups ${setup.groupsSec} s`);
       for (const target of ["veche", "baseline"] as const) {
         console.log(`many rooms: ${target}`);
         const specs = chats.flatMap((chatId, g) =>
-          four.map((u, k) => (target === "veche" ? vecheSocket(chatId, u, g, k === 0) : baselineSocket(`room-${g}`, g, k === 0))),
+          (rooms[g] ?? []).map((u, k) =>
+            target === "veche" ? vecheSocket(chatId, u, g, k === 0) : baselineSocket(`room-${g}`, g, k === 0),
+          ),
         );
         await openAll(threads, specs);
-        await warmUp(threads, pid[target]);
-        const r = await run(threads, pid[target], 1, CFG.roomsSec);
-        results[`rooms_${target}`] = { rooms: CFG.rooms, messagesPerSec: round(r.sent / CFG.roomsSec, 0), ...summary(r) };
+        await warmUp(threads, pid[target], 1, 2);
+        const { r, d1 } = await measured(threads, pid[target], 1, CFG.roomsSec, 1, target === "veche");
+        results[`rooms_${target}`] = {
+          rooms: CFG.rooms,
+          membersPerRoom: 4,
+          distinctUsers: target === "veche" ? roomPeople.length : undefined,
+          messagesPerSec: round(r.sent / CFG.roomsSec, 0),
+          ...summary(r),
+          ...d1,
+          ...(target === "veche" ? { setup } : {}),
+        };
+        console.log(
+          `  p99 ${round(r.p99)} ms, lost ${r.lost}, dup ${r.duplicated}${d1.d1StatementsPerMessage !== undefined ? `, D1/msg ${d1.d1StatementsPerMessage}` : ""}`,
+        );
         await closeAll(threads);
       }
+      ratio(results, "rooms");
+    }
+
+    // 3b: a busy group: 100 members writing 1 msg/s each (staggered), 200 more reading; all 300 receive.
+    if (want("busy")) {
+      const size = CFG.busyWriters + CFG.busyReaders;
+      const members = people.slice(0, size);
+      if (members.length < size) throw new Error("not enough users for the busy group");
+      const [busyOwner, ...rest] = members as [User, ...User[]];
+      const t0 = now();
+      const busyChat = await group(busyOwner, rest, "busy");
+      const setupSec = round((now() - t0) / 1000);
+      for (const target of ["veche", "baseline"] as const) {
+        console.log(`busy group: ${target}`);
+        const specs = members.map((u, i): SocketSpec => {
+          const writer = i < CFG.busyWriters;
+          const spec = target === "veche" ? vecheSocket(busyChat, u, 0, writer) : baselineSocket("busy", 0, writer);
+          return { ...spec, receiver: true, slot: writer ? i : undefined };
+        });
+        await openAll(threads, specs);
+        await warmUp(threads, pid[target], 1, 2, CFG.busyWriters);
+        const { r, d1 } = await measured(threads, pid[target], 1, CFG.busySec, CFG.busyWriters, target === "veche");
+        results[`busy_${target}`] = {
+          members: size,
+          writers: CFG.busyWriters,
+          messagesPerSec: round(r.sent / CFG.busySec, 0),
+          ...summary(r),
+          ...d1,
+          ...(target === "veche" ? { setupSec } : {}),
+        };
+        console.log(
+          `  p99 ${round(r.p99)} ms, lost ${r.lost}, dup ${r.duplicated}${d1.d1StatementsPerMessage !== undefined ? `, D1/msg ${d1.d1StatementsPerMessage}` : ""}`,
+        );
+        await closeAll(threads);
+      }
+      ratio(results, "busy");
     }
 
     // 4: HTTP.
     if (want("http")) {
       console.log("http");
-      const me = people[1] as User;
-      const chatId = await group(me, people.slice(2, 4), "http");
-      for (let i = 0; i < 19; i++) await group(me, people.slice(2, 3), `http ${i}`);
+      // A user of its own, in exactly 20 chats, whatever other scenarios ran.
+      const [me, u2, u3] = (await users(3, 200_000)) as [User, User, User];
+      const chatId = await group(me, [u2, u3], "http");
+      for (let i = 0; i < 19; i++) await group(me, [u2], `http ${i}`);
       let n = 0;
       const cases = {
         health: { url: `${ORIGIN}/health` },
@@ -439,14 +567,20 @@ async function main() {
       };
       for (const [name, opts] of Object.entries(cases)) {
         const server0 = cpuSec(vechePid);
+        const d1Before = name === "postMessage" ? await d1Statements() : null;
         const r = await autocannon({ ...(opts as autocannon.Options), connections: 10, duration: CFG.httpSec });
+        const health = num(results.http_health?.requestsPerSec);
         results[`http_${name}`] = {
           requestsPerSec: round(r.requests.average, 0),
+          ratioToHealth: round(r.requests.average / health, 3),
           p50Ms: r.latency.p50,
           p99Ms: r.latency.p99,
           non2xx: r.non2xx,
           errors: r.errors,
           serverCpuPct: round((100 * (cpuSec(vechePid) - server0)) / CFG.httpSec, 0),
+          ...(name === "postMessage"
+            ? { d1StatementsPerMessage: perMessage(d1Before, await sleep(2000).then(d1Statements), r["2xx"]) }
+            : {}),
         };
       }
     }
@@ -677,8 +811,16 @@ function machine() {
 
 type Results = Record<string, Record<string, unknown> | undefined>;
 
+const num = (v: unknown) => (typeof v === "number" ? v : Number.NaN);
+
+/** Adds `p99Ratio` (Veche's p99 over the baseline's, same run) to a scenario's Veche result. */
+function ratio(r: Results, scenario: string) {
+  const v = r[`${scenario}_veche`];
+  const b = r[`${scenario}_baseline`];
+  if (v && b) v.p99Ratio = round(num(v.p99Ms) / num(b.p99Ms), 2);
+}
+
 function targets(r: Results) {
-  const num = (v: unknown) => (typeof v === "number" ? v : Number.NaN);
   const out = [];
   const f = r.fanout_10_veche;
   const fb = r.fanout_10_baseline;
@@ -703,6 +845,30 @@ function targets(r: Results) {
       out.push({ name, value: `${round(ratio * 100, 0)}%`, met: ratio >= 0.5 });
     }
   }
+  for (const [key, label] of [
+    ["rooms", `many rooms (${CFG.rooms} × 4 different people, 1 msg/s each)`],
+    ["busy", `busy group (${CFG.busyWriters} writers at 1 msg/s, ${CFG.busyReaders} more readers)`],
+  ] as const) {
+    const v = r[`${key}_veche`];
+    const b = r[`${key}_baseline`];
+    if (!v || !b) continue;
+    const p99Ratio = num(v.p99Ms) / num(b.p99Ms);
+    out.push({
+      name: `${label}: p99 ≤ 2× baseline, 0 lost, 0 duplicated`,
+      value: `${round(p99Ratio, 2)}× (${v.p99Ms} vs ${b.p99Ms} ms; lost ${v.lost}, dup ${v.duplicated})`,
+      met: p99Ratio <= 2 && v.lost === 0 && v.duplicated === 0,
+    });
+  }
+  for (const [key, label] of [
+    ["rooms_veche", "many rooms"],
+    ["busy_veche", "busy group"],
+    ["http_postMessage", "HTTP POST /messages"],
+  ] as const) {
+    const per = r[key]?.d1StatementsPerMessage;
+    if (per === undefined) continue;
+    // null: the server cannot count its statements (no dev route), so the target is neither met nor missed.
+    out.push({ name: `D1 statements per message, ${label}: 0`, value: String(per), met: typeof per === "number" ? per === 0 : null });
+  }
   const g = r.growth as { sendLatency?: Record<string, { ackP99Ms: number }> } | undefined;
   if (g?.sendLatency?.full && g.sendLatency.empty) {
     const ratio = g.sendLatency.full.ackP99Ms / g.sendLatency.empty.ackP99Ms;
@@ -713,7 +879,7 @@ function targets(r: Results) {
 
 function printTable(report: {
   results: Results;
-  targets: { name: string; value: string; met: boolean }[];
+  targets: { name: string; value: string; met: boolean | null }[];
   machine: Record<string, unknown>;
 }) {
   const r = report.results;
@@ -736,13 +902,31 @@ function printTable(report: {
   }
   if (r.saturation_veche && r.saturation_baseline)
     pair("saturation deliveries/s", r.saturation_veche.deliveriesPerSec, r.saturation_baseline.deliveriesPerSec);
-  if (r.rooms_veche && r.rooms_baseline) {
-    pair(`${CFG.rooms} rooms messages/s`, r.rooms_veche.messagesPerSec, r.rooms_baseline.messagesPerSec);
-    pair(`${CFG.rooms} rooms p99 ms`, r.rooms_veche.p99Ms, r.rooms_baseline.p99Ms);
+  for (const [key, label] of [
+    ["rooms", `${CFG.rooms} rooms × 4 people`],
+    ["busy", `busy group ${CFG.busyWriters}w+${CFG.busyReaders}r`],
+  ] as const) {
+    const v = r[`${key}_veche`];
+    const b = r[`${key}_baseline`];
+    if (!v || !b) continue;
+    pair(`${label}: messages/s`, v.messagesPerSec, b.messagesPerSec);
+    pair(`${label}: deliveries/s`, v.deliveriesPerSec, b.deliveriesPerSec);
+    pair(`${label}: p50 ms`, v.p50Ms, b.p50Ms);
+    pair(`${label}: p99 ms`, v.p99Ms, b.p99Ms);
+    pair(`${label}: lost/dup`, `${v.lost}/${v.duplicated}`, `${b.lost}/${b.duplicated}`);
+    pair(`${label}: server CPU %`, v.serverCpuPct, b.serverCpuPct);
+    if (v.d1StatementsPerMessage !== undefined) rows.push([`${label}: D1 statements/message`, String(v.d1StatementsPerMessage), "", ""]);
   }
   for (const name of ["health", "listChats", "postMessage"]) {
     const h = r[`http_${name}`];
-    if (h) rows.push([`HTTP ${name} req/s, p50/p99 ms`, `${h.requestsPerSec}, ${h.p50Ms}/${h.p99Ms}`, "", ""]);
+    if (!h) continue;
+    const d1 = h.d1StatementsPerMessage !== undefined ? `, D1/msg ${h.d1StatementsPerMessage}` : "";
+    rows.push([
+      `HTTP ${name} req/s, p50/p99 ms${d1}`,
+      `${h.requestsPerSec}, ${h.p50Ms}/${h.p99Ms}`,
+      "/health",
+      String(h.ratioToHealth ?? "–"),
+    ]);
   }
   const g = r.growth as
     | { sendLatency: Record<string, { ackP99Ms: number }>; history: Record<string, { p50Ms: number; p99Ms: number }> }
@@ -766,7 +950,7 @@ function printTable(report: {
   console.log("");
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  "));
   console.log("");
-  for (const t of report.targets) console.log(`${t.met ? "met    " : "NOT met"}  ${t.name}: ${t.value}`);
+  for (const t of report.targets) console.log(`${t.met === null ? "n/a    " : t.met ? "met    " : "NOT met"}  ${t.name}: ${t.value}`);
   console.log(`\n${JSON.stringify(report.machine)}`);
 }
 
