@@ -183,12 +183,21 @@ export class ChatRoom extends DurableObject<Env> {
     };
     const rev = this.nextRev();
     const listed = z
-      .array(z.object({ user_id: z.string(), role: z.enum(["owner", "admin", "member"]), read_seq: z.number(), username: z.string().nullable(), name: z.string().nullable() }))
+      .array(
+        z.object({
+          user_id: z.string(),
+          role: z.enum(["owner", "admin", "member"]),
+          read_seq: z.number(),
+          username: z.string().nullable(),
+          name: z.string().nullable(),
+        }),
+      )
       .parse(people?.results ?? []);
     // Before this version D1 was the membership authority: the room takes its list, keeping read markers.
     const keep = new Set(listed.map((p) => p.user_id));
     for (const m of this.members.all()) if (!keep.has(m.userId)) this.sql.exec("DELETE FROM members WHERE user_id = ?", m.userId);
-    for (const p of listed) this.members.upsert({ userId: p.user_id, role: p.role, username: p.username, name: p.name, readSeq: p.read_seq }, rev);
+    for (const p of listed)
+      this.members.upsert({ userId: p.user_id, role: p.role, username: p.username, name: p.name, readSeq: p.read_seq }, rev);
     if (!this.log.isEmpty()) this.changes.startAfterUnnumberedHistory();
     this.bindInfo(info);
     return info;
@@ -319,12 +328,17 @@ export class ChatRoom extends DurableObject<Env> {
         return refuse(
           403,
           "not_allowed",
-          info.type === "channel" ? "Only owners and admins post in a channel." : info.type === "official" ? "Official chats are read-only." : "You cannot post here.",
+          info.type === "channel"
+            ? "Only owners and admins post in a channel."
+            : info.type === "official"
+              ? "Official chats are read-only."
+              : "You cannot post here.",
         );
       }
       const text = input.text?.trim() ? (input.text ?? null) : null;
       const attachments = input.attachments ?? [];
-      if (text === null && attachments.length === 0 && !input.forwardOf) return refuse(400, "empty_message", "A message needs text or attachments.");
+      if (text === null && attachments.length === 0 && !input.forwardOf)
+        return refuse(400, "empty_message", "A message needs text or attachments.");
       if (input.replyTo !== undefined && input.replyTo > this.log.lastSeq())
         return refuse(400, "invalid_reply", "replyTo must be the seq of a message in this chat.");
       if (input.checkAttachments && attachments.length > 0) {
@@ -380,7 +394,12 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** The changes after `pts`, as the frames sent live. */
-  async changesSince(chatId: string, userId: string, pts: number, limit: number): Promise<RoomResult<{ changes: ChangeFrame[]; pts: number; tooLong: boolean }>> {
+  async changesSince(
+    chatId: string,
+    userId: string,
+    pts: number,
+    limit: number,
+  ): Promise<RoomResult<{ changes: ChangeFrame[]; pts: number; tooLong: boolean }>> {
     const access = await this.access(chatId, userId);
     if (!access.ok) return access;
     const since = this.changes.since(pts, limit);
@@ -395,7 +414,8 @@ export class ChatRoom extends DurableObject<Env> {
       if (!row) return NO_MESSAGE;
       if (!canEdit(row.sender_id, userId)) return refuse(403, "not_sender", "Only the sender can edit a message.");
       if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
-      if (!text.trim() && JSON.parse(row.attachments).length === 0) return refuse(400, "empty_message", "A message needs text or attachments.");
+      if (!text.trim() && JSON.parse(row.attachments).length === 0)
+        return refuse(400, "empty_message", "A message needs text or attachments.");
       const message = this.log.edit(seq, text.trim() ? text : null, this.members.withUsernames(extractMentions(text)));
       this.record({ type: "edited", message });
       if (seq === this.log.lastSeq()) this.headChanged(this.nextRev());
@@ -414,7 +434,8 @@ export class ChatRoom extends DurableObject<Env> {
       if (!role) return NO_CHAT;
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
-      if (!canDelete(info.type, role, row.sender_id, userId)) return refuse(403, "not_sender", "Only the sender or a chat admin can delete a message.");
+      if (!canDelete(info.type, role, row.sender_id, userId))
+        return refuse(403, "not_sender", "Only the sender or a chat admin can delete a message.");
       if (row.deleted_at !== null) return ok(null);
       const tombstone = this.log.tombstone(seq);
       this.changes.scrub(tombstone);
@@ -507,7 +528,10 @@ export class ChatRoom extends DurableObject<Env> {
     let from = pts;
     for (;;) {
       const since = this.changes.since(from, REPLAY_CHUNK);
-      if (since.tooLong) return this.hub.send(ws, { type: "too_long", pts: since.pts });
+      if (since.tooLong) {
+        this.hub.send(ws, { type: "too_long", pts: since.pts });
+        return;
+      }
       if (since.frames.length === 0) return;
       const raw = since.frames;
       try {

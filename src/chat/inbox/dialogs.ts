@@ -218,7 +218,9 @@ export class Dialogs {
 
   /** Keeps the last KEEP notifications and removal markers; a device behind the oldest dropped one reloads. */
   private prune(): void {
-    const n = this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM notifications) + (SELECT COUNT(*) FROM dialogs WHERE removed = 1) AS n").one().n;
+    const n = this.sql
+      .exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM notifications) + (SELECT COUNT(*) FROM dialogs WHERE removed = 1) AS n")
+      .one().n;
     if (n <= KEEP + SLACK) return;
     const cut = this.sql
       .exec<{ pts: number }>(
