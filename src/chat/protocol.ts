@@ -136,20 +136,7 @@ export const ErrorFrame = z.object({
 });
 
 /** Every frame a room sends. */
-export const RoomFrame = z.discriminatedUnion("type", [
-  MessageFrame,
-  EditedFrame,
-  DeletedFrame,
-  ReactionFrame,
-  PinnedFrame,
-  ReadMarkerFrame,
-  MemberFrame,
-  ChatUpdatedFrame,
-  AckFrame,
-  TypingNoticeFrame,
-  TooLongFrame,
-  ErrorFrame,
-]);
+export const RoomFrame = z.discriminatedUnion("type", [...ChangeFrame.options, AckFrame, TypingNoticeFrame, TooLongFrame, ErrorFrame]);
 export type RoomFrame = z.infer<typeof RoomFrame>;
 
 // ---- chat list (inbox) ----
