@@ -378,6 +378,8 @@ async function measured(
     r,
     d1: {
       d1Statements: before === null || after === null ? "not available" : after - before,
+      // The server's running count around the window (setup's statements show it counts at all).
+      d1Counter: { before, after },
       d1StatementsPerMessage: perMessage(before, after, r.sent),
     },
   };
