@@ -3,7 +3,7 @@
 // reactions, pins, read markers, membership and title changes made while away are applied too; an outbox
 // of sends keyed by clientId that is retried until the server has them (it deduplicates a retried
 // clientId), read markers and typing.
-import { ChangeFrame, type ChatMessage, type ChatSummary, type Role, RoomFrame } from "../../chat/protocol";
+import { ChangeFrame, type ChatMessage, type ChatSummary, type ClientFrame, type Role, RoomFrame } from "../../chat/protocol";
 import { ApiError, isTransient, mediaInfo, randomId, request } from "../lib/api";
 import { LiveSocket, type SocketStatus } from "../lib/ws";
 
@@ -80,6 +80,7 @@ export class ChatSession {
   private members = new Map<string, Member>();
   private typing = new Map<string, number>();
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private emitTimer: ReturnType<typeof setTimeout> | undefined;
   private lastTypingSent = 0;
   private hasOlder = true;
   private loading = true;
@@ -129,6 +130,7 @@ export class ChatSession {
     clearTimeout(this.retryTimer);
     clearTimeout(this.resyncTimer);
     clearTimeout(this.typingTimer);
+    clearTimeout(this.emitTimer);
     this.listeners.clear();
   }
 
@@ -196,11 +198,13 @@ export class ChatSession {
       body: { text },
     });
     this.replace(message);
+    this.emit();
   }
 
   async remove(seq: number): Promise<void> {
     await request(`/chats/${this.chatId}/messages/${seq}`, { method: "DELETE" });
     this.markDeleted(seq);
+    this.emit();
   }
 
   async react(seq: number, emoji: string): Promise<void> {
@@ -208,6 +212,7 @@ export class ChatSession {
     const mine = m?.reactions.find((r) => r.emoji === emoji)?.userIds.includes(this.me) ?? false;
     await request(`/chats/${this.chatId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`, { method: mine ? "DELETE" : "PUT" });
     this.applyReaction(seq, emoji, this.me, !mine);
+    this.emit();
   }
 
   async search(q: string): Promise<ChatMessage[]> {
@@ -219,7 +224,7 @@ export class ChatSession {
     const mine = this.members.get(this.me);
     if (mine && mine.readSeq >= seq) return;
     if (mine) this.members.set(this.me, { ...mine, readSeq: seq });
-    if (!this.socket.send({ type: "read", seq })) {
+    if (!this.socket.send({ type: "read", seq } satisfies ClientFrame)) {
       void request(`/chats/${this.chatId}/read`, { body: { seq } }).catch(() => undefined);
     }
   }
@@ -229,7 +234,7 @@ export class ChatSession {
     const now = Date.now();
     if (now - this.lastTypingSent < 2_000) return;
     this.lastTypingSent = now;
-    this.socket.send({ type: "typing" });
+    this.socket.send({ type: "typing" } satisfies ClientFrame);
   }
 
   private enqueue(task: () => Promise<void> | void): void {
@@ -266,7 +271,7 @@ export class ChatSession {
         // Every frame type is handled above: a new one in protocol.ts fails to compile here.
         f satisfies never;
     }
-    this.emit();
+    this.emitSoon();
   }
 
   /** A change frame from the socket: applied once, in pts order; a gap is filled over HTTP first. */
@@ -442,7 +447,6 @@ export class ChatSession {
     if (!this.bySeq.has(m.seq)) return;
     this.bySeq.set(m.seq, m);
     this.sorted = this.sorted.map((x) => (x.seq === m.seq ? m : x));
-    this.emit();
   }
 
   private patch(seq: number, change: Partial<ChatMessage>): void {
@@ -532,7 +536,15 @@ export class ChatSession {
     };
   }
 
+  /** One update for a run of frames (a catch-up may bring hundreds at once), not one per frame. */
+  private emitSoon(): void {
+    if (this.emitTimer !== undefined) return;
+    this.emitTimer = setTimeout(() => this.emit(), 0);
+  }
+
   private emit(): void {
+    clearTimeout(this.emitTimer);
+    this.emitTimer = undefined;
     if (this.closed) return;
     this.snapshot = this.makeSnapshot();
     for (const l of this.listeners) l();
