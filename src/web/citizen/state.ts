@@ -70,6 +70,7 @@ export class ChatList extends Store<ChatListState> {
   private pts: number | null = null;
   private catchingUp: Promise<void> | null = null;
   private opened = false;
+  private running = false;
   private socket = new LiveSocket({
     url: () => (this.pts === null ? "/api/v1/inbox/ws" : `/api/v1/inbox/ws?pts=${this.pts}`),
     schema: InboxFrame,
@@ -90,13 +91,17 @@ export class ChatList extends Store<ChatListState> {
   }
 
   start(): void {
+    this.running = true;
     // The socket starts from the list's pts, so it sends only what changed after the list was read.
-    void this.reload().finally(() => this.socket.start());
+    void this.reload().finally(() => {
+      if (this.running) this.socket.start();
+    });
     document.addEventListener("visibilitychange", this.onVisible);
     addEventListener("online", this.onOnline);
   }
 
   stop(): void {
+    this.running = false;
     this.socket.stop();
     document.removeEventListener("visibilitychange", this.onVisible);
     removeEventListener("online", this.onOnline);
