@@ -618,6 +618,8 @@ export class ChatRoom extends DurableObject<Env> {
   private schedulePush(): void {
     if (this.summaryTimer) return;
     const wait = Math.max(0, this.lastPushAt + SUMMARY_INTERVAL_MS - Date.now());
+    // The timer dies with the instance; the alarm is the backstop, so an evicted room still pushes in time.
+    void this.ctx.storage.setAlarm(Date.now() + wait + PUSH_RETRY_MS);
     this.summaryTimer = setTimeout(() => {
       this.summaryTimer = null;
       void this.push().catch(() => undefined);
