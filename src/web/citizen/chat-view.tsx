@@ -37,23 +37,23 @@ export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatL
     }
     return <Loading />;
   }
-  return <OpenChat chat={chat} chats={chats} user={user} />;
+  return <OpenChat listed={chat} chats={chats} user={user} />;
 }
 
-function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; user: Me }) {
-  const [session] = useState(() => new ChatSession(chat.id, user.id));
+function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatList; user: Me }) {
+  const [session] = useState(() => new ChatSession(listed.id, user.id));
   const [openError, setOpenError] = useState<unknown>(null);
-  const [removed, setRemoved] = useState(false);
   const open = () => {
     setOpenError(null);
     session.open().catch(setOpenError);
   };
   useEffect(() => {
-    session.onRemoved = () => setRemoved(true);
     open();
     return () => session.close();
   }, [session]);
   const snap = useStore(session);
+  // Title, member count and my role as the room reports them (in order with the messages), over the list's.
+  const chat: ChatSummary = snap.chat ? { ...listed, ...snap.chat } : listed;
   const agency = agencyOf(chat) ?? agencies.getSnapshot().get(snap.messages[0]?.senderId ?? "");
   const [searching, setSearching] = useState(false);
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
@@ -154,7 +154,7 @@ function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; u
           }}
         />
       )}
-      {removed && <p class="note note-error">{t("removedFromChat")}</p>}
+      {snap.gone && <p class="note note-error">{t(snap.gone === "left" ? "leftChat" : "removedFromChat")}</p>}
       <ErrorNote error={openError} onRetry={open} />
       <ErrorNote error={actionError} />
       <MessageLog
