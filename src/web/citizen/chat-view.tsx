@@ -1,6 +1,7 @@
 // An open chat: header (title, verified badge, typing, connection), search, the message log with infinite
 // scroll upwards and stick-to-bottom for new messages, and the composer (reply, edit, upload with progress).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { canDelete, canPost } from "../../chat/policy";
 import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
@@ -62,8 +63,8 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
   const [actionError, setActionError] = useState<unknown>(null);
   const scroller = useRef<HTMLDivElement>(null);
 
-  const mayPost = chat.type === "direct" || chat.type === "group" || (chat.type === "channel" && chat.role !== "member");
-  const isModerator = chat.role === "owner" || chat.role === "admin";
+  // The same rules the room enforces (src/chat/policy.ts).
+  const mayPost = canPost(chat.type, chat.role);
 
   const nameOf = (userId: string): string => {
     if (userId === user.id) return user.displayName ?? t("youPrefix").replace(/:\s*$/, "");
@@ -175,7 +176,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
             state={m.senderId === user.id ? (othersRead >= m.seq ? "read" : "sent") : undefined}
             canReply={mayPost}
             canEdit={m.senderId === user.id && !!m.text && !m.forwardOf}
-            canDelete={m.senderId === user.id || (isModerator && chat.type !== "direct" && chat.type !== "official")}
+            canDelete={canDelete(chat.type, chat.role, m.senderId, user.id)}
             onReply={(x) => {
               setEditing(null);
               setReplyTo(x);
