@@ -1,6 +1,6 @@
 // Agencies: registration (operator or dev), credentials, signing keys, and official chats with citizens.
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import { normalizePhone } from "../auth/phone";
 import { inboxStub, roomStub } from "../chat/access";
 import type { MessageAction } from "../chat/protocol";

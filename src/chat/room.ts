@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
+import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";

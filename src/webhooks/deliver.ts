@@ -5,7 +5,7 @@
 // the agency sees every attempt in its console and can redeliver by hand. Nothing here runs on a
 // citizen's request path, so a failing agency endpoint never slows or blocks citizens.
 
-import { z } from "zod";
+import * as z from "zod";
 import { type AgencyRow, getAgency, webhookSecret } from "../agencies/store";
 import { hmacHex } from "../lib/crypto";
 import { log } from "../lib/log";

@@ -1,6 +1,6 @@
 // A chat's message log over the room's SQLite: messages numbered by seq, reactions, pins, tombstones and
 // the full-text index. Plain functions of storage; the room decides who may do what (../policy.ts).
-import { z } from "zod";
+import * as z from "zod";
 import { iso, isoOrNull } from "../../lib/hono";
 import { newId } from "../../lib/ids";
 import { type ChatMessage, MessageAction } from "../protocol";

@@ -1,7 +1,7 @@
 // The room's membership: authoritative for everything on the message path (who may post, read markers,
 // mentions). The Worker writes the directory in D1 (rare changes) and then tells the room; the room never
 // reads D1 per message. Each member row also remembers whether their inbox needs a new summary.
-import { z } from "zod";
+import * as z from "zod";
 import { type Role, Role as RoleSchema } from "../protocol";
 
 export interface Member {
