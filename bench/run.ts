@@ -58,6 +58,18 @@ const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, d = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : null);
 
+/** Wall time per step of the run (setup included), so a slow benchmark shows where its minutes went. */
+const phasesSec: Record<string, number> = {};
+let phase: { name: string; at: number } | null = null;
+const benchStart = now();
+/** Starts a step: logs it with the time since the start and closes the previous one. */
+function step(name: string): void {
+  const t = now();
+  if (phase) phasesSec[phase.name] = round((phasesSec[phase.name] ?? 0) + (t - phase.at) / 1000) ?? 0;
+  phase = { name, at: t };
+  console.log(`[${Math.round((t - benchStart) / 1000)} s] ${name}`);
+}
+
 // ---------- processes ----------
 
 function startProcess(cmd: string, argv: string[], readyPattern: RegExp): Promise<ChildProcess> {
@@ -316,12 +328,9 @@ async function group(owner: User, members: User[], title: string): Promise<strin
     token: owner.token,
     body: { type: "group", title, memberIds: members.slice(0, 200).map((m) => m.id) },
   });
-  const rest = members.slice(200);
-  for (let i = 0; i < rest.length; i += 10) {
-    await Promise.all(
-      rest.slice(i, i + 10).map((m) => api(`/api/v1/chats/${chat.id}/members`, { token: owner.token, body: { userId: m.id } })),
-    );
-  }
+  // One call per member (there is no bulk add), 10 in flight. Each add waits for the room's push to every
+  // member's inbox; 50 in flight was no faster (2026-12-01: 420 s against 372 s for 1,001 members).
+  await pool(members.slice(200), 10, (m) => api(`/api/v1/chats/${chat.id}/members`, { token: owner.token, body: { userId: m.id } }));
   return chat.id;
 }
 
@@ -419,6 +428,7 @@ async function main() {
 
   try {
     // Fan-out needs 1,001 people; the busy group the first 300 of them; growth and media a few.
+    step("setup: signing in");
     const t0 = now();
     const people = await users(
       want("fanout") || want("saturation") ? CFG.sockets + 1 : want("busy") ? CFG.busyWriters + CFG.busyReaders : 6,
@@ -427,12 +437,15 @@ async function main() {
     console.log(`  signed in ${people.length} users in ${round((now() - t0) / 1000)} s`);
     const [owner, ...members] = people as [User, ...User[]];
     let fanoutChat = "";
-    if (want("fanout") || want("saturation")) fanoutChat = await group(owner, members, "fan-out");
+    if (want("fanout") || want("saturation")) {
+      step(`setup: fan-out group of ${members.length + 1}`);
+      fanoutChat = await group(owner, members, "fan-out");
+    }
 
     // 1 and 2: one room, 1,000 sockets.
     if (want("fanout") || want("saturation")) {
       for (const target of ["veche", "baseline"] as const) {
-        console.log(`fan-out: ${target}`);
+        step(`fan-out: ${target}`);
         const specs =
           target === "veche"
             ? [vecheSocket(fanoutChat, owner, 0, true), ...members.slice(0, CFG.sockets).map((m) => vecheSocket(fanoutChat, m, 0))]
@@ -458,7 +471,7 @@ async function main() {
       if (want("fanout")) {
         // The same room and rate for clients that take one frame per WebSocket message.
         const rate = CFG.rates.at(-1) ?? 100;
-        console.log("fan-out: veche, unbatched clients");
+        step("fan-out: veche, unbatched clients");
         await openAll(threads, [
           vecheSocket(fanoutChat, owner, 0, true, false),
           ...members.slice(0, CFG.sockets).map((m) => vecheSocket(fanoutChat, m, 0, false, false)),
@@ -471,7 +484,7 @@ async function main() {
 
     // 3: many rooms, each of 4 different people (as real traffic is); one of them sends 1 msg/s.
     if (want("rooms")) {
-      console.log(`many rooms: signing in ${CFG.rooms * 4} users, creating ${CFG.rooms} groups`);
+      step(`many rooms: signing in ${CFG.rooms * 4} users, creating ${CFG.rooms} groups`);
       const t0 = now();
       const roomPeople = await users(CFG.rooms * 4, 100_000);
       const t1 = now();
@@ -481,7 +494,7 @@ async function main() {
       const setup = { signInSec: round((t1 - t0) / 1000), groupsSec: round((t2 - t1) / 1000) };
       console.log(`  setup: sign-in ${setup.signInSec} s, groups ${setup.groupsSec} s`);
       for (const target of ["veche", "baseline"] as const) {
-        console.log(`many rooms: ${target}`);
+        step(`many rooms: ${target}`);
         const specs = chats.flatMap((chatId, g) =>
           (rooms[g] ?? []).map((u, k) =>
             target === "veche" ? vecheSocket(chatId, u, g, k === 0) : baselineSocket(`room-${g}`, g, k === 0),
@@ -513,11 +526,12 @@ async function main() {
       const members = people.slice(0, size);
       if (members.length < size) throw new Error("not enough users for the busy group");
       const [busyOwner, ...rest] = members as [User, ...User[]];
+      step(`setup: busy group of ${size}`);
       const t0 = now();
       const busyChat = await group(busyOwner, rest, "busy");
       const setupSec = round((now() - t0) / 1000);
       for (const target of ["veche", "baseline"] as const) {
-        console.log(`busy group: ${target}`);
+        step(`busy group: ${target}`);
         const specs = members.map((u, i): SocketSpec => {
           const writer = i < CFG.busyWriters;
           const spec = target === "veche" ? vecheSocket(busyChat, u, 0, writer) : baselineSocket("busy", 0, writer);
@@ -544,7 +558,7 @@ async function main() {
 
     // 4: HTTP.
     if (want("http")) {
-      console.log("http");
+      step("http");
       // A user of its own, in exactly 20 chats, whatever other scenarios ran.
       const [me, u2, u3] = (await users(3, 200_000)) as [User, User, User];
       const chatId = await group(me, [u2, u3], "http");
@@ -589,7 +603,7 @@ async function main() {
 
     // 5: growth.
     if (want("growth")) {
-      console.log(`growth: filling a room with ${CFG.growth} messages`);
+      step(`growth: filling a room with ${CFG.growth} messages`);
       const [a, b] = people.slice(4, 6) as [User, User];
       const empty = await group(a, [b], "empty");
       const full = await group(a, [b], "full");
@@ -632,7 +646,7 @@ async function main() {
 
     // 7: media: a 50 MiB file through /media beside a plain R2 put/get of the same bytes.
     if (want("media")) {
-      console.log("media");
+      step("media");
       const size = 50 * 1024 * 1024;
       const bytes = new Uint8Array(size);
       for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
@@ -693,7 +707,7 @@ async function main() {
     // 6: memory per 1,000 idle sockets, each server fresh so earlier scenarios' memory does not blur it.
     if (want("memory")) {
       for (const target of ["veche", "baseline"] as const) {
-        console.log(`memory: ${target}`);
+        step(`memory: ${target}`);
         const port = target === "veche" ? VECHE_PORT + 2 : BASELINE_PORT + 2;
         const memState = mkdtempSync(join(os.tmpdir(), "veche-bench-mem-"));
         const server =
@@ -754,6 +768,7 @@ async function main() {
     console.error(err);
     failure = String(err instanceof Error ? err.message : err).slice(0, 2000);
   } finally {
+    step("done");
     await Promise.all(threads.map((t) => t.terminate()));
     veche.kill("SIGTERM");
     baseline.kill("SIGTERM");
@@ -766,6 +781,7 @@ async function main() {
     config: CFG,
     machine: machine(),
     durationSec: round((Date.now() - started) / 1000, 0),
+    phasesSec,
     results,
     targets: targets(results),
     ...(failure ? { failure } : {}),
