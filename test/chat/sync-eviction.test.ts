@@ -1,0 +1,123 @@
+// Issue 11: evicting a chat's room or a user's inbox in the middle of a stream of changes loses nothing; a
+// client that reconnects with ?pts= has everything, numbered consecutively.
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, callJson, newChat, openSocket, postText, type SignedIn, signInMany, type TestSocket } from "../helpers";
+import {
+  allChangesSince,
+  changesOf,
+  type Frame,
+  fullHistory,
+  group,
+  ok,
+  ptsOf,
+  range,
+  type SyncChat,
+  sendBurst,
+  untilPts,
+} from "./sync-support";
+
+const roomOf = (chatId: string) => env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+const inboxOf = (userId: string) => env.INBOX.get(env.INBOX.idFromName(userId));
+const listOf = (u: SignedIn) => ok(callJson<{ chats: SyncChat[]; pts: number }>("/api/v1/chats", { token: u.accessToken }), 200);
+
+describe("evicting a room mid-stream", () => {
+  it("loses no change: the live socket and a reconnecting one both end with every pts once, in order", async () => {
+    const { chat, people } = await group(3, "выселение");
+    const [a, b, c] = people as [SignedIn, SignedIn, SignedIn];
+    const sa = await openSocket(`/api/v1/chats/${chat.id}/ws`, { token: a.accessToken });
+    const live = await openSocket(`/api/v1/chats/${chat.id}/ws?pts=${chat.pts}`, { token: c.accessToken });
+    let sb = await openSocket(`/api/v1/chats/${chat.id}/ws?pts=${chat.pts}`, { token: b.accessToken });
+    const seenByB: Frame[] = [];
+
+    // A stream of sends; the room is evicted while it is still going.
+    const burst = sendBurst(
+      sa,
+      range(1, 40).map((k) => `e${k}`),
+    );
+    await sa.next((f) => f.type === "ack" && f.clientId === "e10", 10_000);
+    await evictDurableObject(roomOf(chat.id));
+    await burst;
+    // b drops, changes of other kinds go on over HTTP, the room is evicted again while b is away.
+    sb.close();
+    await sb.closed;
+    seenByB.push(...changesOf(sb));
+    await postText(c.accessToken, chat.id, "по HTTP");
+    expect(
+      (await call(`/api/v1/chats/${chat.id}/messages/3/reactions/${encodeURIComponent("👍")}`, { method: "PUT", token: c.accessToken }))
+        .status,
+    ).toBe(204);
+    expect((await call(`/api/v1/chats/${chat.id}/read`, { token: b.accessToken, body: { seq: 41 } })).status).toBe(204);
+    await evictDurableObject(roomOf(chat.id));
+    await ok(
+      callJson(`/api/v1/chats/${chat.id}/messages/2`, { method: "PATCH", token: a.accessToken, body: { text: "после выселения" } }),
+      200,
+    );
+    const lastSeen = (seenByB.at(-1)?.pts as number | undefined) ?? chat.pts;
+    sb = await openSocket(`/api/v1/chats/${chat.id}/ws?pts=${lastSeen}`, { token: b.accessToken });
+
+    const now = chat.pts + 40 + 4;
+    await untilPts(sb, now);
+    seenByB.push(...changesOf(sb));
+    expect(ptsOf(seenByB)).toEqual(range(chat.pts + 1, now));
+    await untilPts(live, now);
+    expect(ptsOf(changesOf(live))).toEqual(range(chat.pts + 1, now));
+    // The two saw the same frames: a replay shows each change as it was sent (only deletions rewrite earlier frames).
+    expect(seenByB).toEqual(changesOf(live));
+    const log = await fullHistory(a.accessToken, chat.id);
+    expect(log.map((m) => m.seq)).toEqual(range(1, 41));
+    expect(log.filter((m) => m.clientId.startsWith("e")).map((m) => m.clientId)).toEqual(range(1, 40).map((k) => `e${k}`));
+    expect((await allChangesSince(b.accessToken, chat.id, chat.pts)).changes).toEqual(changesOf(live));
+    for (const s of [sa, sb, live]) s.close();
+  });
+});
+
+describe("evicting an inbox mid-stream", () => {
+  it("loses no chat-list change: the live inbox socket sees every pts, a reconnecting one catches up", async () => {
+    const [u, v] = await signInMany(2);
+    const one = await newChat(v.accessToken, { type: "group", title: "первый", memberIds: [u.user.id] });
+    const two = await newChat(v.accessToken, { type: "direct", userId: u.user.id });
+    const start = await listOf(u);
+    const live = await openSocket(`/api/v1/inbox/ws?pts=${start.pts}`, { token: u.accessToken });
+    const phone = await openSocket(`/api/v1/inbox/ws?pts=${start.pts}`, { token: u.accessToken });
+    const sockets = await Promise.all([one, two].map((chat) => openSocket(`/api/v1/chats/${chat.id}/ws`, { token: v.accessToken })));
+
+    const bursts = sockets.map((s, i) =>
+      sendBurst(
+        s,
+        range(1, 25).map((k) => `i${i}-${k}`),
+      ),
+    );
+    await (sockets[0] as TestSocket).next((f) => f.type === "ack" && f.clientId === "i0-8", 10_000);
+    phone.close();
+    await phone.closed;
+    const phoneSeen = [...phone.frames];
+    await evictDurableObject(inboxOf(u.user.id));
+    await Promise.all(bursts);
+    await evictDurableObject(inboxOf(u.user.id));
+    // Unread counts exact within 2 s despite the evictions.
+    await expect
+      .poll(async () => (await listOf(u)).chats.map((c) => [c.id, c.lastSeq, c.unreadCount]).sort(), { timeout: 2000, interval: 50 })
+      .toEqual(
+        [
+          [one.id, 25, 25],
+          [two.id, 25, 25],
+        ].sort(),
+      );
+    const now = await listOf(u);
+
+    await live.next((f) => f.pts === now.pts, 5000);
+    const livePts = live.frames.filter((f) => typeof f.pts === "number").map((f) => f.pts as number);
+    expect(livePts).toEqual(range(start.pts + 1, now.pts));
+
+    const lastPhonePts = Math.max(start.pts, ...phoneSeen.map((f) => (f.pts as number | undefined) ?? 0));
+    const back = await openSocket(`/api/v1/inbox/ws?pts=${lastPhonePts}`, { token: u.accessToken });
+    await back.next((f) => f.pts === now.pts, 5000);
+    const state = new Map<string, SyncChat>();
+    for (const f of [...phoneSeen, ...back.frames]) if (f.type === "chat") state.set((f.chat as SyncChat).id, f.chat as SyncChat);
+    expect(new Map([...state].sort())).toEqual(new Map(now.chats.map((c) => [c.id, c] as const).sort()));
+    expect(back.frames.some((f) => f.type === "too_long")).toBe(false);
+    for (const s of [live, back, ...sockets]) s.close();
+  });
+});

@@ -1,0 +1,325 @@
+// Issue 11, model test: random sequences of sends, edits, deletes, reactions, reads, member adds and removes,
+// disconnects, reconnects with ?pts= and room evictions by three clients. Each client keeps its own model of
+// the chat built only from the change frames it received, and checks each frame is the next pts. At the end
+// every client's model equals what the server shows over HTTP: history, members, read markers, the chat list.
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { call, callJson, type MessageView, openSocket, postText, type SignedIn, signInMany, type TestSocket } from "../helpers";
+import { chatOf, type Frame, fullHistory, isChange, ok, type SyncChat, sendOver } from "./sync-support";
+
+interface ModelMessage {
+  text: string | null;
+  deleted: boolean;
+  reactions: Map<string, Set<string>>;
+}
+interface Model {
+  pts: number;
+  messages: Map<number, ModelMessage>;
+  reads: Map<string, number>;
+  members: Map<string, string>;
+}
+interface Client {
+  user: SignedIn;
+  model: Model;
+  socket: TestSocket | null;
+  /** How many of the current socket's frames the model has taken in. */
+  applied: number;
+  errors: Frame[];
+}
+
+const EMOJI = ["👍", "❤️"];
+
+function reactionsOf(list: { emoji: string; userIds: string[] }[]): Map<string, Set<string>> {
+  return new Map(list.filter((r) => r.userIds.length > 0).map((r) => [r.emoji, new Set(r.userIds)]));
+}
+
+/** Applies one received frame to a client's model; every change must carry the next pts. */
+function apply(c: Client, f: Frame): void {
+  if (f.type === "error") c.errors.push(f);
+  if (f.type === "too_long") throw new Error(`unexpected too_long in a short sequence: ${JSON.stringify(f)}`);
+  if (!isChange(f)) return;
+  const m = c.model;
+  if (f.pts !== m.pts + 1) throw new Error(`${c.user.user.id} expected pts ${m.pts + 1}, got ${JSON.stringify(f)}`);
+  m.pts = f.pts as number;
+  const seq = f.seq as number;
+  switch (f.type) {
+    case "message": {
+      const msg = f.message as MessageView;
+      m.messages.set(msg.seq, { text: msg.text, deleted: msg.deletedAt !== null, reactions: reactionsOf(msg.reactions) });
+      m.reads.set(msg.senderId, Math.max(m.reads.get(msg.senderId) ?? 0, msg.seq));
+      break;
+    }
+    case "edited": {
+      const msg = f.message as MessageView;
+      const known = m.messages.get(msg.seq);
+      if (!known) throw new Error(`edit of unknown message ${msg.seq}`);
+      known.text = msg.text;
+      break;
+    }
+    case "deleted": {
+      const known = m.messages.get(seq);
+      if (!known) throw new Error(`delete of unknown message ${seq}`);
+      known.deleted = true;
+      known.text = null;
+      break;
+    }
+    case "reaction": {
+      const known = m.messages.get(seq);
+      if (!known) throw new Error(`reaction on unknown message ${seq}`);
+      const users = known.reactions.get(f.emoji as string) ?? new Set<string>();
+      if (f.on) users.add(f.userId as string);
+      else users.delete(f.userId as string);
+      if (users.size > 0) known.reactions.set(f.emoji as string, users);
+      else known.reactions.delete(f.emoji as string);
+      break;
+    }
+    case "read":
+      m.reads.set(f.userId as string, Math.max(m.reads.get(f.userId as string) ?? 0, seq));
+      break;
+    case "member":
+      if (f.action === "joined" || f.action === "role_changed") m.members.set(f.userId as string, f.role as string);
+      else m.members.delete(f.userId as string);
+      break;
+  }
+}
+
+function absorb(c: Client): void {
+  if (!c.socket) return;
+  const frames = c.socket.frames;
+  while (c.applied < frames.length) apply(c, frames[c.applied++] as Frame);
+}
+
+/** What a model shows of the messages, in the same shape as what history shows. */
+function viewOf(messages: Map<number, ModelMessage>) {
+  return [...messages.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([seq, m]) => ({
+      seq,
+      text: m.text,
+      deleted: m.deleted,
+      reactions: m.deleted ? [] : [...m.reactions.entries()].map(([emoji, users]) => [emoji, [...users].sort()]).sort(),
+    }));
+}
+function viewOfHistory(history: MessageView[]) {
+  return history.map((m) => ({
+    seq: m.seq,
+    text: m.deletedAt ? null : m.text,
+    deleted: m.deletedAt !== null,
+    reactions: m.deletedAt
+      ? []
+      : m.reactions
+          .filter((r) => r.userIds.length > 0)
+          .map((r) => [r.emoji, [...r.userIds].sort()])
+          .sort(),
+  }));
+}
+
+type Cmd =
+  | { kind: "send"; who: number }
+  | { kind: "edit"; who: number; pick: number }
+  | { kind: "delete"; who: number; pick: number }
+  | { kind: "react"; who: number; pick: number; emoji: number }
+  | { kind: "read"; who: number }
+  | { kind: "add"; x: number }
+  | { kind: "remove"; x: number }
+  | { kind: "drop"; who: number }
+  | { kind: "reconnect"; who: number }
+  | { kind: "evict" };
+
+const who = fc.integer({ min: 0, max: 2 });
+const pick = fc.nat(20);
+const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 5, arbitrary: who.map((w) => ({ kind: "send" as const, who: w })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("edit" as const), who, pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), who, pick }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("react" as const), who, pick, emoji: fc.integer({ min: 0, max: 1 }) }) },
+  { weight: 2, arbitrary: who.map((w) => ({ kind: "read" as const, who: w })) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 1 }).map((x) => ({ kind: "add" as const, x })) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 1 }).map((x) => ({ kind: "remove" as const, x })) },
+  { weight: 2, arbitrary: who.map((w) => ({ kind: "drop" as const, who: w })) },
+  { weight: 2, arbitrary: who.map((w) => ({ kind: "reconnect" as const, who: w })) },
+  { weight: 1, arbitrary: fc.constant({ kind: "evict" as const }) },
+);
+
+describe("sync model", () => {
+  it("every client's model, built from the frames it received across reconnects, equals the server's state", {
+    timeout: 120_000,
+  }, async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmd, { minLength: 6, maxLength: 22 }), async (cmds) => {
+        run += 1;
+        const people = await signInMany(5);
+        const users = people.slice(0, 3);
+        const extras = people.slice(3);
+        const owner = users[0] as SignedIn;
+        const created = await ok(
+          callJson<{ chat: SyncChat }>("/api/v1/chats", {
+            token: owner.accessToken,
+            body: { type: "group", title: `model ${run}`, memberIds: users.slice(1).map((u) => u.user.id) },
+          }),
+          201,
+        );
+        const chatId = created.chat.id;
+        const start = await chatOf(owner.accessToken, chatId);
+        const members = await ok(
+          callJson<{ members: { userId: string; role: string; readSeq: number }[] }>(`/api/v1/chats/${chatId}/members`, {
+            token: owner.accessToken,
+          }),
+          200,
+        );
+        const clients: Client[] = users.map((user) => ({
+          user,
+          model: {
+            pts: start.pts,
+            messages: new Map(),
+            reads: new Map(members.members.map((m) => [m.userId, m.readSeq])),
+            members: new Map(members.members.map((m) => [m.userId, m.role])),
+          },
+          socket: null,
+          applied: 0,
+          errors: [],
+        }));
+        const connect = async (c: Client) => {
+          c.socket = await openSocket(`/api/v1/chats/${chatId}/ws?pts=${c.model.pts}`, { token: c.user.accessToken });
+          c.applied = 0;
+        };
+        const drop = async (c: Client) => {
+          if (!c.socket) return;
+          c.socket.close();
+          await c.socket.closed;
+          absorb(c);
+          c.socket = null;
+        };
+        // What the runner knows, to pick valid operations.
+        const sent: { seq: number; by: number; deleted: boolean; reactions: Set<string> }[] = [];
+        const extraIn = [false, false];
+        let counter = 0;
+        for (const c of clients) await connect(c);
+
+        for (const step of cmds) {
+          for (const c of clients) absorb(c);
+          switch (step.kind) {
+            case "send": {
+              const c = clients[step.who] as Client;
+              const clientId = `c${step.who}-${counter++}`;
+              const text = `${step.who} говорит ${counter}`;
+              const seq = c.socket
+                ? ((await sendOver(c.socket, clientId, text)).seq as number)
+                : (await postText(c.user.accessToken, chatId, text, clientId)).seq;
+              sent.push({ seq, by: step.who, deleted: false, reactions: new Set() });
+              break;
+            }
+            case "edit":
+            case "delete": {
+              const mine = sent.filter((m) => m.by === step.who && !m.deleted);
+              const target = mine[step.pick % Math.max(1, mine.length)];
+              if (!target) break;
+              const path = `/api/v1/chats/${chatId}/messages/${target.seq}`;
+              const token = (clients[step.who] as Client).user.accessToken;
+              if (step.kind === "edit") await ok(callJson(path, { method: "PATCH", token, body: { text: `правка ${counter++}` } }), 200);
+              else {
+                expect((await call(path, { method: "DELETE", token })).status).toBe(204);
+                target.deleted = true;
+              }
+              break;
+            }
+            case "react": {
+              const live = sent.filter((m) => !m.deleted);
+              const target = live[step.pick % Math.max(1, live.length)];
+              if (!target) break;
+              const emoji = EMOJI[step.emoji] as string;
+              const key = `${step.who}:${emoji}`;
+              const on = !target.reactions.has(key);
+              const res = await call(`/api/v1/chats/${chatId}/messages/${target.seq}/reactions/${encodeURIComponent(emoji)}`, {
+                method: on ? "PUT" : "DELETE",
+                token: (clients[step.who] as Client).user.accessToken,
+              });
+              expect(res.status).toBe(204);
+              if (on) target.reactions.add(key);
+              else target.reactions.delete(key);
+              break;
+            }
+            case "read": {
+              const c = clients[step.who] as Client;
+              const seq = sent.length;
+              if (c.socket) c.socket.send({ type: "read", seq });
+              else expect((await call(`/api/v1/chats/${chatId}/read`, { token: c.user.accessToken, body: { seq } })).status).toBe(204);
+              break;
+            }
+            case "add":
+            case "remove": {
+              const x = extras[step.x] as SignedIn;
+              if (step.kind === "add" && !extraIn[step.x]) {
+                await ok(callJson(`/api/v1/chats/${chatId}/members`, { token: owner.accessToken, body: { userId: x.user.id } }), 201);
+                extraIn[step.x] = true;
+              } else if (step.kind === "remove" && extraIn[step.x]) {
+                const res = await call(`/api/v1/chats/${chatId}/members/${x.user.id}`, { method: "DELETE", token: owner.accessToken });
+                expect(res.status).toBe(204);
+                extraIn[step.x] = false;
+              }
+              break;
+            }
+            case "drop":
+              await drop(clients[step.who] as Client);
+              break;
+            case "reconnect": {
+              const c = clients[step.who] as Client;
+              if (!c.socket) await connect(c);
+              break;
+            }
+            case "evict":
+              await evictDurableObject(env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId)));
+              break;
+          }
+        }
+
+        // Everyone comes back and catches up to the chat's current pts.
+        for (const c of clients) if (!c.socket) await connect(c);
+        // A read frame sent just before may still be on its way: wait until the chat's pts stops moving.
+        let now = (await chatOf(owner.accessToken, chatId)).pts;
+        for (;;) {
+          for (const c of clients) {
+            if (c.model.pts < now) await (c.socket as TestSocket).next((f) => isChange(f) && f.pts === now, 10_000);
+            absorb(c);
+            expect(c.model.pts).toBe(now);
+          }
+          await new Promise((r) => setTimeout(r, 100));
+          const again = (await chatOf(owner.accessToken, chatId)).pts;
+          if (again === now) break;
+          now = again;
+        }
+        for (const c of clients) expect(c.errors).toEqual([]);
+
+        const history = viewOfHistory(await fullHistory(owner.accessToken, chatId));
+        expect(history.map((m) => m.seq)).toEqual(sent.map((m) => m.seq));
+        const serverMembers = await ok(
+          callJson<{ members: { userId: string; role: string; readSeq: number }[] }>(`/api/v1/chats/${chatId}/members`, {
+            token: owner.accessToken,
+          }),
+          200,
+        );
+        const roles = new Map(serverMembers.members.map((m) => [m.userId, m.role]));
+        const lastSeq = sent.length;
+        for (const c of clients) {
+          expect(viewOf(c.model.messages)).toEqual(history);
+          expect(new Map([...c.model.members].sort())).toEqual(new Map([...roles].sort()));
+          for (const u of users) {
+            const server = serverMembers.members.find((m) => m.userId === u.user.id);
+            expect(c.model.reads.get(u.user.id) ?? 0, `read marker of ${u.user.id}`).toBe(server?.readSeq);
+          }
+          const mine = await chatOf(c.user.accessToken, chatId);
+          const readSeq = c.model.reads.get(c.user.user.id) ?? 0;
+          expect(mine).toMatchObject({ pts: now, lastSeq, readSeq, unreadCount: lastSeq - readSeq, memberCount: c.model.members.size });
+          const listed = await ok(callJson<{ chats: SyncChat[] }>("/api/v1/chats", { token: c.user.accessToken }), 200);
+          expect(listed.chats.find((x) => x.id === chatId)).toEqual(mine);
+        }
+        for (const c of clients) c.socket?.close();
+      }),
+      // Few, short runs: each step goes through the real Worker and rooms. Shrinking stops after 90 s in all.
+      { numRuns: 8, interruptAfterTimeLimit: 90_000 },
+    );
+  });
+});
