@@ -55,6 +55,11 @@ export async function changesSince(token: string, chatId: string, pts: number, l
   return res.body;
 }
 
+/** The chat's current pts, as GET /changes answers it (chat objects carry theirs as of their summary). */
+export async function currentPts(token: string, chatId: string): Promise<number> {
+  return (await changesSince(token, chatId, 0, 1)).pts;
+}
+
 /** Every change since `pts`, paging with the largest limit. */
 export async function allChangesSince(token: string, chatId: string, pts: number): Promise<ChangesPage> {
   const changes: Frame[] = [];

@@ -8,6 +8,7 @@ import {
   changesOf,
   changesSince,
   chatOf,
+  currentPts,
   type Frame,
   group,
   ok,
@@ -74,7 +75,7 @@ describe("catching up on a chat's changes", () => {
     );
     expect(renamed.chat.title).toBe("Двор, дом 5");
 
-    const now = (await chatOf(t, chat.id)).pts;
+    const now = await currentPts(t, chat.id);
     expect(now).toBe(left + 16);
     expect(renamed.chat.pts).toBe(now);
 
@@ -167,7 +168,7 @@ describe("catching up on a chat's changes", () => {
     sb.send({ type: "read", seq: 1 });
     const read = await untilPts(sa, chat.pts + 2);
     expect(read).toEqual({ type: "read", userId: b.user.id, seq: 1, pts: chat.pts + 2 });
-    expect((await chatOf(a.accessToken, chat.id)).pts).toBe(chat.pts + 2);
+    expect(await currentPts(a.accessToken, chat.id)).toBe(chat.pts + 2);
     sa.close();
     sb.close();
   });
@@ -204,7 +205,7 @@ describe("too_long", () => {
       ),
     );
     const total = 6 * perSender;
-    const now = (await chatOf(reader.accessToken, chat.id)).pts;
+    const now = await currentPts(reader.accessToken, chat.id);
     expect(now).toBe(chat.pts + total);
 
     // From the very start: more than 1,100 changes behind.
