@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { countD1 } from "./lib/d1-count";
 import { sweepReceipts } from "./bills/receipts";
 import { errorFields, log } from "./lib/log";
 import { cleanupMedia } from "./media/store";
@@ -11,7 +12,7 @@ export { ChatRoom } from "./chat/room";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, countD1(env), ctx),
   async scheduled(_controller, env, _ctx) {
     // Independent chores: one failing does not stop the others.
     const results = await Promise.allSettled([cleanupMedia(env), sweepWebhooks(env), sweepReceipts(env)]);

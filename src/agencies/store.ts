@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { z } from "zod";
 import { normalizePhone } from "../auth/phone";
 import type { MessageAction } from "../chat/protocol";
-import { roomStub } from "../chat/routes";
+import { inboxStub, roomStub } from "../chat/access";
 import { database } from "../db";
 import { hmacHex, seal, timingSafeEqual, unseal } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
@@ -157,7 +157,10 @@ export async function officialChat(env: Env, agency: AgencyRow, userId: string, 
     if (!winner) throw err;
     return winner.chat_id;
   }
-  await roomStub(env, chatId).setMembers({ chatId, type: "official" }, [{ userId, role: "member" }], [], true);
+  await roomStub(env, chatId).init(
+    { chatId, type: "official", title: agency.name, agency: { id: agency.id, name: agency.name, verified: agency.verified === 1 }, createdAt: now },
+    [{ userId, role: "member", username: null, name: null }],
+  );
   return chatId;
 }
 
@@ -192,11 +195,9 @@ export async function announce(
 ): Promise<void> {
   try {
     const chatId = await officialChat(env, agency, citizenId);
-    await roomStub(env, chatId).post(
-      { chatId, type: "official" },
-      { senderId: agency.id, clientId: message.clientId, text: message.text, official: { actions: [message.action] } },
+    await roomStub(env, chatId).post(chatId, { senderId: agency.id, clientId: message.clientId, text: message.text, official: { actions: [message.action] } },
     );
-    await env.INBOX.get(env.INBOX.idFromName(citizenId)).notify(notification);
+    await inboxStub(env, citizenId).notify(citizenId, notification);
   } catch (err) {
     log.error("official announcement failed", { event: message.clientId, error: String(err) });
   }

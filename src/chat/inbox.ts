@@ -1,9 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
+import { countD1 } from "../lib/d1-count";
+import { iso } from "../lib/hono";
 import { errorFields, log } from "../lib/log";
-import { CLOSE, type InboxFrame } from "./protocol";
-import { sessionTag } from "./room";
-import { chatForUser } from "./store";
+import { SocketHub, sessionTag } from "./hub";
+import { type DialogUpdate, Dialogs, type ListChange, type Updates } from "./inbox/dialogs";
+import { CLOSE, type ChatSummary, type InboxFrame } from "./protocol";
+import { legacySummaries } from "./store";
 
 const SocketAttachment = z.object({ userId: z.string().min(1) });
 /** What the Worker forwards with an upgrade it has authenticated (the identity becomes hibernation tags). */
@@ -12,100 +15,136 @@ const UpgradeHeaders = z.object({
   "x-veche-user": z.string().min(1).max(64),
   "x-veche-session": z.string().min(1).max(64),
 });
+const ResumeParams = z.object({ pts: z.coerce.number().int().min(0).optional() });
+
+export interface Presence {
+  online: boolean;
+  lastSeenAt: string | null;
+}
 
 /**
- * One user's live feed: chat-list updates and service notifications for all their devices. It stores
- * nothing of its own: chat summaries are read from D1 when there is someone to send them to, so an
- * offline user's inbox costs nothing but the call that finds no sockets.
+ * One user: their chat list (a row per chat, kept current by the chats' rooms), their update log numbered
+ * by the user's `pts`, stored service notifications, and presence, for all their devices. Serves
+ * `GET /chats` and `GET /updates`; its socket replays what a device missed with `?pts=`. A thin shell over
+ * `Dialogs` (storage) and the socket hub.
  */
 export class Inbox extends DurableObject<Env> {
+  private readonly dialogs: Dialogs;
+  private readonly hub: SocketHub<InboxFrame>;
+  private hydrating: Promise<void> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, countD1(env));
+    this.dialogs = new Dialogs(ctx.storage.sql);
+    this.hub = new SocketHub(ctx);
+  }
+
+  /**
+   * A user whose inbox predates its own storage: their chat list is read once from D1's old summary columns.
+   * (A new user's inbox reads it once too, and finds nothing.)
+   */
+  private ready(userId: string): Promise<void> {
+    if (this.dialogs.isHydrated()) return Promise.resolve();
+    this.hydrating ??= (async () => {
+      const chats = await legacySummaries(this.env.DB, userId);
+      if (this.dialogs.isHydrated()) return;
+      for (const c of chats) this.dialogs.apply(c);
+      this.dialogs.markHydrated();
+    })().finally(() => {
+      this.hydrating = null;
+    });
+    return this.hydrating;
+  }
+
   override async fetch(request: Request): Promise<Response> {
     const upgrade = UpgradeHeaders.safeParse(Object.fromEntries(request.headers));
     if (!upgrade.success) return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
+    const resume = ResumeParams.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+    if (!resume.success) return new Response("bad pts", { status: 400 });
     const { "x-veche-user": userId, "x-veche-session": sessionId } = upgrade.data;
+    await this.ready(userId);
     const pair = new WebSocketPair();
-    this.ctx.acceptWebSocket(pair[1], [userId, sessionTag(sessionId)]);
-    pair[1].serializeAttachment({ userId });
-    await this.setPresence(userId, true);
+    this.hub.accept(pair[1], [userId, sessionTag(sessionId)], { userId });
+    this.dialogs.setMeta("last_seen_at", String(Date.now()));
+    // The catch-up runs without yielding, so nothing live slips in before or between it.
+    if (resume.data.pts !== undefined) {
+      const changes = this.dialogs.changesSince(resume.data.pts);
+      if (changes === null) this.hub.send(pair[1], { type: "too_long", pts: this.dialogs.current() });
+      else for (const c of changes) this.hub.send(pair[1], c);
+    }
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  /** A chat the user is in changed (new message, read marker, title, membership). */
-  async chatChanged(userId: string, chatId: string): Promise<void> {
-    if (this.ctx.getWebSockets().length === 0) return;
-    const chat = await chatForUser(this.env.DB, userId, chatId);
-    this.broadcast(chat ? { type: "chat", chat } : { type: "chat_removed", chatId });
+  /** A room's summary of one of the user's chats. */
+  async applyChat(userId: string, update: DialogUpdate): Promise<void> {
+    await this.ready(userId);
+    this.send(this.dialogs.apply(update));
   }
 
-  /** A service event (bill, record, form status, consent request) for this user. */
-  async notify(notification: { kind: string; [key: string]: unknown }): Promise<void> {
-    this.broadcast({ ...notification, type: "notification" });
+  /** The user left or was removed from a chat. */
+  async removeChat(userId: string, chatId: string, chatPts: number): Promise<void> {
+    await this.ready(userId);
+    this.send(this.dialogs.remove(chatId, chatPts));
+  }
+
+  /** A service event (bill, record, form status, consent request): stored, then sent to open devices. */
+  async notify(userId: string, notification: { kind: string; [key: string]: unknown }): Promise<void> {
+    await this.ready(userId);
+    this.send(this.dialogs.notify(notification));
+  }
+
+  async list(userId: string): Promise<{ chats: ChatSummary[]; pts: number }> {
+    await this.ready(userId);
+    return { chats: this.dialogs.list(), pts: this.dialogs.current() };
+  }
+
+  async chat(userId: string, chatId: string): Promise<ChatSummary | null> {
+    await this.ready(userId);
+    return this.dialogs.summary(chatId);
+  }
+
+  async updates(userId: string, pts: number): Promise<Updates> {
+    await this.ready(userId);
+    return this.dialogs.since(pts);
+  }
+
+  /** Online while any device has its inbox socket open; last seen when the last one closed. */
+  async presence(): Promise<Presence> {
+    const online = this.hub.sockets().some((ws) => ws.readyState === WebSocket.OPEN);
+    const last = this.dialogs.meta("last_seen_at");
+    return { online, lastSeenAt: last === null ? null : iso(Number(last)) };
   }
 
   /** A session was signed out: its inbox sockets close at once. */
   async closeSession(sessionId: string): Promise<void> {
-    for (const ws of this.ctx.getWebSockets(sessionTag(sessionId))) {
-      try {
-        ws.close(CLOSE.sessionEnded, "signed out");
-      } catch {
-        // already closed
-      }
-      await this.socketGone(ws);
+    for (const ws of this.hub.sockets(sessionTag(sessionId))) {
+      this.hub.close(ws, CLOSE.sessionEnded, "signed out");
+      this.socketGone(ws);
     }
   }
 
   override async webSocketMessage(ws: WebSocket): Promise<void> {
     // The inbox takes no frames from clients.
-    this.send(ws, { type: "error", code: "unsupported_frame", detail: "The inbox socket only sends; it accepts no frames." });
+    this.hub.send(ws, { type: "error", code: "unsupported_frame", detail: "The inbox socket only sends; it accepts no frames." });
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // already closed
-    }
-    await this.socketGone(ws);
+    this.hub.reciprocate(ws, code, reason);
+    this.socketGone(ws);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     log.warn("inbox socket error", errorFields(error));
-    await this.socketGone(ws);
+    this.hub.close(ws, CLOSE.internal, "socket error");
+    this.socketGone(ws);
   }
 
-  private async socketGone(ws: WebSocket): Promise<void> {
-    const parsed = SocketAttachment.safeParse(ws.deserializeAttachment());
-    if (!parsed.success) return;
-    const open = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
-    if (open.length === 0) await this.setPresence(parsed.data.userId, false);
+  private socketGone(ws: WebSocket): void {
+    if (!SocketAttachment.safeParse(ws.deserializeAttachment()).success) return;
+    this.dialogs.setMeta("last_seen_at", String(Date.now()));
   }
 
-  private async setPresence(userId: string, online: boolean): Promise<void> {
-    try {
-      await this.env.DB.prepare("UPDATE users SET online = ?2, last_seen_at = ?3 WHERE id = ?1")
-        .bind(userId, online ? 1 : 0, Date.now())
-        .run();
-    } catch (err) {
-      log.warn("presence update failed", errorFields(err));
-    }
-  }
-
-  private broadcast(frame: InboxFrame): void {
-    const data = JSON.stringify(frame);
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(data);
-      } catch {
-        // closing; the client re-reads the chat list when it reconnects
-      }
-    }
-  }
-
-  private send(ws: WebSocket, frame: InboxFrame): void {
-    try {
-      ws.send(JSON.stringify(frame));
-    } catch {
-      // closing
-    }
+  private send(change: ListChange | null): void {
+    if (change) for (const ws of this.hub.sockets()) this.hub.send(ws, change);
   }
 }

@@ -1,56 +1,32 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { requireCitizen } from "../auth/middleware";
 import { database } from "../db";
 import { foundIds } from "../lib/d1";
 import { ApiError, notFound } from "../lib/errors";
-import { type AppEnv, citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
+import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { attachOwnMedia, grant } from "../media/store";
 import { PublicUser } from "../users/schemas";
-import { getUser, publicUser } from "../users/store";
-import { ChatMessage, ChatSummary, ClientId, MAX_ATTACHMENTS, MediaId, MessageText } from "./protocol";
-import type { ChatRoom, Role, RoomRef, RoomResult } from "./room";
+import { profileFor } from "../users/routes";
+import { getUser } from "../users/store";
+import { inboxStub, requireMember, roomStub, unwrap } from "./access";
+import { canAddMembers, canChangeRole, canPost, canRemove, canRetitle, hasMembers } from "./policy";
+import { ChangeFrame, ChatMessage, ChatSummary, ClientId, MAX_ATTACHMENTS, MAX_TITLE_LENGTH, MediaId, MessageText, Notification, Pts, type Role } from "./protocol";
+import type { ChatInfo } from "./room";
+import type { NewMember } from "./room/members";
 import {
   addMember,
-  chatForUser,
   createChat,
   directKey,
   findDirectChat,
   getMember,
-  listChats,
   listMembers,
-  type Membership,
   type MemberWithUser,
-  membership,
+  memberProfiles,
   removeMember,
+  renameChat,
   setRole,
   successor,
 } from "./store";
-
-type Ctx = Context<AppEnv>;
-
-export function roomStub(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
-  return env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
-}
-
-/** Tells members' inboxes that a chat changed, so their chat lists update live. */
-export async function notifyInboxes(env: Env, userIds: string[], chatId: string): Promise<void> {
-  await Promise.allSettled(userIds.map((u) => env.INBOX.get(env.INBOX.idFromName(u)).chatChanged(u, chatId)));
-}
-
-/** The caller's membership, or a 404 that does not reveal whether the chat exists. */
-export async function requireMember(c: Ctx, chatId: string): Promise<Membership> {
-  const m = await membership(c.env.DB, c.var.citizen.userId, chatId);
-  if (!m) throw notFound("chat");
-  return m;
-}
-
-function unwrap<T>(result: RoomResult<T>): T {
-  if (!result.ok) throw new ApiError(result.status, result.code, result.detail);
-  return result.value;
-}
-
-const isModerator = (role: Role) => role === "owner" || role === "admin";
 
 const ChatIdParam = z.object({ chatId: z.string().min(1).max(64) });
 const SeqParam = ChatIdParam.extend({ seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
@@ -62,13 +38,16 @@ const ReactionParam = SeqParam.extend({ emoji: z.string().regex(EMOJI, "a single
 
 const ChatMessageSchema = ChatMessage.openapi("Message");
 const ChatSchema = ChatSummary.extend({ lastMessage: ChatMessageSchema.nullable() }).openapi("Chat");
+const ChangeSchema = ChangeFrame.openapi("ChatChange");
+const NotificationSchema = Notification.openapi("Notification");
+const Title = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
 
 const CreateChat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
   z
     .object({
       type: z.enum(["group", "channel"]),
-      title: z.string().trim().min(1).max(128),
+      title: Title,
       memberIds: z.array(z.string().min(1).max(64)).max(200).optional(),
     })
     .strict(),
@@ -103,13 +82,21 @@ const Member = z
   })
   .openapi("ChatMember");
 
-const toMember = ({ member, user }: MemberWithUser) => ({
+/** A member as listed: the role from D1's directory (kept equal to the room's), the read marker from the room. */
+const toMember = async (env: Env, { member, user }: MemberWithUser, readSeq: number) => ({
   userId: member.userId,
   role: member.role,
   joinedAt: iso(member.joinedAt),
-  readSeq: member.readSeq,
-  user: publicUser(user),
+  readSeq,
+  user: await profileFor(env, user),
 });
+
+/** The chat as the caller's inbox lists it. */
+async function chatFor(env: Env, userId: string, chatId: string): Promise<ChatSummary> {
+  const chat = await inboxStub(env, userId).chat(userId, chatId);
+  if (!chat) throw notFound("chat");
+  return chat;
+}
 
 const secured = { security: citizenSecurity, middleware: requireCitizen };
 const memberProblems = problems([401, "unauthorized"], [404, "not_found: no such chat, or not a member"]);
@@ -147,6 +134,7 @@ export const chats = router()
       let chatId: string;
       let members: { userId: string; role: Role }[];
       let created = true;
+      const now = Date.now();
       if (body.type === "direct") {
         if (body.userId === me) throw new ApiError(400, "invalid_peer", "A direct chat needs another person.");
         if (!(await getUser(database(db), body.userId))) throw notFound("user");
@@ -160,7 +148,7 @@ export const chats = router()
           created = false;
         } else {
           try {
-            chatId = await createChat(db, { type: "direct", title: null, createdBy: me, members, directKey: directKey(me, body.userId) });
+            chatId = await createChat(db, { type: "direct", title: null, createdBy: me, members, directKey: directKey(me, body.userId) }, now);
           } catch (err) {
             // Both people started the chat at once: the other request created it.
             const winner = await findDirectChat(db, me, body.userId);
@@ -173,20 +161,16 @@ export const chats = router()
         const others = [...new Set(body.memberIds ?? [])].filter((id) => id !== me);
         await checkUsersExist(db, others);
         members = [{ userId: me, role: "owner" }, ...others.map((userId) => ({ userId, role: "member" as const }))];
-        chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members });
+        chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members }, now);
       }
-      const ref: RoomRef = { chatId, type: body.type };
-      // Idempotent, so a retry after a lost room update repairs it.
-      await roomStub(c.env, chatId).setMembers(ref, members, [], created);
-      if (created)
-        await notifyInboxes(
-          c.env,
-          members.map((m) => m.userId),
-          chatId,
-        );
-      const chat = await chatForUser(db, me, chatId);
-      if (!chat) throw new Error("chat missing right after creation");
-      return c.json({ chat }, created ? 201 : 200);
+      // Also for an existing direct chat: the request that created it may not have told the room yet.
+      const profiles = await memberProfiles(db, members.map((m) => m.userId));
+      const info: ChatInfo = { chatId, type: body.type, title: body.type === "direct" ? null : body.title, agency: null, createdAt: now };
+      await roomStub(c.env, chatId).init(
+        info,
+        members.map((m): NewMember => ({ ...m, ...(profiles.get(m.userId) ?? { username: null, name: null }) })),
+      );
+      return c.json({ chat: await chatFor(c.env, me, chatId) }, created ? 201 : 200);
     },
   )
   .openapi(
@@ -194,14 +178,40 @@ export const chats = router()
       method: "get",
       path: "/chats",
       tags: ["chats"],
-      summary: "The caller's chats, most recent first",
+      summary: "The caller's chats, most recent first, and the caller's pts",
       ...secured,
       responses: {
-        200: json(z.object({ chats: z.array(ChatSchema) }), "Chats with last message and unread count."),
+        200: json(z.object({ chats: z.array(ChatSchema), pts: Pts }), "Chats with last message and unread count; `pts` is the user's change number."),
         ...problems([401, "unauthorized"]),
       },
     }),
-    async (c) => c.json({ chats: await listChats(c.env.DB, c.var.citizen.userId) }, 200),
+    async (c) => {
+      const userId = c.var.citizen.userId;
+      return c.json(await inboxStub(c.env, userId).list(userId), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/updates",
+      tags: ["chats"],
+      summary: "What changed in the caller's chat list since their pts",
+      description:
+        "Each chat that changed after `pts` once, in its current state; chats the caller left or was removed from; every notification stored after `pts`. `tooLong` means the inbox no longer reaches back that far: reload `GET /chats`.",
+      ...secured,
+      request: { query: z.object({ pts: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }) },
+      responses: {
+        200: json(
+          z.object({ chats: z.array(ChatSchema), removed: z.array(z.string()), notifications: z.array(NotificationSchema), pts: Pts, tooLong: z.boolean() }),
+          "The changes, and the user's current pts.",
+        ),
+        ...problems([400, "validation_failed"], [401, "unauthorized"]),
+      },
+    }),
+    async (c) => {
+      const userId = c.var.citizen.userId;
+      return c.json(await inboxStub(c.env, userId).updates(userId, c.req.valid("query").pts), 200);
+    },
   )
   .openapi(
     createRoute({
@@ -212,10 +222,56 @@ export const chats = router()
       request: { params: ChatIdParam },
       responses: { 200: json(z.object({ chat: ChatSchema }), "The chat."), ...memberProblems },
     }),
+    async (c) => c.json({ chat: await chatFor(c.env, c.var.citizen.userId, c.req.valid("param").chatId) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/chats/{chatId}",
+      tags: ["chats"],
+      summary: "Rename a group or channel (owners and admins)",
+      ...secured,
+      request: { params: ChatIdParam, body: jsonBody(z.object({ title: Title }).strict()) },
+      responses: {
+        200: json(z.object({ chat: ChatSchema }), "Renamed; members' rooms get `chat_updated`, their inboxes `chat`."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]),
+      },
+    }),
     async (c) => {
-      const chat = await chatForUser(c.env.DB, c.var.citizen.userId, c.req.valid("param").chatId);
-      if (!chat) throw notFound("chat");
-      return c.json({ chat }, 200);
+      const { chatId } = c.req.valid("param");
+      const { title } = c.req.valid("json");
+      const m = await requireMember(c, chatId);
+      if (!canRetitle(m.type, m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins rename a group or channel.");
+      await renameChat(c.env.DB, chatId, title);
+      unwrap(await roomStub(c.env, chatId).setTitle(chatId, title));
+      return c.json({ chat: await chatFor(c.env, c.var.citizen.userId, chatId) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}/changes",
+      tags: ["chats"],
+      summary: "The chat's changes after pts, as the frames a socket sent (docs/protocol.md)",
+      description:
+        "`tooLong` means the room no longer keeps changes that far back (it keeps at least the last 1,000): reload the history and continue from `pts`.",
+      ...secured,
+      request: {
+        params: ChatIdParam,
+        query: z.object({
+          pts: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+          limit: z.coerce.number().int().min(1).max(1000).default(200),
+        }),
+      },
+      responses: {
+        200: json(z.object({ changes: z.array(ChangeSchema), pts: Pts, tooLong: z.boolean() }), "Changes in pts order and the chat's current pts."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const { pts, limit } = c.req.valid("query");
+      return c.json(unwrap(await roomStub(c.env, chatId).changesSince(chatId, c.var.citizen.userId, pts, limit)), 200);
     },
   )
   .openapi(
@@ -233,11 +289,10 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      await requireMember(c, chatId);
+      const markers = unwrap(await roomStub(c.env, chatId).readMarkers(chatId, c.var.citizen.userId));
       const q = c.req.valid("query");
       const rows = await listMembers(database(c.env.DB), chatId, q.after, q.limit);
-      const members = rows.map(toMember);
-      return c.json({ members }, 200);
+      return c.json({ members: await Promise.all(rows.map((r) => toMember(c.env, r, markers[r.member.userId] ?? 0))) }, 200);
     },
   )
   .openapi(
@@ -258,20 +313,16 @@ export const chats = router()
       const { chatId } = c.req.valid("param");
       const { userId } = c.req.valid("json");
       const m = await requireMember(c, chatId);
-      if (m.ref.type === "direct" || m.ref.type === "official")
-        throw new ApiError(403, "not_allowed", "Members cannot be added to this chat.");
-      if (!isModerator(m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins add members.");
-      const user = await getUser(database(c.env.DB), userId);
-      if (!user) throw notFound("user");
+      if (!hasMembers(m.type)) throw new ApiError(403, "not_allowed", "Members cannot be added to this chat.");
+      if (!canAddMembers(m.type, m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins add members.");
+      if (!(await getUser(database(c.env.DB), userId))) throw notFound("user");
       const added = await addMember(c.env.DB, chatId, userId, "member");
-      const current = await membership(c.env.DB, userId, chatId);
-      if (!current) throw new Error("member missing right after add");
-      await roomStub(c.env, chatId).setMembers(m.ref, [{ userId, role: current.role }]);
-      // Only the newcomer's chat list changes; the others' lists do not show member counts live.
-      if (added) await notifyInboxes(c.env, [userId], chatId);
       const row = await getMember(database(c.env.DB), chatId, userId);
       if (!row) throw new Error("member missing right after add");
-      return c.json({ member: toMember(row) }, added ? 201 : 200);
+      const profile = (await memberProfiles(c.env.DB, [userId])).get(userId) ?? { username: null, name: null };
+      unwrap(await roomStub(c.env, chatId).addMembers(chatId, [{ userId, role: row.member.role, ...profile }]));
+      const markers = unwrap(await roomStub(c.env, chatId).readMarkers(chatId, c.var.citizen.userId));
+      return c.json({ member: await toMember(c.env, row, markers[userId] ?? 0) }, added ? 201 : 200);
     },
   )
   .openapi(
@@ -282,18 +333,19 @@ export const chats = router()
       summary: "Make a member an admin or back (owners)",
       ...secured,
       request: { params: UserIdParam, body: jsonBody(z.object({ role: z.enum(["admin", "member"]) }).strict()) },
-      responses: { 204: { description: "Changed." }, ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]) },
+      responses: { 200: json(z.object({ member: Member }), "Changed."), ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]) },
     }),
     async (c) => {
       const { chatId, userId } = c.req.valid("param");
       const { role } = c.req.valid("json");
       const m = await requireMember(c, chatId);
-      if (m.role !== "owner" || userId === c.var.citizen.userId)
+      if (!hasMembers(m.type) || !canChangeRole(m.role, userId === c.var.citizen.userId))
         throw new ApiError(403, "not_allowed", "Only the owner changes roles, and not their own.");
       if (!(await setRole(c.env.DB, chatId, userId, role))) throw notFound("member");
-      await roomStub(c.env, chatId).setMembers(m.ref, [{ userId, role }]);
-      await notifyInboxes(c.env, [userId], chatId);
-      return c.body(null, 204);
+      const changed = unwrap(await roomStub(c.env, chatId).setRole(chatId, userId, role));
+      const row = await getMember(database(c.env.DB), chatId, userId);
+      if (!row) throw notFound("member");
+      return c.json({ member: await toMember(c.env, row, changed.readSeq) }, 200);
     },
   )
   .openapi(
@@ -313,22 +365,17 @@ export const chats = router()
       const { chatId, userId } = c.req.valid("param");
       const me = c.var.citizen.userId;
       const m = await requireMember(c, chatId);
-      if (m.ref.type === "direct" || m.ref.type === "official")
-        throw new ApiError(403, "not_allowed", "You cannot leave or remove people from this chat.");
-      const target = userId === me ? m : await membership(c.env.DB, userId, chatId);
-      if (!target) throw notFound("member");
-      if (userId !== me) {
-        const allowed = m.role === "owner" || (m.role === "admin" && target.role === "member");
-        if (!allowed) throw new ApiError(403, "not_allowed", "Owners remove anyone; admins remove members.");
-      }
+      if (!hasMembers(m.type)) throw new ApiError(403, "not_allowed", "You cannot leave or remove people from this chat.");
+      const self = userId === me;
+      const target = self ? { ok: true as const, value: m } : await roomStub(c.env, chatId).access(chatId, userId);
+      if (!target.ok) throw notFound("member");
+      if (!canRemove(m.type, m.role, target.value.role, self)) throw new ApiError(403, "not_allowed", "Owners remove anyone; admins remove members.");
       await removeMember(c.env.DB, chatId, userId);
-      const upsert: { userId: string; role: Role }[] = [];
-      if (target.role === "owner") {
+      unwrap(await roomStub(c.env, chatId).removeMember(chatId, userId, self ? "left" : "removed"));
+      if (target.value.role === "owner") {
         const next = await successor(c.env.DB, chatId);
-        if (next && (await setRole(c.env.DB, chatId, next, "owner"))) upsert.push({ userId: next, role: "owner" });
+        if (next && (await setRole(c.env.DB, chatId, next, "owner"))) unwrap(await roomStub(c.env, chatId).setRole(chatId, next, "owner"));
       }
-      await roomStub(c.env, chatId).setMembers(m.ref, upsert, [userId]);
-      await notifyInboxes(c.env, [userId, ...upsert.map((u) => u.userId)], chatId);
       return c.body(null, 204);
     },
   )
@@ -356,12 +403,16 @@ export const chats = router()
     async (c) => {
       const { chatId } = c.req.valid("param");
       const body = c.req.valid("json");
-      const m = await requireMember(c, chatId);
+      const me = c.var.citizen.userId;
+      const room = roomStub(c.env, chatId);
       // A post the room would refuse must not open its media to the chat first.
-      const mayPost = m.ref.type !== "channel" || isModerator(m.role);
+      const mayPost = async () => {
+        const m = await requireMember(c, chatId);
+        if (!canPost(m.type, m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins post in a channel.");
+      };
       if (body.attachments && body.attachments.length > 0) {
-        if (!mayPost) throw new ApiError(403, "not_allowed", "Only owners and admins post in a channel.");
-        const missing = await attachOwnMedia(c.env.DB, c.var.citizen.userId, chatId, body.attachments);
+        await mayPost();
+        const missing = await attachOwnMedia(c.env.DB, me, chatId, body.attachments);
         if (missing.length > 0) {
           throw new ApiError(400, "unknown_media", "Attach only media you uploaded.", {
             errors: missing.map((id) => ({ path: "attachments", message: `not your uploaded media: ${id}` })),
@@ -375,25 +426,19 @@ export const chats = router()
             errors: [{ path: "forwardOf", message: "send text separately" }],
           });
         }
-        const source = await membership(c.env.DB, c.var.citizen.userId, body.forwardOf.chatId);
-        if (!source) throw notFound("message to forward");
-        const original = await roomStub(c.env, body.forwardOf.chatId).getMessage(source.ref, body.forwardOf.seq);
+        const original = await roomStub(c.env, body.forwardOf.chatId).getMessage(body.forwardOf.chatId, me, body.forwardOf.seq);
         if (!original.ok || original.value.deletedAt) throw notFound("message to forward");
         const o = original.value;
         // Forwarding a forward credits the original author.
-        forward = {
-          text: o.text,
-          attachments: o.attachments,
-          forwardOf: o.forwardOf ?? { chatId: o.chatId, seq: o.seq, senderId: o.senderId },
-        };
+        forward = { text: o.text, attachments: o.attachments, forwardOf: o.forwardOf ?? { chatId: o.chatId, seq: o.seq, senderId: o.senderId } };
         // The forwarder can read the original's media; now so can the members of the chat it goes to.
         if (o.attachments.length > 0) {
-          if (!mayPost) throw new ApiError(403, "not_allowed", "Only owners and admins post in a channel.");
+          await mayPost();
           await grant(c.env.DB, chatId, o.attachments);
         }
       }
-      const result = await roomStub(c.env, chatId).post(m.ref, {
-        senderId: c.var.citizen.userId,
+      const result = await room.post(chatId, {
+        senderId: me,
         clientId: body.clientId,
         text: forward ? forward.text : body.text,
         attachments: forward ? forward.attachments : body.attachments,
@@ -418,9 +463,8 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      const q = c.req.valid("query");
-      return c.json({ messages: await roomStub(c.env, chatId).history(m.ref, q) }, 200);
+      const messages = unwrap(await roomStub(c.env, chatId).history(chatId, c.var.citizen.userId, c.req.valid("query")));
+      return c.json({ messages }, 200);
     },
   )
   .openapi(
@@ -444,8 +488,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId, seq } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      const message = unwrap(await roomStub(c.env, chatId).edit(m.ref, c.var.citizen.userId, seq, c.req.valid("json").text));
+      const message = unwrap(await roomStub(c.env, chatId).edit(chatId, c.var.citizen.userId, seq, c.req.valid("json").text));
       return c.json({ message }, 200);
     },
   )
@@ -464,8 +507,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId, seq } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      unwrap(await roomStub(c.env, chatId).remove(m.ref, c.var.citizen.userId, seq));
+      unwrap(await roomStub(c.env, chatId).remove(chatId, c.var.citizen.userId, seq));
       return c.body(null, 204);
     },
   )
@@ -484,8 +526,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId, seq, emoji } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      unwrap(await roomStub(c.env, chatId).react(m.ref, c.var.citizen.userId, seq, emoji, true));
+      unwrap(await roomStub(c.env, chatId).react(chatId, c.var.citizen.userId, seq, emoji, true));
       return c.body(null, 204);
     },
   )
@@ -504,8 +545,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId, seq, emoji } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      unwrap(await roomStub(c.env, chatId).react(m.ref, c.var.citizen.userId, seq, emoji, false));
+      unwrap(await roomStub(c.env, chatId).react(chatId, c.var.citizen.userId, seq, emoji, false));
       return c.body(null, 204);
     },
   )
@@ -524,8 +564,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId, seq } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      unwrap(await roomStub(c.env, chatId).pin(m.ref, c.var.citizen.userId, seq, true));
+      unwrap(await roomStub(c.env, chatId).pin(chatId, c.var.citizen.userId, seq, true));
       return c.body(null, 204);
     },
   )
@@ -544,8 +583,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId, seq } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      unwrap(await roomStub(c.env, chatId).pin(m.ref, c.var.citizen.userId, seq, false));
+      unwrap(await roomStub(c.env, chatId).pin(chatId, c.var.citizen.userId, seq, false));
       return c.body(null, 204);
     },
   )
@@ -561,8 +599,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      return c.json({ messages: await roomStub(c.env, chatId).pins(m.ref) }, 200);
+      return c.json({ messages: unwrap(await roomStub(c.env, chatId).pins(chatId, c.var.citizen.userId)) }, 200);
     },
   )
   .openapi(
@@ -577,8 +614,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
-      unwrap(await roomStub(c.env, chatId).read(m.ref, c.var.citizen.userId, c.req.valid("json").seq));
+      unwrap(await roomStub(c.env, chatId).read(chatId, c.var.citizen.userId, c.req.valid("json").seq));
       return c.body(null, 204);
     },
   )
@@ -599,8 +635,7 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
       const { q, limit } = c.req.valid("query");
-      return c.json({ messages: await roomStub(c.env, chatId).search(m.ref, q, limit) }, 200);
+      return c.json({ messages: unwrap(await roomStub(c.env, chatId).search(chatId, c.var.citizen.userId, q, limit)) }, 200);
     },
   );

@@ -3,11 +3,12 @@ import type { Context } from "hono";
 import { bearerToken, requireCitizen } from "../auth/middleware";
 import { verifyAccessToken } from "../auth/tokens";
 import { hmacHex } from "../lib/crypto";
-import { ApiError, unauthorized } from "../lib/errors";
+import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { type AppEnv, citizenSecurity, json, problems, router } from "../lib/hono";
 import { randomToken } from "../lib/ids";
 import { log } from "../lib/log";
-import { requireMember, roomStub } from "./routes";
+import { inboxStub, roomStub } from "./access";
+import { chatsOf } from "./store";
 
 const TICKET_TTL_MS = 60_000;
 const ticketHash = (env: Env, ticket: string) => hmacHex(env.CREDENTIAL_HASH_KEY, `ws-ticket\n${ticket}`);
@@ -42,11 +43,8 @@ async function socketUser(c: Context<AppEnv>): Promise<void> {
 export async function closeSessionSockets(env: Env, sessionId: string): Promise<void> {
   const session = await env.DB.prepare("SELECT user_id FROM sessions WHERE id = ?1").bind(sessionId).first<{ user_id: string }>();
   if (!session) return;
-  const { results } = await env.DB.prepare("SELECT chat_id FROM chat_members WHERE user_id = ?1")
-    .bind(session.user_id)
-    .all<{ chat_id: string }>();
-  const closing = results.map((r) => roomStub(env, r.chat_id).closeSession(sessionId));
-  closing.push(env.INBOX.get(env.INBOX.idFromName(session.user_id)).closeSession(sessionId));
+  const closing = (await chatsOf(env.DB, session.user_id)).map((chatId) => roomStub(env, chatId).closeSession(sessionId));
+  closing.push(inboxStub(env, session.user_id).closeSession(sessionId));
   const failed = (await Promise.allSettled(closing)).filter((r) => r.status === "rejected");
   if (failed.length > 0) log.warn("closing a signed-out session's sockets failed in some rooms", { sessionId, failed: failed.length });
 }
@@ -58,7 +56,13 @@ function requireUpgrade(c: Context<AppEnv>): void {
 }
 
 const After = z.object({
-  after: z.coerce.number().int().min(0).optional(),
+  after: z.coerce.number().int().min(0).optional().openapi({ description: "Resume by message: every message with a greater seq first." }),
+  pts: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .openapi({ description: "Resume by change: every change with a greater pts first, or `too_long`." }),
   ticket: z.string().max(100).optional(),
   batch: z.literal("1").optional().openapi({ description: "Accept several frames as one JSON array in one WebSocket message." }),
 });
@@ -95,7 +99,8 @@ export const sockets = router()
       path: "/chats/{chatId}/ws",
       tags: ["realtime"],
       summary: "WebSocket to a chat's room (docs/protocol.md)",
-      description: "With `?after=<seq>` the room first sends every message with a greater seq, then live frames.",
+      description:
+        "With `?pts=<pts>` the room first sends every change after it (or `too_long`), with `?after=<seq>` every message with a greater seq; then live frames. Non-members are refused with 404 before the upgrade.",
       security: [...citizenSecurity, {}],
       request: { params: z.object({ chatId: z.string().min(1).max(64) }), query: After },
       responses: {
@@ -105,22 +110,24 @@ export const sockets = router()
     }),
     async (c) => {
       requireUpgrade(c);
-      const { after, batch } = c.req.valid("query");
+      const { after, pts, batch } = c.req.valid("query");
       await socketUser(c);
       const { chatId } = c.req.valid("param");
-      const m = await requireMember(c, chatId);
       const url = new URL("https://room/ws");
       if (after !== undefined) url.searchParams.set("after", String(after));
-      return roomStub(c.env, chatId).fetch(url, {
+      if (pts !== undefined) url.searchParams.set("pts", String(pts));
+      // The room checks membership itself (no D1 read) and refuses non-members before upgrading.
+      const res = await roomStub(c.env, chatId).fetch(url, {
         headers: {
           upgrade: "websocket",
           "x-veche-user": c.var.citizen.userId,
           "x-veche-chat": chatId,
-          "x-veche-chat-type": m.ref.type,
           "x-veche-session": c.var.citizen.sessionId,
           ...(batch ? { "x-veche-batch": "1" } : {}),
         },
       });
+      if (res.status === 404) throw notFound("chat");
+      return res;
     },
   )
   .openapi(
@@ -130,7 +137,17 @@ export const sockets = router()
       tags: ["realtime"],
       summary: "WebSocket to the caller's inbox: chat-list updates and notifications",
       security: [...citizenSecurity, {}],
-      request: { query: z.object({ ticket: z.string().max(100).optional() }) },
+      request: {
+        query: z.object({
+          ticket: z.string().max(100).optional(),
+          pts: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .optional()
+            .openapi({ description: "Resume: every chat-list change and notification after this user pts first, or `too_long`." }),
+        }),
+      },
       responses: {
         101: { description: "Switching to WebSocket." },
         ...problems([401, "unauthorized, invalid_ticket"], [426, "upgrade_required"]),
@@ -138,9 +155,12 @@ export const sockets = router()
     }),
     async (c) => {
       requireUpgrade(c);
+      const { pts } = c.req.valid("query");
       await socketUser(c);
       const userId = c.var.citizen.userId;
-      return c.env.INBOX.get(c.env.INBOX.idFromName(userId)).fetch("https://inbox/ws", {
+      const url = new URL("https://inbox/ws");
+      if (pts !== undefined) url.searchParams.set("pts", String(pts));
+      return inboxStub(c.env, userId).fetch(url, {
         headers: { upgrade: "websocket", "x-veche-user": userId, "x-veche-session": c.var.citizen.sessionId },
       });
     },

@@ -1,11 +1,12 @@
-// The chat directory and membership in D1 (authoritative), and the chat summaries clients list.
+// The chat directory in D1: which chats exist and who is in them, for what is not on the message path
+// (listing members, media grants, signing a device out, official chats). Rooms hold the membership that
+// decides posting, and inboxes the chat lists; both are told of every change written here.
 import { and, eq, gt } from "drizzle-orm";
 import type { Db } from "../db";
 import { chatMembers, users } from "../db/schema";
-import { iso } from "../lib/hono";
 import { newId } from "../lib/ids";
-import { ChatMessage, type ChatSummary } from "./protocol";
-import type { ChatType, Role, RoomRef } from "./room";
+import type { DialogUpdate } from "./inbox/dialogs";
+import { ChatMessage, type ChatType, type Role } from "./protocol";
 
 interface SummaryRow {
   id: string;
@@ -23,58 +24,38 @@ interface SummaryRow {
   agency_verified: number | null;
 }
 
-// For a direct chat the title is the other person's name (or @username).
-const SUMMARY_SELECT = `
-  SELECT c.id, c.type, c.title, c.member_count, m.role, c.last_seq, m.read_seq, c.last_message, c.last_activity_at,
-    CASE WHEN c.type = 'direct' THEN (
-      SELECT COALESCE(u.display_name, '@' || u.username) FROM chat_members o JOIN users u ON u.id = o.user_id
-      WHERE o.chat_id = c.id AND o.user_id != m.user_id LIMIT 1
-    ) END AS peer_name,
-    a.id AS agency_id, a.name AS agency_name, a.verified AS agency_verified
-  FROM chat_members m JOIN chats c ON c.id = m.chat_id LEFT JOIN agencies a ON a.id = c.agency_id`;
-
-function toSummary(r: SummaryRow): ChatSummary {
-  return {
-    id: r.id,
+/**
+ * A user's chat list as D1 held it before each user's inbox kept its own: read once, when an inbox from
+ * before that first wakes (docs/operations.md, "Moving existing local state"). Nothing writes these summary
+ * columns any more. For a direct chat the title is the other person's name (or @username).
+ */
+export async function legacySummaries(db: D1Database, userId: string): Promise<DialogUpdate[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT c.id, c.type, c.title, c.member_count, m.role, c.last_seq, m.read_seq, c.last_message, c.last_activity_at,
+         CASE WHEN c.type = 'direct' THEN (
+           SELECT COALESCE(u.display_name, '@' || u.username) FROM chat_members o JOIN users u ON u.id = o.user_id
+           WHERE o.chat_id = c.id AND o.user_id != m.user_id LIMIT 1
+         ) END AS peer_name,
+         a.id AS agency_id, a.name AS agency_name, a.verified AS agency_verified
+       FROM chat_members m JOIN chats c ON c.id = m.chat_id LEFT JOIN agencies a ON a.id = c.agency_id
+       WHERE m.user_id = ?1`,
+    )
+    .bind(userId)
+    .all<SummaryRow>();
+  return results.map((r) => ({
+    chatId: r.id,
     type: r.type,
     title: r.type === "direct" ? r.peer_name : r.title,
     memberCount: r.member_count,
     role: r.role,
     lastSeq: r.last_seq,
-    unreadCount: Math.max(0, r.last_seq - r.read_seq),
+    readSeq: r.read_seq,
     lastMessage: r.last_message === null ? null : ChatMessage.parse(JSON.parse(r.last_message)),
-    lastActivityAt: iso(r.last_activity_at),
+    lastActivityAt: r.last_activity_at,
     agency: r.agency_id === null ? null : { id: r.agency_id, name: r.agency_name ?? "", verified: r.agency_verified === 1 },
-  };
-}
-
-/** The user's chats, most recent activity first. */
-export async function listChats(db: D1Database, userId: string, limit = 500): Promise<ChatSummary[]> {
-  const { results } = await db
-    .prepare(`${SUMMARY_SELECT} WHERE m.user_id = ?1 ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?2`)
-    .bind(userId, limit)
-    .all<SummaryRow>();
-  return results.map(toSummary);
-}
-
-/** One chat as the user sees it, or null when they are not a member. */
-export async function chatForUser(db: D1Database, userId: string, chatId: string): Promise<ChatSummary | null> {
-  const row = await db.prepare(`${SUMMARY_SELECT} WHERE m.user_id = ?1 AND m.chat_id = ?2`).bind(userId, chatId).first<SummaryRow>();
-  return row ? toSummary(row) : null;
-}
-
-export interface Membership {
-  ref: RoomRef;
-  role: Role;
-}
-
-/** The caller's membership in a chat, or null when they are not in it (or it does not exist). */
-export async function membership(db: D1Database, userId: string, chatId: string): Promise<Membership | null> {
-  const row = await db
-    .prepare("SELECT c.type, m.role FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.chat_id = ?1 AND m.user_id = ?2")
-    .bind(chatId, userId)
-    .first<{ type: ChatType; role: Role }>();
-  return row ? { ref: { chatId, type: row.type }, role: row.role } : null;
+    pts: 0,
+  }));
 }
 
 export const directKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
@@ -164,4 +145,28 @@ export async function successor(db: D1Database, chatId: string): Promise<string 
     .bind(chatId)
     .first<{ user_id: string }>();
   return row?.user_id ?? null;
+}
+
+/** Usernames and shown names of these users, for the rooms they join (mentions, a direct chat's title). */
+export async function memberProfiles(db: D1Database, ids: string[]): Promise<Map<string, { username: string | null; name: string | null }>> {
+  const out = new Map<string, { username: string | null; name: string | null }>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    const { results } = await db
+      .prepare(`SELECT id, username, COALESCE(display_name, '@' || username) AS name FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`)
+      .bind(...chunk)
+      .all<{ id: string; username: string | null; name: string | null }>();
+    for (const r of results) out.set(r.id, { username: r.username, name: r.name });
+  }
+  return out;
+}
+
+export async function renameChat(db: D1Database, chatId: string, title: string): Promise<void> {
+  await db.prepare("UPDATE chats SET title = ?2 WHERE id = ?1").bind(chatId, title).run();
+}
+
+/** The chats a user is in, for the rare changes every one of their rooms must hear of (a new name, a sign-out). */
+export async function chatsOf(db: D1Database, userId: string): Promise<string[]> {
+  const { results } = await db.prepare("SELECT chat_id FROM chat_members WHERE user_id = ?1").bind(userId).all<{ chat_id: string }>();
+  return results.map((r) => r.chat_id);
 }

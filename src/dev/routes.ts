@@ -4,6 +4,7 @@ import { normalizePhone } from "../auth/phone";
 import { SignedInBody, signInPhone } from "../auth/routes";
 import { lastDevCode } from "../auth/sms";
 import { timingSafeEqual } from "../lib/crypto";
+import { d1Statements } from "../lib/d1-count";
 import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { json, jsonBody, problems, router } from "../lib/hono";
 import { log } from "../lib/log";
@@ -13,6 +14,17 @@ import { signature } from "../webhooks/deliver";
 const R2Key = z.object({ key: z.string().regex(/^bench-[A-Za-z0-9_-]{1,64}$/) });
 
 export const dev = router()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/dev/d1-statements",
+      tags: ["development"],
+      summary: "Dev only: how many D1 statements this server (the Worker and its Durable Objects) has run since it started",
+      description: "The benchmark and the tests read it before and after a run to count statements per message (docs/performance.md).",
+      responses: { 200: json(z.object({ statements: z.number().int() }), "The count.") },
+    }),
+    (c) => c.json({ statements: d1Statements() }, 200),
+  )
   .openapi(
     createRoute({
       method: "put",

@@ -5,8 +5,25 @@ import { database } from "../db";
 import { users } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
+import { inboxStub, roomStub } from "../chat/access";
+import { chatsOf } from "../chat/store";
+import { log } from "../lib/log";
 import { OwnUser, PublicUser, UpdateMe, Username } from "./schemas";
-import { getUser, getUserByUsername, ownUser, publicUser } from "./store";
+import { getUser, getUserByUsername, ownUser, type Presence, publicUser, type UserRow } from "./store";
+
+/** A profile as others see it, with presence from the user's inbox when they show it. */
+export async function profileFor(env: Env, u: UserRow): Promise<ReturnType<typeof publicUser>> {
+  const presence: Presence | null = u.presenceVisibility === "everyone" ? await inboxStub(env, u.id).presence() : null;
+  return publicUser(u, presence);
+}
+
+/** A new name or username reaches every room the user is in (mentions, direct chats' titles). Rare. */
+async function spreadProfile(env: Env, u: UserRow): Promise<void> {
+  const name = u.displayName ?? (u.username ? `@${u.username}` : null);
+  const results = await Promise.allSettled((await chatsOf(env.DB, u.id)).map((chatId) => roomStub(env, chatId).setProfile(chatId, u.id, u.username, name)));
+  const failed = results.filter((r) => r.status === "rejected").length;
+  if (failed > 0) log.warn("a profile change did not reach some rooms", { userId: u.id, failed });
+}
 
 const isUniqueViolation = (err: unknown): boolean =>
   err instanceof Error && /UNIQUE constraint failed/.test(String(err.cause ?? err.message));
@@ -50,6 +67,7 @@ export const me = router()
           .where(eq(users.id, c.var.citizen.userId))
           .returning();
         if (!user) throw notFound("user");
+        if (patch.displayName !== undefined || patch.username !== undefined) await spreadProfile(c.env, user);
         return c.json({ user: ownUser(user) }, 200);
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, "username_taken", "That username belongs to someone else.");
@@ -76,7 +94,7 @@ export const directory = router()
     async (c) => {
       const user = await getUserByUsername(database(c.env.DB), c.req.valid("query").username);
       if (!user) throw notFound("user");
-      return c.json({ user: publicUser(user) }, 200);
+      return c.json({ user: await profileFor(c.env, user) }, 200);
     },
   )
   .openapi(
@@ -95,6 +113,6 @@ export const directory = router()
     async (c) => {
       const user = await getUser(database(c.env.DB), c.req.valid("param").id);
       if (!user) throw notFound("user");
-      return c.json({ user: publicUser(user) }, 200);
+      return c.json({ user: await profileFor(c.env, user) }, 200);
     },
   );

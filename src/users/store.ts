@@ -17,16 +17,22 @@ export function ownUser(u: UserRow) {
   };
 }
 
+/** Whether a user has Veche open, as their inbox knows it (no D1 write per connect). */
+export interface Presence {
+  online: boolean;
+  lastSeenAt: string | null;
+}
+
 /** What anyone else may see: the phone, and whether they are online, only when the user allows it. */
-export function publicUser(u: UserRow) {
-  const presence = u.presenceVisibility === "everyone";
+export function publicUser(u: UserRow, presence: Presence | null) {
+  const shown = u.presenceVisibility === "everyone" && presence !== null;
   return {
     id: u.id,
     displayName: u.displayName,
     username: u.username,
     phone: u.phoneVisibility === "everyone" ? u.phone : null,
-    online: presence ? u.online : null,
-    lastSeenAt: presence && u.lastSeenAt !== null ? new Date(u.lastSeenAt).toISOString() : null,
+    online: shown ? presence.online : null,
+    lastSeenAt: shown ? presence.lastSeenAt : null,
   };
 }
 

@@ -263,7 +263,7 @@ describe("members", () => {
   it("owners and admins add members (201, then 200); plain members cannot", async () => {
     const [owner, admin, member, x, y] = await signInMany(5);
     const chat = await newChat(owner.accessToken, { type: "group", title: "Клуб", memberIds: [admin.user.id, member.user.id] });
-    expect((await setRole(owner.accessToken, chat.id, admin.user.id, "admin")).status).toBe(204);
+    expect((await setRole(owner.accessToken, chat.id, admin.user.id, "admin")).status).toBe(200);
 
     const added = await callJson<{ member: MemberView }>(`/api/v1/chats/${chat.id}/members`, {
       token: owner.accessToken,
@@ -298,7 +298,7 @@ describe("members", () => {
   it("only the owner changes roles", async () => {
     const [owner, b, c] = await signInMany(3);
     const chat = await newChat(owner.accessToken, { type: "group", title: "Роли", memberIds: [b.user.id, c.user.id] });
-    expect((await setRole(owner.accessToken, chat.id, b.user.id, "admin")).status).toBe(204);
+    expect((await setRole(owner.accessToken, chat.id, b.user.id, "admin")).status).toBe(200);
     expect((await rolesOf(c.accessToken, chat.id))[b.user.id]).toBe("admin");
 
     await expectProblem(await setRole(b.accessToken, chat.id, c.user.id, "admin"), 403, "not_allowed");
@@ -308,7 +308,7 @@ describe("members", () => {
     const outsider = await signIn();
     await expectProblem(await setRole(owner.accessToken, chat.id, outsider.user.id, "admin"), 404, "not_found");
 
-    expect((await setRole(owner.accessToken, chat.id, b.user.id, "member")).status).toBe(204);
+    expect((await setRole(owner.accessToken, chat.id, b.user.id, "member")).status).toBe(200);
     expect(await rolesOf(owner.accessToken, chat.id)).toEqual({ [owner.user.id]: "owner", [b.user.id]: "member", [c.user.id]: "member" });
   });
 
@@ -319,7 +319,7 @@ describe("members", () => {
       title: "Удаление",
       memberIds: [admin1.user.id, admin2.user.id, m1.user.id, m2.user.id],
     });
-    for (const a of [admin1, admin2]) expect((await setRole(owner.accessToken, chat.id, a.user.id, "admin")).status).toBe(204);
+    for (const a of [admin1, admin2]) expect((await setRole(owner.accessToken, chat.id, a.user.id, "admin")).status).toBe(200);
 
     await expectProblem(await removeMember(admin1.accessToken, chat.id, owner.user.id), 403, "not_allowed");
     await expectProblem(await removeMember(admin1.accessToken, chat.id, admin2.user.id), 403, "not_allowed");
@@ -355,13 +355,13 @@ describe("members", () => {
   it("passes ownership on when the owner leaves, to an admin first", async () => {
     const [owner, admin, member] = await signInMany(3);
     const chat = await newChat(owner.accessToken, { type: "group", title: "Наследство", memberIds: [member.user.id, admin.user.id] });
-    expect((await setRole(owner.accessToken, chat.id, admin.user.id, "admin")).status).toBe(204);
+    expect((await setRole(owner.accessToken, chat.id, admin.user.id, "admin")).status).toBe(200);
 
     expect((await removeMember(owner.accessToken, chat.id, owner.user.id)).status).toBe(204);
     expect(await rolesOf(member.accessToken, chat.id)).toEqual({ [admin.user.id]: "owner", [member.user.id]: "member" });
     expect((await callJson<{ chat: ChatView }>(`/api/v1/chats/${chat.id}`, { token: admin.accessToken })).body.chat.role).toBe("owner");
     // The new owner has the owner's powers.
-    expect((await setRole(admin.accessToken, chat.id, member.user.id, "admin")).status).toBe(204);
+    expect((await setRole(admin.accessToken, chat.id, member.user.id, "admin")).status).toBe(200);
 
     const [solo, heir] = await signInMany(2);
     const plain = await newChat(solo.accessToken, { type: "channel", title: "Без админов", memberIds: [heir.user.id] });

@@ -83,9 +83,9 @@ describe("realtime delivery", () => {
     await sa.next((f) => f.type === "ack" && f.clientId === "after");
     const acks = sa.frames.filter((f) => f.type === "ack");
     expect(acks).toEqual([
-      { type: "ack", clientId: "dup", seq: 1 },
-      { type: "ack", clientId: "dup", seq: 1 },
-      { type: "ack", clientId: "after", seq: 2 },
+      { type: "ack", clientId: "dup", seq: 1, pts: 1 },
+      { type: "ack", clientId: "dup", seq: 1, pts: 1 },
+      { type: "ack", clientId: "after", seq: 2, pts: 2 },
     ]);
     // The same clientId over HTTP is the same message too.
     const again = await callJson<{ message: Msg }>(`/api/v1/chats/${chatId}/messages`, {
@@ -144,7 +144,7 @@ describe("realtime delivery", () => {
     await evictDurableObject(room(chatId));
     // The hibernated sockets wake the new instance, which knows its chat and members from storage alone.
     sa.send({ type: "send", clientId: "after", text: "after eviction" });
-    expect(await sa.next((f) => f.type === "ack" && f.clientId === "after")).toEqual({ type: "ack", clientId: "after", seq: 2 });
+    expect(await sa.next((f) => f.type === "ack" && f.clientId === "after")).toEqual({ type: "ack", clientId: "after", seq: 2, pts: 2 });
     await sb.next((f) => f.type === "message" && (f.message as Msg).seq === 2);
     expect(messageSeqs(sb)).toEqual([1, 2]);
     sb.send({ type: "read", seq: 2 });
@@ -192,7 +192,7 @@ describe("realtime delivery", () => {
     await s.next((f) => f.type === "error" && f.code === "unsupported_frame");
     // Still open and working, and none of it was stored.
     s.send({ type: "send", clientId: "ok", text: "fine" });
-    expect(await s.next((f) => f.type === "ack")).toEqual({ type: "ack", clientId: "ok", seq: 1 });
+    expect(await s.next((f) => f.type === "ack")).toEqual({ type: "ack", clientId: "ok", seq: 1, pts: 1 });
     expect((await history(chatId, a.accessToken)).map((m) => m.clientId)).toEqual(["ok"]);
     s.close();
   });

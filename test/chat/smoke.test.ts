@@ -24,7 +24,7 @@ it("smoke: direct chat, send, list, socket replay and live", async () => {
   await sock.next((f) => f.type === "message");
   sock.send({ type: "send", clientId: "b1", text: "hi" });
   const ack = await sock.next((f) => f.type === "ack");
-  expect(ack).toEqual({ type: "ack", clientId: "b1", seq: 2 });
+  expect(ack).toEqual({ type: "ack", clientId: "b1", seq: 2, pts: 2 });
   sock.send("nonsense");
   await sock.next((f) => f.type === "error");
   const search = await callJson<{ messages: unknown[] }>(`/api/v1/chats/${chatId}/search?q=привет`, { token: boris.accessToken });

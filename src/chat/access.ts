@@ -1,0 +1,34 @@
+// How the Worker reaches a chat's room and a user's inbox, and the checks other folders need before they
+// act on a chat. Membership is the room's to decide: no D1 read on the message path.
+import type { Context } from "hono";
+import { ApiError, notFound } from "../lib/errors";
+import type { AppEnv } from "../lib/hono";
+import type { ChatType, Role } from "./protocol";
+import type { ChatRoom, RoomResult } from "./room";
+import type { Inbox } from "./inbox";
+
+export function roomStub(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
+  return env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+}
+
+export function inboxStub(env: Env, userId: string): DurableObjectStub<Inbox> {
+  return env.INBOX.get(env.INBOX.idFromName(userId));
+}
+
+/** A room's refusal as the problem response it stands for. */
+export function unwrap<T>(result: RoomResult<T>): T {
+  if (!result.ok) throw new ApiError(result.status, result.code, result.detail);
+  return result.value;
+}
+
+export interface Membership {
+  type: ChatType;
+  role: Role;
+}
+
+/** The caller's membership, from the room, or a 404 that does not reveal whether the chat exists. */
+export async function requireMember(c: Context<AppEnv>, chatId: string): Promise<Membership> {
+  const result = await roomStub(c.env, chatId).access(chatId, c.var.citizen.userId);
+  if (!result.ok) throw notFound("chat");
+  return result.value;
+}

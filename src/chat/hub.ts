@@ -1,0 +1,100 @@
+// Sending to hibernating WebSockets, shared by the room and the inbox: encode once, send to many, batch
+// frames for sockets that take JSON arrays (`?batch=1`), close quietly and reciprocate closes.
+import { errorFields, log } from "../lib/log";
+
+/** Tag of sockets that accept a JSON array of frames in one WebSocket message. */
+export const BATCH_TAG = "batch";
+/** Sockets are tagged with their session, so signing a device out can find and close them. */
+export const sessionTag = (sessionId: string) => `session:${sessionId}`;
+
+export class SocketHub<F> {
+  /** Encoded frames for every socket, waiting for the next fan-out. */
+  private outbox: string[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  accept(ws: WebSocket, tags: string[], attachment: unknown): void {
+    this.ctx.acceptWebSocket(ws, tags);
+    ws.serializeAttachment(attachment);
+  }
+
+  sockets(tag?: string): WebSocket[] {
+    return this.ctx.getWebSockets(tag);
+  }
+
+  /** One frame to one socket, now. */
+  send(ws: WebSocket, frame: F): void {
+    sendRaw(ws, JSON.stringify(frame));
+  }
+
+  /** Frames to one socket, now: one message of a JSON array when it takes batches, else one per frame. */
+  sendMany(ws: WebSocket, frames: F[], batched: boolean): void {
+    if (frames.length === 0) return;
+    if (batched) sendRaw(ws, JSON.stringify(frames));
+    else for (const f of frames) sendRaw(ws, JSON.stringify(f));
+  }
+
+  /**
+   * Queues a frame for every socket; the queue goes out on the next turn of the event loop. workerd spends
+   * far more per WebSocket send than per byte, so under load each socket that takes batches gets many frames
+   * in one send; when quiet a batch is one frame, one timer tick late.
+   */
+  broadcast(frame: F): void {
+    this.outbox.push(JSON.stringify(frame));
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), 0);
+  }
+
+  /** Sends what is queued: each frame encoded once; one send per socket for sockets that take batches. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.outbox.length === 0) return;
+    const frames = this.outbox;
+    this.outbox = [];
+    const batched = frames.length === 1 ? (frames[0] as string) : `[${frames.join(",")}]`;
+    const takesBatches = frames.length === 1 ? null : new Set(this.ctx.getWebSockets(BATCH_TAG));
+    for (const ws of this.ctx.getWebSockets()) {
+      if (!takesBatches || takesBatches.has(ws)) sendRaw(ws, batched);
+      else for (const f of frames) sendRaw(ws, f);
+    }
+  }
+
+  /** An ephemeral frame (typing) at once to every socket but one. */
+  relay(frame: F, except: WebSocket): void {
+    const data = JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) if (ws !== except) sendRaw(ws, data);
+  }
+
+  close(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  closeTagged(tag: string, code: number, reason: string): void {
+    for (const ws of this.ctx.getWebSockets(tag)) this.close(ws, code, reason);
+  }
+
+  /** Answers a client's close with the same code, so it sees a clean close (1005/1006 are not sendable). */
+  reciprocate(ws: WebSocket, code: number, reason: string): void {
+    this.close(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+  }
+
+  /** A socket error: logged with context, the socket closed. */
+  failed(ws: WebSocket, error: unknown, context: Record<string, unknown>): void {
+    log.warn("socket error", { ...context, ...errorFields(error) });
+    this.close(ws, 1011, "socket error");
+  }
+}
+
+function sendRaw(ws: WebSocket, data: string): void {
+  try {
+    ws.send(data);
+  } catch {
+    // The socket is closing; its client reconnects with ?pts= and misses nothing.
+  }
+}

@@ -1,0 +1,263 @@
+// One user's chat list and update log over their inbox's SQLite: a row per chat (role, last seq, read seq,
+// preview, mute, activity), stored notifications, and the user's change number `pts`: every change of the
+// list and every notification gets the next one, so a device that saw N asks for what came after N.
+import { z } from "zod";
+import { iso } from "../../lib/hono";
+import { AgencyRef, ChatMessage, type ChatSummary, ChatType, type Notification, Role } from "../protocol";
+
+/** What a room tells a member's inbox about a chat: its state for that member as of the chat's `pts`. */
+export interface DialogUpdate {
+  chatId: string;
+  type: ChatType;
+  title: string | null;
+  memberCount: number;
+  role: Role;
+  lastSeq: number;
+  readSeq: number;
+  lastMessage: ChatMessage | null;
+  /** ms since the epoch */
+  lastActivityAt: number;
+  agency: AgencyRef | null;
+  pts: number;
+}
+
+/** Notifications and removed-chat markers kept for catch-up; older ones make a device that far behind reload. */
+export const KEEP = 1_000;
+const SLACK = 100;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dialogs (
+  chat_id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  title TEXT,
+  member_count INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  read_seq INTEGER NOT NULL,
+  last_message TEXT,
+  last_activity_at INTEGER NOT NULL,
+  agency TEXT,
+  chat_pts INTEGER NOT NULL,
+  muted_until INTEGER,
+  pts INTEGER NOT NULL,
+  removed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS dialogs_pts ON dialogs (pts);
+CREATE INDEX IF NOT EXISTS dialogs_activity ON dialogs (removed, last_activity_at DESC);
+CREATE TABLE IF NOT EXISTS notifications (pts INTEGER PRIMARY KEY, body TEXT NOT NULL);
+`;
+
+interface DialogRow extends Record<string, SqlStorageValue> {
+  chat_id: string;
+  type: string;
+  title: string | null;
+  member_count: number;
+  role: string;
+  last_seq: number;
+  read_seq: number;
+  last_message: string | null;
+  last_activity_at: number;
+  agency: string | null;
+  chat_pts: number;
+  muted_until: number | null;
+  pts: number;
+  removed: number;
+}
+
+const StoredMessage = ChatMessage.nullable();
+const StoredAgency = AgencyRef.nullable();
+const StoredNotification = z.object({ kind: z.string(), at: z.string(), pts: z.number() }).catchall(z.unknown());
+
+export interface Updates {
+  chats: ChatSummary[];
+  removed: string[];
+  notifications: Notification[];
+  pts: number;
+  tooLong: boolean;
+}
+
+/** One change of the list, as the inbox sends it live and replays it. */
+export type ListChange =
+  | { type: "chat"; chat: ChatSummary; pts: number }
+  | { type: "chat_removed"; chatId: string; pts: number }
+  | ({ type: "notification" } & Notification);
+
+export class Dialogs {
+  private pts: number;
+  private floor: number;
+
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+    this.pts = Number(this.meta("pts") ?? 0);
+    this.floor = Number(this.meta("floor") ?? 0);
+  }
+
+  current(): number {
+    return this.pts;
+  }
+
+  isHydrated(): boolean {
+    return this.meta("hydrated") !== null;
+  }
+
+  markHydrated(): void {
+    this.setMeta("hydrated", "1");
+  }
+
+  /** Applies a room's summary; answers the change to send, or null when it is stale or changes nothing. */
+  apply(u: DialogUpdate): ListChange | null {
+    const row = this.row(u.chatId);
+    if (row && row.chat_pts > u.pts) return null;
+    const next = {
+      type: u.type,
+      title: u.title,
+      member_count: u.memberCount,
+      role: u.role,
+      last_seq: u.lastSeq,
+      read_seq: u.readSeq,
+      last_message: u.lastMessage === null ? null : JSON.stringify(u.lastMessage),
+      last_activity_at: u.lastActivityAt,
+      agency: u.agency === null ? null : JSON.stringify(u.agency),
+    };
+    if (row && row.removed === 0 && (Object.keys(next) as (keyof typeof next)[]).every((k) => row[k] === next[k])) {
+      // Same list entry; only the chat's pts moved (a reaction, say): no change of the user's list.
+      if (row.chat_pts !== u.pts) this.sql.exec("UPDATE dialogs SET chat_pts = ? WHERE chat_id = ?", u.pts, u.chatId);
+      return null;
+    }
+    const pts = this.bump();
+    this.sql.exec(
+      `INSERT INTO dialogs (chat_id, type, title, member_count, role, last_seq, read_seq, last_message, last_activity_at, agency, chat_pts, pts, removed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+       ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type, title = excluded.title, member_count = excluded.member_count,
+         role = excluded.role, last_seq = excluded.last_seq, read_seq = excluded.read_seq, last_message = excluded.last_message,
+         last_activity_at = excluded.last_activity_at, agency = excluded.agency, chat_pts = excluded.chat_pts, pts = excluded.pts, removed = 0`,
+      u.chatId,
+      next.type,
+      next.title,
+      next.member_count,
+      next.role,
+      next.last_seq,
+      next.read_seq,
+      next.last_message,
+      next.last_activity_at,
+      next.agency,
+      u.pts,
+      pts,
+    );
+    const chat = this.summary(u.chatId);
+    return chat ? { type: "chat", chat, pts } : null;
+  }
+
+  /** The user left or was removed (as of the chat's `chatPts`). */
+  remove(chatId: string, chatPts: number): ListChange | null {
+    const row = this.row(chatId);
+    if (!row || row.removed === 1 || row.chat_pts > chatPts) return null;
+    const pts = this.bump();
+    this.sql.exec("UPDATE dialogs SET removed = 1, chat_pts = ?, pts = ? WHERE chat_id = ?", chatPts, pts, chatId);
+    this.prune();
+    return { type: "chat_removed", chatId, pts };
+  }
+
+  /** Stores a service notification under the next pts. */
+  notify(fields: { kind: string; [key: string]: unknown }, now = Date.now()): ListChange {
+    const pts = this.bump();
+    const notification: Notification = { ...fields, kind: fields.kind, at: iso(now), pts };
+    this.sql.exec("INSERT INTO notifications (pts, body) VALUES (?, ?)", pts, JSON.stringify(notification));
+    this.prune();
+    return { type: "notification", ...notification };
+  }
+
+  list(limit = 500): ChatSummary[] {
+    return this.sql
+      .exec<DialogRow>("SELECT * FROM dialogs WHERE removed = 0 ORDER BY last_activity_at DESC, chat_id DESC LIMIT ?", limit)
+      .toArray()
+      .map(toSummary);
+  }
+
+  summary(chatId: string): ChatSummary | null {
+    const row = this.row(chatId);
+    return row && row.removed === 0 ? toSummary(row) : null;
+  }
+
+  /** What changed after `pts`: each changed chat once in its current state, removals, and notifications. */
+  since(pts: number): Updates {
+    if (pts < this.floor || pts > this.pts) return { chats: [], removed: [], notifications: [], pts: this.pts, tooLong: true };
+    const rows = this.sql.exec<DialogRow>("SELECT * FROM dialogs WHERE pts > ? ORDER BY pts", pts).toArray();
+    const notifications = this.sql
+      .exec<{ body: string }>("SELECT body FROM notifications WHERE pts > ? ORDER BY pts", pts)
+      .toArray()
+      .map((r) => StoredNotification.parse(JSON.parse(r.body)));
+    return {
+      chats: rows.filter((r) => r.removed === 0).map(toSummary),
+      removed: rows.filter((r) => r.removed === 1).map((r) => r.chat_id),
+      notifications,
+      pts: this.pts,
+      tooLong: false,
+    };
+  }
+
+  /** The same as frames, in the user's pts order. */
+  changesSince(pts: number): ListChange[] | null {
+    if (pts < this.floor || pts > this.pts) return null;
+    const rows = this.sql.exec<DialogRow>("SELECT * FROM dialogs WHERE pts > ?", pts).toArray();
+    const changes: ListChange[] = rows.map((r) =>
+      r.removed === 1 ? { type: "chat_removed", chatId: r.chat_id, pts: r.pts } : { type: "chat", chat: toSummary(r), pts: r.pts },
+    );
+    for (const r of this.sql.exec<{ body: string }>("SELECT body FROM notifications WHERE pts > ?", pts)) {
+      changes.push({ type: "notification", ...StoredNotification.parse(JSON.parse(r.body)) });
+    }
+    return changes.sort((a, b) => a.pts - b.pts);
+  }
+
+  private bump(): number {
+    this.pts += 1;
+    this.setMeta("pts", String(this.pts));
+    return this.pts;
+  }
+
+  /** Keeps the last KEEP notifications and removal markers; a device behind the oldest dropped one reloads. */
+  private prune(): void {
+    const n = this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM notifications) + (SELECT COUNT(*) FROM dialogs WHERE removed = 1) AS n").one().n;
+    if (n <= KEEP + SLACK) return;
+    const cut = this.sql
+      .exec<{ pts: number }>(
+        "SELECT pts FROM (SELECT pts FROM notifications UNION ALL SELECT pts FROM dialogs WHERE removed = 1) ORDER BY pts DESC LIMIT 1 OFFSET ?",
+        KEEP,
+      )
+      .one().pts;
+    this.sql.exec("DELETE FROM notifications WHERE pts <= ?", cut);
+    this.sql.exec("DELETE FROM dialogs WHERE removed = 1 AND pts <= ?", cut);
+    this.floor = Math.max(this.floor, cut);
+    this.setMeta("floor", String(this.floor));
+  }
+
+  private row(chatId: string): DialogRow | undefined {
+    return this.sql.exec<DialogRow>("SELECT * FROM dialogs WHERE chat_id = ?", chatId).toArray()[0];
+  }
+
+  meta(key: string): string | null {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+  }
+}
+
+function toSummary(r: DialogRow): ChatSummary {
+  return {
+    id: r.chat_id,
+    type: ChatType.parse(r.type),
+    title: r.title,
+    memberCount: r.member_count,
+    role: Role.parse(r.role),
+    lastSeq: r.last_seq,
+    unreadCount: Math.max(0, r.last_seq - r.read_seq),
+    lastMessage: StoredMessage.parse(r.last_message === null ? null : JSON.parse(r.last_message)),
+    lastActivityAt: iso(r.last_activity_at),
+    agency: StoredAgency.parse(r.agency === null ? null : JSON.parse(r.agency)),
+    pts: r.chat_pts,
+    readSeq: r.read_seq,
+  };
+}

@@ -1,0 +1,152 @@
+// The room's membership: authoritative for everything on the message path (who may post, read markers,
+// mentions). The Worker writes the directory in D1 (rare changes) and then tells the room; the room never
+// reads D1 per message. Each member row also remembers whether their inbox needs a new summary.
+import { z } from "zod";
+import { type Role, Role as RoleSchema } from "../protocol";
+
+export interface Member {
+  userId: string;
+  role: Role;
+  readSeq: number;
+  username: string | null;
+  /** What others see of them: the display name, else @username (a direct chat's title). */
+  name: string | null;
+}
+
+export type NewMember = Omit<Member, "readSeq"> & { readSeq?: number };
+
+interface MemberRow extends Record<string, SqlStorageValue> {
+  user_id: string;
+  role: string;
+  read_seq: number;
+  username: string | null;
+  name: string | null;
+  dirty: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS members (
+  user_id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  read_seq INTEGER NOT NULL DEFAULT 0,
+  read_dirty INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS departed (user_id TEXT PRIMARY KEY, rev INTEGER NOT NULL);
+`;
+
+const Stored = z.object({ role: RoleSchema });
+
+export class Members {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+    // Rooms from before the room held profiles and push state.
+    const columns = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('members')").toArray().map((c) => c.name));
+    if (!columns.has("username")) sql.exec("ALTER TABLE members ADD COLUMN username TEXT");
+    if (!columns.has("name")) sql.exec("ALTER TABLE members ADD COLUMN name TEXT");
+    if (!columns.has("dirty")) sql.exec("ALTER TABLE members ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0");
+  }
+
+  role(userId: string): Role | null {
+    const row = this.sql.exec<{ role: string }>("SELECT role FROM members WHERE user_id = ?", userId).toArray()[0];
+    return row ? Stored.parse(row).role : null;
+  }
+
+  get(userId: string): Member | null {
+    const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE user_id = ?", userId).toArray()[0];
+    return row ? toMember(row) : null;
+  }
+
+  count(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+  }
+
+  all(): Member[] {
+    return this.sql.exec<MemberRow>("SELECT * FROM members ORDER BY user_id").toArray().map(toMember);
+  }
+
+  /** Adds a member or updates their role and profile; answers what was there before (null: a newcomer). */
+  upsert(m: NewMember, rev: number): Member | null {
+    const before = this.get(m.userId);
+    this.sql.exec(
+      `INSERT INTO members (user_id, role, read_seq, username, name, dirty) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, username = excluded.username, name = excluded.name,
+         read_seq = MAX(read_seq, excluded.read_seq), dirty = excluded.dirty`,
+      m.userId,
+      m.role,
+      m.readSeq ?? 0,
+      m.username,
+      m.name,
+      rev,
+    );
+    this.sql.exec("DELETE FROM departed WHERE user_id = ?", m.userId);
+    return before;
+  }
+
+  /** Removes a member; their inbox is told (the departed list) with the next summary push. */
+  remove(userId: string, rev: number): Member | null {
+    const before = this.get(userId);
+    if (!before) return null;
+    this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
+    this.sql.exec("INSERT INTO departed (user_id, rev) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET rev = excluded.rev", userId, rev);
+    return before;
+  }
+
+  setProfile(userId: string, username: string | null, name: string | null): boolean {
+    return this.sql.exec("UPDATE members SET username = ?, name = ? WHERE user_id = ?", username, name, userId).rowsWritten > 0;
+  }
+
+  /** Moves a read marker forward only; answers whether it moved. */
+  markRead(userId: string, seq: number, rev: number): boolean {
+    return this.sql.exec("UPDATE members SET read_seq = ?, dirty = ? WHERE user_id = ? AND read_seq < ?", seq, rev, userId, seq).rowsWritten > 0;
+  }
+
+  readMarkers(): Record<string, number> {
+    const markers: Record<string, number> = {};
+    for (const r of this.sql.exec<{ user_id: string; read_seq: number }>("SELECT user_id, read_seq FROM members")) markers[r.user_id] = r.read_seq;
+    return markers;
+  }
+
+  /** Members with @usernames among these. */
+  withUsernames(usernames: string[]): string[] {
+    if (usernames.length === 0) return [];
+    return this.sql
+      .exec<{ user_id: string }>(`SELECT user_id FROM members WHERE username IN (${usernames.map(() => "?").join(",")})`, ...usernames)
+      .toArray()
+      .map((r) => r.user_id);
+  }
+
+  markDirty(userId: string, rev: number): void {
+    this.sql.exec("UPDATE members SET dirty = ? WHERE user_id = ?", rev, userId);
+  }
+
+  /** Members whose inbox needs a summary (all of them when `everyone`), with the revision they were marked at. */
+  needingPush(everyone: boolean): (Member & { dirty: number })[] {
+    const rows = everyone
+      ? this.sql.exec<MemberRow>("SELECT * FROM members").toArray()
+      : this.sql.exec<MemberRow>("SELECT * FROM members WHERE dirty > 0").toArray();
+    return rows.map((r) => ({ ...toMember(r), dirty: r.dirty }));
+  }
+
+  pushed(userId: string, upTo: number): void {
+    this.sql.exec("UPDATE members SET dirty = 0 WHERE user_id = ? AND dirty <= ?", userId, upTo);
+  }
+
+  departed(): { userId: string; rev: number }[] {
+    return this.sql.exec<{ user_id: string; rev: number }>("SELECT user_id, rev FROM departed").toArray().map((r) => ({ userId: r.user_id, rev: r.rev }));
+  }
+
+  departedPushed(userId: string, upTo: number): void {
+    this.sql.exec("DELETE FROM departed WHERE user_id = ? AND rev <= ?", userId, upTo);
+  }
+
+  /** The highest push revision still pending, so a restarted room keeps counting upwards. */
+  maxRev(): number {
+    const a = this.sql.exec<{ r: number | null }>("SELECT MAX(dirty) AS r FROM members").one().r ?? 0;
+    const b = this.sql.exec<{ r: number | null }>("SELECT MAX(rev) AS r FROM departed").one().r ?? 0;
+    return Math.max(a, b);
+  }
+}
+
+function toMember(r: MemberRow): Member {
+  return { userId: r.user_id, role: Stored.parse(r).role, readSeq: r.read_seq, username: r.username, name: r.name };
+}
