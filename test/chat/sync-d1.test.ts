@@ -34,10 +34,12 @@ async function traffic(chatId: string, a: SignedIn, b: SignedIn, sa: Awaited<Ret
 }
 
 describe("D1 statements", () => {
-  it("the dev counter answers a number", async () => {
+  it("the dev counter counts: creating a chat (stored in D1) moves it", async () => {
+    const [a, b] = await signInMany(2);
     const n = await statements();
     expect(Number.isInteger(n)).toBe(true);
-    expect(n).toBeGreaterThanOrEqual(0);
+    await newChat(a.accessToken, { type: "group", title: "в D1", memberIds: [b.user.id] });
+    expect(await statements()).toBeGreaterThan(n);
   });
 
   it("sending 50 messages over a socket and 20 over HTTP, moving read markers and reacting run none", async () => {

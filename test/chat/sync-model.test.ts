@@ -310,9 +310,12 @@ describe("sync model", () => {
             const server = serverMembers.members.find((m) => m.userId === u.user.id);
             expect(c.model.reads.get(u.user.id) ?? 0, `read marker of ${u.user.id}`).toBe(server?.readSeq);
           }
-          const mine = await chatOf(c.user.accessToken, chatId);
+          // Chat summaries follow the room within 2 s of the last change.
           const readSeq = c.model.reads.get(c.user.user.id) ?? 0;
-          expect(mine).toMatchObject({ lastSeq, readSeq, unreadCount: lastSeq - readSeq, memberCount: c.model.members.size });
+          await expect
+            .poll(() => chatOf(c.user.accessToken, chatId), { timeout: 2000, interval: 50 })
+            .toMatchObject({ lastSeq, readSeq, unreadCount: lastSeq - readSeq, memberCount: c.model.members.size });
+          const mine = await chatOf(c.user.accessToken, chatId);
           // A chat object's pts is the chat's as of its summary: a reaction, say, moves the chat's pts but not the summary.
           expect(mine.pts).toBeLessThanOrEqual(now);
           const listed = await ok(callJson<{ chats: SyncChat[] }>("/api/v1/chats", { token: c.user.accessToken }), 200);
