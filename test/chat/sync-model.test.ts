@@ -12,10 +12,12 @@ import { chatOf, currentPts, type Frame, fullHistory, isChange, ok, type SyncCha
 interface ModelMessage {
   text: string | null;
   deleted: boolean;
+  pinned: boolean;
   reactions: Map<string, Set<string>>;
 }
 interface Model {
   pts: number;
+  title: string | null;
   messages: Map<number, ModelMessage>;
   reads: Map<string, number>;
   members: Map<string, string>;
@@ -27,6 +29,15 @@ interface Client {
   /** How many of the current socket's frames the model has taken in. */
   applied: number;
   errors: Frame[];
+}
+
+/** Evicts a Durable Object if it is running (one that is not, hibernating or never woken, has nothing to lose). */
+async function evict(stub: DurableObjectStub): Promise<void> {
+  try {
+    await evictDurableObject(stub);
+  } catch (err) {
+    if (!/not currently running/.test(String(err))) throw err;
+  }
 }
 
 const EMOJI = ["👍", "❤️"];
@@ -47,7 +58,12 @@ function apply(c: Client, f: Frame): void {
   switch (f.type) {
     case "message": {
       const msg = f.message as MessageView;
-      m.messages.set(msg.seq, { text: msg.text, deleted: msg.deletedAt !== null, reactions: reactionsOf(msg.reactions) });
+      m.messages.set(msg.seq, {
+        text: msg.text,
+        deleted: msg.deletedAt !== null,
+        pinned: msg.pinned,
+        reactions: reactionsOf(msg.reactions),
+      });
       m.reads.set(msg.senderId, Math.max(m.reads.get(msg.senderId) ?? 0, msg.seq));
       break;
     }
@@ -75,6 +91,15 @@ function apply(c: Client, f: Frame): void {
       else known.reactions.delete(f.emoji as string);
       break;
     }
+    case "pinned": {
+      const known = m.messages.get(seq);
+      if (!known) throw new Error(`pin of unknown message ${seq}`);
+      known.pinned = f.on as boolean;
+      break;
+    }
+    case "chat_updated":
+      m.title = f.title as string | null;
+      break;
     case "read":
       m.reads.set(f.userId as string, Math.max(m.reads.get(f.userId as string) ?? 0, seq));
       break;
@@ -99,6 +124,7 @@ function viewOf(messages: Map<number, ModelMessage>) {
       seq,
       text: m.text,
       deleted: m.deleted,
+      pinned: m.deleted ? false : m.pinned,
       reactions: m.deleted ? [] : [...m.reactions.entries()].map(([emoji, users]) => [emoji, [...users].sort()]).sort(),
     }));
 }
@@ -107,6 +133,7 @@ function viewOfHistory(history: MessageView[]) {
     seq: m.seq,
     text: m.deletedAt ? null : m.text,
     deleted: m.deletedAt !== null,
+    pinned: m.deletedAt ? false : m.pinned,
     reactions: m.deletedAt
       ? []
       : m.reactions
@@ -118,6 +145,11 @@ function viewOfHistory(history: MessageView[]) {
 
 type Cmd =
   | { kind: "send"; who: number }
+  | { kind: "burst"; who: number; n: number }
+  | { kind: "pin"; pick: number }
+  | { kind: "title" }
+  | { kind: "role"; x: number }
+  | { kind: "evictInbox"; who: number }
   | { kind: "edit"; who: number; pick: number }
   | { kind: "delete"; who: number; pick: number }
   | { kind: "react"; who: number; pick: number; emoji: number }
@@ -132,6 +164,11 @@ const who = fc.integer({ min: 0, max: 2 });
 const pick = fc.nat(20);
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 5, arbitrary: who.map((w) => ({ kind: "send" as const, who: w })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("burst" as const), who, n: fc.integer({ min: 2, max: 6 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("pin" as const), pick }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "title" as const }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 1 }).map((x) => ({ kind: "role" as const, x })) },
+  { weight: 1, arbitrary: who.map((w) => ({ kind: "evictInbox" as const, who: w })) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("edit" as const), who, pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), who, pick }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("react" as const), who, pick, emoji: fc.integer({ min: 0, max: 1 }) }) },
@@ -149,7 +186,7 @@ describe("sync model", () => {
   }, async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(cmd, { minLength: 6, maxLength: 22 }), async (cmds) => {
+      fc.asyncProperty(fc.array(cmd, { minLength: 6, maxLength: 30 }), async (cmds) => {
         run += 1;
         const people = await signInMany(5);
         const users = people.slice(0, 3);
@@ -174,6 +211,7 @@ describe("sync model", () => {
           user,
           model: {
             pts: start.pts,
+            title: `model ${run}`,
             messages: new Map(),
             reads: new Map(members.members.map((m) => [m.userId, m.readSeq])),
             members: new Map(members.members.map((m) => [m.userId, m.role])),
@@ -183,7 +221,9 @@ describe("sync model", () => {
           errors: [],
         }));
         const connect = async (c: Client) => {
-          c.socket = await openSocket(`/api/v1/chats/${chatId}/ws?pts=${c.model.pts}`, { token: c.user.accessToken });
+          // The second client takes batches (?batch=1), the others one frame per message.
+          const batch = c === clients[1] ? "&batch=1" : "";
+          c.socket = await openSocket(`/api/v1/chats/${chatId}/ws?pts=${c.model.pts}${batch}`, { token: c.user.accessToken });
           c.applied = 0;
         };
         const drop = async (c: Client) => {
@@ -194,8 +234,9 @@ describe("sync model", () => {
           c.socket = null;
         };
         // What the runner knows, to pick valid operations.
-        const sent: { seq: number; by: number; deleted: boolean; reactions: Set<string> }[] = [];
+        const sent: { seq: number; by: number; deleted: boolean; pinned: boolean; reactions: Set<string> }[] = [];
         const extraIn = [false, false];
+        const extraAdmin = [false, false];
         let counter = 0;
         for (const c of clients) await connect(c);
 
@@ -209,7 +250,67 @@ describe("sync model", () => {
               const seq = c.socket
                 ? ((await sendOver(c.socket, clientId, text)).seq as number)
                 : (await postText(c.user.accessToken, chatId, text, clientId)).seq;
-              sent.push({ seq, by: step.who, deleted: false, reactions: new Set() });
+              sent.push({ seq, by: step.who, deleted: false, pinned: false, reactions: new Set() });
+              break;
+            }
+            case "burst": {
+              // Several sends at once over the socket (or at once over HTTP when offline), acks in any order.
+              const c = clients[step.who] as Client;
+              const ids = Array.from({ length: step.n }, () => `c${step.who}-${counter++}`);
+              const seqs = new Map<string, number>();
+              if (c.socket) {
+                const s = c.socket;
+                const from = s.frames.length;
+                for (const id of ids) s.send({ type: "send", clientId: id, text: `пачка ${id}` });
+                for (const id of ids) {
+                  const ack = await s.next((f) => (f.type === "ack" || f.type === "error") && f.clientId === id, 10_000, from);
+                  expect(ack).toMatchObject({ type: "ack" });
+                  seqs.set(id, ack.seq as number);
+                }
+              } else {
+                const posted = await Promise.all(ids.map((id) => postText(c.user.accessToken, chatId, `пачка ${id}`, id)));
+                for (const [i, m] of posted.entries()) seqs.set(ids[i] as string, m.seq);
+              }
+              for (const seq of [...seqs.values()].sort((x, y) => x - y))
+                sent.push({ seq, by: step.who, deleted: false, pinned: false, reactions: new Set() });
+              break;
+            }
+            case "pin": {
+              const live = sent.filter((m) => !m.deleted);
+              const target = live[step.pick % Math.max(1, live.length)];
+              if (!target) break;
+              const res = await call(`/api/v1/chats/${chatId}/messages/${target.seq}/pin`, {
+                method: target.pinned ? "DELETE" : "PUT",
+                token: owner.accessToken,
+              });
+              expect(res.status).toBe(204);
+              target.pinned = !target.pinned;
+              break;
+            }
+            case "title":
+              await ok(
+                callJson(`/api/v1/chats/${chatId}`, {
+                  method: "PATCH",
+                  token: owner.accessToken,
+                  body: { title: `название ${counter++}` },
+                }),
+                200,
+              );
+              break;
+            case "role": {
+              if (!extraIn[step.x]) break;
+              const x = extras[step.x] as SignedIn;
+              const role = extraAdmin[step.x] ? "member" : "admin";
+              await ok(
+                callJson(`/api/v1/chats/${chatId}/members/${x.user.id}`, { method: "PATCH", token: owner.accessToken, body: { role } }),
+                200,
+              );
+              extraAdmin[step.x] = !extraAdmin[step.x];
+              break;
+            }
+            case "evictInbox": {
+              const id = env.INBOX.idFromName((clients[step.who] as Client).user.user.id);
+              await evict(env.INBOX.get(id));
               break;
             }
             case "edit":
@@ -255,6 +356,7 @@ describe("sync model", () => {
               if (step.kind === "add" && !extraIn[step.x]) {
                 await ok(callJson(`/api/v1/chats/${chatId}/members`, { token: owner.accessToken, body: { userId: x.user.id } }), 201);
                 extraIn[step.x] = true;
+                extraAdmin[step.x] = false;
               } else if (step.kind === "remove" && extraIn[step.x]) {
                 const res = await call(`/api/v1/chats/${chatId}/members/${x.user.id}`, { method: "DELETE", token: owner.accessToken });
                 expect(res.status).toBe(204);
@@ -271,7 +373,7 @@ describe("sync model", () => {
               break;
             }
             case "evict":
-              await evictDurableObject(env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId)));
+              await evict(env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId)));
               break;
           }
         }
@@ -294,7 +396,7 @@ describe("sync model", () => {
         for (const c of clients) expect(c.errors).toEqual([]);
 
         const history = viewOfHistory(await fullHistory(owner.accessToken, chatId));
-        expect(history.map((m) => m.seq)).toEqual(sent.map((m) => m.seq));
+        expect(history.map((m) => m.seq)).toEqual(sent.map((m) => m.seq).sort((x, y) => x - y));
         const serverMembers = await ok(
           callJson<{ members: { userId: string; role: string; readSeq: number }[] }>(`/api/v1/chats/${chatId}/members`, {
             token: owner.accessToken,
@@ -316,6 +418,7 @@ describe("sync model", () => {
             .poll(() => chatOf(c.user.accessToken, chatId), { timeout: 2000, interval: 50 })
             .toMatchObject({ lastSeq, readSeq, unreadCount: lastSeq - readSeq, memberCount: c.model.members.size });
           const mine = await chatOf(c.user.accessToken, chatId);
+          expect(mine.title).toBe(c.model.title);
           // A chat object's pts is the chat's as of its summary: a reaction, say, moves the chat's pts but not the summary.
           expect(mine.pts).toBeLessThanOrEqual(now);
           const listed = await ok(callJson<{ chats: SyncChat[] }>("/api/v1/chats", { token: c.user.accessToken }), 200);
@@ -327,7 +430,7 @@ describe("sync model", () => {
         for (const c of clients) c.socket?.close();
       }),
       // Few, short runs: each step goes through the real Worker and rooms. Shrinking stops after 90 s in all.
-      { numRuns: 8, interruptAfterTimeLimit: 90_000 },
+      { numRuns: 15, interruptAfterTimeLimit: 90_000 },
     );
   });
 });
