@@ -117,3 +117,74 @@ describe("read markers", () => {
     sa.close();
   });
 });
+
+describe("what is no change", () => {
+  it("numbers nothing for a repeated reaction, pin or unpin, or a retried HTTP send", async () => {
+    const { chat, people } = await group(2);
+    const [a, b] = people as [SignedIn, SignedIn];
+    const first = await postText(a.accessToken, chat.id, "одно", "once");
+    const base = await currentPts(a.accessToken, chat.id);
+    const thumbs = `/api/v1/chats/${chat.id}/messages/1/reactions/${encodeURIComponent("👍")}`;
+    const pin = `/api/v1/chats/${chat.id}/messages/1/pin`;
+    const steps: [string, string, string, number][] = [
+      [thumbs, "PUT", b.accessToken, 1],
+      [thumbs, "PUT", b.accessToken, 0],
+      [thumbs, "DELETE", b.accessToken, 1],
+      [thumbs, "DELETE", b.accessToken, 0],
+      [pin, "PUT", a.accessToken, 1],
+      [pin, "PUT", a.accessToken, 0],
+      [pin, "DELETE", a.accessToken, 1],
+      [pin, "DELETE", a.accessToken, 0],
+    ];
+    let expected = base;
+    for (const [path, method, token, adds] of steps) {
+      expect((await call(path, { method, token })).status, `${method} ${path}`).toBe(204);
+      expected += adds;
+      expect(await currentPts(a.accessToken, chat.id), `after ${method} ${path.split("/").slice(-2).join("/")}`).toBe(expected);
+    }
+    const retried = await callJson<{ message: MessageView }>(`/api/v1/chats/${chat.id}/messages`, {
+      token: a.accessToken,
+      body: { clientId: "once", text: "одно" },
+    });
+    expect(retried.status).toBe(200);
+    expect(retried.body.message).toEqual(first);
+    expect(await currentPts(a.accessToken, chat.id)).toBe(expected);
+    expect((await changesSince(a.accessToken, chat.id, base)).changes.map((f) => [f.type, f.on])).toEqual([
+      ["reaction", true],
+      ["reaction", false],
+      ["pinned", true],
+      ["pinned", false],
+    ]);
+  });
+});
+
+describe("removed members", () => {
+  it("lose the socket and cannot catch up any more; the others see them removed", async () => {
+    const { chat, people } = await group(3);
+    const [owner, gone, stays] = people as [SignedIn, SignedIn, SignedIn];
+    const theirs = await openSocket(`/api/v1/chats/${chat.id}/ws?pts=${chat.pts}`, { token: gone.accessToken });
+    const watcher = await openSocket(`/api/v1/chats/${chat.id}/ws?pts=${chat.pts}`, { token: stays.accessToken });
+    await postText(owner.accessToken, chat.id, "до");
+    await untilPts(theirs, chat.pts + 1);
+    expect((await call(`/api/v1/chats/${chat.id}/members/${gone.user.id}`, { method: "DELETE", token: owner.accessToken })).status).toBe(
+      204,
+    );
+    expect((await theirs.closed).code).toBe(4003);
+    expect(await untilPts(watcher, chat.pts + 2)).toEqual({
+      type: "member",
+      userId: gone.user.id,
+      action: "removed",
+      role: null,
+      memberCount: 2,
+      pts: chat.pts + 2,
+    });
+    await postText(owner.accessToken, chat.id, "после");
+    expect((await call(`/api/v1/chats/${chat.id}/changes?pts=0`, { token: gone.accessToken })).status).toBe(404);
+    await expect(openSocket(`/api/v1/chats/${chat.id}/ws?pts=${chat.pts + 1}`, { token: gone.accessToken })).rejects.toThrow(
+      /expected 101, got 404/,
+    );
+    // Nothing said after the removal reached them.
+    expect(changesOf(theirs).some((f) => (f.message as MessageView | undefined)?.text === "после")).toBe(false);
+    watcher.close();
+  });
+});
