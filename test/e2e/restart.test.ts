@@ -1,6 +1,7 @@
 // Issue 11: the real local server (scripts/serve.mjs) killed with SIGKILL right after acknowledging messages,
 // then started again on the same state directory: every acknowledged message is there with its seq, chat
 // lists and change numbers are right, and catching up with ?pts= still works. Plain Node, local traffic only.
+// The setup (two runs of the server, the kill between them) is in beforeAll; each test checks one promise.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -140,35 +141,38 @@ async function sendAll(s: Socket, clientIds: string[]): Promise<Map<string, { se
 const CHANGE = new Set(["message", "edited", "deleted", "reaction", "pinned", "read", "member", "chat_updated"]);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+// Changes before the kill: 30 + 10 messages, a read marker, a reaction; then 2 + 5 messages.
+const CHANGES = 30 + 10 + 2 + 2 + 5;
+
 let state: string;
 let server: Running | undefined;
+let origin: string;
+let anna: Citizen;
+let boris: Citizen;
+let carol: Citizen;
+let chat: ChatSummary;
+let p0: number;
+let now: number;
+const seqOf = new Map<string, number>();
+const listBefore = new Map<string, { chats: ChatSummary[]; pts: number }>();
 
-beforeAll(() => {
+beforeAll(async () => {
   state = mkdtempSync(join(tmpdir(), "veche-restart-"));
-});
-
-afterAll(async () => {
-  if (server) await kill(server);
-  rmSync(state, { recursive: true, force: true });
-});
-
-test("a server killed right after acknowledging messages comes back with all of them and their numbers", async () => {
   server = await startProcess(state);
-  let origin = server.origin;
-  const [anna, boris, carol] = (await Promise.all([
+  origin = server.origin;
+  [anna, boris, carol] = (await Promise.all([
     citizen(origin, uniquePhone()),
     citizen(origin, uniquePhone()),
     citizen(origin, uniquePhone()),
   ])) as [Citizen, Citizen, Citizen];
-  const { chat } = await api<{ chat: ChatSummary }>(origin, "/api/v1/chats", {
+  ({ chat } = await api<{ chat: ChatSummary }>(origin, "/api/v1/chats", {
     token: anna.accessToken,
     body: { type: "group", title: "Перезапуск", memberIds: [boris.id, carol.id] },
-  });
-  const p0 = chat.pts;
-  const seqOf = new Map<string, number>();
+  }));
+  p0 = chat.pts;
 
   // Phase 1: 30 over a socket, 10 over HTTP, a read marker and a reaction; then the summaries settle.
-  let sa = await openSocket(origin, `/api/v1/chats/${chat.id}/ws`, anna.accessToken);
+  const sa = await openSocket(origin, `/api/v1/chats/${chat.id}/ws`, anna.accessToken);
   for (const [id, a] of await sendAll(
     sa,
     range(1, 30).map((k) => `a${k}`),
@@ -187,15 +191,10 @@ test("a server killed right after acknowledging messages comes back with all of 
     token: boris.accessToken,
   });
   await new Promise((r) => setTimeout(r, 2500));
-  const listBefore = new Map<string, { chats: ChatSummary[]; pts: number }>();
   for (const u of [anna, boris, carol]) listBefore.set(u.id, await api(origin, "/api/v1/chats", { token: u.accessToken }));
 
-  // Phase 2: more over both paths, and the kill as soon as the last of them is acknowledged.
-  const more = await sendAll(
-    sa,
-    range(31, 35).map((k) => `a${k}`),
-  );
-  for (const [id, a] of more) seqOf.set(id, a.seq);
+  // Phase 2: two more over HTTP, then five over the socket, and the kill as soon as the last ack is in (the
+  // summaries of those five, pushed to the inboxes within a second, may still be on their way).
   for (let k = 11; k <= 12; k++) {
     const { message } = await api<{ message: { seq: number } }>(origin, `/api/v1/chats/${chat.id}/messages`, {
       token: boris.accessToken,
@@ -203,14 +202,27 @@ test("a server killed right after acknowledging messages comes back with all of 
     });
     seqOf.set(`b${k}`, message.seq);
   }
+  const more = await sendAll(
+    sa,
+    range(31, 35).map((k) => `a${k}`),
+  );
+  for (const [id, a] of more) seqOf.set(id, a.seq);
   await kill(server);
   server = undefined;
   expect([...seqOf.values()].sort((x, y) => x - y)).toEqual(range(1, 47));
 
+  sa.ws.close();
   server = await startProcess(state);
   origin = server.origin;
+  now = p0 + CHANGES;
+}, 420_000);
 
-  // Every acknowledged message, with the seq it was acknowledged with.
+afterAll(async () => {
+  if (server) await kill(server);
+  rmSync(state, { recursive: true, force: true });
+});
+
+test("every acknowledged message is there after the restart, with the seq it was acknowledged with", async () => {
   const history: { seq: number; clientId: string; senderId: string }[] = [];
   for (;;) {
     const { messages } = await api<{ messages: typeof history }>(
@@ -223,13 +235,14 @@ test("a server killed right after acknowledging messages comes back with all of 
   }
   expect(history.map((m) => m.seq)).toEqual(range(1, 47));
   for (const m of history) expect(seqOf.get(m.clientId), m.clientId).toBe(m.seq);
+});
 
-  // The chat's pts counts every change once; the lists show exact unread counts and never go back in pts.
-  const now = p0 + 30 + 10 + 2 + 5 + 2;
-  expect((await api<{ chat: ChatSummary }>(origin, `/api/v1/chats/${chat.id}`, { token: carol.accessToken })).chat.pts).toBe(now);
+test("the chat's pts counts every change once, and each member's chat list is exact again", async () => {
+  const current = await api<{ pts: number }>(origin, `/api/v1/chats/${chat.id}/changes?pts=${p0}&limit=1`, { token: carol.accessToken });
+  expect(current.pts).toBe(now);
   const expected = new Map([
-    [anna.id, { readSeq: 45, unreadCount: 2 }],
-    [boris.id, { readSeq: 47, unreadCount: 0 }],
+    [anna.id, { readSeq: 47, unreadCount: 0 }],
+    [boris.id, { readSeq: 42, unreadCount: 5 }],
     [carol.id, { readSeq: 3, unreadCount: 44 }],
   ]);
   for (const u of [anna, boris, carol]) {
@@ -245,8 +258,26 @@ test("a server killed right after acknowledging messages comes back with all of 
     expect(list.chats.find((x) => x.id === chat.id)).toMatchObject(want);
     expect(list.pts).toBeGreaterThanOrEqual(listBefore.get(u.id)?.pts ?? 0);
   }
+});
 
-  // Catching up from the start still works, over HTTP and over a socket, then live.
+test("a device catches its chat list up from the user pts it had before the kill", async () => {
+  const carolBefore = listBefore.get(carol.id)?.pts ?? 0;
+  const carolNow = await api<{ chats: ChatSummary[]; pts: number }>(origin, "/api/v1/chats", { token: carol.accessToken });
+  expect(carolNow.pts).toBeGreaterThan(carolBefore);
+  const updates = await api<{ chats: ChatSummary[]; removed: string[]; pts: number; tooLong: boolean }>(
+    origin,
+    `/api/v1/updates?pts=${carolBefore}`,
+    { token: carol.accessToken },
+  );
+  expect(updates).toMatchObject({ pts: carolNow.pts, tooLong: false, removed: [] });
+  expect(updates.chats).toEqual(carolNow.chats);
+  const inbox = await openSocket(origin, `/api/v1/inbox/ws?pts=${carolBefore}`, carol.accessToken);
+  await inbox.next((f) => f.pts === carolNow.pts);
+  expect(inbox.frames.filter((f) => f.type === "chat").map((f) => f.chat)).toEqual(carolNow.chats);
+  inbox.ws.close();
+});
+
+test("catching up from any pts works over HTTP and the socket, then live with the next seq and pts", async () => {
   const { changes, pts, tooLong } = await api<{ changes: Frame[]; pts: number; tooLong: boolean }>(
     origin,
     `/api/v1/chats/${chat.id}/changes?pts=${p0}&limit=1000`,
@@ -258,7 +289,7 @@ test("a server killed right after acknowledging messages comes back with all of 
   const sc = await openSocket(origin, `/api/v1/chats/${chat.id}/ws?pts=${p0}`, carol.accessToken);
   await sc.next((f) => f.pts === now);
   expect(sc.frames.filter((f) => CHANGE.has(f.type as string))).toEqual(changes);
-  sa = await openSocket(origin, `/api/v1/chats/${chat.id}/ws`, anna.accessToken);
+  const sa = await openSocket(origin, `/api/v1/chats/${chat.id}/ws`, anna.accessToken);
   const after = await sendAll(sa, ["after-restart"]);
   expect(after.get("after-restart")).toEqual({ seq: 48, pts: now + 1 });
   await sc.next((f) => f.type === "message" && f.pts === now + 1);
@@ -266,4 +297,4 @@ test("a server killed right after acknowledging messages comes back with all of 
   await mid.next((f) => f.pts === now + 1);
   expect(mid.frames.filter((f) => CHANGE.has(f.type as string)).map((f) => f.pts)).toEqual(range(now - 2, now + 1));
   for (const s of [sa, sc, mid]) s.ws.close();
-}, 420_000);
+});
