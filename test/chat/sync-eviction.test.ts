@@ -75,6 +75,28 @@ describe("evicting a room mid-stream", () => {
   });
 });
 
+describe("evicting a room right after a send", () => {
+  it("still gets offline members' unread counts exact within 2 s of the ack", async () => {
+    const { chat, people } = await group(3, "сразу");
+    const [a, off1, off2] = people as [SignedIn, SignedIn, SignedIn];
+    const sa = await openSocket(`/api/v1/chats/${chat.id}/ws`, { token: a.accessToken });
+    // A first push, so the next one waits out the coalescing interval.
+    await sendOver(sa, "warm", "разогрев");
+    await sendBurst(sa, ["k1", "k2", "k3", "k4"]);
+    const acked = Date.now();
+    await evictDurableObject(roomOf(chat.id));
+    for (const u of [off1, off2]) {
+      await expect
+        .poll(async () => (await listOf(u)).chats.find((c) => c.id === chat.id), {
+          timeout: Math.max(0, 2000 - (Date.now() - acked)),
+          interval: 50,
+        })
+        .toMatchObject({ lastSeq: 5, unreadCount: 5, lastMessage: { seq: 5 } });
+    }
+    sa.close();
+  });
+});
+
 describe("evicting an inbox mid-stream", () => {
   it("loses no chat-list change: the live inbox socket sees every pts, a reconnecting one catches up", async () => {
     const [u, v] = await signInMany(2);
