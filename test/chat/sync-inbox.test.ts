@@ -180,3 +180,62 @@ describe("unread counts of members who are not connected", () => {
     s.close();
   });
 });
+
+describe("an inbox that no longer reaches the pts", () => {
+  it("answers too_long over the socket and HTTP after more than 1,100 notifications; a pts 300 bills back replays them all", {
+    timeout: 240_000,
+  }, async () => {
+    const [u, v] = await signInMany(2);
+    const agency = await newAgency("Много счетов (тест)");
+    const chat = await newChat(v.accessToken, { type: "direct", userId: u.user.id });
+    const start = await listOf(u);
+    // Removal markers of chats the user is back in are not kept, so the inbox is filled with notifications: bills.
+    let issued = 0;
+    const issue = (upTo: number) =>
+      Promise.all(
+        range(1, 8).map(async () => {
+          while (issued < upTo) {
+            issued += 1;
+            const ref = `many-${issued}`;
+            const res = await callJson("/api/v1/agency/bills", {
+              token: agency.token,
+              body: { citizenPhone: u.phone, amount: 100 + issued, currency: "RUB", purpose: "Пеня", externalRef: ref },
+            });
+            expect(res.status, JSON.stringify(res.body)).toBe(201);
+          }
+        }),
+      );
+    const settled = async (bills: number) => {
+      await expect.poll(async () => (await listOf(u)).chats.find((c) => c.type === "official")?.lastSeq, { timeout: 10_000 }).toBe(bills);
+      return listOf(u);
+    };
+    await issue(820);
+    const mid = await settled(820);
+    await issue(1120);
+    const now = await settled(1120);
+    expect(now.pts).toBeGreaterThanOrEqual(start.pts + 1120);
+
+    const behind = await openSocket(`/api/v1/inbox/ws?pts=${start.pts}`, { token: u.accessToken });
+    expect(await behind.next((f) => f.type === "too_long")).toEqual({ type: "too_long", pts: now.pts });
+    expect(await updatesOf(u, start.pts)).toMatchObject({ pts: now.pts, tooLong: true });
+    // The client reloads GET /chats (done above) and goes on live from that pts.
+    await postText(v.accessToken, chat.id, "вы здесь?");
+    const live = await behind.next((f) => f.type === "chat" && f.pts === now.pts + 1);
+    expect(live.chat).toMatchObject({ id: chat.id, lastSeq: 1, unreadCount: 1 });
+    expect(behind.frames.filter((f) => f.type !== "too_long").map((f) => f.pts)).toEqual([now.pts + 1]);
+
+    // A pts from 300 bills ago replays every one of their notifications, in order.
+    const recent = await updatesOf(u, mid.pts);
+    expect(recent.tooLong).toBe(false);
+    expect(recent.pts).toBe(now.pts + 1);
+    const notes = recent.notifications.map((n) => n.pts as number);
+    expect(notes).toHaveLength(300);
+    expect(notes.every((p, i) => p > mid.pts && p <= now.pts && (i === 0 || p > (notes[i - 1] as number)))).toBe(true);
+    expect(recent.notifications.every((n) => typeof n.kind === "string" && n.kind !== "")).toBe(true);
+    const near = await openSocket(`/api/v1/inbox/ws?pts=${mid.pts}`, { token: u.accessToken });
+    await near.next((f) => f.pts === now.pts + 1);
+    expect(near.frames.some((f) => f.type === "too_long")).toBe(false);
+    expect(near.frames.filter((f) => f.type === "notification").map(({ type: _t, ...n }) => n)).toEqual(recent.notifications);
+    for (const s of [behind, near]) s.close();
+  });
+});
