@@ -75,6 +75,40 @@ describe("evicting a room mid-stream", () => {
   });
 });
 
+describe("evicting a room during a long replay", () => {
+  it("leaves a client that reconnects from its last pts with every change once", { timeout: 60_000 }, async () => {
+    const { chat, people } = await group(3, "длинная история");
+    const [a, b, c] = people as [SignedIn, SignedIn, SignedIn];
+    const senders = await Promise.all([a, b].map((p) => openSocket(`/api/v1/chats/${chat.id}/ws`, { token: p.accessToken })));
+    await Promise.all(
+      senders.map((s, i) =>
+        sendBurst(
+          s,
+          range(1, 300).map((k) => `r${i}-${k}`),
+        ),
+      ),
+    );
+    const last = chat.pts + 600;
+    // The reader starts from the beginning; the room is evicted while the replay is on its way.
+    const seen: Frame[] = [];
+    let reader = await openSocket(`/api/v1/chats/${chat.id}/ws?pts=${chat.pts}`, { token: c.accessToken });
+    await reader.next((f) => f.type === "message");
+    await evictDurableObject(roomOf(chat.id));
+    // Whether the socket stays open or not, a client continues from the last pts it has.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const done = await Promise.race([untilPts(reader, last, 5000).then(() => true), reader.closed.then(() => false)]).catch(() => false);
+      seen.push(...changesOf(reader, (seen.at(-1)?.pts as number | undefined) ?? chat.pts));
+      if (done) break;
+      reader.close();
+      reader = await openSocket(`/api/v1/chats/${chat.id}/ws?pts=${(seen.at(-1)?.pts as number | undefined) ?? chat.pts}`, {
+        token: c.accessToken,
+      });
+    }
+    expect(ptsOf(seen)).toEqual(range(chat.pts + 1, last));
+    for (const s of [...senders, reader]) s.close();
+  });
+});
+
 describe("evicting a room right after a send", () => {
   it("still gets offline members' unread counts exact within 2 s of the ack", async () => {
     const { chat, people } = await group(3, "сразу");

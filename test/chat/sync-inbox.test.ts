@@ -169,6 +169,31 @@ describe("unread counts of members who are not connected", () => {
     s.close();
   });
 
+  it("are exact for all 40 members of a group within 2 s of the last ack", { timeout: 60_000 }, async () => {
+    const people = await signInMany(41);
+    const [sender, ...members] = people as [SignedIn, ...SignedIn[]];
+    const chat = await newChat(sender.accessToken, { type: "group", title: "Дом 7", memberIds: members.map((m) => m.user.id) });
+    const s = await openSocket(`/api/v1/chats/${chat.id}/ws`, { token: sender.accessToken });
+    await sendBurst(
+      s,
+      range(1, 10).map((k) => `g${k}`),
+    );
+    const acked = Date.now();
+    const wrong = new Set(members.map((m) => m.user.id));
+    while (wrong.size > 0 && Date.now() - acked < 2000) {
+      await Promise.all(
+        members
+          .filter((m) => wrong.has(m.user.id))
+          .map(async (m) => {
+            const c = (await listOf(m)).chats.find((x) => x.id === chat.id);
+            if (c?.lastSeq === 10 && c.unreadCount === 10 && c.lastMessage?.seq === 10) wrong.delete(m.user.id);
+          }),
+      );
+    }
+    expect([...wrong], `members whose list was not exact ${Date.now() - acked} ms after the ack`).toEqual([]);
+    s.close();
+  });
+
   it("are exact in a direct chat after a single message", async () => {
     const [a, b] = await signInMany(2);
     const chat = await newChat(a.accessToken, { type: "direct", userId: b.user.id });
