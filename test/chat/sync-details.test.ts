@@ -2,7 +2,7 @@
 // every earlier frame that shows it; title, membership and role changes reach inboxes as `chat` frames with
 // the user's next pts; a read marker past the end stops at the last message.
 import { describe, expect, it } from "vitest";
-import { call, callJson, type MessageView, openSocket, postText, type SignedIn, signIn } from "../helpers";
+import { call, callJson, type MessageView, newChat, openSocket, postText, type SignedIn, signIn, signInMany } from "../helpers";
 import {
   changesOf,
   changesSince,
@@ -186,5 +186,51 @@ describe("removed members", () => {
     // Nothing said after the removal reached them.
     expect(changesOf(theirs).some((f) => (f.message as MessageView | undefined)?.text === "после")).toBe(false);
     watcher.close();
+  });
+});
+
+describe("more chat-list changes", () => {
+  it("a direct chat's title follows the other person's new name, in the inbox and the list", async () => {
+    const [a, b] = await signInMany(2);
+    const chat = await newChat(a.accessToken, { type: "direct", userId: b.user.id });
+    const start = await listOf(a);
+    const inbox = await openSocket(`/api/v1/inbox/ws?pts=${start.pts}`, { token: a.accessToken });
+    await ok(callJson("/api/v1/me", { method: "PATCH", token: b.accessToken, body: { displayName: "Борис Петрович" } }), 200);
+    const frame = await inbox.next((f) => f.type === "chat" && (f.chat as SyncChat).title === "Борис Петрович", 3000);
+    expect(frame).toMatchObject({ pts: start.pts + 1, chat: { id: chat.id } });
+    expect((await listOf(a)).chats).toMatchObject([{ id: chat.id, title: "Борис Петрович" }]);
+    inbox.close();
+  });
+
+  it("someone leaving changes the others' member count; a member may not rename, an admin may", async () => {
+    const { chat, people } = await group(3, "Клуб");
+    const [owner, stays, leaves] = people as [SignedIn, SignedIn, SignedIn];
+    const start = await listOf(stays);
+    const inbox = await openSocket(`/api/v1/inbox/ws?pts=${start.pts}`, { token: stays.accessToken });
+    expect((await call(`/api/v1/chats/${chat.id}/members/${leaves.user.id}`, { method: "DELETE", token: leaves.accessToken })).status).toBe(
+      204,
+    );
+    expect((await inbox.next((f) => f.type === "chat" && f.pts === start.pts + 1)).chat).toMatchObject({ id: chat.id, memberCount: 2 });
+    const before = await currentPts(owner.accessToken, chat.id);
+    const refused = await call(`/api/v1/chats/${chat.id}`, { method: "PATCH", token: stays.accessToken, body: { title: "Мой клуб" } });
+    expect(refused.status).toBe(403);
+    expect(await currentPts(owner.accessToken, chat.id)).toBe(before);
+    await ok(
+      callJson(`/api/v1/chats/${chat.id}/members/${stays.user.id}`, { method: "PATCH", token: owner.accessToken, body: { role: "admin" } }),
+      200,
+    );
+    const renamed = await ok(
+      callJson<{ chat: SyncChat }>(`/api/v1/chats/${chat.id}`, { method: "PATCH", token: stays.accessToken, body: { title: "Наш клуб" } }),
+      200,
+    );
+    expect(renamed.chat).toMatchObject({ id: chat.id, title: "Наш клуб", role: "admin" });
+    expect(await currentPts(owner.accessToken, chat.id)).toBe(before + 2);
+    inbox.close();
+  });
+
+  it("a direct chat cannot be renamed", async () => {
+    const [a, b] = await signInMany(2);
+    const chat = await newChat(a.accessToken, { type: "direct", userId: b.user.id });
+    expect((await call(`/api/v1/chats/${chat.id}`, { method: "PATCH", token: a.accessToken, body: { title: "Мы" } })).status).toBe(403);
   });
 });
