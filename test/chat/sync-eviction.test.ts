@@ -1,6 +1,6 @@
 // Issue 11: evicting a chat's room or a user's inbox in the middle of a stream of changes loses nothing; a
 // client that reconnects with ?pts= has everything, numbered consecutively.
-import { evictDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callJson, newChat, openSocket, postText, type SignedIn, signInMany, type TestSocket } from "../helpers";
@@ -128,6 +128,24 @@ describe("evicting a room right after a send", () => {
         .toMatchObject({ lastSeq: 5, unreadCount: 5, lastMessage: { seq: 5 } });
     }
     sa.close();
+  });
+});
+
+describe("a room torn down without warning right after a send", () => {
+  it("still gets offline members' chat lists right once it is running again", async () => {
+    const { chat, people } = await group(2, "обрыв");
+    const [a, off] = people as [SignedIn, SignedIn];
+    const sa = await openSocket(`/api/v1/chats/${chat.id}/ws`, { token: a.accessToken });
+    await sendOver(sa, "first", "первое");
+    await sendBurst(sa, ["k1", "k2", "k3", "k4"]);
+    await abortAllDurableObjects();
+    await sa.closed;
+    // Everything acknowledged is stored, and reading it runs the room again…
+    expect((await fullHistory(off.accessToken, chat.id)).map((m) => m.seq)).toEqual(range(1, 5));
+    // …so the summaries it owed the members' inboxes arrive (allowing the 2 s of the contract, and 3 s more).
+    await expect
+      .poll(async () => (await listOf(off)).chats.find((c) => c.id === chat.id), { timeout: 5000, interval: 100 })
+      .toMatchObject({ lastSeq: 5, unreadCount: 5, lastMessage: { seq: 5 } });
   });
 });
 
