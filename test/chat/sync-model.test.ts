@@ -158,7 +158,8 @@ type Cmd =
   | { kind: "remove"; x: number }
   | { kind: "drop"; who: number }
   | { kind: "reconnect"; who: number }
-  | { kind: "evict" };
+  | { kind: "evict" }
+  | { kind: "together"; picks: number[] };
 
 const who = fc.integer({ min: 0, max: 2 });
 const pick = fc.nat(20);
@@ -178,6 +179,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: who.map((w) => ({ kind: "drop" as const, who: w })) },
   { weight: 2, arbitrary: who.map((w) => ({ kind: "reconnect" as const, who: w })) },
   { weight: 1, arbitrary: fc.constant({ kind: "evict" as const }) },
+  { weight: 2, arbitrary: fc.array(pick, { minLength: 3, maxLength: 3 }).map((picks) => ({ kind: "together" as const, picks })) },
 );
 
 describe("sync model", () => {
@@ -251,6 +253,38 @@ describe("sync model", () => {
                 ? ((await sendOver(c.socket, clientId, text)).seq as number)
                 : (await postText(c.user.accessToken, chatId, text, clientId)).seq;
               sent.push({ seq, by: step.who, deleted: false, pinned: false, reactions: new Set() });
+              break;
+            }
+            case "together": {
+              // All three at once: the first sends, the second reacts, the third reads (each over its socket if open).
+              const [c0, c1, c2] = clients as [Client, Client, Client];
+              const live = sent.filter((m) => !m.deleted);
+              const target = live[(step.picks[1] ?? 0) % Math.max(1, live.length)];
+              const key = `1:${EMOJI[0]}`;
+              const on = target ? !target.reactions.has(key) : false;
+              const clientId = `c0-${counter++}`;
+              const upTo = sent.length;
+              const [seq] = await Promise.all([
+                c0.socket
+                  ? sendOver(c0.socket, clientId, `вместе ${counter}`).then((a) => a.seq as number)
+                  : postText(c0.user.accessToken, chatId, `вместе ${counter}`, clientId).then((m) => m.seq),
+                target
+                  ? call(`/api/v1/chats/${chatId}/messages/${target.seq}/reactions/${encodeURIComponent(EMOJI[0] as string)}`, {
+                      method: on ? "PUT" : "DELETE",
+                      token: c1.user.accessToken,
+                    }).then((r) => expect(r.status).toBe(204))
+                  : Promise.resolve(),
+                c2.socket
+                  ? Promise.resolve(c2.socket.send({ type: "read", seq: upTo }))
+                  : call(`/api/v1/chats/${chatId}/read`, { token: c2.user.accessToken, body: { seq: upTo } }).then((r) =>
+                      expect(r.status).toBe(204),
+                    ),
+              ]);
+              if (target) {
+                if (on) target.reactions.add(key);
+                else target.reactions.delete(key);
+              }
+              sent.push({ seq, by: 0, deleted: false, pinned: false, reactions: new Set() });
               break;
             }
             case "burst": {
