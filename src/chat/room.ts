@@ -79,6 +79,8 @@ const PUSH_RETRY_MS = 2_000;
 /** A room pushes summaries to its members' inboxes at most this often (HTTP callers wait for a push). */
 const SUMMARY_INTERVAL_MS = 1_000;
 const TYPING_INTERVAL_MS = 2_000;
+/** Inbox calls in flight at once during a push. */
+const PUSH_CONCURRENCY = 100;
 /** Replays go out in sends of this many frames. */
 const REPLAY_CHUNK = 200;
 
@@ -96,6 +98,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly hub: SocketHub<RoomFrame>;
   private info: ChatInfo | null = null;
   private loading: Promise<ChatInfo | null> | null = null;
+  private absent = false;
   /** Push revisions: a member marked at rev r is pushed a summary taken at a rev ≥ r. */
   private rev: number;
   /** Sends are applied one at a time, in arrival order, even when one waits (on D1 for attachments). */
@@ -126,6 +129,7 @@ export class ChatRoom extends DurableObject<Env> {
    * two people starting the same direct chat at once, makes sure the room and the members' inboxes have it.
    */
   async init(info: ChatInfo, members: NewMember[]): Promise<void> {
+    this.absent = false;
     if (!this.info) {
       // A room from before the room kept its chat's details takes them, and its members, from D1.
       if (!this.log.isEmpty() || this.members.count() > 0) await this.ready(info.chatId);
@@ -143,6 +147,8 @@ export class ChatRoom extends DurableObject<Env> {
    */
   private async ready(chatId: string): Promise<ChatInfo | null> {
     if (this.info) return this.info.chatId === chatId ? this.info : null;
+    // A chat id that is not in D1 stays unknown for this instance's life: probing random ids costs D1 once.
+    if (this.absent) return null;
     this.loading ??= this.hydrate(chatId).finally(() => {
       this.loading = null;
     });
@@ -171,7 +177,10 @@ export class ChatRoom extends DurableObject<Env> {
         agency_verified: z.number().nullable(),
       })
       .safeParse(chat?.results[0]);
-    if (!row.success) return null;
+    if (!row.success) {
+      this.absent = true;
+      return null;
+    }
     if (this.info) return this.info;
     const r = row.data;
     const info: ChatInfo = {
@@ -709,18 +718,22 @@ export class ChatRoom extends DurableObject<Env> {
     };
     const titleFor = (userId: string): string | null =>
       info.type === "direct" ? (everyone.find((m) => m.userId !== userId)?.name ?? null) : info.title;
-    const calls = [
-      ...targets.map(async (m) => {
+    const calls: (() => Promise<() => void>)[] = [
+      ...targets.map((m) => async () => {
         const update: DialogUpdate = { ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq };
         await this.inbox(m.userId).applyChat(m.userId, update);
         return () => this.members.pushed(m.userId, upTo);
       }),
-      ...departed.map(async (d) => {
+      ...departed.map((d) => async () => {
         await this.inbox(d.userId).removeChat(d.userId, info.chatId, pts);
         return () => this.members.departedPushed(d.userId, upTo);
       }),
     ];
-    const results = await Promise.allSettled(calls);
+    // A bounded number of calls in flight, so a big group's push does not hold thousands of requests at once.
+    const results: PromiseSettledResult<() => void>[] = [];
+    for (let i = 0; i < calls.length; i += PUSH_CONCURRENCY) {
+      results.push(...(await Promise.allSettled(calls.slice(i, i + PUSH_CONCURRENCY).map((call) => call()))));
+    }
     let failed = 0;
     for (const [i, r] of results.entries()) {
       if (r.status === "fulfilled") r.value();
