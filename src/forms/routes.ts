@@ -10,7 +10,7 @@ import { contentDisposition, type MediaRow } from "../media/store";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { ATTACHMENTS_COLUMN, AttachmentIds, attachStatements, checkOwnMedia, parseAttachments, SubmissionAttachment } from "./attachments";
 import { checkPrefill, Prefill, parsePrefill, prefillFromRecords } from "./prefill";
-import { FormSchema, validate } from "./schema";
+import { FormSchema, isUnsafePatternIssue, validate } from "./schema";
 
 interface FormRow {
   id: string;
@@ -152,13 +152,26 @@ export const agencyForms = router()
           [400, "validation_failed, unsupported_schema"],
           [401, "unauthorized"],
           [403, "insufficient_scope"],
-          [422, "invalid_form: the prefill map names a field the schema lacks or cannot fill; see errors"],
+          [
+            422,
+            "invalid_form: the prefill map names a field the schema lacks or cannot fill; unsafe_pattern: a pattern needs a backtracking engine (backreferences, lookaround); see errors",
+          ],
         ),
       },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const parsed = FormSchema.safeParse(body.schema);
+      if (!parsed.success && parsed.error.issues.some(isUnsafePatternIssue)) {
+        throw new ApiError(
+          422,
+          "unsafe_pattern",
+          "A pattern cannot be evaluated in linear time (backreferences, lookaround); see errors.",
+          {
+            errors: fieldErrors(parsed.error).map((e) => ({ path: `schema${e.path ? `.${e.path}` : ""}`, message: e.message })),
+          },
+        );
+      }
       if (!parsed.success) {
         throw new ApiError(400, "unsupported_schema", "The schema uses something outside the supported JSON Schema subset (docs/api.md).", {
           errors: fieldErrors(parsed.error).map((e) => ({ path: `schema${e.path ? `.${e.path}` : ""}`, message: e.message })),

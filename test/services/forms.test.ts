@@ -79,6 +79,54 @@ describe("forms", () => {
     );
   });
 
+  it("refuse at publishing, with 422 unsafe_pattern, patterns only a backtracking engine can run", async () => {
+    const agency = await newAgency();
+    for (const pattern of ["^(a)\\1$", "^(?=.*\\d).+$", "(?<!x)y"]) {
+      const schema = { type: "object", properties: { code: { type: "string", pattern } } };
+      const problem = await expectProblem(
+        await call("/api/v1/agency/forms", { token: agency.token, body: { key: "unsafe", title: "x", schema } }),
+        422,
+        "unsafe_pattern",
+      );
+      expect(problem.errors).toEqual([expect.objectContaining({ path: "schema.properties.code.pattern" })]);
+    }
+    const listed = await callJson<{ forms: Form[] }>("/api/v1/agency/forms?key=unsafe", { token: agency.token });
+    expect(listed.body.forms).toEqual([]);
+  });
+
+  it("validate catastrophic patterns in linear time: adversarial submissions answer, refused or accepted correctly", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    const patterns = { a: "^(a|a)+$", w: "^(\\w+\\s?)+$", l: "^([a-z]+[0-9]?)+$" };
+    const schema = {
+      type: "object",
+      properties: Object.fromEntries(Object.entries(patterns).map(([k, pattern]) => [k, { type: "string", maxLength: 10_000, pattern }])),
+      additionalProperties: false,
+    };
+    const published = await publish(agency, schema, "redos");
+    expect(published.status).toBe(201);
+    const formId = published.body.form.id;
+    // Before, each of these held the isolate for more than 20 s at 30 characters (and forever at 10,000); now a few ms.
+    for (const n of [30, 10_000]) {
+      const bad = {
+        a: `${"a".repeat(n - 1)}!`,
+        w: `${"ab ".repeat(Math.floor(n / 3) - 1)}ab!`,
+        l: `${"ab1".repeat(Math.floor(n / 3) - 1)}!`,
+      };
+      const problem = await expectProblem(await submit(anna, formId, bad), 422, "invalid_submission");
+      expect((problem.errors as { path: string; message: string }[]).map((e) => [e.path, e.message]).sort()).toEqual([
+        ["a", "Неверный формат"],
+        ["l", "Неверный формат"],
+        ["w", "Неверный формат"],
+      ]);
+      const good = { a: "a".repeat(n), w: `${"ab ".repeat(Math.floor(n / 3) - 1)}ab`, l: "ab1".repeat(Math.floor(n / 3)) };
+      expect((await submit(anna, formId, good)).status).toBe(201);
+    }
+    // Longer than maxLength: refused for its length, and the pattern never runs on it.
+    const tooLong = await expectProblem(await submit(anna, formId, { a: `${"a".repeat(10_001)}!` }), 422, "invalid_submission");
+    expect(tooLong.errors).toEqual([{ path: "a", message: "Не больше 10000 символов" }]);
+  });
+
   it("move through review to a decision, told to the citizen in the official chat and logged", async () => {
     const agency = await newAgency("МФЦ (тест)");
     const other = await newAgency("Другое ведомство");
