@@ -471,13 +471,10 @@ export const citizenForms = router()
       responses: {
         201: json(z.object({ submission: Submission }), "Submitted."),
         ...problems(
-          [400, "validation_failed"],
+          [400, "validation_failed; unknown_media: an attachment is not the caller's upload, see errors"],
           [401, "unauthorized"],
           [404, "not_found"],
-          [
-            422,
-            "invalid_submission: the data fails the form's schema; unknown_media: an attachment is not the caller's upload; see errors",
-          ],
+          [422, "invalid_submission: the data fails the form's schema; see errors"],
         ),
       },
     }),
