@@ -4,6 +4,7 @@ import { ACCESS_TOKEN_TTL_SEC, signAccessToken } from "../auth/tokens";
 import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { agencySecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { displayableName } from "../lib/names";
 import { checkOutboundUrl } from "../lib/outbound-url";
 import { type AgencyRow, agencyJwks, checkCredentials, createAgency, getAgency, listAgencies, publicAgency } from "./store";
 
@@ -35,6 +36,9 @@ const WebhookUrl = z
     const url = URL.canParse(u) ? new URL(u) : null;
     return url !== null && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
   }, "an http(s) URL without credentials");
+
+/** An agency's name, as citizens see it beside its messages and bills: nothing that hides or reorders text. */
+export const AgencyName = z.string().superRefine(displayableName).trim().min(1).max(200);
 
 /**
  * The address policy on top of WebhookUrl's syntax (src/lib/outbound-url.ts): `https` in production, never an
@@ -154,7 +158,7 @@ export const devAgencies = router().openapi(
     tags: ["development"],
     summary: "Dev only: a new verified agency for demos and tests",
     request: {
-      body: jsonBody(z.object({ name: z.string().trim().min(1).max(200), webhookUrl: WebhookUrl.optional() }).strict()),
+      body: jsonBody(z.object({ name: AgencyName, webhookUrl: WebhookUrl.optional() }).strict()),
     },
     responses: {
       201: json(

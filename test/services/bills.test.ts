@@ -55,6 +55,23 @@ describe("agencies", () => {
     await expectProblem(asCitizen, 401, "invalid_token");
   });
 
+  it("are refused names that hide or reorder text, and nothing is created", async () => {
+    for (const name of [
+      "Госуслуги\u202E",
+      "\u2067Госуслуги\u2069",
+      "Госуслуги\u200B",
+      "\uFEFFГосуслуги",
+      "Гос\u0000услуги",
+      "Гос\u200Dуслуги",
+    ]) {
+      const problem = await expectProblem(await call("/api/v1/dev/agencies", { body: { name } }), 400, "validation_failed");
+      expect(problem.errors).toEqual([expect.objectContaining({ path: "name" })]);
+    }
+    const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM agencies WHERE name LIKE 'Гос%'").first<{ n: number }>()) ?? { n: -1 };
+    expect(n).toBe(0);
+    expect((await newAgency("Госуслуги 🇷🇺")).agency.name).toBe("Госуслуги 🇷🇺");
+  });
+
   it("are listed with their public signing keys only", async () => {
     const agency = await newAgency("ГИБДД (тест)");
     const dir = await callJson<{ agencies: { id: string; name: string; verified: boolean }[] }>("/api/v1/agencies");
