@@ -10,7 +10,7 @@ import { contentDisposition, type MediaRow } from "../media/store";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { ATTACHMENTS_COLUMN, AttachmentIds, attachStatements, checkOwnMedia, parseAttachments, SubmissionAttachment } from "./attachments";
 import { checkPrefill, Prefill, parsePrefill, prefillFromRecords } from "./prefill";
-import { FormSchema, isUnsafePatternIssue, validate } from "./schema";
+import { FormSchema, isUnsafePatternIssue, storedFormSchema, validate } from "./schema";
 
 interface FormRow {
   id: string;
@@ -482,7 +482,7 @@ export const citizenForms = router()
       const form = await formById(c.env.DB, c.req.valid("param").id);
       if (!form) throw notFound("form");
       const { data, attachments = [] } = c.req.valid("json");
-      const errors = validate(FormSchema.parse(JSON.parse(form.schema)), data);
+      const errors = validate(storedFormSchema(form.schema), data);
       if (errors.length > 0) throw new ApiError(422, "invalid_submission", "Some fields need correcting.", { errors });
       await checkOwnMedia(c.env.DB, c.var.citizen.userId, attachments);
       const id = newId();
@@ -587,7 +587,7 @@ export const citizenForms = router()
       if (!form) throw notFound("form");
       const prefill = parsePrefill(form.prefill);
       if (!prefill) return c.json({ data: {}, sources: [] }, 200);
-      const schema = FormSchema.parse(JSON.parse(form.schema));
+      const schema = storedFormSchema(form.schema);
       return c.json(await prefillFromRecords(c.env.DB, c.var.citizen.userId, schema, prefill), 200);
     },
   );

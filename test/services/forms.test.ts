@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callJson, expectProblem, newAgency, type SignedIn, signIn, type TestAgency } from "../helpers";
 
@@ -125,6 +126,27 @@ describe("forms", () => {
     // Longer than maxLength: refused for its length, and the pattern never runs on it.
     const tooLong = await expectProblem(await submit(anna, formId, { a: `${"a".repeat(10_001)}!` }), 422, "invalid_submission");
     expect(tooLong.errors).toEqual([{ path: "a", message: "Не больше 10000 символов" }]);
+  });
+
+  it("published before patterns had to be linear still answer: such a field fails, and nothing runs it", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    const id = crypto.randomUUID();
+    const schema = {
+      type: "object",
+      properties: { code: { type: "string", pattern: "^(?=.*\\d)(a|a)+\\d$" }, name: { type: "string", minLength: 2 } },
+    };
+    await env.DB.prepare(
+      "INSERT INTO forms (id, agency_id, key, version, title, schema, prefill, created_at) VALUES (?1, ?2, 'old', 1, 'Старая форма', ?3, NULL, ?4)",
+    )
+      .bind(id, agency.agency.id, JSON.stringify(schema), Date.now())
+      .run();
+    const problem = await expectProblem(await submit(anna, id, { code: `${"a".repeat(30)}!`, name: "А" }), 422, "invalid_submission");
+    expect(problem.errors).toEqual([
+      { path: "code", message: "Поле нельзя проверить: ведомству нужно обновить форму" },
+      { path: "name", message: "Не меньше 2 символов" },
+    ]);
+    expect((await submit(anna, id, { name: "Анна" })).status).toBe(201);
   });
 
   it("move through review to a decision, told to the citizen in the official chat and logged", async () => {
