@@ -4,6 +4,7 @@ import { database } from "../db";
 import { foundIds } from "../lib/d1";
 import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
+import { displayableName } from "../lib/names";
 import { attachOwnMedia, grant } from "../media/store";
 import { profileFor } from "../users/routes";
 import { PublicUser } from "../users/schemas";
@@ -52,7 +53,7 @@ const ChatMessageSchema = ChatMessage.openapi("Message");
 const ChatSchema = ChatSummary.extend({ lastMessage: ChatMessageSchema.nullable() }).openapi("Chat");
 const ChangeSchema = ChangeFrame.openapi("ChatChange");
 const NotificationSchema = Notification.openapi("Notification");
-const Title = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
+const Title = z.string().superRefine(displayableName).trim().min(1).max(MAX_TITLE_LENGTH);
 
 const CreateChat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
