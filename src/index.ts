@@ -1,6 +1,6 @@
 import { createApp } from "./app";
-import { countD1 } from "./lib/d1-count";
 import { sweepReceipts } from "./bills/receipts";
+import { countD1 } from "./lib/d1-count";
 import { errorFields, log } from "./lib/log";
 import { cleanupMedia } from "./media/store";
 import { handleWebhookBatch } from "./webhooks/deliver";

@@ -1,9 +1,9 @@
 // Agencies: registration (operator or dev), credentials, signing keys, and official chats with citizens.
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import { normalizePhone } from "../auth/phone";
-import type { MessageAction } from "../chat/protocol";
 import { inboxStub, roomStub } from "../chat/access";
+import type { MessageAction } from "../chat/protocol";
 import { database } from "../db";
 import { hmacHex, seal, timingSafeEqual, unseal } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
@@ -158,7 +158,13 @@ export async function officialChat(env: Env, agency: AgencyRow, userId: string, 
     return winner.chat_id;
   }
   await roomStub(env, chatId).init(
-    { chatId, type: "official", title: agency.name, agency: { id: agency.id, name: agency.name, verified: agency.verified === 1 }, createdAt: now },
+    {
+      chatId,
+      type: "official",
+      title: agency.name,
+      agency: { id: agency.id, name: agency.name, verified: agency.verified === 1 },
+      createdAt: now,
+    },
     [{ userId, role: "member", username: null, name: null }],
   );
   return chatId;
@@ -195,8 +201,12 @@ export async function announce(
 ): Promise<void> {
   try {
     const chatId = await officialChat(env, agency, citizenId);
-    await roomStub(env, chatId).post(chatId, { senderId: agency.id, clientId: message.clientId, text: message.text, official: { actions: [message.action] } },
-    );
+    await roomStub(env, chatId).post(chatId, {
+      senderId: agency.id,
+      clientId: message.clientId,
+      text: message.text,
+      official: { actions: [message.action] },
+    });
     await inboxStub(env, citizenId).notify(citizenId, notification);
   } catch (err) {
     log.error("official announcement failed", { event: message.clientId, error: String(err) });

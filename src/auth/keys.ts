@@ -1,5 +1,5 @@
 import { type CryptoKey, importJWK, type JWK } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 
 // Signing keys come from a secret holding a JSON array of private JWKs. The first key signs; every key
 // in the list is published in the JWKS and accepted on verify, so rotation is: prepend a new key, deploy,

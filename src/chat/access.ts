@@ -3,9 +3,9 @@
 import type { Context } from "hono";
 import { ApiError, notFound } from "../lib/errors";
 import type { AppEnv } from "../lib/hono";
+import type { Inbox } from "./inbox";
 import type { ChatType, Role } from "./protocol";
 import type { ChatRoom, RoomResult } from "./room";
-import type { Inbox } from "./inbox";
 
 export function roomStub(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
   return env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));

@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
+import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { iso } from "../lib/hono";
 import { errorFields, log } from "../lib/log";
 import { SocketHub, sessionTag } from "./hub";
-import { type DialogUpdate, Dialogs, type ListChange, type Updates } from "./inbox/dialogs";
-import { CLOSE, type ChatSummary, type InboxFrame } from "./protocol";
+import { Dialogs, type DialogUpdate, type ListChange, type Updates } from "./inbox/dialogs";
+import { type ChatSummary, CLOSE, type InboxFrame } from "./protocol";
 import { legacySummaries } from "./store";
 
 const SocketAttachment = z.object({ userId: z.string().min(1) });

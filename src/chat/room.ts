@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { z } from "zod";
+import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
@@ -79,6 +79,8 @@ const PUSH_RETRY_MS = 2_000;
 /** A room pushes summaries to its members' inboxes at most this often (HTTP callers wait for a push). */
 const SUMMARY_INTERVAL_MS = 1_000;
 const TYPING_INTERVAL_MS = 2_000;
+/** Inbox calls in flight at once during a push. */
+const PUSH_CONCURRENCY = 100;
 /** Replays go out in sends of this many frames. */
 const REPLAY_CHUNK = 200;
 
@@ -96,6 +98,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly hub: SocketHub<RoomFrame>;
   private info: ChatInfo | null = null;
   private loading: Promise<ChatInfo | null> | null = null;
+  private absent = false;
   /** Push revisions: a member marked at rev r is pushed a summary taken at a rev ≥ r. */
   private rev: number;
   /** Sends are applied one at a time, in arrival order, even when one waits (on D1 for attachments). */
@@ -126,6 +129,7 @@ export class ChatRoom extends DurableObject<Env> {
    * two people starting the same direct chat at once, makes sure the room and the members' inboxes have it.
    */
   async init(info: ChatInfo, members: NewMember[]): Promise<void> {
+    this.absent = false;
     if (!this.info) {
       // A room from before the room kept its chat's details takes them, and its members, from D1.
       if (!this.log.isEmpty() || this.members.count() > 0) await this.ready(info.chatId);
@@ -143,6 +147,8 @@ export class ChatRoom extends DurableObject<Env> {
    */
   private async ready(chatId: string): Promise<ChatInfo | null> {
     if (this.info) return this.info.chatId === chatId ? this.info : null;
+    // A chat id that is not in D1 stays unknown for this instance's life: probing random ids costs D1 once.
+    if (this.absent) return null;
     this.loading ??= this.hydrate(chatId).finally(() => {
       this.loading = null;
     });
@@ -171,7 +177,10 @@ export class ChatRoom extends DurableObject<Env> {
         agency_verified: z.number().nullable(),
       })
       .safeParse(chat?.results[0]);
-    if (!row.success) return null;
+    if (!row.success) {
+      this.absent = true;
+      return null;
+    }
     if (this.info) return this.info;
     const r = row.data;
     const info: ChatInfo = {
@@ -183,12 +192,21 @@ export class ChatRoom extends DurableObject<Env> {
     };
     const rev = this.nextRev();
     const listed = z
-      .array(z.object({ user_id: z.string(), role: z.enum(["owner", "admin", "member"]), read_seq: z.number(), username: z.string().nullable(), name: z.string().nullable() }))
+      .array(
+        z.object({
+          user_id: z.string(),
+          role: z.enum(["owner", "admin", "member"]),
+          read_seq: z.number(),
+          username: z.string().nullable(),
+          name: z.string().nullable(),
+        }),
+      )
       .parse(people?.results ?? []);
     // Before this version D1 was the membership authority: the room takes its list, keeping read markers.
     const keep = new Set(listed.map((p) => p.user_id));
     for (const m of this.members.all()) if (!keep.has(m.userId)) this.sql.exec("DELETE FROM members WHERE user_id = ?", m.userId);
-    for (const p of listed) this.members.upsert({ userId: p.user_id, role: p.role, username: p.username, name: p.name, readSeq: p.read_seq }, rev);
+    for (const p of listed)
+      this.members.upsert({ userId: p.user_id, role: p.role, username: p.username, name: p.name, readSeq: p.read_seq }, rev);
     if (!this.log.isEmpty()) this.changes.startAfterUnnumberedHistory();
     this.bindInfo(info);
     return info;
@@ -319,12 +337,17 @@ export class ChatRoom extends DurableObject<Env> {
         return refuse(
           403,
           "not_allowed",
-          info.type === "channel" ? "Only owners and admins post in a channel." : info.type === "official" ? "Official chats are read-only." : "You cannot post here.",
+          info.type === "channel"
+            ? "Only owners and admins post in a channel."
+            : info.type === "official"
+              ? "Official chats are read-only."
+              : "You cannot post here.",
         );
       }
       const text = input.text?.trim() ? (input.text ?? null) : null;
       const attachments = input.attachments ?? [];
-      if (text === null && attachments.length === 0 && !input.forwardOf) return refuse(400, "empty_message", "A message needs text or attachments.");
+      if (text === null && attachments.length === 0 && !input.forwardOf)
+        return refuse(400, "empty_message", "A message needs text or attachments.");
       if (input.replyTo !== undefined && input.replyTo > this.log.lastSeq())
         return refuse(400, "invalid_reply", "replyTo must be the seq of a message in this chat.");
       if (input.checkAttachments && attachments.length > 0) {
@@ -380,7 +403,12 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** The changes after `pts`, as the frames sent live. */
-  async changesSince(chatId: string, userId: string, pts: number, limit: number): Promise<RoomResult<{ changes: ChangeFrame[]; pts: number; tooLong: boolean }>> {
+  async changesSince(
+    chatId: string,
+    userId: string,
+    pts: number,
+    limit: number,
+  ): Promise<RoomResult<{ changes: ChangeFrame[]; pts: number; tooLong: boolean }>> {
     const access = await this.access(chatId, userId);
     if (!access.ok) return access;
     const since = this.changes.since(pts, limit);
@@ -395,7 +423,8 @@ export class ChatRoom extends DurableObject<Env> {
       if (!row) return NO_MESSAGE;
       if (!canEdit(row.sender_id, userId)) return refuse(403, "not_sender", "Only the sender can edit a message.");
       if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
-      if (!text.trim() && JSON.parse(row.attachments).length === 0) return refuse(400, "empty_message", "A message needs text or attachments.");
+      if (!text.trim() && JSON.parse(row.attachments).length === 0)
+        return refuse(400, "empty_message", "A message needs text or attachments.");
       const message = this.log.edit(seq, text.trim() ? text : null, this.members.withUsernames(extractMentions(text)));
       this.record({ type: "edited", message });
       if (seq === this.log.lastSeq()) this.headChanged(this.nextRev());
@@ -414,7 +443,8 @@ export class ChatRoom extends DurableObject<Env> {
       if (!role) return NO_CHAT;
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
-      if (!canDelete(info.type, role, row.sender_id, userId)) return refuse(403, "not_sender", "Only the sender or a chat admin can delete a message.");
+      if (!canDelete(info.type, role, row.sender_id, userId))
+        return refuse(403, "not_sender", "Only the sender or a chat admin can delete a message.");
       if (row.deleted_at !== null) return ok(null);
       const tombstone = this.log.tombstone(seq);
       this.changes.scrub(tombstone);
@@ -507,7 +537,10 @@ export class ChatRoom extends DurableObject<Env> {
     let from = pts;
     for (;;) {
       const since = this.changes.since(from, REPLAY_CHUNK);
-      if (since.tooLong) return this.hub.send(ws, { type: "too_long", pts: since.pts });
+      if (since.tooLong) {
+        this.hub.send(ws, { type: "too_long", pts: since.pts });
+        return;
+      }
       if (since.frames.length === 0) return;
       const raw = since.frames;
       try {
@@ -618,6 +651,8 @@ export class ChatRoom extends DurableObject<Env> {
   private schedulePush(): void {
     if (this.summaryTimer) return;
     const wait = Math.max(0, this.lastPushAt + SUMMARY_INTERVAL_MS - Date.now());
+    // The timer dies with the instance; the alarm is the backstop, so an evicted room still pushes in time.
+    void this.ctx.storage.setAlarm(Date.now() + wait + PUSH_RETRY_MS);
     this.summaryTimer = setTimeout(() => {
       this.summaryTimer = null;
       void this.push().catch(() => undefined);
@@ -683,18 +718,22 @@ export class ChatRoom extends DurableObject<Env> {
     };
     const titleFor = (userId: string): string | null =>
       info.type === "direct" ? (everyone.find((m) => m.userId !== userId)?.name ?? null) : info.title;
-    const calls = [
-      ...targets.map(async (m) => {
+    const calls: (() => Promise<() => void>)[] = [
+      ...targets.map((m) => async () => {
         const update: DialogUpdate = { ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq };
         await this.inbox(m.userId).applyChat(m.userId, update);
         return () => this.members.pushed(m.userId, upTo);
       }),
-      ...departed.map(async (d) => {
+      ...departed.map((d) => async () => {
         await this.inbox(d.userId).removeChat(d.userId, info.chatId, pts);
         return () => this.members.departedPushed(d.userId, upTo);
       }),
     ];
-    const results = await Promise.allSettled(calls);
+    // A bounded number of calls in flight, so a big group's push does not hold thousands of requests at once.
+    const results: PromiseSettledResult<() => void>[] = [];
+    for (let i = 0; i < calls.length; i += PUSH_CONCURRENCY) {
+      results.push(...(await Promise.allSettled(calls.slice(i, i + PUSH_CONCURRENCY).map((call) => call()))));
+    }
     let failed = 0;
     for (const [i, r] of results.entries()) {
       if (r.status === "fulfilled") r.value();

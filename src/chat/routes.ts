@@ -4,13 +4,26 @@ import { database } from "../db";
 import { foundIds } from "../lib/d1";
 import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
+import { displayableName } from "../lib/names";
 import { attachOwnMedia, grant } from "../media/store";
-import { PublicUser } from "../users/schemas";
 import { profileFor } from "../users/routes";
+import { PublicUser } from "../users/schemas";
 import { getUser } from "../users/store";
 import { inboxStub, requireMember, roomStub, unwrap } from "./access";
 import { canAddMembers, canChangeRole, canPost, canRemove, canRetitle, hasMembers } from "./policy";
-import { ChangeFrame, ChatMessage, ChatSummary, ClientId, MAX_ATTACHMENTS, MAX_TITLE_LENGTH, MediaId, MessageText, Notification, Pts, type Role } from "./protocol";
+import {
+  ChangeFrame,
+  ChatMessage,
+  ChatSummary,
+  ClientId,
+  MAX_ATTACHMENTS,
+  MAX_TITLE_LENGTH,
+  MediaId,
+  MessageText,
+  Notification,
+  Pts,
+  type Role,
+} from "./protocol";
 import type { ChatInfo } from "./room";
 import type { NewMember } from "./room/members";
 import {
@@ -40,7 +53,7 @@ const ChatMessageSchema = ChatMessage.openapi("Message");
 const ChatSchema = ChatSummary.extend({ lastMessage: ChatMessageSchema.nullable() }).openapi("Chat");
 const ChangeSchema = ChangeFrame.openapi("ChatChange");
 const NotificationSchema = Notification.openapi("Notification");
-const Title = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
+const Title = z.string().superRefine(displayableName).trim().min(1).max(MAX_TITLE_LENGTH);
 
 const CreateChat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
@@ -148,7 +161,11 @@ export const chats = router()
           created = false;
         } else {
           try {
-            chatId = await createChat(db, { type: "direct", title: null, createdBy: me, members, directKey: directKey(me, body.userId) }, now);
+            chatId = await createChat(
+              db,
+              { type: "direct", title: null, createdBy: me, members, directKey: directKey(me, body.userId) },
+              now,
+            );
           } catch (err) {
             // Both people started the chat at once: the other request created it.
             const winner = await findDirectChat(db, me, body.userId);
@@ -164,7 +181,10 @@ export const chats = router()
         chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members }, now);
       }
       // Also for an existing direct chat: the request that created it may not have told the room yet.
-      const profiles = await memberProfiles(db, members.map((m) => m.userId));
+      const profiles = await memberProfiles(
+        db,
+        members.map((m) => m.userId),
+      );
       const info: ChatInfo = { chatId, type: body.type, title: body.type === "direct" ? null : body.title, agency: null, createdAt: now };
       await roomStub(c.env, chatId).init(
         info,
@@ -181,7 +201,10 @@ export const chats = router()
       summary: "The caller's chats, most recent first, and the caller's pts",
       ...secured,
       responses: {
-        200: json(z.object({ chats: z.array(ChatSchema), pts: Pts }), "Chats with last message and unread count; `pts` is the user's change number."),
+        200: json(
+          z.object({ chats: z.array(ChatSchema), pts: Pts }),
+          "Chats with last message and unread count; `pts` is the user's change number.",
+        ),
         ...problems([401, "unauthorized"]),
       },
     }),
@@ -202,7 +225,13 @@ export const chats = router()
       request: { query: z.object({ pts: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }) },
       responses: {
         200: json(
-          z.object({ chats: z.array(ChatSchema), removed: z.array(z.string()), notifications: z.array(NotificationSchema), pts: Pts, tooLong: z.boolean() }),
+          z.object({
+            chats: z.array(ChatSchema),
+            removed: z.array(z.string()),
+            notifications: z.array(NotificationSchema),
+            pts: Pts,
+            tooLong: z.boolean(),
+          }),
           "The changes, and the user's current pts.",
         ),
         ...problems([400, "validation_failed"], [401, "unauthorized"]),
@@ -264,7 +293,10 @@ export const chats = router()
         }),
       },
       responses: {
-        200: json(z.object({ changes: z.array(ChangeSchema), pts: Pts, tooLong: z.boolean() }), "Changes in pts order and the chat's current pts."),
+        200: json(
+          z.object({ changes: z.array(ChangeSchema), pts: Pts, tooLong: z.boolean() }),
+          "Changes in pts order and the chat's current pts.",
+        ),
         ...problems([400, "validation_failed"], [401, "unauthorized"], [404, "not_found"]),
       },
     }),
@@ -333,7 +365,10 @@ export const chats = router()
       summary: "Make a member an admin or back (owners)",
       ...secured,
       request: { params: UserIdParam, body: jsonBody(z.object({ role: z.enum(["admin", "member"]) }).strict()) },
-      responses: { 200: json(z.object({ member: Member }), "Changed."), ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]) },
+      responses: {
+        200: json(z.object({ member: Member }), "Changed."),
+        ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]),
+      },
     }),
     async (c) => {
       const { chatId, userId } = c.req.valid("param");
@@ -369,7 +404,8 @@ export const chats = router()
       const self = userId === me;
       const target = self ? { ok: true as const, value: m } : await roomStub(c.env, chatId).access(chatId, userId);
       if (!target.ok) throw notFound("member");
-      if (!canRemove(m.type, m.role, target.value.role, self)) throw new ApiError(403, "not_allowed", "Owners remove anyone; admins remove members.");
+      if (!canRemove(m.type, m.role, target.value.role, self))
+        throw new ApiError(403, "not_allowed", "Owners remove anyone; admins remove members.");
       await removeMember(c.env.DB, chatId, userId);
       unwrap(await roomStub(c.env, chatId).removeMember(chatId, userId, self ? "left" : "removed"));
       if (target.value.role === "owner") {
@@ -430,7 +466,11 @@ export const chats = router()
         if (!original.ok || original.value.deletedAt) throw notFound("message to forward");
         const o = original.value;
         // Forwarding a forward credits the original author.
-        forward = { text: o.text, attachments: o.attachments, forwardOf: o.forwardOf ?? { chatId: o.chatId, seq: o.seq, senderId: o.senderId } };
+        forward = {
+          text: o.text,
+          attachments: o.attachments,
+          forwardOf: o.forwardOf ?? { chatId: o.chatId, seq: o.seq, senderId: o.senderId },
+        };
         // The forwarder can read the original's media; now so can the members of the chat it goes to.
         if (o.attachments.length > 0) {
           await mayPost();

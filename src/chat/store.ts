@@ -148,12 +148,17 @@ export async function successor(db: D1Database, chatId: string): Promise<string 
 }
 
 /** Usernames and shown names of these users, for the rooms they join (mentions, a direct chat's title). */
-export async function memberProfiles(db: D1Database, ids: string[]): Promise<Map<string, { username: string | null; name: string | null }>> {
+export async function memberProfiles(
+  db: D1Database,
+  ids: string[],
+): Promise<Map<string, { username: string | null; name: string | null }>> {
   const out = new Map<string, { username: string | null; name: string | null }>();
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);
     const { results } = await db
-      .prepare(`SELECT id, username, COALESCE(display_name, '@' || username) AS name FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`)
+      .prepare(
+        `SELECT id, username, COALESCE(display_name, '@' || username) AS name FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`,
+      )
       .bind(...chunk)
       .all<{ id: string; username: string | null; name: string | null }>();
     for (const r of results) out.set(r.id, { username: r.username, name: r.name });

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { requireCitizen } from "../auth/middleware";
+import { inboxStub, roomStub } from "../chat/access";
+import { chatsOf } from "../chat/store";
 import { database } from "../db";
 import { users } from "../db/schema";
 import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
-import { inboxStub, roomStub } from "../chat/access";
-import { chatsOf } from "../chat/store";
 import { log } from "../lib/log";
 import { OwnUser, PublicUser, UpdateMe, Username } from "./schemas";
 import { getUser, getUserByUsername, ownUser, type Presence, publicUser, type UserRow } from "./store";
@@ -20,7 +20,9 @@ export async function profileFor(env: Env, u: UserRow): Promise<ReturnType<typeo
 /** A new name or username reaches every room the user is in (mentions, direct chats' titles). Rare. */
 async function spreadProfile(env: Env, u: UserRow): Promise<void> {
   const name = u.displayName ?? (u.username ? `@${u.username}` : null);
-  const results = await Promise.allSettled((await chatsOf(env.DB, u.id)).map((chatId) => roomStub(env, chatId).setProfile(chatId, u.id, u.username, name)));
+  const results = await Promise.allSettled(
+    (await chatsOf(env.DB, u.id)).map((chatId) => roomStub(env, chatId).setProfile(chatId, u.id, u.username, name)),
+  );
   const failed = results.filter((r) => r.status === "rejected").length;
   if (failed > 0) log.warn("a profile change did not reach some rooms", { userId: u.id, failed });
 }

@@ -1,7 +1,7 @@
 // One user's chat list and update log over their inbox's SQLite: a row per chat (role, last seq, read seq,
 // preview, mute, activity), stored notifications, and the user's change number `pts`: every change of the
 // list and every notification gets the next one, so a device that saw N asks for what came after N.
-import { z } from "zod";
+import * as z from "zod";
 import { iso } from "../../lib/hono";
 import { AgencyRef, ChatMessage, type ChatSummary, ChatType, type Notification, Role } from "../protocol";
 
@@ -218,7 +218,9 @@ export class Dialogs {
 
   /** Keeps the last KEEP notifications and removal markers; a device behind the oldest dropped one reloads. */
   private prune(): void {
-    const n = this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM notifications) + (SELECT COUNT(*) FROM dialogs WHERE removed = 1) AS n").one().n;
+    const n = this.sql
+      .exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM notifications) + (SELECT COUNT(*) FROM dialogs WHERE removed = 1) AS n")
+      .one().n;
     if (n <= KEEP + SLACK) return;
     const cut = this.sql
       .exec<{ pts: number }>(

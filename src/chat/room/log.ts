@@ -1,6 +1,6 @@
 // A chat's message log over the room's SQLite: messages numbered by seq, reactions, pins, tombstones and
 // the full-text index. Plain functions of storage; the room decides who may do what (../policy.ts).
-import { z } from "zod";
+import * as z from "zod";
 import { iso, isoOrNull } from "../../lib/hono";
 import { newId } from "../../lib/ids";
 import { type ChatMessage, MessageAction } from "../protocol";
@@ -144,7 +144,13 @@ export class MessageLog {
 
   edit(seq: number, text: string | null, mentions: string[], now = Date.now()): ChatMessage {
     const row = this.sql
-      .exec<MessageRow>("UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ? RETURNING *", text, JSON.stringify(mentions), now, seq)
+      .exec<MessageRow>(
+        "UPDATE messages SET text = ?, mentions = ?, edited_at = ? WHERE seq = ? RETURNING *",
+        text,
+        JSON.stringify(mentions),
+        now,
+        seq,
+      )
       .one();
     return this.toMessage(row);
   }
@@ -184,7 +190,9 @@ export class MessageLog {
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
     const rows =
       q.after !== undefined
-        ? this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?", q.after, before, q.limit).toArray()
+        ? this.sql
+            .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?", q.after, before, q.limit)
+            .toArray()
         : this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?", before, q.limit).toArray().reverse();
     return this.toMessages(rows);
   }
@@ -247,7 +255,11 @@ export class MessageLog {
       emojis.set(r.emoji, [...(emojis.get(r.emoji) ?? []), r.user_id]);
     }
     const out = new Map<number, ChatMessage["reactions"]>();
-    for (const [seq, emojis] of bySeq) out.set(seq, [...emojis].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds })));
+    for (const [seq, emojis] of bySeq)
+      out.set(
+        seq,
+        [...emojis].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds })),
+      );
     return out;
   }
 }

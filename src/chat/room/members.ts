@@ -1,7 +1,7 @@
 // The room's membership: authoritative for everything on the message path (who may post, read markers,
 // mentions). The Worker writes the directory in D1 (rare changes) and then tells the room; the room never
 // reads D1 per message. Each member row also remembers whether their inbox needs a new summary.
-import { z } from "zod";
+import * as z from "zod";
 import { type Role, Role as RoleSchema } from "../protocol";
 
 export interface Member {
@@ -40,7 +40,12 @@ export class Members {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     // Rooms from before the room held profiles and push state.
-    const columns = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('members')").toArray().map((c) => c.name));
+    const columns = new Set(
+      sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('members')")
+        .toArray()
+        .map((c) => c.name),
+    );
     if (!columns.has("username")) sql.exec("ALTER TABLE members ADD COLUMN username TEXT");
     if (!columns.has("name")) sql.exec("ALTER TABLE members ADD COLUMN name TEXT");
     if (!columns.has("dirty")) sql.exec("ALTER TABLE members ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0");
@@ -97,12 +102,15 @@ export class Members {
 
   /** Moves a read marker forward only; answers whether it moved. */
   markRead(userId: string, seq: number, rev: number): boolean {
-    return this.sql.exec("UPDATE members SET read_seq = ?, dirty = ? WHERE user_id = ? AND read_seq < ?", seq, rev, userId, seq).rowsWritten > 0;
+    return (
+      this.sql.exec("UPDATE members SET read_seq = ?, dirty = ? WHERE user_id = ? AND read_seq < ?", seq, rev, userId, seq).rowsWritten > 0
+    );
   }
 
   readMarkers(): Record<string, number> {
     const markers: Record<string, number> = {};
-    for (const r of this.sql.exec<{ user_id: string; read_seq: number }>("SELECT user_id, read_seq FROM members")) markers[r.user_id] = r.read_seq;
+    for (const r of this.sql.exec<{ user_id: string; read_seq: number }>("SELECT user_id, read_seq FROM members"))
+      markers[r.user_id] = r.read_seq;
     return markers;
   }
 
@@ -132,7 +140,10 @@ export class Members {
   }
 
   departed(): { userId: string; rev: number }[] {
-    return this.sql.exec<{ user_id: string; rev: number }>("SELECT user_id, rev FROM departed").toArray().map((r) => ({ userId: r.user_id, rev: r.rev }));
+    return this.sql
+      .exec<{ user_id: string; rev: number }>("SELECT user_id, rev FROM departed")
+      .toArray()
+      .map((r) => ({ userId: r.user_id, rev: r.rev }));
   }
 
   departedPushed(userId: string, upTo: number): void {

@@ -1,15 +1,17 @@
 // One open chat: its messages (by seq, so nothing is shown twice), older pages on demand, the room socket
-// resumed from the last contiguous seq after every reconnect, an outbox of sends keyed by clientId that is
-// retried until the server has them (it deduplicates a retried clientId), read markers and typing.
-import type { ChatMessage } from "../../chat/protocol";
+// resumed from the chat's last applied change number (`pts`) after every reconnect, so edits, deletions,
+// reactions, pins, read markers, membership and title changes made while away are applied too; an outbox
+// of sends keyed by clientId that is retried until the server has them (it deduplicates a retried
+// clientId), read markers and typing.
+import { ChangeFrame, type ChatMessage, type ChatSummary, type ClientFrame, type Role, RoomFrame } from "../../chat/protocol";
 import { ApiError, isTransient, mediaInfo, randomId, request } from "../lib/api";
-import { type Frame, LiveSocket, type SocketStatus } from "../lib/ws";
+import { LiveSocket, type SocketStatus } from "../lib/ws";
 
 export type { ChatMessage };
 
 export interface Member {
   userId: string;
-  role: "owner" | "admin" | "member";
+  role: Role;
   readSeq: number;
   user: { id: string; displayName: string | null; username: string | null };
 }
@@ -24,6 +26,9 @@ export interface Outgoing {
   error?: string;
 }
 
+/** The chat itself as the room last reported it: its title, member count and my role. */
+export type ChatInfo = Pick<ChatSummary, "title" | "memberCount" | "role">;
+
 export interface ChatSnapshot {
   messages: ChatMessage[];
   outbox: Outgoing[];
@@ -32,74 +37,87 @@ export interface ChatSnapshot {
   status: SocketStatus;
   hasOlder: boolean;
   loading: boolean;
+  /** Null until the chat has loaded. */
+  chat: ChatInfo | null;
+  /** I am no longer a member: removed by someone, or left (from another device). */
+  gone: "removed" | "left" | null;
 }
 
 const PAGE = 50;
+/** How many changes one `GET /changes` asks for (the server's maximum). */
+const CHANGES_LIMIT = 1000;
 const TYPING_SHOWN_MS = 4_000;
 /** A photo's box is sized from its info before the message is shown; after this long it is shown anyway. */
 const INFO_WAIT_MS = 1_500;
+/** After a failed catch-up over HTTP, the socket is reopened (and so catches up) after this long. */
+const RESYNC_RETRY_MS = 2_000;
 
 const outboxKey = (chatId: string) => `veche.outbox.${chatId}`;
 
-const isMessage = (v: unknown): v is ChatMessage => {
-  const m = v as ChatMessage | null;
-  return typeof m === "object" && m !== null && typeof m.seq === "number" && typeof m.id === "string" && Array.isArray(m.attachments);
-};
+interface Changes {
+  changes: unknown[];
+  pts: number;
+  tooLong: boolean;
+}
 
 export class ChatSession {
   readonly chatId: string;
   readonly me: string;
   private bySeq = new Map<number, ChatMessage>();
   private sorted: ChatMessage[] = [];
-  /** Every seq up to this one that exists is here; the socket resumes after it. */
-  private contiguous = 0;
   private oldest = Number.POSITIVE_INFINITY;
+  /**
+   * The chat's change number up to which every change is applied (what the history loaded reflects, or
+   * the last change frame applied). The socket resumes after it; a change at or below it is a duplicate.
+   */
+  private pts = 0;
+  private chat: ChatInfo | null = null;
+  private gone: "removed" | "left" | null = null;
   private outbox: Outgoing[];
   private inFlight = new Set<string>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private resyncTimer: ReturnType<typeof setTimeout> | undefined;
   private members = new Map<string, Member>();
   private typing = new Map<string, number>();
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private emitTimer: ReturnType<typeof setTimeout> | undefined;
   private lastTypingSent = 0;
   private hasOlder = true;
   private loading = true;
-  private socket: LiveSocket;
+  private socket: LiveSocket<RoomFrame>;
   private listeners = new Set<() => void>();
   private snapshot: ChatSnapshot;
   /** Frames are applied one at a time, in order, each after its media info is known. */
   private queue: Promise<void> = Promise.resolve();
-  private opened = false;
+  /**
+   * A catch-up over HTTP failed and the socket is to be reopened (it then replays from `pts`): until it is,
+   * frames after a gap are dropped rather than each trying again.
+   */
+  private stalled = false;
   private closed = false;
-  /** The user was removed from the chat (the room closed the socket with 4003). */
-  onRemoved?: () => void;
 
   constructor(chatId: string, me: string) {
     this.chatId = chatId;
     this.me = me;
     this.outbox = loadOutbox(chatId);
     this.socket = new LiveSocket({
-      url: () => `/api/v1/chats/${encodeURIComponent(chatId)}/ws?batch=1&after=${this.contiguous}`,
+      url: () => `/api/v1/chats/${encodeURIComponent(chatId)}/ws?pts=${this.pts}&batch=1`,
+      schema: RoomFrame,
       onFrame: (f) => this.enqueue(() => this.onFrame(f)),
-      onOpen: () => this.onSocketOpen(),
+      onOpen: () => {
+        this.stalled = false;
+        this.flushOutbox();
+      },
       onStatus: () => this.emit(),
-      onGone: () => this.onRemoved?.(),
+      onGone: () => this.leave("removed"),
     });
     this.snapshot = this.makeSnapshot();
   }
 
+  /** Loads the chat (for its pts) and the newest history, then opens the socket from that pts. */
   async open(): Promise<void> {
-    const [page, members] = await Promise.all([
-      request<{ messages: ChatMessage[] }>(`/chats/${this.chatId}/messages?limit=${PAGE}`),
-      request<{ members: Member[] }>(`/chats/${this.chatId}/members`).catch(() => ({ members: [] as Member[] })),
-    ]);
-    if (this.closed) return;
-    for (const m of members.members) this.members.set(m.userId, m);
-    await prefetchInfo(page.messages);
-    this.insert(page.messages);
-    this.hasOlder = page.messages.length === PAGE;
-    // The socket replays everything after the newest loaded message, then goes live.
-    const last = page.messages.at(-1);
-    this.contiguous = last ? last.seq : 0;
+    await this.loadLatest();
+    if (this.closed || this.gone) return;
     this.loading = false;
     this.emit();
     this.socket.start();
@@ -110,7 +128,9 @@ export class ChatSession {
     this.closed = true;
     this.socket.stop();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.resyncTimer);
     clearTimeout(this.typingTimer);
+    clearTimeout(this.emitTimer);
     this.listeners.clear();
   }
 
@@ -178,11 +198,13 @@ export class ChatSession {
       body: { text },
     });
     this.replace(message);
+    this.emit();
   }
 
   async remove(seq: number): Promise<void> {
     await request(`/chats/${this.chatId}/messages/${seq}`, { method: "DELETE" });
     this.markDeleted(seq);
+    this.emit();
   }
 
   async react(seq: number, emoji: string): Promise<void> {
@@ -190,6 +212,7 @@ export class ChatSession {
     const mine = m?.reactions.find((r) => r.emoji === emoji)?.userIds.includes(this.me) ?? false;
     await request(`/chats/${this.chatId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`, { method: mine ? "DELETE" : "PUT" });
     this.applyReaction(seq, emoji, this.me, !mine);
+    this.emit();
   }
 
   async search(q: string): Promise<ChatMessage[]> {
@@ -201,7 +224,7 @@ export class ChatSession {
     const mine = this.members.get(this.me);
     if (mine && mine.readSeq >= seq) return;
     if (mine) this.members.set(this.me, { ...mine, readSeq: seq });
-    if (!this.socket.send({ type: "read", seq })) {
+    if (!this.socket.send({ type: "read", seq } satisfies ClientFrame)) {
       void request(`/chats/${this.chatId}/read`, { body: { seq } }).catch(() => undefined);
     }
   }
@@ -211,70 +234,204 @@ export class ChatSession {
     const now = Date.now();
     if (now - this.lastTypingSent < 2_000) return;
     this.lastTypingSent = now;
-    this.socket.send({ type: "typing" });
+    this.socket.send({ type: "typing" } satisfies ClientFrame);
   }
 
   private enqueue(task: () => Promise<void> | void): void {
     this.queue = this.queue.then(task).catch((err) => console.warn("chat frame failed", err));
   }
 
-  private onSocketOpen(): void {
-    if (this.opened) {
-      // Edits, deletions and reactions are live-only: re-read the newest page to catch those missed while away.
-      this.enqueue(async () => {
-        const page = await request<{ messages: ChatMessage[] }>(`/chats/${this.chatId}/messages?limit=${PAGE}`).catch(() => null);
-        if (!page) return;
-        await prefetchInfo(page.messages);
-        // Only refresh what is already shown: new messages come from the socket's replay, in order.
-        for (const m of page.messages) if (this.bySeq.has(m.seq)) this.bySeq.set(m.seq, m);
-        this.sorted = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
-        this.emit();
-      });
-    }
-    this.opened = true;
-    this.flushOutbox();
-  }
-
-  private async onFrame(f: Frame): Promise<void> {
+  private async onFrame(f: RoomFrame): Promise<void> {
     switch (f.type) {
       case "message":
-        if (!isMessage(f.message)) return;
+      case "edited":
+      case "deleted":
+      case "reaction":
+      case "pinned":
+      case "read":
+      case "member":
+      case "chat_updated":
+        await this.change(f);
+        break;
+      case "typing":
+        if (f.userId === this.me) return;
+        this.typing.set(f.userId, Date.now() + TYPING_SHOWN_MS);
+        clearTimeout(this.typingTimer);
+        this.typingTimer = setTimeout(() => this.emit(), TYPING_SHOWN_MS + 50);
+        break;
+      case "too_long":
+        // More was missed than the room keeps: reload what is shown over HTTP and continue from there.
+        await this.resync();
+        break;
+      case "ack":
+      case "error":
+        // Sends go over HTTP, which answers each one: nothing to do with these here.
+        return;
+      default:
+        // Every frame type is handled above: a new one in protocol.ts fails to compile here.
+        f satisfies never;
+    }
+    this.emitSoon();
+  }
+
+  /** A change frame from the socket: applied once, in pts order; a gap is filled over HTTP first. */
+  private async change(f: ChangeFrame): Promise<void> {
+    if (f.pts <= this.pts) return;
+    if (f.pts > this.pts + 1 && (this.stalled || !(await this.fillGap()))) return;
+    if (f.pts <= this.pts) return;
+    await this.apply(f);
+  }
+
+  /**
+   * Fetches the changes after `pts` (GET /changes) and applies them. Answers false when that failed: then
+   * the socket is reopened soon, to replay from `pts`.
+   */
+  private async fillGap(): Promise<boolean> {
+    try {
+      for (let round = 0; round < 50; round++) {
+        const r = await request<Changes>(`/chats/${this.chatId}/changes?pts=${this.pts}&limit=${CHANGES_LIMIT}`);
+        if (r.tooLong) {
+          await this.resync();
+          return true;
+        }
+        const before = this.pts;
+        for (const raw of r.changes) {
+          const parsed = ChangeFrame.safeParse(raw);
+          if (parsed.success) {
+            if (parsed.data.pts > this.pts) await this.apply(parsed.data);
+            continue;
+          }
+          // A change this client does not understand: skipped, so the chat does not wedge behind it.
+          const pts = (raw as { pts?: unknown } | null)?.pts;
+          console.warn("skipped a change that matches no known frame", raw);
+          if (typeof pts === "number" && pts > this.pts) this.pts = pts;
+        }
+        if (this.pts >= r.pts || this.pts === before) return true;
+      }
+      return true;
+    } catch (err) {
+      console.warn("catching up over HTTP failed", err);
+      this.reopenLater();
+      return false;
+    }
+  }
+
+  /** Applies one change (its pts is above the applied one) and moves `pts` to it. */
+  private async apply(f: ChangeFrame): Promise<void> {
+    switch (f.type) {
+      case "message":
         await prefetchInfo([f.message]);
         this.insert([f.message]);
         this.typing.delete(f.message.senderId);
         break;
       case "edited":
-        if (isMessage(f.message)) this.replace(f.message);
+        this.replace(f.message);
         break;
       case "deleted":
-        if (typeof f.seq === "number") this.markDeleted(f.seq);
+        this.markDeleted(f.seq);
         break;
       case "reaction":
-        if (typeof f.seq === "number" && typeof f.emoji === "string" && typeof f.userId === "string") {
-          this.applyReaction(f.seq, f.emoji, f.userId, f.on === true);
-        }
+        this.applyReaction(f.seq, f.emoji, f.userId, f.on);
         break;
       case "pinned":
-        if (typeof f.seq === "number") this.patch(f.seq, { pinned: f.on === true });
+        this.patch(f.seq, { pinned: f.on });
         break;
-      case "read":
-        if (typeof f.userId === "string" && typeof f.seq === "number") {
-          const m = this.members.get(f.userId);
-          if (m && f.seq > m.readSeq) this.members.set(f.userId, { ...m, readSeq: f.seq });
-        }
+      case "read": {
+        const m = this.members.get(f.userId);
+        if (m && f.seq > m.readSeq) this.members.set(f.userId, { ...m, readSeq: f.seq });
         break;
-      case "typing":
-        if (typeof f.userId === "string" && f.userId !== this.me) {
-          this.typing.set(f.userId, Date.now() + TYPING_SHOWN_MS);
-          clearTimeout(this.typingTimer);
-          this.typingTimer = setTimeout(() => this.emit(), TYPING_SHOWN_MS + 50);
-        }
+      }
+      case "member":
+        this.applyMember(f);
+        break;
+      case "chat_updated":
+        if (this.chat) this.chat = { ...this.chat, title: f.title };
         break;
       default:
-        // ack, error and frames a newer server may add: nothing to show.
-        return;
+        // Every frame type is handled above: a new one in protocol.ts fails to compile here.
+        f satisfies never;
     }
+    this.pts = f.pts;
+  }
+
+  private applyMember(f: Extract<ChangeFrame, { type: "member" }>): void {
+    if (this.chat) {
+      const role = f.userId === this.me && f.role ? f.role : this.chat.role;
+      this.chat = { ...this.chat, memberCount: f.memberCount, role };
+    }
+    if (f.action === "left" || f.action === "removed") {
+      this.members.delete(f.userId);
+      if (f.userId === this.me) this.leave(f.action);
+      return;
+    }
+    if (!f.role) return;
+    const known = this.members.get(f.userId);
+    if (known) {
+      this.members.set(f.userId, { ...known, role: f.role });
+      return;
+    }
+    this.members.set(f.userId, { userId: f.userId, role: f.role, readSeq: 0, user: { id: f.userId, displayName: null, username: null } });
+    // A new member: their name follows from their profile.
+    void request<{ user: Member["user"] }>(`/users/${encodeURIComponent(f.userId)}`).then(
+      ({ user }) => {
+        const m = this.members.get(f.userId);
+        if (!m) return;
+        this.members.set(f.userId, { ...m, user: { id: user.id, displayName: user.displayName, username: user.username } });
+        this.emit();
+      },
+      () => undefined,
+    );
+  }
+
+  /** I am no longer a member: say so and stop listening. */
+  private leave(how: "removed" | "left"): void {
+    if (this.gone) return;
+    this.gone = how;
+    this.socket.stop();
+    clearTimeout(this.resyncTimer);
     this.emit();
+  }
+
+  /**
+   * The chat's pts first, then the newest page and the members: what they show is at least as new as that
+   * pts, and replaying a change onto a state that already has it changes nothing.
+   */
+  private async loadLatest(): Promise<void> {
+    const { chat } = await request<{ chat: ChatSummary }>(`/chats/${this.chatId}`);
+    const [page, members] = await Promise.all([
+      request<{ messages: ChatMessage[] }>(`/chats/${this.chatId}/messages?limit=${PAGE}`),
+      request<{ members: Member[] }>(`/chats/${this.chatId}/members`).catch(() => ({ members: [] as Member[] })),
+    ]);
+    if (this.closed) return;
+    await prefetchInfo(page.messages);
+    this.members = new Map(members.members.map((m) => [m.userId, m]));
+    this.bySeq.clear();
+    this.sorted = [];
+    this.oldest = Number.POSITIVE_INFINITY;
+    this.insert(page.messages);
+    this.hasOlder = page.messages.length === PAGE;
+    this.chat = { title: chat.title, memberCount: chat.memberCount, role: chat.role };
+    this.pts = chat.pts;
+  }
+
+  /** Too far behind for the change log: the newest history again over HTTP, then on from its pts. */
+  private async resync(): Promise<void> {
+    try {
+      await this.loadLatest();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return this.leave("removed");
+      console.warn("reloading the chat failed", err);
+      this.reopenLater();
+    }
+  }
+
+  /** Reconnects soon, from the applied pts; frames after a gap are dropped until then. */
+  private reopenLater(): void {
+    this.stalled = true;
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = setTimeout(() => {
+      if (!this.closed && !this.gone) this.socket.reconnect();
+    }, RESYNC_RETRY_MS);
   }
 
   private insert(messages: ChatMessage[]): void {
@@ -283,7 +440,6 @@ export class ChatSession {
       if (m.seq < this.oldest) this.oldest = m.seq;
       if (m.senderId === this.me) this.acknowledge(m.clientId);
     }
-    while (this.bySeq.has(this.contiguous + 1)) this.contiguous += 1;
     this.sorted = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
@@ -291,7 +447,6 @@ export class ChatSession {
     if (!this.bySeq.has(m.seq)) return;
     this.bySeq.set(m.seq, m);
     this.sorted = this.sorted.map((x) => (x.seq === m.seq ? m : x));
-    this.emit();
   }
 
   private patch(seq: number, change: Partial<ChatMessage>): void {
@@ -376,10 +531,20 @@ export class ChatSession {
       status: this.socket.status,
       hasOlder: this.hasOlder,
       loading: this.loading,
+      chat: this.chat,
+      gone: this.gone,
     };
   }
 
+  /** One update for a run of frames (a catch-up may bring hundreds at once), not one per frame. */
+  private emitSoon(): void {
+    if (this.emitTimer !== undefined) return;
+    this.emitTimer = setTimeout(() => this.emit(), 0);
+  }
+
   private emit(): void {
+    clearTimeout(this.emitTimer);
+    this.emitTimer = undefined;
     if (this.closed) return;
     this.snapshot = this.makeSnapshot();
     for (const l of this.listeners) l();

@@ -1,6 +1,7 @@
 // An open chat: header (title, verified badge, typing, connection), search, the message log with infinite
 // scroll upwards and stick-to-bottom for new messages, and the composer (reply, edit, upload with progress).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { canDelete, canPost } from "../../chat/policy";
 import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
@@ -37,23 +38,23 @@ export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatL
     }
     return <Loading />;
   }
-  return <OpenChat chat={chat} chats={chats} user={user} />;
+  return <OpenChat listed={chat} chats={chats} user={user} />;
 }
 
-function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; user: Me }) {
-  const [session] = useState(() => new ChatSession(chat.id, user.id));
+function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatList; user: Me }) {
+  const [session] = useState(() => new ChatSession(listed.id, user.id));
   const [openError, setOpenError] = useState<unknown>(null);
-  const [removed, setRemoved] = useState(false);
   const open = () => {
     setOpenError(null);
     session.open().catch(setOpenError);
   };
   useEffect(() => {
-    session.onRemoved = () => setRemoved(true);
     open();
     return () => session.close();
   }, [session]);
   const snap = useStore(session);
+  // Title, member count and my role as the room reports them (in order with the messages), over the list's.
+  const chat: ChatSummary = snap.chat ? { ...listed, ...snap.chat } : listed;
   const agency = agencyOf(chat) ?? agencies.getSnapshot().get(snap.messages[0]?.senderId ?? "");
   const [searching, setSearching] = useState(false);
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
@@ -62,8 +63,8 @@ function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; u
   const [actionError, setActionError] = useState<unknown>(null);
   const scroller = useRef<HTMLDivElement>(null);
 
-  const mayPost = chat.type === "direct" || chat.type === "group" || (chat.type === "channel" && chat.role !== "member");
-  const isModerator = chat.role === "owner" || chat.role === "admin";
+  // The same rules the room enforces (src/chat/policy.ts).
+  const mayPost = canPost(chat.type, chat.role);
 
   const nameOf = (userId: string): string => {
     if (userId === user.id) return user.displayName ?? t("youPrefix").replace(/:\s*$/, "");
@@ -154,7 +155,7 @@ function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; u
           }}
         />
       )}
-      {removed && <p class="note note-error">{t("removedFromChat")}</p>}
+      {snap.gone && <p class="note note-error">{t(snap.gone === "left" ? "leftChat" : "removedFromChat")}</p>}
       <ErrorNote error={openError} onRetry={open} />
       <ErrorNote error={actionError} />
       <MessageLog
@@ -175,7 +176,7 @@ function OpenChat({ chat, chats, user }: { chat: ChatSummary; chats: ChatList; u
             state={m.senderId === user.id ? (othersRead >= m.seq ? "read" : "sent") : undefined}
             canReply={mayPost}
             canEdit={m.senderId === user.id && !!m.text && !m.forwardOf}
-            canDelete={m.senderId === user.id || (isModerator && chat.type !== "direct" && chat.type !== "official")}
+            canDelete={canDelete(chat.type, chat.role, m.senderId, user.id)}
             onReply={(x) => {
               setEditing(null);
               setReplyTo(x);

@@ -1,10 +1,19 @@
-// App-wide state of a signed-in citizen: their profile, the chat list kept live by the inbox socket, and
-// the agency directory (names and verified flags for official chats).
-import type { ChatSummary } from "../../chat/protocol";
+// App-wide state of a signed-in citizen: their profile, the chat list kept live by the inbox socket (and
+// caught up from the user's change number `pts` after any time away), and the agency directory (names and
+// verified flags for official chats).
+import { type ChatSummary, InboxFrame, type Notification } from "../../chat/protocol";
 import { request } from "../lib/api";
-import { type Frame, LiveSocket, type SocketStatus } from "../lib/ws";
+import { LiveSocket, type SocketStatus } from "../lib/ws";
 
 export type { ChatSummary };
+
+interface Updates {
+  chats: ChatSummary[];
+  removed: string[];
+  notifications: Notification[];
+  pts: number;
+  tooLong: boolean;
+}
 
 export interface Me {
   id: string;
@@ -51,12 +60,27 @@ export interface ChatListState {
 const byActivity = (a: ChatSummary, b: ChatSummary) =>
   a.lastActivityAt < b.lastActivityAt ? 1 : a.lastActivityAt > b.lastActivityAt ? -1 : a.id < b.id ? 1 : -1;
 
-/** The chat list: loaded over HTTP, then kept current by the inbox socket (re-read after every reconnect). */
+/**
+ * The chat list: loaded over HTTP (`GET /chats`, which also answers the user's `pts`), then kept current by
+ * the inbox socket, which resumes from that pts after every reconnect. Coming back into view or online
+ * catches up over HTTP too (`GET /updates`), in case the socket was not reconnected.
+ */
 export class ChatList extends Store<ChatListState> {
+  /** The user's change number up to which the list is current; null until `GET /chats` answered once. */
+  private pts: number | null = null;
+  private catchingUp: Promise<void> | null = null;
+  private opened = false;
+  private running = false;
   private socket = new LiveSocket({
-    url: () => "/api/v1/inbox/ws",
+    url: () => (this.pts === null ? "/api/v1/inbox/ws" : `/api/v1/inbox/ws?pts=${this.pts}`),
+    schema: InboxFrame,
     onFrame: (f) => this.onFrame(f),
-    onOpen: () => void this.reload(),
+    onOpen: () => {
+      // Without a pts (the first load failed) the socket sends only live frames: load the list now. Posts
+      // in channels one only reads are not in the catch-up either: re-read the list after a reconnect.
+      if (this.pts === null || (this.opened && this.readsChannels())) void this.reload();
+      this.opened = true;
+    },
     onStatus: (status) => this.set({ ...this.getSnapshot(), status }),
   });
   /** Service notifications (bills, records, forms, consents) for screens that want to refresh. */
@@ -67,28 +91,67 @@ export class ChatList extends Store<ChatListState> {
   }
 
   start(): void {
-    void this.reload();
-    this.socket.start();
-    // Channel posts are not pushed to subscribers' inboxes: refresh previews when the app comes back into view.
+    this.running = true;
+    // The socket starts from the list's pts, so it sends only what changed after the list was read.
+    void this.reload().finally(() => {
+      if (this.running) this.socket.start();
+    });
     document.addEventListener("visibilitychange", this.onVisible);
+    addEventListener("online", this.onOnline);
   }
 
   stop(): void {
+    this.running = false;
     this.socket.stop();
     document.removeEventListener("visibilitychange", this.onVisible);
+    removeEventListener("online", this.onOnline);
   }
 
   private onVisible = () => {
-    if (document.visibilityState === "visible") void this.reload();
+    if (document.visibilityState === "visible") void this.catchUp();
   };
+
+  private onOnline = () => void this.catchUp();
 
   async reload(): Promise<void> {
     try {
-      const { chats } = await request<{ chats: ChatSummary[] }>("/chats");
-      this.set({ ...this.getSnapshot(), chats, loaded: true });
+      const { chats, pts } = await request<{ chats: ChatSummary[]; pts: number }>("/chats");
+      this.pts = pts;
+      this.set({ ...this.getSnapshot(), chats: [...chats].sort(byActivity), loaded: true });
     } catch {
       // keep what we have; the next reconnect or visibility change tries again
     }
+  }
+
+  /** What changed since the list's pts, over HTTP (or the whole list, see `readsChannels`). */
+  catchUp(): Promise<void> {
+    this.catchingUp ??= (async () => {
+      try {
+        if (this.pts === null || this.readsChannels()) return await this.reload();
+        const u = await request<Updates>(`/updates?pts=${this.pts}`);
+        if (u.tooLong) return await this.reload();
+        if (u.pts < this.pts) return;
+        const removed = new Set(u.removed);
+        const changed = new Map(u.chats.map((c) => [c.id, c]));
+        const chats = this.getSnapshot().chats.filter((c) => !removed.has(c.id) && !changed.has(c.id));
+        chats.push(...changed.values());
+        chats.sort(byActivity);
+        const fresh = u.notifications.filter((n) => n.pts > (this.pts ?? 0)).length;
+        this.pts = u.pts;
+        this.set({ ...this.getSnapshot(), chats, loaded: true });
+        if (fresh > 0) this.notifications.set(this.notifications.getSnapshot() + fresh);
+      } catch {
+        // offline still: the socket catches up when it reconnects
+      } finally {
+        this.catchingUp = null;
+      }
+    })();
+    return this.catchingUp;
+  }
+
+  /** Posts in channels do not move a subscriber's pts: such a list is re-read whole to show them. */
+  private readsChannels(): boolean {
+    return this.getSnapshot().chats.some((c) => c.type === "channel" && c.role === "member");
   }
 
   /** Puts a chat (new or changed) in its place. */
@@ -99,14 +162,33 @@ export class ChatList extends Store<ChatListState> {
     this.set({ ...this.getSnapshot(), chats });
   }
 
-  private onFrame(f: Frame): void {
-    if (f.type === "chat" && typeof f.chat === "object" && f.chat !== null && typeof (f.chat as ChatSummary).id === "string") {
-      this.upsert(f.chat as ChatSummary);
-    } else if (f.type === "chat_removed" && typeof f.chatId === "string") {
-      this.set({ ...this.getSnapshot(), chats: this.getSnapshot().chats.filter((c) => c.id !== f.chatId) });
-    } else if (f.type === "notification") {
-      this.notifications.set(this.notifications.getSnapshot() + 1);
+  private onFrame(f: InboxFrame): void {
+    const seen = this.pts ?? 0;
+    switch (f.type) {
+      case "chat":
+        // A chat's current state: an older pts than the list already reflects would take it back.
+        // (The same pts is applied: a channel post reaches online subscribers without a pts of its own.)
+        if (f.pts < seen) return;
+        this.upsert(f.chat);
+        break;
+      case "chat_removed":
+        if (f.pts < seen) return;
+        this.set({ ...this.getSnapshot(), chats: this.getSnapshot().chats.filter((c) => c.id !== f.chatId) });
+        break;
+      case "notification":
+        if (f.pts <= seen && this.pts !== null) return;
+        this.notifications.set(this.notifications.getSnapshot() + 1);
+        break;
+      case "too_long":
+        void this.reload();
+        return;
+      case "error":
+        return;
+      default:
+        // Every frame type is handled above: a new one in protocol.ts fails to compile here.
+        f satisfies never;
     }
+    if (this.pts !== null && f.pts > this.pts) this.pts = f.pts;
   }
 }
 

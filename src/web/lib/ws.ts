@@ -1,40 +1,39 @@
 // A WebSocket that stays connected: a fresh single-use ticket per connection (browsers cannot set headers on
 // a WebSocket), batches (`?batch=1`, frames may arrive as a JSON array), reconnection with jittered backoff
-// after any close, at once when the browser comes back online. What to resume from is the caller's business:
-// `url()` is asked again before every connection, so a room socket can say `?after=<last seq it has>`.
+// after any close, at once when the browser comes back online. Every frame received is parsed with the
+// socket's zod schema from src/chat/protocol.ts (what the server sends is typed by the same schemas), so
+// callers switch over typed frames. What to resume from is the caller's business: `url()` is asked again
+// before every connection, so a socket can say `?pts=<the last change it applied>`.
+import type { z } from "zod";
+import { parseFrames } from "../../chat/protocol";
 import { ApiError, request } from "./api";
 
 export type SocketStatus = "connecting" | "open" | "offline" | "closed";
 
-export interface LiveSocketOptions {
+export interface LiveSocketOptions<F> {
   /** Path and query under the origin, without the ticket, e.g. `/api/v1/inbox/ws` (asked before every connection). */
   url(): string;
-  onFrame(frame: Frame): void;
+  /** Every frame this socket may receive (`RoomFrame`, `InboxFrame`); frames that do not match are dropped. */
+  schema: z.ZodType<F>;
+  /** Each frame, in the order received (a batch is unpacked in order). */
+  onFrame(frame: F): void;
   onOpen?(): void;
   onStatus?(status: SocketStatus): void;
   /** The server closed with a code that means "do not come back" (4003: removed from the chat). */
   onGone?(): void;
 }
 
-/** Frames are checked lightly: an object with a string `type`; everything else is dropped. */
-export interface Frame {
-  type: string;
-  [key: string]: unknown;
-}
-
-const isFrame = (v: unknown): v is Frame => typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
-
 const MAX_BACKOFF_MS = 15_000;
 
-export class LiveSocket {
+export class LiveSocket<F> {
   private ws: WebSocket | null = null;
   private stopped = false;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly opts: LiveSocketOptions;
+  private readonly opts: LiveSocketOptions<F>;
   status: SocketStatus = "closed";
 
-  constructor(opts: LiveSocketOptions) {
+  constructor(opts: LiveSocketOptions<F>) {
     this.opts = opts;
   }
 
@@ -119,13 +118,9 @@ export class LiveSocket {
     };
     ws.onmessage = (e) => {
       if (this.ws !== ws || typeof e.data !== "string") return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(e.data);
-      } catch {
-        return;
-      }
-      for (const f of Array.isArray(parsed) ? parsed : [parsed]) if (isFrame(f)) this.opts.onFrame(f);
+      const { frames, rejected } = parseFrames(this.opts.schema, e.data);
+      if (rejected > 0) console.warn(`dropped ${rejected} frame(s) that match no known frame`, e.data.slice(0, 300));
+      for (const f of frames) this.opts.onFrame(f);
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
