@@ -137,6 +137,11 @@ describe("a room torn down without warning right after a send", () => {
     const [a, off] = people as [SignedIn, SignedIn];
     const sa = await openSocket(`/api/v1/chats/${chat.id}/ws`, { token: a.accessToken });
     await sendOver(sa, "first", "первое");
+    // Once the first summary is in, the room coalesces: the next one waits out the rest of a second, so the
+    // four sends below are acknowledged while their summary is still owed when the room is torn down.
+    await expect
+      .poll(async () => (await listOf(off)).chats.find((c) => c.id === chat.id)?.lastSeq, { timeout: 2000, interval: 20 })
+      .toBe(1);
     await sendBurst(sa, ["k1", "k2", "k3", "k4"]);
     await abortAllDurableObjects();
     await sa.closed;
