@@ -24,6 +24,18 @@ describe("channels", () => {
     other.close();
   });
 
+  it("keep a subscriber leaving private from the other subscribers, with no chat pts", async () => {
+    const [owner, s1, s2] = await signInMany(3);
+    const channel = await newChat(owner.accessToken, { type: "channel", title: "Объявления района", memberIds: [s1.user.id, s2.user.id] });
+    const before = await currentPts(owner.accessToken, channel.id);
+    const other = await openSocket(`/api/v1/chats/${channel.id}/ws?pts=${before}`, { token: s2.accessToken });
+    expect((await call(`/api/v1/chats/${channel.id}/members/${s1.user.id}`, { method: "DELETE", token: s1.accessToken })).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(other.frames.filter((f) => f.type === "member")).toEqual([]);
+    expect(await currentPts(owner.accessToken, channel.id)).toBe(before);
+    other.close();
+  });
+
   it("do not move subscribers' user pts with posts, yet their chat list shows the current state", async () => {
     const [owner, sub] = await signInMany(2);
     const channel = await newChat(owner.accessToken, { type: "channel", title: "Объявления", memberIds: [sub.user.id] });
