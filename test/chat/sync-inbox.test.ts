@@ -194,6 +194,22 @@ describe("unread counts of members who are not connected", () => {
     s.close();
   });
 
+  it("are exact the moment an HTTP send or read answers (HTTP mutations wait for the push)", async () => {
+    const [a, b, c] = await signInMany(3);
+    const chat = await newChat(a.accessToken, { type: "group", title: "Сразу", memberIds: [b.user.id, c.user.id] });
+    for (let k = 1; k <= 3; k++) {
+      await postText(a.accessToken, chat.id, `по HTTP ${k}`);
+      for (const u of [b, c])
+        expect((await listOf(u)).chats.find((x) => x.id === chat.id)).toMatchObject({
+          lastSeq: k,
+          unreadCount: k,
+          lastMessage: { seq: k },
+        });
+    }
+    expect((await call(`/api/v1/chats/${chat.id}/read`, { token: b.accessToken, body: { seq: 2 } })).status).toBe(204);
+    expect((await listOf(b)).chats.find((x) => x.id === chat.id)).toMatchObject({ readSeq: 2, unreadCount: 1 });
+  });
+
   it("are exact in a direct chat after a single message", async () => {
     const [a, b] = await signInMany(2);
     const chat = await newChat(a.accessToken, { type: "direct", userId: b.user.id });
