@@ -48,6 +48,20 @@ export interface PostInput {
   official?: { actions: MessageAction[] };
 }
 
+/** The chat-wide part of a chat's summary. */
+export interface ChatHead {
+  title: string | null;
+  memberCount: number;
+  lastSeq: number;
+  lastMessage: ChatMessage | null;
+  /** ms since the epoch */
+  lastActivityAt: number;
+  pts: number;
+}
+
+/** Subscribers of a channel: their joins, leaves and read markers are theirs alone. */
+const privateInChannel = (type: ChatType, role: Role): boolean => type === "channel" && role === "member";
+
 /** Room calls answer with a value or a refusal the Worker turns into a problem response. */
 export type RoomResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409; code: string; detail: string };
 
@@ -79,6 +93,8 @@ const PUSH_RETRY_MS = 2_000;
 /** A room pushes summaries to its members' inboxes at most this often (HTTP callers wait for a push). */
 const SUMMARY_INTERVAL_MS = 1_000;
 const TYPING_INTERVAL_MS = 2_000;
+/** Channels up to this many members push each post's summary to every subscriber's inbox, as groups do. */
+export const CHANNEL_PUSH_LIMIT = 1_000;
 /** Inbox calls in flight at once during a push. */
 const PUSH_CONCURRENCY = 100;
 /** Replays go out in sends of this many frames. */
@@ -226,13 +242,17 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Members join (or change profile) after the Worker wrote the directory. Each newcomer is a change. */
   async addMembers(chatId: string, members: NewMember[]): Promise<RoomResult<null>> {
-    if (!(await this.ready(chatId))) return NO_CHAT;
+    const info = await this.ready(chatId);
+    if (!info) return NO_CHAT;
     return this.serial(async () => {
       const rev = this.nextRev();
       for (const m of members) {
         const before = this.members.upsert(m, rev);
-        if (!before) this.record({ type: "member", userId: m.userId, action: "joined", role: m.role, memberCount: this.members.count() });
-        else if (before.role !== m.role)
+        if (!before) {
+          // A subscriber joining a channel is private: no frame to the others, no chat pts.
+          if (!privateInChannel(info.type, m.role))
+            this.record({ type: "member", userId: m.userId, action: "joined", role: m.role, memberCount: this.members.count() });
+        } else if (before.role !== m.role)
           this.record({ type: "member", userId: m.userId, action: "role_changed", role: m.role, memberCount: this.members.count() });
       }
       this.headChanged(rev);
@@ -257,11 +277,14 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** A member leaves or is removed: their sockets here close at once and their inbox drops the chat. */
   async removeMember(chatId: string, userId: string, action: "left" | "removed"): Promise<RoomResult<null>> {
-    if (!(await this.ready(chatId))) return NO_CHAT;
+    const info = await this.ready(chatId);
+    if (!info) return NO_CHAT;
     return this.serial(async () => {
       const rev = this.nextRev();
-      if (!this.members.remove(userId, rev)) return ok(null);
-      this.record({ type: "member", userId, action, role: null, memberCount: this.members.count() });
+      const before = this.members.remove(userId, rev);
+      if (!before) return ok(null);
+      if (!privateInChannel(info.type, before.role))
+        this.record({ type: "member", userId, action, role: null, memberCount: this.members.count() });
       this.hub.closeTagged(userId, CLOSE.removed, "removed from chat");
       this.headChanged(rev);
       await this.pushNow();
@@ -497,7 +520,8 @@ export class ChatRoom extends DurableObject<Env> {
       if (!this.members.role(userId)) return NO_CHAT;
       const target = Math.min(seq, this.log.lastSeq());
       if (this.members.markRead(userId, target, this.nextRev())) {
-        this.record({ type: "read", userId, seq: target });
+        // In a channel read markers are private: only the reader's own inbox hears of it.
+        if (this.info?.type !== "channel") this.record({ type: "read", userId, seq: target });
         this.schedulePush();
       }
       return ok({ seq: target });
@@ -635,6 +659,21 @@ export class ChatRoom extends DurableObject<Env> {
     this.hub.failed(ws, error, { chatId: this.info?.chatId });
   }
 
+  /** What a chat list shows of a channel: read by subscribers' inboxes instead of a push per post. */
+  async head(chatId: string): Promise<ChatHead | null> {
+    const info = await this.ready(chatId);
+    if (!info) return null;
+    const last = this.log.lastRow();
+    return {
+      title: info.title,
+      memberCount: this.members.count(),
+      lastSeq: this.log.lastSeq(),
+      lastMessage: last ? this.log.toMessage(last) : null,
+      lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
+      pts: this.changes.current(),
+    };
+  }
+
   // ---- members' inboxes ----
 
   private nextRev(): number {
@@ -697,7 +736,10 @@ export class ChatRoom extends DurableObject<Env> {
     if (!info) return;
     const upTo = this.rev;
     const head = Number(this.meta("head_dirty") ?? 0);
-    const targets = this.members.needingPush(head > 0);
+    // A big channel's posts are not pushed to every subscriber (one call each per push): their inboxes read
+    // the channel's head when they list chats. Moderators, and members whose own state moved, still get pushes.
+    const everyone = head > 0 && (info.type !== "channel" || this.members.count() <= CHANNEL_PUSH_LIMIT);
+    const targets = head > 0 && !everyone ? this.members.needingPush(false, true) : this.members.needingPush(everyone);
     const departed = this.members.departed();
     if (targets.length === 0 && departed.length === 0) return;
     this.lastPushAt = Date.now();
@@ -705,7 +747,7 @@ export class ChatRoom extends DurableObject<Env> {
     const lastMessage = last ? this.log.toMessage(last) : null;
     const pts = this.changes.current();
     const memberCount = this.members.count();
-    const everyone = this.members.all();
+    const all = info.type === "direct" ? this.members.all() : [];
     const base = {
       chatId: info.chatId,
       type: info.type,
@@ -717,7 +759,7 @@ export class ChatRoom extends DurableObject<Env> {
       pts,
     };
     const titleFor = (userId: string): string | null =>
-      info.type === "direct" ? (everyone.find((m) => m.userId !== userId)?.name ?? null) : info.title;
+      info.type === "direct" ? (all.find((m) => m.userId !== userId)?.name ?? null) : info.title;
     const calls: (() => Promise<() => void>)[] = [
       ...targets.map((m) => async () => {
         const update: DialogUpdate = { ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq };
