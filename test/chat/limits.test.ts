@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callJson, expectProblem, openSocket, type SignedIn, signIn, signInMany, type TestSocket } from "../helpers";
 
@@ -238,5 +239,30 @@ describe("limits of their own", () => {
     await expectProblem(refused, 429, "rate_limited");
     await expectProblem(await add(vera), 429, "rate_limited");
     expect((await callJson(`/api/v1/chats/${chatId}`, { token: vera.accessToken })).status).toBe(404);
+  }, 30_000);
+
+  it("limits uploads: past 60 a minute, 429 rate_limited with Retry-After, and the refused upload is not stored", async () => {
+    const anna = await signIn();
+    const bytes = new TextEncoder().encode("a small file");
+    let stored = 0;
+    let refused: Response | null = null;
+    for (let i = 0; i < 121 && !refused; i++) {
+      const res = await call("/api/v1/media?as=file", {
+        method: "POST",
+        token: anna.accessToken,
+        rawBody: bytes,
+        headers: { "content-type": "application/octet-stream" },
+      });
+      if (res.status === 429) refused = res;
+      else {
+        expect(res.status).toBe(201);
+        stored += 1;
+      }
+    }
+    if (!refused) throw new Error("121 uploads were never refused");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    await expectProblem(refused, 429, "rate_limited");
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM media WHERE owner_id = ?1").bind(anna.user.id).first<{ n: number }>();
+    expect(rows?.n).toBe(stored);
   }, 30_000);
 });
