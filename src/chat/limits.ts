@@ -25,9 +25,9 @@ export interface LimitRefusal {
 }
 
 /**
- * Seconds until the current window ends. The binding answers only yes or no; its windows are fixed and, in
- * workerd (locally and, as far as Cloudflare documents, in production), aligned to the clock. A retry
- * refused again (another location's counter, or more sends meanwhile) carries its own, new wait.
+ * Seconds until the current window ends. The binding answers only yes or no; the local runtime's windows are
+ * fixed and aligned to the clock (Cloudflare does not document the alignment in production). A retry refused
+ * again (another location's counter, or more sends meanwhile) carries its own, new wait.
  */
 export function secondsLeftInWindow(periodSec: number, now = Date.now()): number {
   const periodMs = periodSec * 1000;
