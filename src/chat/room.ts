@@ -5,6 +5,7 @@ import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
 import type { DialogUpdate } from "./inbox/dialogs";
+import { checkSend, type LimitRefusal } from "./limits";
 import { canDelete, canEdit, canPin, canPost, canReact } from "./policy";
 import {
   AgencyRef,
@@ -63,7 +64,10 @@ export interface ChatHead {
 const privateInChannel = (type: ChatType, role: Role): boolean => type === "channel" && role === "member";
 
 /** Room calls answer with a value or a refusal the Worker turns into a problem response. */
-export type RoomResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409; code: string; detail: string };
+export type RoomResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; status: 400 | 403 | 404 | 409; code: string; detail: string }
+  | LimitRefusal;
 
 const ok = <T>(value: T): RoomResult<T> => ({ ok: true, value });
 const refuse = (status: 400 | 403 | 404 | 409, code: string, detail: string): RoomResult<never> => ({ ok: false, status, code, detail });
@@ -351,11 +355,15 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Stores a message (or finds the one this sender already stored under this clientId) and fans it out. */
   private append(info: ChatInfo, input: PostInput, origin?: WebSocket): Promise<RoomResult<{ message: ChatMessage; created: boolean }>> {
+    // The sender's limit across their chats (src/chat/limits.ts), asked as the send arrives; official messages are the agency's.
+    const limited = input.official ? null : checkSend(this.env, input.senderId);
     return this.serial(async () => {
       const role = this.members.role(input.senderId);
       if (!input.official && !role) return NO_CHAT;
       const existing = this.log.byClientId(input.senderId, input.clientId);
       if (existing) return ok({ message: this.log.toMessage(existing), created: false });
+      const refusal = await limited;
+      if (refusal) return refusal;
       if (!input.official && !canPost(info.type, role)) {
         return refuse(
           403,
@@ -620,7 +628,14 @@ export class ChatRoom extends DurableObject<Env> {
           const { clientId, text, attachments, replyTo } = frame.data;
           const result = await this.append(info, { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true }, ws);
           // The refusal names the send it refuses, so the client can mark that message failed.
-          if (!result.ok) this.hub.send(ws, { type: "error", code: result.code, detail: result.detail, clientId });
+          if (!result.ok)
+            this.hub.send(ws, {
+              type: "error",
+              code: result.code,
+              detail: result.detail,
+              clientId,
+              ...("retryAfter" in result ? { retryAfter: result.retryAfter } : {}),
+            });
           // A retried clientId: acknowledge again with the stored seq; the message itself was already delivered.
           else if (!result.value.created) {
             const seq = result.value.message.seq;
