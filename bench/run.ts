@@ -415,7 +415,7 @@ async function main() {
   console.log(`Veche benchmark${QUICK ? " (quick)" : ""}: starting servers…`);
   const veche = await startProcess(
     process.execPath,
-    ["scripts/serve.mjs", "--port", String(VECHE_PORT), "--state", state, "--no-assets"],
+    ["scripts/serve.mjs", "--port", String(VECHE_PORT), "--state", state, "--no-assets", "--observe-limits"],
     /ready /,
   );
   const baseline = await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(BASELINE_PORT)], /ready /);
@@ -714,7 +714,7 @@ async function main() {
           target === "veche"
             ? await startProcess(
                 process.execPath,
-                ["scripts/serve.mjs", "--port", String(port), "--state", memState, "--no-assets"],
+                ["scripts/serve.mjs", "--port", String(port), "--state", memState, "--no-assets", "--observe-limits"],
                 /ready /,
               )
             : await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(port)], /ready /);

@@ -1,7 +1,8 @@
 // Serves Veche with Miniflare directly: the same workerd runtime and bindings as `wrangler dev` (options
 // come from wrangler.toml through wrangler's own translation), without wrangler dev's proxy in front of
 // every request and WebSocket frame, which cost more than half the fan-out throughput
-// (docs/performance.md). Usage: node scripts/serve.mjs [--port 8787] [--state .wrangler/state]
+// (docs/performance.md). Usage: node scripts/serve.mjs [--port 8787] [--state .wrangler/state] [--observe-limits]
+// --observe-limits: per-user limits are consulted but refuse nothing (the benchmark's senders outpace a person).
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
@@ -46,7 +47,7 @@ export function migrate(state) {
 }
 
 /** Starts Veche on host:port with state under `state` (the layout `wrangler --persist-to` uses). */
-export async function serve({ port, state, host = "127.0.0.1", verbose = false, assets = true }) {
+export async function serve({ port, state, host = "127.0.0.1", verbose = false, assets = true, observeLimits = false }) {
   Object.assign(process.env, quietEnv);
   const secrets = ensureDevVars();
   migrate(state);
@@ -64,7 +65,7 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false, 
       name: "veche",
       modules: true,
       scriptPath,
-      bindings: { ...workerOptions.bindings, ...secrets },
+      bindings: { ...workerOptions.bindings, ...secrets, ...(observeLimits ? { LIMITS: "observe" } : {}) },
       // Locally the static assets put a router worker in front of every request and WebSocket (on Cloudflare
       // that router is the platform's); the benchmark leaves it out to measure the Worker itself.
       ...(assets ? { assets: assetOptions } : {}),
@@ -81,13 +82,20 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false, 
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { port: { type: "string" }, state: { type: "string" }, verbose: { type: "boolean" }, "no-assets": { type: "boolean" } },
+    options: {
+      port: { type: "string" },
+      state: { type: "string" },
+      verbose: { type: "boolean" },
+      "no-assets": { type: "boolean" },
+      "observe-limits": { type: "boolean" },
+    },
   });
   const { mf, url } = await serve({
     port: Number(values.port ?? process.env.PORT ?? 8787),
     state: values.state ?? ".wrangler/state",
     verbose: values.verbose ?? false,
     assets: !values["no-assets"],
+    observeLimits: values["observe-limits"] ?? false,
   });
   console.log(`ready ${url.href}`);
   for (const signal of ["SIGINT", "SIGTERM"]) {

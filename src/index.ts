@@ -1,7 +1,9 @@
 import { createApp } from "./app";
+import { pruneRefreshTokens } from "./auth/store";
 import { sweepReceipts } from "./bills/receipts";
 import { countD1 } from "./lib/d1-count";
 import { errorFields, log } from "./lib/log";
+import { pruneRateLimits } from "./lib/rate-limit";
 import { cleanupMedia } from "./media/store";
 import { handleWebhookBatch } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/events";
@@ -15,14 +17,24 @@ export default {
   fetch: (request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, countD1(env), ctx),
   async scheduled(_controller, env, _ctx) {
     // Independent chores: one failing does not stop the others.
-    const results = await Promise.allSettled([cleanupMedia(env), sweepWebhooks(env), sweepReceipts(env)]);
-    const [media, webhooks, receipts] = results;
+    const results = await Promise.allSettled([
+      cleanupMedia(env),
+      sweepWebhooks(env),
+      sweepReceipts(env),
+      pruneRateLimits(env.DB),
+      pruneRefreshTokens(env.DB),
+    ]);
+    const [media, webhooks, receipts, limits, tokens] = results;
     if (media.status === "fulfilled") log.info("media cleanup", media.value);
     else log.error("media cleanup failed", errorFields(media.reason));
     if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
     else log.error("webhook sweep failed", errorFields(webhooks.reason));
     if (receipts.status === "fulfilled") log.info("receipt sweep", { issued: receipts.value });
     else log.error("receipt sweep failed", errorFields(receipts.reason));
+    if (limits.status === "fulfilled") log.info("rate limit prune", { deleted: limits.value });
+    else log.error("rate limit prune failed", errorFields(limits.reason));
+    if (tokens.status === "fulfilled") log.info("refresh token prune", { deleted: tokens.value });
+    else log.error("refresh token prune failed", errorFields(tokens.reason));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   },

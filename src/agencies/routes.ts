@@ -4,6 +4,8 @@ import { ACCESS_TOKEN_TTL_SEC, signAccessToken } from "../auth/tokens";
 import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { agencySecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { displayableName } from "../lib/names";
+import { checkOutboundUrl } from "../lib/outbound-url";
 import { type AgencyRow, agencyJwks, checkCredentials, createAgency, getAgency, listAgencies, publicAgency } from "./store";
 
 const Agency = z.object({ id: z.string(), name: z.string(), verified: z.boolean(), logoUrl: z.string().nullable() }).openapi("Agency");
@@ -34,6 +36,21 @@ const WebhookUrl = z
     const url = URL.canParse(u) ? new URL(u) : null;
     return url !== null && (url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password;
   }, "an http(s) URL without credentials");
+
+/** An agency's name, as citizens see it beside its messages and bills: nothing that hides or reorders text. */
+export const AgencyName = z.string().superRefine(displayableName).trim().min(1).max(200);
+
+/**
+ * The address policy on top of WebhookUrl's syntax (src/lib/outbound-url.ts): `https` in production, never an
+ * internal address or local name; in development `http://127.0.0.1:<port>` too. Refused: `400 invalid_webhook_url`.
+ */
+function checkWebhookUrl(env: Env, webhookUrl: string): void {
+  const check = checkOutboundUrl(webhookUrl, { development: env.ENVIRONMENT === "development" });
+  if (!check.ok)
+    throw new ApiError(400, "invalid_webhook_url", `Webhook URLs must be https and public: ${check.reason}.`, {
+      errors: [{ path: "webhookUrl", message: check.reason }],
+    });
+}
 
 export const agencyAuth = router().openapi(
   createRoute({
@@ -81,21 +98,19 @@ export const agencySelf = router()
       path: "/agency/me",
       tags: ["agencies"],
       summary: "Set (or clear, with null) the webhook URL",
-      description: "Events are signed with the agency's webhook secret (Veche-Signature). In production the URL must be https.",
+      description:
+        "Events are signed with the agency's webhook secret (Veche-Signature). The URL must be https (in production) and public: a loopback, private, link-local, CGNAT or unspecified address, in any notation, or a local name such as `localhost` answers `400 invalid_webhook_url` and is not stored. Development also allows `http://127.0.0.1:<port>`.",
       security: agencySecurity,
       middleware: requireAgency(),
       request: { body: jsonBody(z.object({ webhookUrl: WebhookUrl.nullable() }).strict()) },
       responses: {
         200: json(z.object({ agency: AgencyProfile }), "Saved."),
-        ...problems([400, "validation_failed, insecure_webhook_url"], [401, "unauthorized"]),
+        ...problems([400, "validation_failed, invalid_webhook_url"], [401, "unauthorized"]),
       },
     }),
     async (c) => {
       const { webhookUrl } = c.req.valid("json");
-      if (webhookUrl && c.env.ENVIRONMENT !== "development" && new URL(webhookUrl).protocol !== "https:")
-        throw new ApiError(400, "insecure_webhook_url", "Webhook URLs must use https.", {
-          errors: [{ path: "webhookUrl", message: "use https" }],
-        });
+      if (webhookUrl) checkWebhookUrl(c.env, webhookUrl);
       const agency = await c.env.DB.prepare("UPDATE agencies SET webhook_url = ?2 WHERE id = ?1 RETURNING *")
         .bind(c.var.agency.agencyId, webhookUrl)
         .first<AgencyRow>();
@@ -143,18 +158,19 @@ export const devAgencies = router().openapi(
     tags: ["development"],
     summary: "Dev only: a new verified agency for demos and tests",
     request: {
-      body: jsonBody(z.object({ name: z.string().trim().min(1).max(200), webhookUrl: WebhookUrl.optional() }).strict()),
+      body: jsonBody(z.object({ name: AgencyName, webhookUrl: WebhookUrl.optional() }).strict()),
     },
     responses: {
       201: json(
         z.object({ agency: Agency, clientId: z.string(), clientSecret: z.string(), webhookSecret: z.string() }),
         "Created; the secrets are shown once.",
       ),
-      ...problems([400, "validation_failed"]),
+      ...problems([400, "validation_failed, invalid_webhook_url"]),
     },
   }),
   async (c) => {
     const body = c.req.valid("json");
+    if (body.webhookUrl) checkWebhookUrl(c.env, body.webhookUrl);
     const created = await createAgency(c.env, { name: body.name, webhookUrl: body.webhookUrl ?? null });
     return c.json(
       {

@@ -143,3 +143,20 @@ export async function revokeOwnSession(db: Db, userId: string, sessionId: string
     .returning({ id: sessions.id });
   return rows.length > 0;
 }
+
+/**
+ * Deletes the refresh tokens of sessions that have ended (signed out, revoked, or expired). A used token is
+ * kept only for reuse detection, which matters only while its session lives: once the session has ended, any
+ * of its tokens answers `invalid_refresh_token` whether it is kept or not. Tokens of live sessions stay, used
+ * ones included. The sessions themselves stay (the device list and the access log name them).
+ */
+export async function pruneRefreshTokens(db: D1Database, now = Date.now()): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM refresh_tokens WHERE session_id IN
+         (SELECT id FROM sessions WHERE revoked_at IS NOT NULL OR expires_at <= ?1)`,
+    )
+    .bind(now)
+    .run();
+  return result.meta.changes;
+}

@@ -15,10 +15,11 @@ export function luhnValid(number: string): boolean {
   return sum % 10 === 0;
 }
 
+/** The brand by the card's leading digits (IIN ranges): Mir 2200–2204, Visa 4, Mastercard 51–55 and 2221–2720, Amex 34/37. */
 export function cardBrand(number: string): string {
   if (/^220[0-4]/.test(number)) return "mir";
   if (/^4/.test(number)) return "visa";
-  if (/^(5[1-5]|2[2-7])/.test(number)) return "mastercard";
+  if (/^(5[1-5]|222[1-9]|22[3-9]\d|2[3-6]\d\d|27[01]\d|2720)/.test(number)) return "mastercard";
   if (/^3[47]/.test(number)) return "amex";
   return "card";
 }

@@ -297,6 +297,17 @@ const PayBody = z
 type Stored = { status: number; body: unknown };
 
 /**
+ * What an Idempotency-Key is bound to: the bill (with its amount and currency) and the payment method, and
+ * nothing derived from the card. A hash of a card number is a card number to anyone who tries the few
+ * billion numbers a bank's range allows, and the CVC must never be kept in any form (PCI DSS 3.3.1), so the
+ * card stays out of the fingerprint: the same key on the same bill with another card replays the first
+ * answer; the same key on another bill (or with another method) is `422 idempotency_key_reused`.
+ */
+export function paymentFingerprint(f: { billId: string; method: string; amount: number | null; currency: string | null }): Promise<string> {
+  return sha256Hex(["veche-pay-v1", f.billId, f.method, f.amount ?? "-", f.currency ?? "-"].join("\n"));
+}
+
+/**
  * Claims an idempotency key for this request (the Stripe model). Answers a stored result to replay, or null
  * when this request owns the key and must do the work. A request racing one still in flight waits for it.
  */
@@ -386,7 +397,7 @@ export const citizenBills = router()
       tags: ["bills"],
       summary: "Pay a bill (send Idempotency-Key)",
       description:
-        "The same key and body again answer the same result and charge nothing more; the same key with another body answers 422. Sandbox cards: 4242424242424242 succeeds, 4000000000000002 is declined, 4000000000003220 stays pending until confirmed.",
+        "The same key for the same bill and method again answers the same result and charges nothing more, whatever card is sent (the key is bound to the bill, never to card data); the same key for another bill or method answers 422. Sandbox cards: 4242424242424242 succeeds, 4000000000000002 is declined, 4000000000003220 stays pending until confirmed.",
       security: citizenSecurity,
       middleware: requireCitizen,
       request: {
@@ -414,8 +425,14 @@ export const citizenBills = router()
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const userId = c.var.citizen.userId;
-      // The hash covers the bill and the whole body; it is all the key's row keeps of the card.
-      const requestHash = await sha256Hex(`${id}\n${JSON.stringify(body)}`);
+      const bill = await billById(c.env.DB, id);
+      const owned = bill && bill.citizen_id === userId ? bill : null;
+      const requestHash = await paymentFingerprint({
+        billId: id,
+        method: body.method,
+        amount: owned?.amount ?? null,
+        currency: owned?.currency ?? null,
+      });
       const replay = await claimKey(c.env.DB, userId, key, requestHash);
       if (replay) {
         rethrowStored(replay);

@@ -1,7 +1,7 @@
 // How the Worker reaches a chat's room and a user's inbox, and the checks other folders need before they
 // act on a chat. Membership is the room's to decide: no D1 read on the message path.
 import type { Context } from "hono";
-import { ApiError, notFound } from "../lib/errors";
+import { ApiError, notFound, tooManyRequests } from "../lib/errors";
 import type { AppEnv } from "../lib/hono";
 import type { Inbox } from "./inbox";
 import type { ChatType, Role } from "./protocol";
@@ -17,6 +17,7 @@ export function inboxStub(env: Env, userId: string): DurableObjectStub<Inbox> {
 
 /** A room's refusal as the problem response it stands for. */
 export function unwrap<T>(result: RoomResult<T>): T {
+  if (!result.ok && result.status === 429) throw tooManyRequests(result.retryAfter, result.code, result.detail);
   if (!result.ok) throw new ApiError(result.status, result.code, result.detail);
   return result.value;
 }

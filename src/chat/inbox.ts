@@ -3,6 +3,7 @@ import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { iso } from "../lib/hono";
 import { errorFields, log } from "../lib/log";
+import { roomStub } from "./access";
 import { SocketHub, sessionTag } from "./hub";
 import { Dialogs, type DialogUpdate, type ListChange, type Updates } from "./inbox/dialogs";
 import { type ChatSummary, CLOSE, type InboxFrame } from "./protocol";
@@ -95,17 +96,49 @@ export class Inbox extends DurableObject<Env> {
 
   async list(userId: string): Promise<{ chats: ChatSummary[]; pts: number }> {
     await this.ready(userId);
-    return { chats: this.dialogs.list(), pts: this.dialogs.current() };
+    const pts = this.dialogs.current();
+    const chats = await this.withHeads(this.dialogs.list());
+    chats.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || b.id.localeCompare(a.id));
+    return { chats, pts };
   }
 
   async chat(userId: string, chatId: string): Promise<ChatSummary | null> {
     await this.ready(userId);
-    return this.dialogs.summary(chatId);
+    const chat = this.dialogs.summary(chatId);
+    return chat ? ((await this.withHeads([chat]))[0] ?? null) : null;
   }
 
   async updates(userId: string, pts: number): Promise<Updates> {
     await this.ready(userId);
-    return this.dialogs.since(pts);
+    const updates = this.dialogs.since(pts);
+    return { ...updates, chats: await this.withHeads(updates.chats) };
+  }
+
+  /**
+   * Channels the user reads: their last message and unread count come from the channel's head and the user's
+   * own read marker, read now, since a big channel does not push every post to every subscriber's inbox.
+   */
+  private async withHeads(chats: ChatSummary[]): Promise<ChatSummary[]> {
+    return Promise.all(
+      chats.map(async (chat) => {
+        if (chat.type !== "channel" || chat.role !== "member") return chat;
+        const head = await roomStub(this.env, chat.id)
+          .head(chat.id)
+          .catch(() => null);
+        // The room unreachable: the last summary it pushed stands.
+        if (!head) return chat;
+        return {
+          ...chat,
+          title: head.title,
+          memberCount: head.memberCount,
+          lastSeq: head.lastSeq,
+          lastMessage: head.lastMessage,
+          lastActivityAt: iso(head.lastActivityAt),
+          pts: head.pts,
+          unreadCount: Math.max(0, head.lastSeq - chat.readSeq),
+        };
+      }),
+    );
   }
 
   /** Online while any device has its inbox socket open; last seen when the last one closed. */

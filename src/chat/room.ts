@@ -5,6 +5,7 @@ import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
 import type { DialogUpdate } from "./inbox/dialogs";
+import { checkSend, type LimitRefusal } from "./limits";
 import { canDelete, canEdit, canPin, canPost, canReact } from "./policy";
 import {
   AgencyRef,
@@ -48,8 +49,25 @@ export interface PostInput {
   official?: { actions: MessageAction[] };
 }
 
+/** The chat-wide part of a chat's summary. */
+export interface ChatHead {
+  title: string | null;
+  memberCount: number;
+  lastSeq: number;
+  lastMessage: ChatMessage | null;
+  /** ms since the epoch */
+  lastActivityAt: number;
+  pts: number;
+}
+
+/** Subscribers of a channel: their joins, leaves and read markers are theirs alone. */
+const privateInChannel = (type: ChatType, role: Role): boolean => type === "channel" && role === "member";
+
 /** Room calls answer with a value or a refusal the Worker turns into a problem response. */
-export type RoomResult<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409; code: string; detail: string };
+export type RoomResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; status: 400 | 403 | 404 | 409; code: string; detail: string }
+  | LimitRefusal;
 
 const ok = <T>(value: T): RoomResult<T> => ({ ok: true, value });
 const refuse = (status: 400 | 403 | 404 | 409, code: string, detail: string): RoomResult<never> => ({ ok: false, status, code, detail });
@@ -79,6 +97,10 @@ const PUSH_RETRY_MS = 2_000;
 /** A room pushes summaries to its members' inboxes at most this often (HTTP callers wait for a push). */
 const SUMMARY_INTERVAL_MS = 1_000;
 const TYPING_INTERVAL_MS = 2_000;
+/** Channels up to this many members push each post's summary to every subscriber's inbox, as groups do. */
+export const CHANNEL_PUSH_LIMIT = 1_000;
+/** Inbox calls in flight at once during a push. */
+const PUSH_CONCURRENCY = 100;
 /** Replays go out in sends of this many frames. */
 const REPLAY_CHUNK = 200;
 
@@ -96,6 +118,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly hub: SocketHub<RoomFrame>;
   private info: ChatInfo | null = null;
   private loading: Promise<ChatInfo | null> | null = null;
+  private absent = false;
   /** Push revisions: a member marked at rev r is pushed a summary taken at a rev ≥ r. */
   private rev: number;
   /** Sends are applied one at a time, in arrival order, even when one waits (on D1 for attachments). */
@@ -126,6 +149,7 @@ export class ChatRoom extends DurableObject<Env> {
    * two people starting the same direct chat at once, makes sure the room and the members' inboxes have it.
    */
   async init(info: ChatInfo, members: NewMember[]): Promise<void> {
+    this.absent = false;
     if (!this.info) {
       // A room from before the room kept its chat's details takes them, and its members, from D1.
       if (!this.log.isEmpty() || this.members.count() > 0) await this.ready(info.chatId);
@@ -143,6 +167,8 @@ export class ChatRoom extends DurableObject<Env> {
    */
   private async ready(chatId: string): Promise<ChatInfo | null> {
     if (this.info) return this.info.chatId === chatId ? this.info : null;
+    // A chat id that is not in D1 stays unknown for this instance's life: probing random ids costs D1 once.
+    if (this.absent) return null;
     this.loading ??= this.hydrate(chatId).finally(() => {
       this.loading = null;
     });
@@ -171,7 +197,10 @@ export class ChatRoom extends DurableObject<Env> {
         agency_verified: z.number().nullable(),
       })
       .safeParse(chat?.results[0]);
-    if (!row.success) return null;
+    if (!row.success) {
+      this.absent = true;
+      return null;
+    }
     if (this.info) return this.info;
     const r = row.data;
     const info: ChatInfo = {
@@ -217,13 +246,17 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Members join (or change profile) after the Worker wrote the directory. Each newcomer is a change. */
   async addMembers(chatId: string, members: NewMember[]): Promise<RoomResult<null>> {
-    if (!(await this.ready(chatId))) return NO_CHAT;
+    const info = await this.ready(chatId);
+    if (!info) return NO_CHAT;
     return this.serial(async () => {
       const rev = this.nextRev();
       for (const m of members) {
         const before = this.members.upsert(m, rev);
-        if (!before) this.record({ type: "member", userId: m.userId, action: "joined", role: m.role, memberCount: this.members.count() });
-        else if (before.role !== m.role)
+        if (!before) {
+          // A subscriber joining a channel is private: no frame to the others, no chat pts.
+          if (!privateInChannel(info.type, m.role))
+            this.record({ type: "member", userId: m.userId, action: "joined", role: m.role, memberCount: this.members.count() });
+        } else if (before.role !== m.role)
           this.record({ type: "member", userId: m.userId, action: "role_changed", role: m.role, memberCount: this.members.count() });
       }
       this.headChanged(rev);
@@ -248,11 +281,14 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** A member leaves or is removed: their sockets here close at once and their inbox drops the chat. */
   async removeMember(chatId: string, userId: string, action: "left" | "removed"): Promise<RoomResult<null>> {
-    if (!(await this.ready(chatId))) return NO_CHAT;
+    const info = await this.ready(chatId);
+    if (!info) return NO_CHAT;
     return this.serial(async () => {
       const rev = this.nextRev();
-      if (!this.members.remove(userId, rev)) return ok(null);
-      this.record({ type: "member", userId, action, role: null, memberCount: this.members.count() });
+      const before = this.members.remove(userId, rev);
+      if (!before) return ok(null);
+      if (!privateInChannel(info.type, before.role))
+        this.record({ type: "member", userId, action, role: null, memberCount: this.members.count() });
       this.hub.closeTagged(userId, CLOSE.removed, "removed from chat");
       this.headChanged(rev);
       await this.pushNow();
@@ -319,11 +355,15 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Stores a message (or finds the one this sender already stored under this clientId) and fans it out. */
   private append(info: ChatInfo, input: PostInput, origin?: WebSocket): Promise<RoomResult<{ message: ChatMessage; created: boolean }>> {
+    // The sender's limit across their chats (src/chat/limits.ts), asked as the send arrives; official messages are the agency's.
+    const limited = input.official ? null : checkSend(this.env, input.senderId);
     return this.serial(async () => {
       const role = this.members.role(input.senderId);
       if (!input.official && !role) return NO_CHAT;
       const existing = this.log.byClientId(input.senderId, input.clientId);
       if (existing) return ok({ message: this.log.toMessage(existing), created: false });
+      const refusal = await limited;
+      if (refusal) return refusal;
       if (!input.official && !canPost(info.type, role)) {
         return refuse(
           403,
@@ -488,7 +528,8 @@ export class ChatRoom extends DurableObject<Env> {
       if (!this.members.role(userId)) return NO_CHAT;
       const target = Math.min(seq, this.log.lastSeq());
       if (this.members.markRead(userId, target, this.nextRev())) {
-        this.record({ type: "read", userId, seq: target });
+        // In a channel read markers are private: only the reader's own inbox hears of it.
+        if (this.info?.type !== "channel") this.record({ type: "read", userId, seq: target });
         this.schedulePush();
       }
       return ok({ seq: target });
@@ -587,7 +628,14 @@ export class ChatRoom extends DurableObject<Env> {
           const { clientId, text, attachments, replyTo } = frame.data;
           const result = await this.append(info, { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true }, ws);
           // The refusal names the send it refuses, so the client can mark that message failed.
-          if (!result.ok) this.hub.send(ws, { type: "error", code: result.code, detail: result.detail, clientId });
+          if (!result.ok)
+            this.hub.send(ws, {
+              type: "error",
+              code: result.code,
+              detail: result.detail,
+              clientId,
+              ...("retryAfter" in result ? { retryAfter: result.retryAfter } : {}),
+            });
           // A retried clientId: acknowledge again with the stored seq; the message itself was already delivered.
           else if (!result.value.created) {
             const seq = result.value.message.seq;
@@ -624,6 +672,21 @@ export class ChatRoom extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     this.hub.failed(ws, error, { chatId: this.info?.chatId });
+  }
+
+  /** What a chat list shows of a channel: read by subscribers' inboxes instead of a push per post. */
+  async head(chatId: string): Promise<ChatHead | null> {
+    const info = await this.ready(chatId);
+    if (!info) return null;
+    const last = this.log.lastRow();
+    return {
+      title: info.title,
+      memberCount: this.members.count(),
+      lastSeq: this.log.lastSeq(),
+      lastMessage: last ? this.log.toMessage(last) : null,
+      lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
+      pts: this.changes.current(),
+    };
   }
 
   // ---- members' inboxes ----
@@ -688,7 +751,10 @@ export class ChatRoom extends DurableObject<Env> {
     if (!info) return;
     const upTo = this.rev;
     const head = Number(this.meta("head_dirty") ?? 0);
-    const targets = this.members.needingPush(head > 0);
+    // A big channel's posts are not pushed to every subscriber (one call each per push): their inboxes read
+    // the channel's head when they list chats. Moderators, and members whose own state moved, still get pushes.
+    const everyone = head > 0 && (info.type !== "channel" || this.members.count() <= CHANNEL_PUSH_LIMIT);
+    const targets = head > 0 && !everyone ? this.members.needingPush(false, true) : this.members.needingPush(everyone);
     const departed = this.members.departed();
     if (targets.length === 0 && departed.length === 0) return;
     this.lastPushAt = Date.now();
@@ -696,7 +762,7 @@ export class ChatRoom extends DurableObject<Env> {
     const lastMessage = last ? this.log.toMessage(last) : null;
     const pts = this.changes.current();
     const memberCount = this.members.count();
-    const everyone = this.members.all();
+    const all = info.type === "direct" ? this.members.all() : [];
     const base = {
       chatId: info.chatId,
       type: info.type,
@@ -708,19 +774,23 @@ export class ChatRoom extends DurableObject<Env> {
       pts,
     };
     const titleFor = (userId: string): string | null =>
-      info.type === "direct" ? (everyone.find((m) => m.userId !== userId)?.name ?? null) : info.title;
-    const calls = [
-      ...targets.map(async (m) => {
+      info.type === "direct" ? (all.find((m) => m.userId !== userId)?.name ?? null) : info.title;
+    const calls: (() => Promise<() => void>)[] = [
+      ...targets.map((m) => async () => {
         const update: DialogUpdate = { ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq };
         await this.inbox(m.userId).applyChat(m.userId, update);
         return () => this.members.pushed(m.userId, upTo);
       }),
-      ...departed.map(async (d) => {
+      ...departed.map((d) => async () => {
         await this.inbox(d.userId).removeChat(d.userId, info.chatId, pts);
         return () => this.members.departedPushed(d.userId, upTo);
       }),
     ];
-    const results = await Promise.allSettled(calls);
+    // A bounded number of calls in flight, so a big group's push does not hold thousands of requests at once.
+    const results: PromiseSettledResult<() => void>[] = [];
+    for (let i = 0; i < calls.length; i += PUSH_CONCURRENCY) {
+      results.push(...(await Promise.allSettled(calls.slice(i, i + PUSH_CONCURRENCY).map((call) => call()))));
+    }
     let failed = 0;
     for (const [i, r] of results.entries()) {
       if (r.status === "fulfilled") r.value();

@@ -4,11 +4,14 @@ import { database } from "../db";
 import { foundIds } from "../lib/d1";
 import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
+import { displayableName } from "../lib/names";
+import { hitUser, type Limit } from "../lib/rate-limit";
 import { attachOwnMedia, grant } from "../media/store";
 import { profileFor } from "../users/routes";
 import { PublicUser } from "../users/schemas";
 import { getUser } from "../users/store";
 import { inboxStub, requireMember, roomStub, unwrap } from "./access";
+import { limitReaction } from "./limits";
 import { canAddMembers, canChangeRole, canPost, canRemove, canRetitle, hasMembers } from "./policy";
 import {
   ChangeFrame,
@@ -52,7 +55,7 @@ const ChatMessageSchema = ChatMessage.openapi("Message");
 const ChatSchema = ChatSummary.extend({ lastMessage: ChatMessageSchema.nullable() }).openapi("Chat");
 const ChangeSchema = ChangeFrame.openapi("ChatChange");
 const NotificationSchema = Notification.openapi("Notification");
-const Title = z.string().trim().min(1).max(MAX_TITLE_LENGTH);
+const Title = z.string().superRefine(displayableName).trim().min(1).max(MAX_TITLE_LENGTH);
 
 const CreateChat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
@@ -111,6 +114,18 @@ async function chatFor(env: Env, userId: string, chatId: string): Promise<ChatSu
 }
 
 const secured = { security: citizenSecurity, middleware: requireCitizen };
+
+// Per-user limits on actions that write D1 anyway (one more upsert each), so no per-message cost; docs/api.md,
+// "Limits". Opening an existing direct chat creates nothing and is not counted.
+const CHATS_PER_MINUTE: Limit = { name: "chat_create:min", max: 20, windowMs: 60_000 };
+const CHATS_PER_DAY: Limit = { name: "chat_create:day", max: 200, windowMs: 24 * 3600_000 };
+const ADDS_PER_MINUTE: Limit = { name: "member_add:min", max: 60, windowMs: 60_000 };
+const ADDS_PER_DAY: Limit = { name: "member_add:day", max: 1000, windowMs: 24 * 3600_000 };
+
+async function limitChatCreation(env: Env, userId: string): Promise<void> {
+  await hitUser(env, CHATS_PER_MINUTE, userId);
+  await hitUser(env, CHATS_PER_DAY, userId);
+}
 const memberProblems = problems([401, "unauthorized"], [404, "not_found: no such chat, or not a member"]);
 
 async function checkUsersExist(db: D1Database, ids: string[]): Promise<void> {
@@ -136,7 +151,12 @@ export const chats = router()
       responses: {
         200: json(z.object({ chat: ChatSchema }), "The existing direct chat of these two users."),
         201: json(z.object({ chat: ChatSchema }), "The new chat; the creator of a group or channel is its owner."),
-        ...problems([400, "validation_failed, unknown_users"], [401, "unauthorized"], [404, "not_found: no such user"]),
+        ...problems(
+          [400, "validation_failed, unknown_users"],
+          [401, "unauthorized"],
+          [404, "not_found: no such user"],
+          [429, "rate_limited: too many new chats (docs/api.md, Limits)"],
+        ),
       },
     }),
     async (c) => {
@@ -159,6 +179,7 @@ export const chats = router()
           chatId = existing;
           created = false;
         } else {
+          await limitChatCreation(c.env, me);
           try {
             chatId = await createChat(
               db,
@@ -175,6 +196,7 @@ export const chats = router()
         }
       } else {
         const others = [...new Set(body.memberIds ?? [])].filter((id) => id !== me);
+        await limitChatCreation(c.env, me);
         await checkUsersExist(db, others);
         members = [{ userId: me, role: "owner" }, ...others.map((userId) => ({ userId, role: "member" as const }))];
         chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members }, now);
@@ -337,7 +359,12 @@ export const chats = router()
       responses: {
         201: json(z.object({ member: Member }), "Added."),
         200: json(z.object({ member: Member }), "Already a member."),
-        ...problems([401, "unauthorized"], [403, "not_allowed"], [404, "not_found: no such chat or user"]),
+        ...problems(
+          [401, "unauthorized"],
+          [403, "not_allowed"],
+          [404, "not_found: no such chat or user"],
+          [429, "rate_limited: too many members added (docs/api.md, Limits)"],
+        ),
       },
     }),
     async (c) => {
@@ -346,6 +373,8 @@ export const chats = router()
       const m = await requireMember(c, chatId);
       if (!hasMembers(m.type)) throw new ApiError(403, "not_allowed", "Members cannot be added to this chat.");
       if (!canAddMembers(m.type, m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins add members.");
+      await hitUser(c.env, ADDS_PER_MINUTE, c.var.citizen.userId);
+      await hitUser(c.env, ADDS_PER_DAY, c.var.citizen.userId);
       if (!(await getUser(database(c.env.DB), userId))) throw notFound("user");
       const added = await addMember(c.env.DB, chatId, userId, "member");
       const row = await getMember(database(c.env.DB), chatId, userId);
@@ -432,6 +461,7 @@ export const chats = router()
           [401, "unauthorized"],
           [403, "not_allowed"],
           [404, "not_found"],
+          [429, "rate_limited: sending faster than a person can; see Retry-After (docs/api.md, Limits)"],
         ),
       },
     }),
@@ -560,11 +590,18 @@ export const chats = router()
       request: { params: ReactionParam },
       responses: {
         204: { description: "Reacted (idempotent)." },
-        ...problems([400, "validation_failed"], [401, "unauthorized"], [404, "not_found"], [409, "message_deleted"]),
+        ...problems(
+          [400, "validation_failed"],
+          [401, "unauthorized"],
+          [404, "not_found"],
+          [409, "message_deleted"],
+          [429, "rate_limited: too many reactions; see Retry-After"],
+        ),
       },
     }),
     async (c) => {
       const { chatId, seq, emoji } = c.req.valid("param");
+      await limitReaction(c.env, c.var.citizen.userId);
       unwrap(await roomStub(c.env, chatId).react(chatId, c.var.citizen.userId, seq, emoji, true));
       return c.body(null, 204);
     },
@@ -579,11 +616,18 @@ export const chats = router()
       request: { params: ReactionParam },
       responses: {
         204: { description: "Removed (idempotent)." },
-        ...problems([400, "validation_failed"], [401, "unauthorized"], [404, "not_found"], [409, "message_deleted"]),
+        ...problems(
+          [400, "validation_failed"],
+          [401, "unauthorized"],
+          [404, "not_found"],
+          [409, "message_deleted"],
+          [429, "rate_limited: too many reactions; see Retry-After"],
+        ),
       },
     }),
     async (c) => {
       const { chatId, seq, emoji } = c.req.valid("param");
+      await limitReaction(c.env, c.var.citizen.userId);
       unwrap(await roomStub(c.env, chatId).react(chatId, c.var.citizen.userId, seq, emoji, false));
       return c.body(null, 204);
     },

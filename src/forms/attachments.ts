@@ -34,7 +34,7 @@ export function parseAttachments(column: string | null | undefined): z.infer<typ
     .map(({ position: _position, ...attachment }) => attachment);
 }
 
-/** Refuses (422 `unknown_media`, one field error per id) any id that is not a finished upload of `ownerId`. */
+/** Refuses (400 `unknown_media`, as messages do; one field error per id) any id that is not a finished upload of `ownerId`. */
 export async function checkOwnMedia(db: D1Database, ownerId: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const found = await foundIds(
@@ -44,7 +44,7 @@ export async function checkOwnMedia(db: D1Database, ownerId: string, ids: readon
     [ownerId],
   );
   const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ path: `attachments.${i}`, message: `not your uploaded media: ${id}` }]));
-  if (errors.length > 0) throw new ApiError(422, "unknown_media", "Attach only files you uploaded.", { errors });
+  if (errors.length > 0) throw new ApiError(400, "unknown_media", "Attach only files you uploaded.", { errors });
 }
 
 /** The statements, for the submission's own batch, that link these media to it (duplicates once, in first order). */

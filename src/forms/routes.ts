@@ -10,7 +10,7 @@ import { contentDisposition, type MediaRow } from "../media/store";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { ATTACHMENTS_COLUMN, AttachmentIds, attachStatements, checkOwnMedia, parseAttachments, SubmissionAttachment } from "./attachments";
 import { checkPrefill, Prefill, parsePrefill, prefillFromRecords } from "./prefill";
-import { FormSchema, validate } from "./schema";
+import { FormSchema, isUnsafePatternIssue, storedFormSchema, validate } from "./schema";
 
 interface FormRow {
   id: string;
@@ -152,13 +152,26 @@ export const agencyForms = router()
           [400, "validation_failed, unsupported_schema"],
           [401, "unauthorized"],
           [403, "insufficient_scope"],
-          [422, "invalid_form: the prefill map names a field the schema lacks or cannot fill; see errors"],
+          [
+            422,
+            "invalid_form: the prefill map names a field the schema lacks or cannot fill; unsafe_pattern: a pattern needs a backtracking engine (backreferences, lookaround); see errors",
+          ],
         ),
       },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const parsed = FormSchema.safeParse(body.schema);
+      if (!parsed.success && parsed.error.issues.some(isUnsafePatternIssue)) {
+        throw new ApiError(
+          422,
+          "unsafe_pattern",
+          "A pattern cannot be evaluated in linear time (backreferences, lookaround); see errors.",
+          {
+            errors: fieldErrors(parsed.error).map((e) => ({ path: `schema${e.path ? `.${e.path}` : ""}`, message: e.message })),
+          },
+        );
+      }
       if (!parsed.success) {
         throw new ApiError(400, "unsupported_schema", "The schema uses something outside the supported JSON Schema subset (docs/api.md).", {
           errors: fieldErrors(parsed.error).map((e) => ({ path: `schema${e.path ? `.${e.path}` : ""}`, message: e.message })),
@@ -458,13 +471,10 @@ export const citizenForms = router()
       responses: {
         201: json(z.object({ submission: Submission }), "Submitted."),
         ...problems(
-          [400, "validation_failed"],
+          [400, "validation_failed; unknown_media: an attachment is not the caller's upload, see errors"],
           [401, "unauthorized"],
           [404, "not_found"],
-          [
-            422,
-            "invalid_submission: the data fails the form's schema; unknown_media: an attachment is not the caller's upload; see errors",
-          ],
+          [422, "invalid_submission: the data fails the form's schema; see errors"],
         ),
       },
     }),
@@ -472,7 +482,7 @@ export const citizenForms = router()
       const form = await formById(c.env.DB, c.req.valid("param").id);
       if (!form) throw notFound("form");
       const { data, attachments = [] } = c.req.valid("json");
-      const errors = validate(FormSchema.parse(JSON.parse(form.schema)), data);
+      const errors = validate(storedFormSchema(form.schema), data);
       if (errors.length > 0) throw new ApiError(422, "invalid_submission", "Some fields need correcting.", { errors });
       await checkOwnMedia(c.env.DB, c.var.citizen.userId, attachments);
       const id = newId();
@@ -577,7 +587,7 @@ export const citizenForms = router()
       if (!form) throw notFound("form");
       const prefill = parsePrefill(form.prefill);
       if (!prefill) return c.json({ data: {}, sources: [] }, 200);
-      const schema = FormSchema.parse(JSON.parse(form.schema));
+      const schema = storedFormSchema(form.schema);
       return c.json(await prefillFromRecords(c.env.DB, c.var.citizen.userId, schema, prefill), 200);
     },
   );

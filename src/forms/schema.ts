@@ -1,5 +1,6 @@
 import * as z from "zod";
 import type { FieldError } from "../lib/errors";
+import { compilePattern, patternMatches, UnsafePatternError } from "./pattern";
 
 /**
  * Forms are published by agencies as a small subset of JSON Schema draft 2020-12. The subset is
@@ -80,12 +81,18 @@ const primitive = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const display = { title: z.string().max(500).optional(), description: z.string().max(5000).optional(), default: z.unknown().optional() };
 const choices = { enum: z.array(primitive).min(1).max(MAX_ENUM_VALUES).optional(), const: primitive.optional() };
 
-/**
- * Nested quantifiers such as `(a+)+` or `(\w*)*` backtrack exponentially; a length cap alone does
- * not stop them, and the pattern runs on untrusted citizen input inside a shared isolate.
- */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*]\)\s*(?:[+*]|\{\d+,\d*\})/u;
+/** Marks the issue of a pattern the linear-time engine cannot run, which publishing answers with `422 unsafe_pattern`. */
+export const UNSAFE_PATTERN = "unsafe_pattern";
 
+export function isUnsafePatternIssue(issue: z.core.$ZodIssue): boolean {
+  return issue.code === "custom" && (issue.params as { reason?: string } | undefined)?.reason === UNSAFE_PATTERN;
+}
+
+/**
+ * A pattern must be a JavaScript RegExp with the u flag (what browsers and JSON Schema tools read) and must
+ * compile for the linear-time engine that evaluates it (./pattern.ts): no backtracking engine ever sees
+ * citizen input, so no pattern can stall the isolate.
+ */
 const patternSchema = z
   .string()
   .max(MAX_PATTERN_LENGTH, `pattern must be at most ${MAX_PATTERN_LENGTH} characters`)
@@ -96,8 +103,14 @@ const patternSchema = z
       ctx.addIssue({ code: "custom", message: `pattern is not a valid regular expression with the u flag: ${(e as Error).message}` });
       return;
     }
-    if (NESTED_QUANTIFIER.test(pattern)) {
-      ctx.addIssue({ code: "custom", message: "pattern has nested quantifiers, which can take exponential time" });
+    try {
+      compilePattern(pattern);
+    } catch (e) {
+      ctx.addIssue({
+        code: "custom",
+        params: { reason: UNSAFE_PATTERN },
+        message: `pattern cannot be evaluated in linear time (backreferences, lookaround and a few other constructs are not supported): ${(e as Error).message}`,
+      });
     }
   });
 
@@ -264,6 +277,19 @@ export const FormSchema: z.ZodType<FormSchemaType, unknown> = z
   })
   .pipe(rootSchema);
 
+/**
+ * A form's schema as stored. It passed FormSchema when it was published; one published before patterns had
+ * to run in linear time may hold a pattern the engine refuses. Such a schema is still used, and that field
+ * fails validation (`validate`) rather than the whole request: no backtracking engine ever runs it.
+ */
+export function storedFormSchema(json: string): FormSchemaType {
+  const raw: unknown = JSON.parse(json);
+  const parsed = FormSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  if (parsed.error.issues.every(isUnsafePatternIssue)) return raw as FormSchemaType;
+  throw parsed.error;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Validation of submissions
 // ---------------------------------------------------------------------------------------------
@@ -344,8 +370,21 @@ function checkString(schema: StringSchema, value: string, fail: Fail): void {
   }
   if (schema.maxLength !== undefined && length > schema.maxLength) {
     fail(`Не больше ${schema.maxLength} ${plural(schema.maxLength, "символа", "символов", "символов")}`);
+    // Too long is already wrong: no pattern runs on a value longer than the form allows.
+    return;
   }
-  if (schema.pattern !== undefined && !new RegExp(schema.pattern, "u").test(value)) fail("Неверный формат");
+  if (schema.pattern !== undefined) {
+    let matches: boolean;
+    try {
+      matches = patternMatches(schema.pattern, value);
+    } catch (e) {
+      if (!(e instanceof UnsafePatternError)) throw e;
+      // Published before patterns had to be linear (storedFormSchema): never run, never passed.
+      fail("Поле нельзя проверить: ведомству нужно обновить форму");
+      matches = true;
+    }
+    if (!matches) fail("Неверный формат");
+  }
   if (schema.format !== undefined && !FORMAT_CHECKS[schema.format](value)) fail(FORMAT_MESSAGES[schema.format]);
 }
 
@@ -505,7 +544,7 @@ else is rejected when it is published, so every rule a citizen sees is enforced 
 - Every property has a \`type\`: \`string\`, \`number\`, \`integer\`, \`boolean\`, \`object\` or \`array\`,
   and may have \`title\`, \`description\` and \`default\` (display only; not used in validation).
 - string: \`minLength\`, \`maxLength\` (≤ ${MAX_STRING_LENGTH}, counted in code points), \`pattern\`
-  (JavaScript RegExp with the \`u\` flag, ≤ ${MAX_PATTERN_LENGTH} characters, no nested quantifiers such as \`(a+)+\`),
+  (a JavaScript RegExp with the \`u\` flag, ≤ ${MAX_PATTERN_LENGTH} characters, matched anywhere in the value unless anchored),
   \`format\`: \`email\`, \`date\` (YYYY-MM-DD, real calendar day), \`date-time\` (RFC 3339), \`phone\` (E.164),
   \`uri\` (absolute), \`inn\` (ИНН, 10 or 12 digits with check digits), \`snils\` (СНИЛС \`###-###-### ##\` with check number).
 - number / integer: \`minimum\`, \`maximum\`, \`exclusiveMinimum\`, \`exclusiveMaximum\` (numbers, as in 2020-12), \`multipleOf\` (> 0).
@@ -515,6 +554,15 @@ else is rejected when it is published, so every rule a citizen sees is enforced 
 - Limits: nesting depth ${MAX_DEPTH}, ${MAX_TOTAL_PROPERTIES} properties in total.
 - Not supported: \`$ref\`, \`$defs\`, \`oneOf\`/\`anyOf\`/\`allOf\`/\`not\`, \`if\`/\`then\`/\`else\`, \`null\` type, type arrays,
   \`patternProperties\`, \`prefixItems\`, \`contains\`, and any other keyword.
+
+Patterns are evaluated by a linear-time engine (RE2), never by a backtracking one, so no pattern and no
+input can make validation slow; a value longer than \`maxLength\` is refused before its pattern runs.
+A pattern that only a backtracking engine can run is refused when the form is published with
+\`422 unsafe_pattern\`: backreferences (\`\\1\`, \`\\k<name>\`), lookahead and lookbehind (\`(?=\`, \`(?!\`,
+\`(?<=\`, \`(?<!\`), and the few other constructs RE2 lacks (\`\\cX\`, \`[^]\`, \`\\S\` inside a class, long
+property names such as \`\\p{Letter}\`: write \`\\p{L}\`), repetition counts above 1000. Everything else keeps its
+JavaScript meaning: \`\\s\` and \`.\` as in JavaScript, \`\\d\`, \`\\w\`, \`\\b\` ASCII, \`\\p{L}\`,
+\`\\p{Script=Cyrillic}\`, \`\\u0410\` and \`\\u{1F600}\` as written. Nested quantifiers such as \`(a+)+\` are fine.
 
 Types are strict: \`"1"\` is not a number, \`1.5\` is not an integer, \`"true"\` is not a boolean.
 Validation reports every error at once, each with a dotted \`path\` (\`address.city\`, \`children.0.name\`;

@@ -4,6 +4,7 @@ import { requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { type AppEnv, citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { hex, newId } from "../lib/ids";
+import { hitUser, type Limit } from "../lib/rate-limit";
 import { imageSize, videoDuration } from "./bytes/dimensions";
 import { stripJpegStream } from "./bytes/jpeg";
 import { canonicalType, matchesDeclared, sniff } from "./bytes/sniff";
@@ -28,6 +29,14 @@ const PROBE_BYTES = 256 * 1024;
 const MULTIPART_MAX = 4 * 1024 ** 3;
 /** R2 needs parts of at least 5 MiB (but the last), all the same size; 8 MiB keeps 4 GiB under 600 parts. */
 const PART_SIZE = 8 * 1024 * 1024;
+/** Uploads a person starts, single and multipart together (docs/api.md, "Limits"); the byte quota is apart. */
+const UPLOADS_PER_MINUTE: Limit = { name: "upload:min", max: 60, windowMs: 60_000 };
+const UPLOADS_PER_DAY: Limit = { name: "upload:day", max: 2000, windowMs: 24 * 3600_000 };
+
+async function limitUploads(env: Env, userId: string): Promise<void> {
+  await hitUser(env, UPLOADS_PER_MINUTE, userId);
+  await hitUser(env, UPLOADS_PER_DAY, userId);
+}
 
 const Media = z
   .object({
@@ -215,7 +224,7 @@ export const mediaRoutes = router()
           [411, "length_required"],
           [413, "too_large"],
           [415, "unsupported_media_type"],
-          [429, "daily_quota_exceeded"],
+          [429, "daily_quota_exceeded, rate_limited (too many uploads; see Retry-After)"],
         ),
       },
     }),
@@ -229,6 +238,7 @@ export const mediaRoutes = router()
       const body = c.req.raw.body;
       if (!body) throw new ApiError(400, "empty_upload", "The upload has no bytes.");
       const userId = c.var.citizen.userId;
+      await limitUploads(c.env, userId);
       await reserveQuota(c.env, userId, length);
       const id = newId();
       try {
@@ -355,7 +365,7 @@ export const mediaRoutes = router()
           [400, "validation_failed, use_single_upload"],
           [401, "unauthorized"],
           [415, "unsupported_media_type"],
-          [429, "daily_quota_exceeded"],
+          [429, "daily_quota_exceeded, rate_limited (too many uploads; see Retry-After)"],
         ),
       },
     }),
@@ -368,6 +378,7 @@ export const mediaRoutes = router()
       if (kind === "photo")
         throw new ApiError(400, "use_single_upload", "Photos are uploaded with POST /media, where their metadata is removed.");
       const userId = c.var.citizen.userId;
+      await limitUploads(c.env, userId);
       await reserveQuota(c.env, userId, body.size);
       const id = newId();
       try {

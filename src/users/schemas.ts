@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { displayableName } from "../lib/names";
 
 export const OwnUser = z
   .object({
@@ -25,11 +26,15 @@ export const PublicUser = z
 export const Username = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_]{2,31}$/, "3 to 32 letters, digits or underscores, starting with a letter")
+  .superRefine(displayableName)
   .transform((s) => s.toLowerCase());
+
+/** A display name: 1 to 64 characters once trimmed, nothing that hides or reorders text (src/lib/names.ts). */
+export const DisplayName = z.string().superRefine(displayableName).trim().min(1).max(64);
 
 export const UpdateMe = z
   .object({
-    displayName: z.string().trim().min(1).max(64).optional(),
+    displayName: DisplayName.optional(),
     username: Username.nullable().optional(),
     phoneVisibility: z.enum(["nobody", "everyone"]).optional(),
     presenceVisibility: z.enum(["nobody", "everyone"]).optional(),

@@ -2,13 +2,15 @@
 // agency's URL. A 2xx acknowledges it; anything else (an error status, a timeout, a redirect, a refused
 // connection) is recorded on the event and retried by the queue with exponential backoff. After the
 // queue's last retry the message goes to the dead-letter queue, whose consumer marks the event failed;
-// the agency sees every attempt in its console and can redeliver by hand. Nothing here runs on a
-// citizen's request path, so a failing agency endpoint never slows or blocks citizens.
+// the agency sees every attempt in its console, each failure as a class (FAILURE_CLASSES below), and can
+// redeliver by hand. Nothing here runs on a citizen's request path, so a failing agency endpoint never
+// slows or blocks citizens.
 
 import * as z from "zod";
 import { type AgencyRow, getAgency, webhookSecret } from "../agencies/store";
 import { hmacHex } from "../lib/crypto";
 import { log } from "../lib/log";
+import { checkOutboundUrl } from "../lib/outbound-url";
 
 /** The header the contract fixes: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
 export async function signature(secret: string, body: string, at = Date.now()): Promise<string> {
@@ -32,13 +34,50 @@ interface DeliveryRow {
   status: "pending" | "delivered" | "failed";
 }
 
-type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
+/**
+ * What an agency is told about a failed attempt: a class of failure, never the runtime's error text, which
+ * can name addresses, ports and resolver answers of our own network. The detail goes to our log only.
+ */
+export const FAILURE_CLASSES = [
+  "timeout",
+  "connection_failed",
+  "redirect_refused",
+  "http_4xx",
+  "http_5xx",
+  "http_other",
+  "url_refused",
+  "no_webhook_url",
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+export function httpFailureClass(status: number): FailureClass {
+  if (status >= 300 && status < 400) return "redirect_refused";
+  if (status >= 400 && status < 500) return "http_4xx";
+  if (status >= 500 && status < 600) return "http_5xx";
+  return "http_other";
+}
+
+/** A stored `last_error` as shown to the agency; rows written before the classes existed are classified too. */
+export function shownFailure(stored: string | null): FailureClass | null {
+  if (stored === null) return null;
+  if ((FAILURE_CLASSES as readonly string[]).includes(stored)) return stored as FailureClass;
+  const http = /^HTTP (\d{3})$/.exec(stored);
+  if (http) return httpFailureClass(Number(http[1]));
+  if (stored.startsWith("no answer within")) return "timeout";
+  if (stored === "the agency has no webhook URL") return "no_webhook_url";
+  return "connection_failed";
+}
+
+type Outcome = { ok: true; status: number } | { ok: false; status: number | null; error: FailureClass; detail?: string };
 
 /** One attempt: POST the stored payload, exactly as stored, with a fresh signature. */
 async function attempt(env: Env, agency: AgencyRow, delivery: DeliveryRow): Promise<Outcome> {
-  if (!agency.webhook_url) return { ok: false, status: null, error: "the agency has no webhook URL" };
+  if (!agency.webhook_url) return { ok: false, status: null, error: "no_webhook_url" };
+  // Checked again at each send: a URL stored before the rules, or under development's, is not followed.
+  const check = checkOutboundUrl(agency.webhook_url, { development: env.ENVIRONMENT === "development" });
+  if (!check.ok) return { ok: false, status: null, error: "url_refused", detail: check.reason };
   try {
-    const response = await fetch(agency.webhook_url, {
+    const response = await fetch(check.url, {
       method: "POST",
       redirect: "manual",
       signal: AbortSignal.timeout(TIMEOUT_MS),
@@ -53,11 +92,10 @@ async function attempt(env: Env, agency: AgencyRow, delivery: DeliveryRow): Prom
     // The body is not ours to keep; release it.
     await response.body?.cancel();
     if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
-    return { ok: false, status: response.status, error: `HTTP ${response.status}` };
+    return { ok: false, status: response.status, error: httpFailureClass(response.status) };
   } catch (err) {
-    const error =
-      err instanceof Error && err.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : String(err).slice(0, 200);
-    return { ok: false, status: null, error };
+    const timeout = err instanceof Error && err.name === "TimeoutError";
+    return { ok: false, status: null, error: timeout ? "timeout" : "connection_failed", detail: String(err).slice(0, 200) };
   }
 }
 
@@ -98,7 +136,13 @@ async function deliver(env: Env, message: Message<unknown>): Promise<void> {
   )
     .bind(delivery.id, outcome.status, outcome.error, now + delay * 1000)
     .run();
-  log.warn("webhook attempt failed", { id: delivery.id, agencyId: agency.id, attempt: message.attempts, error: outcome.error });
+  log.warn("webhook attempt failed", {
+    id: delivery.id,
+    agencyId: agency.id,
+    attempt: message.attempts,
+    error: outcome.error,
+    detail: outcome.detail,
+  });
   message.retry({ delaySeconds: delay });
 }
 

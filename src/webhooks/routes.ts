@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireAgency } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, iso, isoOrNull, json, problems, router } from "../lib/hono";
+import { FAILURE_CLASSES, shownFailure } from "./deliver";
 import { dispatchWebhooks } from "./events";
 
 interface DeliveryRow {
@@ -24,7 +25,10 @@ const Delivery = z
     status: z.enum(["pending", "delivered", "failed"]),
     attempts: z.number().int(),
     lastStatus: z.number().int().nullable(),
-    lastError: z.string().nullable(),
+    lastError: z.enum(FAILURE_CLASSES).nullable().openapi({
+      description:
+        "The last failure's class (never a network detail): timeout, connection_failed, redirect_refused, http_4xx, http_5xx, http_other, url_refused, no_webhook_url.",
+    }),
     createdAt: z.string(),
     deliveredAt: z.string().nullable(),
     nextAttemptAt: z.string().nullable(),
@@ -38,7 +42,7 @@ const toDelivery = (d: DeliveryRow) => ({
   status: d.status,
   attempts: d.attempts,
   lastStatus: d.last_status,
-  lastError: d.last_error,
+  lastError: shownFailure(d.last_error),
   createdAt: iso(d.created_at),
   deliveredAt: isoOrNull(d.delivered_at),
   nextAttemptAt: isoOrNull(d.next_attempt_at),

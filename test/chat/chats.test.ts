@@ -193,6 +193,26 @@ describe("groups and channels", () => {
       "validation_failed",
     );
   });
+
+  it("refuses titles that hide or reorder text, when created and when renamed", async () => {
+    const owner = await signIn();
+    const bad = ["Соседи\u202E", "\u2066Соседи\u2069", "Сосе\u200Bди", "\uFEFFСоседи", "Соседи\u0000", "Сосе\u200Dди"];
+    for (const title of bad) {
+      for (const type of ["group", "channel"]) {
+        await expectProblem(await call("/api/v1/chats", { token: owner.accessToken, body: { type, title } }), 400, "validation_failed");
+      }
+    }
+    const chat = await newChat(owner.accessToken, { type: "group", title: "Соседи 🏳\uFE0F\u200D🌈" });
+    expect(chat.title).toBe("Соседи 🏳\uFE0F\u200D🌈");
+    for (const title of bad) {
+      await expectProblem(
+        await call(`/api/v1/chats/${chat.id}`, { token: owner.accessToken, method: "PATCH", body: { title } }),
+        400,
+        "validation_failed",
+      );
+    }
+    expect((await chatList(owner.accessToken)).find((c) => c.id === chat.id)?.title).toBe("Соседи 🏳\uFE0F\u200D🌈");
+  });
 });
 
 describe("the chat list", () => {

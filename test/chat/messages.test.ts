@@ -125,9 +125,11 @@ describe("sending", () => {
 
 describe("history paging", () => {
   it("pages with after, before and limit in ascending seq", async () => {
-    const [a, b] = await signInMany(2);
-    const chat = await group(a, [b]);
-    for (let i = 1; i <= 250; i++) await postText(i % 3 ? a.accessToken : b.accessToken, chat.id, `m${i}`, `c${i}`);
+    const [a, b, c] = await signInMany(3);
+    const chat = await group(a, [b, c]);
+    // Three senders, so none of them passes the sending limit (140 per 10 s, docs/api.md "Limits") filling it.
+    const senders = [a, b, c];
+    for (let i = 1; i <= 250; i++) await postText((senders[i % 3] ?? a).accessToken, chat.id, `m${i}`, `c${i}`);
     const seqs = async (query: string) => (await historyOf(b.accessToken, chat.id, query)).map((m) => m.seq);
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 

@@ -439,7 +439,7 @@ describe("agency console", () => {
         },
         { timeout: 15_000 },
       )
-      .toContain("HTTP 503");
+      .toContain("HTTP 5xx");
     expect(await refused.textContent()).toContain("В очереди");
     await expect
       .poll(

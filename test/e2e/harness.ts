@@ -15,11 +15,14 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Starts the whole app (API, sockets, static web client) with empty state; migrations are applied. */
-export async function startServer(): Promise<Server> {
+/**
+ * Starts the whole app (API, sockets, static web client) with empty state; migrations are applied.
+ * `observeLimits`: per-user limits refuse nothing (docs/api.md, "Limits"), for a test that seeds faster than a person sends.
+ */
+export async function startServer(opts: { observeLimits?: boolean } = {}): Promise<Server> {
   const state = mkdtempSync(join(tmpdir(), "veche-e2e-"));
   // Port 0: the OS picks a free one, so test files never collide with each other or with `npm start`.
-  const { mf, url } = await serve({ port: 0, state });
+  const { mf, url } = await serve({ port: 0, state, observeLimits: opts.observeLimits ?? false });
   const origin = url.origin;
   await waitForHealth(origin);
   return {

@@ -80,7 +80,7 @@ describe("submission attachments", () => {
     expect(new TextDecoder().decode(await own.arrayBuffer())).toBe("скан паспорта");
   });
 
-  it("refuses media the caller did not upload, or that does not exist, with 422 unknown_media and stores nothing", async () => {
+  it("refuses media the caller did not upload, or that does not exist, with 400 unknown_media (as in messages) and stores nothing", async () => {
     const agency = await newAgency();
     const [anna, boris] = [await signIn(), await signIn()];
     const formId = await publish(agency);
@@ -91,7 +91,7 @@ describe("submission attachments", () => {
         token: anna.accessToken,
         body: { data: { note: "x" }, attachments: [own.id, borisFile.id, "01NOSUCHMEDIA0000000000000"] },
       }),
-      422,
+      400,
       "unknown_media",
     );
     expect(problem.errors).toEqual([

@@ -2,6 +2,8 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/audit/log";
+import { paymentFingerprint } from "../../src/bills/routes";
+import { hex } from "../../src/lib/ids";
 import { type TestAgency as Agency, call, callJson, expectProblem, freshPhone, newAgency, type SignedIn, signIn } from "../helpers";
 
 interface Bill {
@@ -51,6 +53,23 @@ describe("agencies", () => {
       body: { citizenPhone: citizen.phone, amount: 1, currency: "RUB", purpose: "x", externalRef: "x" },
     });
     await expectProblem(asCitizen, 401, "invalid_token");
+  });
+
+  it("are refused names that hide or reorder text, and nothing is created", async () => {
+    for (const name of [
+      "Госуслуги\u202E",
+      "\u2067Госуслуги\u2069",
+      "Госуслуги\u200B",
+      "\uFEFFГосуслуги",
+      "Гос\u0000услуги",
+      "Гос\u200Dуслуги",
+    ]) {
+      const problem = await expectProblem(await call("/api/v1/dev/agencies", { body: { name } }), 400, "validation_failed");
+      expect(problem.errors).toEqual([expect.objectContaining({ path: "name" })]);
+    }
+    const { n } = (await env.DB.prepare("SELECT COUNT(*) AS n FROM agencies WHERE name LIKE 'Гос%'").first<{ n: number }>()) ?? { n: -1 };
+    expect(n).toBe(0);
+    expect((await newAgency("Госуслуги 🇷🇺")).agency.name).toBe("Госуслуги 🇷🇺");
   });
 
   it("are listed with their public signing keys only", async () => {
@@ -158,9 +177,54 @@ describe("paying", () => {
     expect(((await replay.json()) as { payment: { id: string } }).payment.id).toBe(paid.payment.id);
     expect(await paymentsOf(billId)).toHaveLength(1);
 
-    await expectProblem(await pay(citizen, billId, "key-1", { ...CARD, cvc: "999" }), 422, "idempotency_key_reused");
+    // The key is bound to the bill, not the card: another card with the same key replays and charges nothing.
+    const otherCard = await pay(citizen, billId, "key-1", { ...CARD, number: "5555555555554444", cvc: "999" });
+    expect(otherCard.status).toBe(201);
+    expect(((await otherCard.json()) as { payment: { id: string } }).payment.id).toBe(paid.payment.id);
+    const otherBill = (await issue(agency, citizen)).body.bill.id;
+    await expectProblem(await pay(citizen, otherBill, "key-1"), 422, "idempotency_key_reused");
+    expect(await paymentsOf(otherBill)).toHaveLength(0);
     await expectProblem(await pay(citizen, billId, "key-2"), 409, "bill_already_paid");
     expect(await paymentsOf(billId)).toHaveLength(1);
+  });
+
+  it("binds the Idempotency-Key to the bill and method only: nothing derived from the card is stored or hashed", async () => {
+    const agency = await newAgency();
+    const citizen = await signIn();
+    const { body } = await issue(agency, citizen, crypto.randomUUID(), 99_900);
+    const billId = body.bill.id;
+    const card = { number: "4242424242424242", expMonth: 11, expYear: 2031, cvc: "737" };
+    expect((await pay(citizen, billId, "fp-1", card)).status).toBe(201);
+    const row = await env.DB.prepare("SELECT * FROM idempotency_keys WHERE user_id = ?1 AND key = 'fp-1'")
+      .bind(citizen.user.id)
+      .first<{ request_hash: string; response: string }>();
+    expect(row?.request_hash).toBe(await paymentFingerprint({ billId, method: "card", amount: 99_900, currency: "RUB" }));
+
+    // Nothing an attacker with the table could test card guesses against: no hash or HMAC of the card, its CVC or the body.
+    const sha = async (s: string) => hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
+    const hmac = async (k: string, s: string) => {
+      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(k), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      return hex(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(s)));
+    };
+    const cardDerived = [
+      card.number,
+      card.cvc,
+      `${card.number}${card.cvc}`,
+      JSON.stringify(card),
+      JSON.stringify({ method: "card", card }),
+    ];
+    const candidates = new Set<string>();
+    for (const part of cardDerived) {
+      for (const text of [part, `${billId}\n${part}`, `${billId}${part}`, `${billId}:${part}`]) {
+        candidates.add(await sha(text));
+        candidates.add(await hmac(billId, text));
+        candidates.add(await hmac(part, billId));
+      }
+    }
+    expect(candidates.has(row?.request_hash ?? "")).toBe(false);
+    const stored = JSON.stringify(row);
+    expect(stored).not.toContain(card.number);
+    expect(stored).not.toMatch(/cvc|number|exp(Month|Year)/i);
   });
 
   it("cannot double-charge when duplicates arrive together, with one key or with several", async () => {

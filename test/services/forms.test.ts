@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, callJson, expectProblem, newAgency, type SignedIn, signIn, type TestAgency } from "../helpers";
 
@@ -77,6 +78,75 @@ describe("forms", () => {
       400,
       "unsupported_schema",
     );
+  });
+
+  it("refuse at publishing, with 422 unsafe_pattern, patterns only a backtracking engine can run", async () => {
+    const agency = await newAgency();
+    for (const pattern of ["^(a)\\1$", "^(?=.*\\d).+$", "(?<!x)y"]) {
+      const schema = { type: "object", properties: { code: { type: "string", pattern } } };
+      const problem = await expectProblem(
+        await call("/api/v1/agency/forms", { token: agency.token, body: { key: "unsafe", title: "x", schema } }),
+        422,
+        "unsafe_pattern",
+      );
+      expect(problem.errors).toEqual([expect.objectContaining({ path: "schema.properties.code.pattern" })]);
+    }
+    const listed = await callJson<{ forms: Form[] }>("/api/v1/agency/forms?key=unsafe", { token: agency.token });
+    expect(listed.body.forms).toEqual([]);
+  });
+
+  it("validate catastrophic patterns in linear time: adversarial submissions answer, refused or accepted correctly", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    const patterns = { a: "^(a|a)+$", w: "^(\\w+\\s?)+$", l: "^([a-z]+[0-9]?)+$" };
+    const schema = {
+      type: "object",
+      properties: Object.fromEntries(Object.entries(patterns).map(([k, pattern]) => [k, { type: "string", maxLength: 10_000, pattern }])),
+      additionalProperties: false,
+    };
+    const published = await publish(agency, schema, "redos");
+    expect(published.status).toBe(201);
+    const formId = published.body.form.id;
+    // Before, each of these held the isolate for more than 20 s at 30 characters (and forever at 10,000); now a few ms.
+    for (const n of [30, 10_000]) {
+      const bad = {
+        a: `${"a".repeat(n - 1)}!`,
+        w: `${"ab ".repeat(Math.floor(n / 3) - 1)}ab!`,
+        l: `${"ab1".repeat(Math.floor(n / 3) - 1)}!`,
+      };
+      const problem = await expectProblem(await submit(anna, formId, bad), 422, "invalid_submission");
+      expect((problem.errors as { path: string; message: string }[]).map((e) => [e.path, e.message]).sort()).toEqual([
+        ["a", "Неверный формат"],
+        ["l", "Неверный формат"],
+        ["w", "Неверный формат"],
+      ]);
+      const good = { a: "a".repeat(n), w: `${"ab ".repeat(Math.floor(n / 3) - 1)}ab`, l: "ab1".repeat(Math.floor(n / 3)) };
+      expect((await submit(anna, formId, good)).status).toBe(201);
+    }
+    // Longer than maxLength: refused for its length, and the pattern never runs on it.
+    const tooLong = await expectProblem(await submit(anna, formId, { a: `${"a".repeat(10_001)}!` }), 422, "invalid_submission");
+    expect(tooLong.errors).toEqual([{ path: "a", message: "Не больше 10000 символов" }]);
+  });
+
+  it("published before patterns had to be linear still answer: such a field fails, and nothing runs it", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    const id = crypto.randomUUID();
+    const schema = {
+      type: "object",
+      properties: { code: { type: "string", pattern: "^(?=.*\\d)(a|a)+\\d$" }, name: { type: "string", minLength: 2 } },
+    };
+    await env.DB.prepare(
+      "INSERT INTO forms (id, agency_id, key, version, title, schema, prefill, created_at) VALUES (?1, ?2, 'old', 1, 'Старая форма', ?3, NULL, ?4)",
+    )
+      .bind(id, agency.agency.id, JSON.stringify(schema), Date.now())
+      .run();
+    const problem = await expectProblem(await submit(anna, id, { code: `${"a".repeat(30)}!`, name: "А" }), 422, "invalid_submission");
+    expect(problem.errors).toEqual([
+      { path: "code", message: "Поле нельзя проверить: ведомству нужно обновить форму" },
+      { path: "name", message: "Не меньше 2 символов" },
+    ]);
+    expect((await submit(anna, id, { name: "Анна" })).status).toBe(201);
   });
 
   it("move through review to a decision, told to the citizen in the official chat and logged", async () => {

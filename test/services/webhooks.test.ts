@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { httpFailureClass, shownFailure } from "../../src/webhooks/deliver";
 import { sweepWebhooks } from "../../src/webhooks/events";
 import { type TestAgency as Agency, call, callJson, expectProblem, newAgency, type SignedIn, signIn } from "../helpers";
 
@@ -147,7 +148,7 @@ describe("webhooks", () => {
     const eventId = JSON.parse((first as Received).body).id as string;
     const failed = await waitForDelivery(agency, eventId, "failed", 25_000);
     expect(failed.lastStatus).toBe(500);
-    expect(failed.lastError).toBe("HTTP 500");
+    expect(failed.lastError).toBe("http_5xx");
     expect(failed.attempts).toBeGreaterThanOrEqual(2);
 
     // The agency fixes its endpoint and redelivers.
@@ -275,6 +276,48 @@ describe("webhooks", () => {
         "validation_failed",
       );
     }
+    // Internal addresses and local names, in any notation: refused at validation, nothing stored.
+    for (const webhookUrl of [
+      "https://127.0.0.1/hook",
+      "https://2130706433/hook",
+      "https://0x7f000001/hook",
+      "https://0177.0.0.1/hook",
+      "https://127.1/hook",
+      "https://[::ffff:127.0.0.1]/hook",
+      "https://[::1]/hook",
+      "https://169.254.169.254/latest/meta-data/",
+      "https://10.0.0.1/hook",
+      "https://172.16.5.4/hook",
+      "https://192.168.0.1/hook",
+      "https://100.64.0.1/hook",
+      "https://0.0.0.0/hook",
+      "https://[fd00::1]/hook",
+      "https://[fe80::1]/hook",
+      "https://localhost/hook",
+      "https://hooks.localhost/hook",
+      "http://127.0.0.2:8787/hook",
+    ]) {
+      const refused = await expectProblem(
+        await call("/api/v1/agency/me", { token: agency.token, method: "PATCH", body: { webhookUrl } }),
+        400,
+        "invalid_webhook_url",
+      );
+      expect(refused.errors).toEqual([expect.objectContaining({ path: "webhookUrl" })]);
+      await expectProblem(await call("/api/v1/dev/agencies", { body: { name: "Внутреннее", webhookUrl } }), 400, "invalid_webhook_url");
+    }
+    const stored = await env.DB.prepare("SELECT webhook_url FROM agencies WHERE id = ?1")
+      .bind(agency.agency.id)
+      .first<{ webhook_url: string | null }>();
+    expect(stored?.webhook_url).toBeNull();
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM agencies WHERE name = 'Внутреннее'").first<{ n: number }>())?.n).toBe(0);
+    // Development also allows the loopback address 127.0.0.1, on any port, for local receivers.
+    const local = await callJson<{ agency: { webhookUrl: string } }>("/api/v1/agency/me", {
+      token: agency.token,
+      method: "PATCH",
+      body: { webhookUrl: "http://127.0.0.1:8787/api/v1/dev/webhook-sink" },
+    });
+    expect(local.status).toBe(200);
+    expect(local.body.agency.webhookUrl).toBe("http://127.0.0.1:8787/api/v1/dev/webhook-sink");
     const cleared = await callJson<{ agency: { webhookUrl: string | null } }>("/api/v1/agency/me", {
       token: agency.token,
       method: "PATCH",
@@ -285,6 +328,42 @@ describe("webhooks", () => {
     await expectProblem(await call("/api/v1/agency/webhook-deliveries", { token: citizen.accessToken }), 401, "invalid_token");
     await expectProblem(await call("/api/v1/agency/webhook-deliveries"), 401, "unauthorized");
     await expectProblem(await call("/api/v1/agency/webhook-deliveries?status=lost", { token: agency.token }), 400, "validation_failed");
+  });
+});
+
+describe("webhook failures", () => {
+  it("shown to the agency name a class of failure; a URL stored before the rules is refused at sending, and nothing is sent", async () => {
+    const name = box();
+    const agency = await newAgency("Старый адрес (webhooks)");
+    // As if stored before the address rules existed: written straight into the table.
+    await env.DB.prepare("UPDATE agencies SET webhook_url = ?2 WHERE id = ?1")
+      .bind(agency.agency.id, `https://169.254.169.254/hooks/${name}`)
+      .run();
+    const anna = await signIn();
+    const { paid } = await issueAndPay(agency, anna);
+    expect(paid.status).toBe(201);
+    const failed = await vi.waitFor(
+      async () => {
+        const [d] = await deliveries(agency);
+        expect(d?.attempts).toBeGreaterThanOrEqual(1);
+        return d as Delivery;
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    expect(failed).toMatchObject({ lastStatus: null, lastError: "url_refused" });
+    expect(await received(name)).toEqual([]);
+  });
+
+  it("classify what was stored before the classes existed, without its network detail", () => {
+    expect(shownFailure("HTTP 503")).toBe("http_5xx");
+    expect(shownFailure("HTTP 404")).toBe("http_4xx");
+    expect(shownFailure("HTTP 302")).toBe("redirect_refused");
+    expect(shownFailure("no answer within 10 s")).toBe("timeout");
+    expect(shownFailure("TypeError: Network connection lost: connect ECONNREFUSED 10.1.2.3:443")).toBe("connection_failed");
+    expect(shownFailure("http_5xx")).toBe("http_5xx");
+    expect(shownFailure(null)).toBeNull();
+    expect(httpFailureClass(307)).toBe("redirect_refused");
+    expect(httpFailureClass(429)).toBe("http_4xx");
   });
 });
 

@@ -133,6 +133,16 @@ describe("own profile", () => {
       { displayName: "   " },
       { displayName: "x".repeat(65) },
       { displayName: 7 },
+      // Names that hide or reorder text (src/lib/names.ts).
+      { displayName: "Госуслуги\u202E" },
+      { displayName: "\u2067Госуслуги\u2069" },
+      { displayName: "Госуслуги\u200B" },
+      { displayName: "Гос\u2060услуги" },
+      { displayName: "\uFEFFАнна" },
+      { displayName: "Анна\u0007" },
+      { displayName: "Анна\nКаренина" },
+      { displayName: "Ан\u200Dна" },
+      { displayName: "Ан\u200Cна" },
       { phoneVisibility: "friends" },
       { phoneVisibility: null },
       [],
@@ -142,6 +152,22 @@ describe("own profile", () => {
       await expectProblem(await patchMe(s.accessToken, body), 400, "validation_failed");
     }
     expect(await getMe(s)).toEqual(before);
+  });
+
+  it("accepts names whose joiners a script or an emoji needs", async () => {
+    const s = await signIn();
+    for (const displayName of ["👩\u200D💻 Мария", "می\u200Cخواهم", "क्\u200Dष", "Анна 🌸"]) {
+      expect((await patchOk(s, { displayName })).displayName).toBe(displayName);
+    }
+  });
+
+  it("refuses usernames with control or invisible characters", async () => {
+    const s = await signIn();
+    for (const username of ["anna\u200B", "\u202Eanna", "an\u0000na", "anna\uFEFF"]) {
+      await expectProblem(await patchMe(s.accessToken, { username }), 400, "validation_failed");
+    }
+    const found = await call(`/api/v1/users?username=${encodeURIComponent("anna\u202E")}`, { token: s.accessToken });
+    expect(found.status).toBe(400);
   });
 
   it("refuses unknown fields with 400, so the phone and id cannot be changed this way", async () => {

@@ -120,12 +120,17 @@ export class Dialogs {
       last_activity_at: u.lastActivityAt,
       agency: u.agency === null ? null : JSON.stringify(u.agency),
     };
-    if (row && row.removed === 0 && (Object.keys(next) as (keyof typeof next)[]).every((k) => row[k] === next[k])) {
+    const same = (keys: (keyof typeof next)[]) => row !== undefined && row.removed === 0 && keys.every((k) => row[k] === next[k]);
+    if (same(Object.keys(next) as (keyof typeof next)[])) {
       // Same list entry; only the chat's pts moved (a reaction, say): no change of the user's list.
-      if (row.chat_pts !== u.pts) this.sql.exec("UPDATE dialogs SET chat_pts = ? WHERE chat_id = ?", u.pts, u.chatId);
+      if (row && row.chat_pts !== u.pts) this.sql.exec("UPDATE dialogs SET chat_pts = ? WHERE chat_id = ?", u.pts, u.chatId);
       return null;
     }
-    const pts = this.bump();
+    // A channel's posts do not move a subscriber's pts (its head is read when the list is): the entry is
+    // refreshed and open devices are shown it, under the pts they already have.
+    const headOnly =
+      u.type === "channel" && u.role === "member" && row !== undefined && same(["type", "title", "role", "read_seq", "agency"]);
+    const pts = headOnly && row ? row.pts : this.bump();
     this.sql.exec(
       `INSERT INTO dialogs (chat_id, type, title, member_count, role, last_seq, read_seq, last_message, last_activity_at, agency, chat_pts, pts, removed)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
@@ -146,7 +151,7 @@ export class Dialogs {
       pts,
     );
     const chat = this.summary(u.chatId);
-    return chat ? { type: "chat", chat, pts } : null;
+    return chat ? { type: "chat", chat, pts: headOnly ? this.pts : pts } : null;
   }
 
   /** The user left or was removed (as of the chat's `chatPts`). */

@@ -127,11 +127,16 @@ export class Members {
     this.sql.exec("UPDATE members SET dirty = ? WHERE user_id = ?", rev, userId);
   }
 
-  /** Members whose inbox needs a summary (all of them when `everyone`), with the revision they were marked at. */
-  needingPush(everyone: boolean): (Member & { dirty: number })[] {
+  /**
+   * Members whose inbox needs a summary, with the revision they were marked at: all of them when `everyone`;
+   * with `moderators`, owners and admins too.
+   */
+  needingPush(everyone: boolean, moderators = false): (Member & { dirty: number })[] {
     const rows = everyone
       ? this.sql.exec<MemberRow>("SELECT * FROM members").toArray()
-      : this.sql.exec<MemberRow>("SELECT * FROM members WHERE dirty > 0").toArray();
+      : moderators
+        ? this.sql.exec<MemberRow>("SELECT * FROM members WHERE dirty > 0 OR role IN ('owner', 'admin')").toArray()
+        : this.sql.exec<MemberRow>("SELECT * FROM members WHERE dirty > 0").toArray();
     return rows.map((r) => ({ ...toMember(r), dirty: r.dirty }));
   }
 

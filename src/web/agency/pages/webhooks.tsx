@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import { formatDateTime } from "../format";
-import { t } from "../i18n";
+import { hasKey, t } from "../i18n";
 import { href } from "../router";
 import type { AgencyProfile, Delivery, DeliveryStatus } from "../types";
 import { Badge, ErrorAlert, ListCard, ListTable, PageTitle, StatusFilter, StatusNote, type Tone, useLoader } from "../ui";
@@ -9,6 +9,12 @@ import { Badge, ErrorAlert, ListCard, ListTable, PageTitle, StatusFilter, Status
 const TONES: Record<DeliveryStatus, Tone> = { pending: "info", delivered: "ok", failed: "bad" };
 const STATUSES: DeliveryStatus[] = ["pending", "delivered", "failed"];
 const RECHECK_MS = 1500;
+
+/** The server names a class of failure (`http_5xx`, `timeout`, …); shown in words, an unknown class as sent. */
+const failureText = (failure: string): string => {
+  const key = `failure.${failure}`;
+  return hasKey(key) ? t(key) : failure;
+};
 
 export function WebhooksPage(props: { profile: AgencyProfile | null }) {
   const loaded = useLoader(async () => (await api.get<{ deliveries: Delivery[] }>("/agency/webhook-deliveries")).deliveries, []);
@@ -88,7 +94,7 @@ export function WebhooksPage(props: { profile: AgencyProfile | null }) {
               </td>
               <td class="num">{d.attempts}</td>
               <td class="mono">{d.lastStatus ?? t("common.dash")}</td>
-              <td class="error-cell">{d.lastError ?? t("common.dash")}</td>
+              <td class="error-cell">{d.lastError ? failureText(d.lastError) : t("common.dash")}</td>
               <td>{formatDateTime(d.status === "delivered" ? d.deliveredAt : d.nextAttemptAt)}</td>
               <td>
                 {d.status !== "delivered" ? (

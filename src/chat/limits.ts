@@ -1,0 +1,70 @@
+// Per-user limits on the message path: sends (across all of a person's chats) and reactions. Counted by
+// Cloudflare's rate-limiting binding (wrangler.toml `[[ratelimits]]`), which keeps its counters in the
+// runtime, not in any storage of ours: a limited send costs no D1 statement and no Durable Object write.
+// Chat creation, member adds and uploads write D1 anyway and use the D1 limiter (src/lib/rate-limit.ts).
+import { tooManyRequests } from "../lib/errors";
+import { errorFields, log } from "../lib/log";
+import { limitsEnforced } from "../lib/rate-limit";
+
+/**
+ * The numbers in wrangler.toml, here for Retry-After and the docs (docs/api.md, "Limits"). With windows of
+ * 10 s, 140 a window lets a channel admin post 10 a second (100 a window) and a person write one a second
+ * (10 a window) without ever being refused, while 300 in 5 s is refused: 5 s spans at most two windows, so
+ * one of them would have to take at least 150.
+ */
+export const SEND_LIMIT = { limit: 140, periodSec: 10 } as const;
+export const REACTION_LIMIT = { limit: 60, periodSec: 10 } as const;
+
+export interface LimitRefusal {
+  ok: false;
+  status: 429;
+  code: "rate_limited";
+  detail: string;
+  /** Whole seconds until the window that refused is over. */
+  retryAfter: number;
+}
+
+/**
+ * Seconds until the current window ends. The binding answers only yes or no; the local runtime's windows are
+ * fixed and aligned to the clock (Cloudflare does not document the alignment in production). A retry refused
+ * again (another location's counter, or more sends meanwhile) carries its own, new wait.
+ */
+export function secondsLeftInWindow(periodSec: number, now = Date.now()): number {
+  const periodMs = periodSec * 1000;
+  return Math.max(1, Math.ceil((periodMs - (now % periodMs)) / 1000));
+}
+
+async function allowed(binding: RateLimit, key: string, what: string): Promise<boolean> {
+  try {
+    return (await binding.limit({ key })).success;
+  } catch (err) {
+    // The limiter is a safety net: if it fails, messaging goes on rather than stopping for everyone.
+    log.warn("rate limiter failed; allowing", { what, ...errorFields(err) });
+    return true;
+  }
+}
+
+/**
+ * Counts one send by this user and answers null when it may be stored, or the refusal. The room starts this
+ * as the send arrives and awaits it in its queue, so the check overlaps the sends ahead of it.
+ */
+export async function checkSend(env: Env, userId: string): Promise<LimitRefusal | null> {
+  if ((await allowed(env.SEND_LIMITER, userId, "send")) || !limitsEnforced(env)) return null;
+  return {
+    ok: false,
+    status: 429,
+    code: "rate_limited",
+    detail: `You are sending faster than a person can: at most ${SEND_LIMIT.limit} messages every ${SEND_LIMIT.periodSec} seconds across your chats.`,
+    retryAfter: secondsLeftInWindow(SEND_LIMIT.periodSec),
+  };
+}
+
+/** Counts one reaction change by this user; throws 429 rate_limited with Retry-After past the limit. */
+export async function limitReaction(env: Env, userId: string): Promise<void> {
+  if ((await allowed(env.REACTION_LIMITER, userId, "reaction")) || !limitsEnforced(env)) return;
+  throw tooManyRequests(
+    secondsLeftInWindow(REACTION_LIMIT.periodSec),
+    "rate_limited",
+    `At most ${REACTION_LIMIT.limit} reactions every ${REACTION_LIMIT.periodSec} seconds.`,
+  );
+}
