@@ -126,7 +126,8 @@ export class ChatRoom extends DurableObject<Env> {
   private summaryTimer: ReturnType<typeof setTimeout> | null = null;
   private lastPushAt = 0;
   private pushing: Promise<void> | null = null;
-  private pushAgain = false;
+  private pendingFull = false;
+  private readonly pendingOnly = new Set<string>();
   private readonly lastTyping = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -245,7 +246,7 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** Members join (or change profile) after the Worker wrote the directory. Each newcomer is a change. */
-  async addMembers(chatId: string, members: NewMember[]): Promise<RoomResult<null>> {
+  async addMembers(chatId: string, members: NewMember[], actorId?: string): Promise<RoomResult<null>> {
     const info = await this.ready(chatId);
     if (!info) return NO_CHAT;
     return this.serial(async () => {
@@ -260,7 +261,10 @@ export class ChatRoom extends DurableObject<Env> {
           this.record({ type: "member", userId: m.userId, action: "role_changed", role: m.role, memberCount: this.members.count() });
       }
       this.headChanged(rev);
-      await this.pushNow();
+      if (actorId) this.members.markDirty(actorId, rev);
+      // The newcomers' lists now; everyone's member count with the next coalesced push (adding people one by
+      // one to a big group must not cost a call to every member's inbox per add).
+      await this.pushNow([...members.map((m) => m.userId), ...(actorId ? [actorId] : [])]);
       return ok(null);
     });
   }
@@ -273,14 +277,14 @@ export class ChatRoom extends DurableObject<Env> {
       if (before.role !== role) {
         this.members.upsert({ ...before, role }, this.nextRev());
         this.record({ type: "member", userId, action: "role_changed", role, memberCount: this.members.count() });
-        await this.pushNow();
+        await this.pushNow([userId]);
       }
       return ok({ ...before, role });
     });
   }
 
   /** A member leaves or is removed: their sockets here close at once and their inbox drops the chat. */
-  async removeMember(chatId: string, userId: string, action: "left" | "removed"): Promise<RoomResult<null>> {
+  async removeMember(chatId: string, userId: string, action: "left" | "removed", actorId?: string): Promise<RoomResult<null>> {
     const info = await this.ready(chatId);
     if (!info) return NO_CHAT;
     return this.serial(async () => {
@@ -291,7 +295,9 @@ export class ChatRoom extends DurableObject<Env> {
         this.record({ type: "member", userId, action, role: null, memberCount: this.members.count() });
       this.hub.closeTagged(userId, CLOSE.removed, "removed from chat");
       this.headChanged(rev);
-      await this.pushNow();
+      // As with adds: the one who left and the one who acted now, the others with the next push.
+      if (actorId && actorId !== userId) this.members.markDirty(actorId, rev);
+      await this.pushNow(actorId ? [userId, actorId] : [userId]);
       return ok(null);
     });
   }
@@ -713,23 +719,28 @@ export class ChatRoom extends DurableObject<Env> {
     }, wait);
   }
 
-  /** For HTTP callers: their change is in members' inboxes before they get the answer. */
-  private async pushNow(): Promise<void> {
-    await this.push().catch(() => undefined);
+  /**
+   * For HTTP callers: their change is in members' inboxes before they get the answer. With `only`, just those
+   * members' inboxes now (a membership change), the rest with the next coalesced push.
+   */
+  private async pushNow(only?: string[]): Promise<void> {
+    await this.push(only).catch(() => undefined);
+    if (only) this.schedulePush();
   }
 
-  /** Pushes coalesce: while one is in flight, later changes ride on the next. */
-  private push(): Promise<void> {
-    if (this.pushing) {
-      this.pushAgain = true;
-      return this.pushing;
-    }
-    this.pushing = (async () => {
+  /** Pushes coalesce: while one is in flight, later requests ride on the next round, which callers await too. */
+  private push(only?: string[]): Promise<void> {
+    if (only) for (const u of only) this.pendingOnly.add(u);
+    else this.pendingFull = true;
+    this.pushing ??= (async () => {
       try {
-        do {
-          this.pushAgain = false;
-          await this.pushSummaries();
-        } while (this.pushAgain);
+        while (this.pendingFull || this.pendingOnly.size > 0) {
+          // A full round includes every marked member, so the targeted ones ride on it.
+          const onlySet = this.pendingFull ? null : new Set(this.pendingOnly);
+          this.pendingFull = false;
+          this.pendingOnly.clear();
+          await this.pushSummaries(onlySet);
+        }
       } finally {
         this.pushing = null;
       }
@@ -746,16 +757,18 @@ export class ChatRoom extends DurableObject<Env> {
    * own state (read marker, role, a direct peer's name) moved. What fails stays marked, persisted, and the
    * alarm retries it, so an evicted or failing push loses nothing.
    */
-  private async pushSummaries(): Promise<void> {
+  private async pushSummaries(only: Set<string> | null = null): Promise<void> {
     const info = this.info;
     if (!info) return;
     const upTo = this.rev;
-    const head = Number(this.meta("head_dirty") ?? 0);
+    // A targeted round leaves the chat-level mark to the next full one.
+    const head = only ? 0 : Number(this.meta("head_dirty") ?? 0);
     // A big channel's posts are not pushed to every subscriber (one call each per push): their inboxes read
     // the channel's head when they list chats. Moderators, and members whose own state moved, still get pushes.
     const everyone = head > 0 && (info.type !== "channel" || this.members.count() <= CHANNEL_PUSH_LIMIT);
-    const targets = head > 0 && !everyone ? this.members.needingPush(false, true) : this.members.needingPush(everyone);
-    const departed = this.members.departed();
+    const marked = head > 0 && !everyone ? this.members.needingPush(false, true) : this.members.needingPush(everyone);
+    const targets = only ? marked.filter((m) => only.has(m.userId)) : marked;
+    const departed = this.members.departed().filter((d) => !only || only.has(d.userId));
     if (targets.length === 0 && departed.length === 0) return;
     this.lastPushAt = Date.now();
     const last = this.log.lastRow();

@@ -380,7 +380,7 @@ export const chats = router()
       const row = await getMember(database(c.env.DB), chatId, userId);
       if (!row) throw new Error("member missing right after add");
       const profile = (await memberProfiles(c.env.DB, [userId])).get(userId) ?? { username: null, name: null };
-      unwrap(await roomStub(c.env, chatId).addMembers(chatId, [{ userId, role: row.member.role, ...profile }]));
+      unwrap(await roomStub(c.env, chatId).addMembers(chatId, [{ userId, role: row.member.role, ...profile }], c.var.citizen.userId));
       const markers = unwrap(await roomStub(c.env, chatId).readMarkers(chatId, c.var.citizen.userId));
       return c.json({ member: await toMember(c.env, row, markers[userId] ?? 0) }, added ? 201 : 200);
     },
@@ -435,7 +435,7 @@ export const chats = router()
       if (!canRemove(m.type, m.role, target.value.role, self))
         throw new ApiError(403, "not_allowed", "Owners remove anyone; admins remove members.");
       await removeMember(c.env.DB, chatId, userId);
-      unwrap(await roomStub(c.env, chatId).removeMember(chatId, userId, self ? "left" : "removed"));
+      unwrap(await roomStub(c.env, chatId).removeMember(chatId, userId, self ? "left" : "removed", me));
       if (target.value.role === "owner") {
         const next = await successor(c.env.DB, chatId);
         if (next && (await setRole(c.env.DB, chatId, next, "owner"))) unwrap(await roomStub(c.env, chatId).setRole(chatId, next, "owner"));

@@ -150,8 +150,22 @@ export class Dialogs {
       u.pts,
       pts,
     );
-    const chat = this.summary(u.chatId);
-    return chat ? { type: "chat", chat, pts: headOnly ? this.pts : pts } : null;
+    // Built from the update itself: no read back, no parse of the stored preview.
+    const chat: ChatSummary = {
+      id: u.chatId,
+      type: u.type,
+      title: u.title,
+      memberCount: u.memberCount,
+      role: u.role,
+      lastSeq: u.lastSeq,
+      unreadCount: Math.max(0, u.lastSeq - u.readSeq),
+      lastMessage: u.lastMessage,
+      lastActivityAt: iso(u.lastActivityAt),
+      agency: u.agency,
+      pts: u.pts,
+      readSeq: u.readSeq,
+    };
+    return { type: "chat", chat, pts: headOnly ? this.pts : pts };
   }
 
   /** The user left or was removed (as of the chat's `chatPts`). */
