@@ -805,9 +805,13 @@ export class ChatRoom extends DurableObject<Env> {
       results.push(...(await Promise.allSettled(calls.slice(i, i + PUSH_CONCURRENCY).map((call) => call()))));
     }
     let failed = 0;
+    // Everyone got it in a full round: one statement clears the marks, not one per member.
+    const allThrough = results.every((r) => r.status === "fulfilled");
+    if (allThrough && !only && departed.length === 0) this.members.allPushed(upTo);
     for (const [i, r] of results.entries()) {
-      if (r.status === "fulfilled") r.value();
-      else {
+      if (r.status === "fulfilled") {
+        if (!allThrough || only || departed.length > 0) r.value();
+      } else {
         failed += 1;
         // A chat-level change reached the others; this member keeps its own mark until it gets through.
         const m = targets[i];

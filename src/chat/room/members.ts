@@ -140,6 +140,10 @@ export class Members {
     return rows.map((r) => ({ ...toMember(r), dirty: r.dirty }));
   }
 
+  allPushed(upTo: number): void {
+    this.sql.exec("UPDATE members SET dirty = 0 WHERE dirty > 0 AND dirty <= ?", upTo);
+  }
+
   pushed(userId: string, upTo: number): void {
     this.sql.exec("UPDATE members SET dirty = 0 WHERE user_id = ? AND dirty <= ?", userId, upTo);
   }
