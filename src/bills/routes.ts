@@ -7,6 +7,7 @@ import { sha256Hex } from "../lib/crypto";
 import { ApiError, notFound, problemBody } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { rfc3339Date } from "../lib/time";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { luhnValid } from "./cards";
 import { paymentProvider } from "./payments";
@@ -78,7 +79,7 @@ const Bill = z
     amount: z.number().int().openapi({ description: "Minor units (kopecks for RUB)." }),
     currency: z.string(),
     purpose: z.string(),
-    dueDate: z.string().nullable(),
+    dueDate: z.string().nullable().openapi({ description: "The date to pay by (YYYY-MM-DD), as the agency wrote it; null when none." }),
     externalRef: z.string(),
     status: z.enum(["unpaid", "processing", "paid", "cancelled"]),
     createdAt: z.string(),
@@ -140,7 +141,7 @@ const NewBill = z
     amount: z.number().int().min(1).max(1_000_000_000_000),
     currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as RUB"),
     purpose: z.string().trim().min(1).max(500),
-    dueDate: z.string().date().optional(),
+    dueDate: rfc3339Date.optional(),
     externalRef: z.string().min(1).max(200),
   })
   .strict();
