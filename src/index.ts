@@ -2,7 +2,7 @@ import { createApp } from "./app";
 import { sweepReceipts } from "./bills/receipts";
 import { countD1 } from "./lib/d1-count";
 import { errorFields, log } from "./lib/log";
-import { cleanupMedia } from "./media/store";
+import { cleanupMedia, hashPendingMedia } from "./media/store";
 import { handleWebhookBatch } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/events";
 
@@ -15,14 +15,16 @@ export default {
   fetch: (request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, countD1(env), ctx),
   async scheduled(_controller, env, _ctx) {
     // Independent chores: one failing does not stop the others.
-    const results = await Promise.allSettled([cleanupMedia(env), sweepWebhooks(env), sweepReceipts(env)]);
-    const [media, webhooks, receipts] = results;
+    const results = await Promise.allSettled([cleanupMedia(env), sweepWebhooks(env), sweepReceipts(env), hashPendingMedia(env)]);
+    const [media, webhooks, receipts, hashes] = results;
     if (media.status === "fulfilled") log.info("media cleanup", media.value);
     else log.error("media cleanup failed", errorFields(media.reason));
     if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
     else log.error("webhook sweep failed", errorFields(webhooks.reason));
     if (receipts.status === "fulfilled") log.info("receipt sweep", { issued: receipts.value });
     else log.error("receipt sweep failed", errorFields(receipts.reason));
+    if (hashes.status === "fulfilled") log.info("media hashes", { hashed: hashes.value });
+    else log.error("media hashes failed", errorFields(hashes.reason));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   },
