@@ -3,6 +3,7 @@ import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
+import { requireService } from "../lib/config";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, notFound, problemBody } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
@@ -416,10 +417,13 @@ export const citizenBills = router()
           [404, "not_found"],
           [409, "bill_already_paid, bill_cancelled, payment_in_progress, idempotency_in_progress"],
           [422, "idempotency_key_reused"],
+          [503, "service_unavailable: no payment provider is configured"],
         ),
       },
     }),
     async (c) => {
+      // Before a key is claimed or the bill touched: with no provider, nothing could be charged.
+      requireService(c.env, "payments");
       const key = c.req.valid("header")["idempotency-key"];
       if (!key)
         throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header, so a retried payment cannot charge twice.");
