@@ -74,12 +74,9 @@ const NewRecord = z
     claims: z
       .record(z.string().min(1).max(100), z.unknown())
       .refine((c) => Object.keys(c).length > 0 && Object.keys(c).length <= 100, "1 to 100 claims"),
-    expiresAt: rfc3339Instant
-      .optional()
-      .openapi({
-        description:
-          "When the record stops being valid (its `exp`): any RFC 3339 form; a full date means through the end of that day (UTC).",
-      }),
+    expiresAt: rfc3339Instant.optional().openapi({
+      description: "When the record stops being valid (its `exp`): any RFC 3339 form; a full date means through the end of that day (UTC).",
+    }),
   })
   .strict();
 
