@@ -26,6 +26,10 @@ const HEADERS = `/*
 /assets/*
   Cache-Control: public, max-age=31536000, immutable
 `;
+/** Production is HTTPS only; the API sends the same header (src/app.ts, HSTS). Browsers ignore it over http. */
+const HSTS = "  Strict-Transport-Security: max-age=31536000; includeSubDomains\n";
+/** The `_headers` of a build: HSTS on every asset in production builds. */
+export const headersFor = (dev) => (dev ? HEADERS : HEADERS.replace("/*\n", `/*\n${HSTS}`));
 
 export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production", quiet = false } = {}) {
   rmSync(OUT, { recursive: true, force: true });
@@ -61,7 +65,7 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production",
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, html);
   }
-  writeFileSync(join(OUT, "_headers"), HEADERS);
+  writeFileSync(join(OUT, "_headers"), headersFor(dev));
   checkBudget(result.metafile, { quiet });
   return result.metafile;
 }

@@ -10,6 +10,7 @@ import { sockets } from "./chat/sockets";
 import { agencyConsents, citizenConsents } from "./consents/routes";
 import { dev } from "./dev/routes";
 import { agencyForms, citizenForms } from "./forms/routes";
+import { missingConfig, requireService } from "./lib/config";
 import { ApiError, notFound, problemResponse } from "./lib/errors";
 import type { AppEnv } from "./lib/hono";
 import { newId } from "./lib/ids";
@@ -18,6 +19,9 @@ import { mediaRoutes } from "./media/routes";
 import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
 import { directory, me } from "./users/routes";
 import { agencyWebhooks } from "./webhooks/routes";
+
+/** Sent on every production response (and by the static assets' `_headers`, scripts/build-web.mjs). */
+export const HSTS = "max-age=31536000; includeSubDomains";
 
 /** JSON bodies larger than this are refused before they are parsed. Media uploads have their own limits. */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -52,6 +56,8 @@ export function createApp() {
     const started = Date.now();
     await next();
     c.header("x-request-id", requestId);
+    // Production is HTTPS only (a custom domain); browsers are told never to try plain HTTP for a year.
+    if (c.env.ENVIRONMENT === "production") c.header("strict-transport-security", HSTS);
     log.info("request", { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
   });
 
@@ -84,7 +90,19 @@ export function createApp() {
     await next();
   });
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  // Ready means every configured capability can serve: a deploy without its SMS gateway, payment
+  // provider or secrets is reported here by name (values never), not discovered as 500s.
+  app.get("/health", (c) => {
+    const missing = missingConfig(c.env);
+    if (Object.keys(missing).length === 0) return c.json({ status: "ok" });
+    return c.json({ status: "not_ready", missing }, 503);
+  });
+
+  // Nothing but /health works without the server's keys (tokens, sealed data): a clear 503, not a 500.
+  app.use("*", async (c, next) => {
+    if (c.req.path !== "/health") requireService(c.env, "keys");
+    await next();
+  });
   app.route("/", jwks);
   app.route("/api/v1", auth);
   app.route("/api/v1", me);
@@ -123,15 +141,22 @@ export function createApp() {
     bearerFormat: "JWT",
     description: "An agency access token from /api/v1/agency/token (client credentials).",
   });
-  app.doc31("/api/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "Veche API",
-      version: "1.0.0",
-      description: "Messenger and citizen services. Errors are RFC 9457 problem+json with a stable `code`.",
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  // Dev-only routes answer 404 outside development, so they are not documented there either.
+  app.get("/api/openapi.json", (c) => {
+    const doc = app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "Veche API",
+        version: "1.0.0",
+        description: "Messenger and citizen services. Errors are RFC 9457 problem+json with a stable `code`.",
+      },
+      servers: [{ url: new URL(c.req.url).origin }],
+    });
+    if (c.env.ENVIRONMENT !== "development" && doc.paths) {
+      for (const path of Object.keys(doc.paths)) if (path.startsWith("/api/v1/dev/")) delete doc.paths[path];
+    }
+    return c.json(doc);
+  });
 
   app.notFound(() => {
     throw notFound();

@@ -4,7 +4,7 @@ import { sweepReceipts } from "./bills/receipts";
 import { countD1 } from "./lib/d1-count";
 import { errorFields, log } from "./lib/log";
 import { pruneRateLimits } from "./lib/rate-limit";
-import { cleanupMedia } from "./media/store";
+import { cleanupMedia, hashPendingMedia } from "./media/store";
 import { handleWebhookBatch } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/events";
 
@@ -23,8 +23,9 @@ export default {
       sweepReceipts(env),
       pruneRateLimits(env.DB),
       pruneRefreshTokens(env.DB),
+      hashPendingMedia(env),
     ]);
-    const [media, webhooks, receipts, limits, tokens] = results;
+    const [media, webhooks, receipts, limits, tokens, hashes] = results;
     if (media.status === "fulfilled") log.info("media cleanup", media.value);
     else log.error("media cleanup failed", errorFields(media.reason));
     if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
@@ -35,6 +36,8 @@ export default {
     else log.error("rate limit prune failed", errorFields(limits.reason));
     if (tokens.status === "fulfilled") log.info("refresh token prune", { deleted: tokens.value });
     else log.error("refresh token prune failed", errorFields(tokens.reason));
+    if (hashes.status === "fulfilled") log.info("media hashes", { hashed: hashes.value });
+    else log.error("media hashes failed", errorFields(hashes.reason));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   },

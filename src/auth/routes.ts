@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { closeSessionSockets } from "../chat/sockets";
 import { database } from "../db";
+import { requireService } from "../lib/config";
 import { ApiError, notFound, tooManyRequests, unauthorized } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { hit, type Limit } from "../lib/rate-limit";
@@ -77,11 +78,17 @@ export const auth = router()
       request: { body: jsonBody(z.object({ phone: Phone })) },
       responses: {
         202: json(z.object({ expiresInSec: z.number().int() }), "A code was sent."),
-        ...problems([400, "invalid_phone or validation_failed"], [429, "rate_limited: too many codes for this phone or address"]),
+        ...problems(
+          [400, "invalid_phone or validation_failed"],
+          [429, "rate_limited: too many codes for this phone or address"],
+          [503, "service_unavailable: no SMS gateway is configured"],
+        ),
       },
     }),
     async (c) => {
       const phone = phoneOrThrow(c.req.valid("json").phone);
+      // Before a code is stored or a rate limit counted: with no gateway, no code could arrive.
+      requireService(c.env, "sms");
       await hit(c.env.DB, OTP_PER_ADDRESS, clientAddress(c.req.raw));
       await hit(c.env.DB, OTP_PER_PHONE, phone);
       const code = newOtpCode();

@@ -1,3 +1,4 @@
+import { serviceUnavailable } from "../lib/config";
 import { log } from "../lib/log";
 
 /** Delivers sign-in codes. Development keeps them in an outbox; production posts to an HTTP SMS gateway. */
@@ -8,7 +9,7 @@ export interface SmsSender {
 export function smsSender(env: Env): SmsSender {
   if (env.ENVIRONMENT === "development") return devOutbox(env.DB);
   if (env.SMS_GATEWAY_URL && env.SMS_GATEWAY_TOKEN) return httpGateway(env.SMS_GATEWAY_URL, env.SMS_GATEWAY_TOKEN);
-  throw new Error("SMS gateway is not configured (SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN)");
+  throw serviceUnavailable("sms");
 }
 
 function devOutbox(db: D1Database): SmsSender {

@@ -1,6 +1,7 @@
 // The payment-provider boundary. Card data passes through to the provider and is never stored: a payment
 // keeps the brand and last four digits only.
 
+import { serviceUnavailable } from "../lib/config";
 import { cardBrand } from "./cards";
 
 export interface Card {
@@ -58,5 +59,5 @@ export const sandboxProvider: PaymentProvider = {
  */
 export function paymentProvider(env: Env): PaymentProvider {
   if (env.ENVIRONMENT === "development") return sandboxProvider;
-  throw new Error("no payment provider is configured for this environment");
+  throw serviceUnavailable("payments");
 }

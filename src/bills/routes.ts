@@ -3,10 +3,12 @@ import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
+import { requireService } from "../lib/config";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, notFound, problemBody } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { rfc3339Date } from "../lib/time";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { luhnValid } from "./cards";
 import { paymentProvider } from "./payments";
@@ -78,7 +80,7 @@ const Bill = z
     amount: z.number().int().openapi({ description: "Minor units (kopecks for RUB)." }),
     currency: z.string(),
     purpose: z.string(),
-    dueDate: z.string().nullable(),
+    dueDate: z.string().nullable().openapi({ description: "The date to pay by (YYYY-MM-DD), as the agency wrote it; null when none." }),
     externalRef: z.string(),
     status: z.enum(["unpaid", "processing", "paid", "cancelled"]),
     createdAt: z.string(),
@@ -140,7 +142,7 @@ const NewBill = z
     amount: z.number().int().min(1).max(1_000_000_000_000),
     currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code such as RUB"),
     purpose: z.string().trim().min(1).max(500),
-    dueDate: z.string().date().optional(),
+    dueDate: rfc3339Date.optional(),
     externalRef: z.string().min(1).max(200),
   })
   .strict();
@@ -415,10 +417,13 @@ export const citizenBills = router()
           [404, "not_found"],
           [409, "bill_already_paid, bill_cancelled, payment_in_progress, idempotency_in_progress"],
           [422, "idempotency_key_reused"],
+          [503, "service_unavailable: no payment provider is configured"],
         ),
       },
     }),
     async (c) => {
+      // Before a key is claimed or the bill touched: with no provider, nothing could be charged.
+      requireService(c.env, "payments");
       const key = c.req.valid("header")["idempotency-key"];
       if (!key)
         throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header, so a retried payment cannot charge twice.");

@@ -19,8 +19,18 @@ export class SocketHub<F> {
     ws.serializeAttachment(attachment);
   }
 
+  /**
+   * The open sockets (with a tag: those so tagged). A socket we closed stays in `getWebSockets()` until its
+   * client answers the close or the connection drops (the runtime has no way to drop it at once), so it is
+   * left out here: nothing more is sent to it, and `isOpen` tells handlers to ignore what it still sends.
+   */
   sockets(tag?: string): WebSocket[] {
-    return this.ctx.getWebSockets(tag);
+    return this.ctx.getWebSockets(tag).filter(isOpen);
+  }
+
+  /** Whether frames from this socket may still be acted on: not after either side began closing it. */
+  isOpen(ws: WebSocket): boolean {
+    return isOpen(ws);
   }
 
   /** One frame to one socket, now. */
@@ -54,8 +64,8 @@ export class SocketHub<F> {
     const frames = this.outbox;
     this.outbox = [];
     const batched = frames.length === 1 ? (frames[0] as string) : `[${frames.join(",")}]`;
-    const takesBatches = frames.length === 1 ? null : new Set(this.ctx.getWebSockets(BATCH_TAG));
-    for (const ws of this.ctx.getWebSockets()) {
+    const takesBatches = frames.length === 1 ? null : new Set(this.sockets(BATCH_TAG));
+    for (const ws of this.sockets()) {
       if (!takesBatches || takesBatches.has(ws)) sendRaw(ws, batched);
       else for (const f of frames) sendRaw(ws, f);
     }
@@ -64,7 +74,7 @@ export class SocketHub<F> {
   /** An ephemeral frame (typing) at once to every socket but one. */
   relay(frame: F, except: WebSocket): void {
     const data = JSON.stringify(frame);
-    for (const ws of this.ctx.getWebSockets()) if (ws !== except) sendRaw(ws, data);
+    for (const ws of this.sockets()) if (ws !== except) sendRaw(ws, data);
   }
 
   close(ws: WebSocket, code: number, reason: string): void {
@@ -76,7 +86,7 @@ export class SocketHub<F> {
   }
 
   closeTagged(tag: string, code: number, reason: string): void {
-    for (const ws of this.ctx.getWebSockets(tag)) this.close(ws, code, reason);
+    for (const ws of this.sockets(tag)) this.close(ws, code, reason);
   }
 
   /** Answers a client's close with the same code, so it sees a clean close (1005/1006 are not sendable). */
@@ -90,6 +100,8 @@ export class SocketHub<F> {
     this.close(ws, 1011, "socket error");
   }
 }
+
+const isOpen = (ws: WebSocket): boolean => ws.readyState === WebSocket.OPEN;
 
 function sendRaw(ws: WebSocket, data: string): void {
   try {

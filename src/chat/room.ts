@@ -610,6 +610,8 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    // A socket we closed (signed out, removed) may still deliver frames until its client answers the close.
+    if (!this.hub.isOpen(ws)) return;
     try {
       const attachment = SocketAttachment.safeParse(ws.deserializeAttachment());
       const info = this.info;

@@ -7,6 +7,8 @@ import { normalizePhone } from "../auth/phone";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { rfc3339Instant } from "../lib/time";
+import { isConsentScope } from "../records/type";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 
 interface ConsentRow {
@@ -45,7 +47,7 @@ const Consent = z
     agency: z.object({ id: z.string(), name: z.string() }),
     scope: z.string(),
     purpose: z.string(),
-    expiresAt: z.string(),
+    expiresAt: z.string().openapi({ description: "When the consent ends, UTC with milliseconds (2026-12-31T12:00:00.000Z)." }),
     status: z.enum(["requested", "approved", "denied", "revoked", "expired"]),
     createdAt: z.string(),
     decidedAt: z.string().nullable(),
@@ -58,7 +60,8 @@ const AgencyConsent = Consent.extend({ citizenPhone: z.string() }).openapi("Agen
 /** The status a consent shows (`effectiveStatus`), in SQL, for filtering lists; ?3 is now. */
 const SHOWN_STATUS = "(CASE WHEN c.status = 'approved' AND c.expires_at <= ?3 THEN 'expired' ELSE c.status END)";
 
-const Scope = z.string().regex(/^records(:[a-z0-9][a-z0-9_.-]{0,63})?$/, '"records" or "records:<type>"');
+// A record type is the agency's own name (RecordType), so the scope's type part is any such name.
+const Scope = z.string().max(200).refine(isConsentScope, { message: '"records" or "records:<type>", the type as the agency issues it' });
 const consentById = (db: D1Database, id: string) => db.prepare(`${CONSENT_SELECT} WHERE c.id = ?1`).bind(id).first<ConsentRow>();
 
 export const agencyConsents = router()
@@ -77,7 +80,7 @@ export const agencyConsents = router()
               citizenPhone: z.string().max(40),
               scope: Scope,
               purpose: z.string().trim().min(1).max(500),
-              expiresAt: z.string().datetime({ offset: true }),
+              expiresAt: rfc3339Instant,
             })
             .strict(),
         ),
@@ -89,7 +92,7 @@ export const agencyConsents = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const expiresAt = Date.parse(body.expiresAt);
+      const expiresAt = body.expiresAt;
       if (expiresAt <= Date.now())
         throw new ApiError(400, "validation_failed", "expiresAt must be in the future.", {
           errors: [{ path: "expiresAt", message: "in the past" }],

@@ -5,6 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { inLists } from "../lib/d1";
 import type { FieldError } from "../lib/errors";
+import { isRecordType } from "../records/type";
 import { type FormSchemaType, type PropertySchema, validate } from "./schema";
 
 export const MAX_PREFILL_FIELDS = 100;
@@ -13,7 +14,7 @@ export const PrefillSource = z
   .object({
     type: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "a record type as issued (POST /agency/records `type`)")
+      .refine(isRecordType, "a record type as issued (POST /agency/records `type`)")
       .openapi({ description: "The record type the value comes from, as agencies issue it (`type`, not the `vct` URN)." }),
     claim: z.string().min(1).max(100).openapi({ description: "The claim of that record." }),
   })

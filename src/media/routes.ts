@@ -4,6 +4,7 @@ import { requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { type AppEnv, citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { hex, newId } from "../lib/ids";
+import { log } from "../lib/log";
 import { hitUser, type Limit } from "../lib/rate-limit";
 import { imageSize, videoDuration } from "./bytes/dimensions";
 import { stripJpegStream } from "./bytes/jpeg";
@@ -12,6 +13,7 @@ import {
   canRead,
   contentDisposition,
   getMedia,
+  hashStored,
   kindOf,
   type MediaKind,
   type MediaRow,
@@ -44,7 +46,10 @@ const Media = z
     contentType: z.string(),
     kind: z.enum(["photo", "video", "voice", "document", "file"]),
     size: z.number().int(),
-    sha256: z.string().nullable().openapi({ description: "Hex SHA-256 of the stored bytes; null for multipart uploads." }),
+    sha256: z.string().nullable().openapi({
+      description:
+        "Hex SHA-256 of the whole stored object. A multipart upload's is computed after completion: null in the answer to complete, then present in GET /media/{id}/info within 60 seconds.",
+    }),
     filename: z.string().nullable(),
     width: z.number().int().nullable(),
     height: z.number().int().nullable(),
@@ -481,7 +486,7 @@ export const mediaRoutes = router()
       middleware: requireCitizen,
       request: { params: z.object({ id: z.string().min(1).max(64) }) },
       responses: {
-        201: json(z.object({ media: Media }), "Stored."),
+        201: json(z.object({ media: Media }), "Stored: the same fields as a single upload, sha256 null until computed (see Media)."),
         ...problems([400, "missing_parts"], [401, "unauthorized"], [404, "not_found"]),
       },
     }),
@@ -516,6 +521,13 @@ export const mediaRoutes = router()
       ]);
       const row = await getMedia(c.env.DB, m.id);
       if (!row) throw new Error("media row missing after completion");
+      // R2 assembled the object from parts that arrived in any order, so its hash is only knowable by
+      // reading it back; that runs after the answer (sha256 null until then; an hourly backstop retries).
+      c.executionCtx.waitUntil(
+        hashStored(c.env, m.id).catch((err: unknown) =>
+          log.warn("media hash after completion failed", { mediaId: m.id, error: String(err) }),
+        ),
+      );
       return c.json({ media: toMedia(row) }, 201);
     },
   )

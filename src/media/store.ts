@@ -2,6 +2,7 @@
 import { foundIds } from "../lib/d1";
 import { ApiError } from "../lib/errors";
 import { iso, isoOrNull } from "../lib/hono";
+import { hex } from "../lib/ids";
 import { log } from "../lib/log";
 
 export type MediaKind = "photo" | "video" | "voice" | "document" | "file";
@@ -155,6 +156,42 @@ export async function grant(db: D1Database, chatId: string, ids: string[], now =
       db.prepare("UPDATE media SET attached_at = COALESCE(attached_at, ?2) WHERE id = ?1").bind(id, now),
     ]),
   );
+}
+
+/**
+ * The SHA-256 of a stored object, read back from R2 (multipart uploads: R2 assembles the object, so no
+ * single request ever streams all of its bytes through us). The digest runs natively on the stream
+ * (`crypto.DigestStream`), so hashing costs wall time, not CPU time. Only a row still without a hash is set.
+ */
+export async function hashStored(env: Env, id: string): Promise<string | null> {
+  const object = await env.MEDIA.get(id);
+  if (!object) return null;
+  const digest = new crypto.DigestStream("SHA-256");
+  await object.body.pipeTo(digest);
+  const sha256 = hex(await digest.digest);
+  await env.DB.prepare("UPDATE media SET sha256 = ?2 WHERE id = ?1 AND sha256 IS NULL AND status = 'ready'").bind(id, sha256).run();
+  return sha256;
+}
+
+/**
+ * Hourly backstop for `hashStored`: a completed multipart upload whose hash did not finish after its
+ * completion (the Worker's `waitUntil` allowance ran out, or the isolate was recycled) is hashed here.
+ */
+export async function hashPendingMedia(env: Env, now = Date.now()): Promise<number> {
+  const { results } = await env.DB.prepare(
+    "SELECT id FROM media WHERE status = 'ready' AND sha256 IS NULL AND created_at < ?1 ORDER BY created_at LIMIT 20",
+  )
+    .bind(now - 5 * 60_000)
+    .all<{ id: string }>();
+  let hashed = 0;
+  for (const m of results) {
+    try {
+      if (await hashStored(env, m.id)) hashed += 1;
+    } catch (err) {
+      log.warn("media hash failed for one upload; next run retries", { mediaId: m.id, error: String(err) });
+    }
+  }
+  return hashed;
 }
 
 /**

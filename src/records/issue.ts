@@ -1,6 +1,7 @@
 // Issuing records: an SD-JWT VC signed with the agency's key, bound to the citizen's holder key, with a
 // status-list index for revocation, stored in the same D1 batch as the citizen's access-log entry.
 
+import { z } from "@hono/zod-openapi";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { type AgencyRow, agencySigningKey } from "../agencies/store";
 import { type NewEntry, withAccessLog } from "../audit/log";
@@ -8,10 +9,24 @@ import { seal, unseal } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { issueCredential, SdJwtError } from "./sdjwt";
+import { isRecordType, RECORD_TYPE_MAX } from "./type";
 
 /** An agency's issuer identifier is its URL here; `${iss}/jwks.json` is its key set, for offline checks. */
 export const issuerUrl = (env: Env, agencyId: string) => `${env.ISSUER}/api/v1/agencies/${agencyId}`;
-export const vctOf = (type: string) => `urn:veche:vct:${type}`;
+/** Our credentials' `vct` is the record type behind one fixed prefix, so `verify` can give the type back unchanged. */
+const VCT_PREFIX = "urn:veche:vct:";
+export const vctOf = (type: string) => `${VCT_PREFIX}${type}`;
+/** The record type of a `vct` we issued (the prefix removed once); another issuer's `vct` as it is. */
+export const typeOfVct = (vct: string) => (vct.startsWith(VCT_PREFIX) ? vct.slice(VCT_PREFIX.length) : vct);
+
+/** A record type as agencies send it (src/records/type.ts says what is allowed). */
+export const RecordType = z
+  .string()
+  .refine(isRecordType, `1 to ${RECORD_TYPE_MAX} printable characters, no leading or trailing space`)
+  .openapi({
+    description: `The agency's own name for the record type: 1–${RECORD_TYPE_MAX} printable characters, returned unchanged (also by verify).`,
+    examples: ["DriverLicense", "driver_license", "https://gov.example/vct/passport"],
+  });
 
 /** The citizen's holder key, made on first need and kept sealed. */
 export async function holderKey(env: Env, userId: string): Promise<{ publicJwk: JWK; privateKey: CryptoKey }> {

@@ -5,7 +5,8 @@ import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
-import { holderKey, issueRecord, vctOf } from "./issue";
+import { rfc3339Instant } from "../lib/time";
+import { holderKey, issueRecord, RecordType, typeOfVct, vctOf } from "./issue";
 import { encodeStatusList, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
 
 interface RecordRow {
@@ -51,7 +52,10 @@ const RecordSchema = z
     credential: z.string().openapi({ description: "The SD-JWT VC (issuance form), signed with the agency's key." }),
     revoked: z.boolean(),
     createdAt: z.string(),
-    expiresAt: z.string().nullable().openapi({ description: "The credential's expiry (`exp`), or null when it has none." }),
+    expiresAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "The credential's expiry (`exp`), UTC with milliseconds, or null when it has none." }),
     revokedAt: z.string().nullable(),
   })
   .openapi("Record");
@@ -66,11 +70,13 @@ const recordById = (db: D1Database, id: string) => db.prepare(`${RECORD_SELECT} 
 const NewRecord = z
   .object({
     citizenPhone: z.string().max(40),
-    type: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "lower-case letters, digits, '_', '.', '-'"),
+    type: RecordType,
     claims: z
       .record(z.string().min(1).max(100), z.unknown())
       .refine((c) => Object.keys(c).length > 0 && Object.keys(c).length <= 100, "1 to 100 claims"),
-    expiresAt: z.string().datetime({ offset: true }).optional().openapi({ description: "When the record stops being valid (its `exp`)." }),
+    expiresAt: rfc3339Instant.optional().openapi({
+      description: "When the record stops being valid (its `exp`): any RFC 3339 form; a full date means through the end of that day (UTC).",
+    }),
   })
   .strict();
 
@@ -92,7 +98,7 @@ export const agencyRecords = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const expiresAt = body.expiresAt === undefined ? null : Date.parse(body.expiresAt);
+      const expiresAt = body.expiresAt ?? null;
       if (expiresAt !== null && expiresAt <= Date.now())
         throw new ApiError(400, "validation_failed", "expiresAt must be in the future.", {
           errors: [{ path: "expiresAt", message: "in the past" }],
@@ -366,7 +372,7 @@ export const verification = router().openapi(
       {
         valid: result.valid,
         issuer: agency ? { id: agency.id, name: agency.name, verified: agency.verified === 1 } : null,
-        type: result.vct?.replace(/^urn:veche:vct:/, "") ?? null,
+        type: result.vct === undefined ? null : typeOfVct(result.vct),
         claims: result.valid ? claims : {},
         revoked: result.revoked ?? null,
         ...(result.error ? { error: result.error } : {}),

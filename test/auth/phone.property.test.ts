@@ -1,4 +1,6 @@
 import fc from "fast-check";
+import { getCountries, getExampleNumber, parsePhoneNumberFromString } from "libphonenumber-js/mobile";
+import examples from "libphonenumber-js/mobile/examples";
 import { describe, expect, it } from "vitest";
 import { normalizePhone } from "../../src/auth/phone";
 
@@ -76,10 +78,14 @@ describe("normalizePhone", () => {
   });
 
   it("other countries keep their code whether written with + or 00", () => {
-    const foreign = fc
-      .tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{8,13}$/))
-      .map(([first, rest]) => `${first}${rest}`)
-      .filter((digits) => !digits.startsWith("7"));
+    // Real mobile numbers of every other country (libphonenumber's examples), E.164-length ones: a random
+    // digit string is rarely a number that can exist, and those are refused now (next test).
+    const mobiles = getCountries()
+      .map((country) => getExampleNumber(country, examples)?.number)
+      .filter((n): n is NonNullable<typeof n> => n !== undefined && E164.test(n) && !n.startsWith("+7"))
+      .map((n) => n.slice(1));
+    expect(mobiles.length).toBeGreaterThan(200);
+    const foreign = fc.constantFrom(...mobiles);
     fc.assert(
       fc.property(foreign, (digits) => {
         const e164 = `+${digits}`;
@@ -89,6 +95,28 @@ describe("normalizePhone", () => {
       }),
       { numRuns: NUM_RUNS },
     );
+  });
+
+  it("numbers that cannot exist, or cannot take an SMS, are refused in every form", () => {
+    // Russian numbers outside the numbering plan (codes 0, 1, 2 and 6 are not assigned), Russian landlines,
+    // and foreign numbers no country's plan has.
+    const impossible = fc.oneof(
+      fc.tuple(fc.constantFrom("0", "1", "2", "6"), fc.stringMatching(/^\d{9}$/)).map(([a, rest]) => `+7${a}${rest}`),
+      fc.stringMatching(/^\d{7}$/).map((rest) => `+7495${rest}`),
+      fc.constantFrom("+70000000000", "+79", "+10000000000", "+440000000000", "+4420794609580"),
+    );
+    fc.assert(
+      fc.property(impossible, (e164) => {
+        expect(normalizePhone(e164), e164).toBeNull();
+        expect(normalizePhone(`00${e164.slice(1)}`), e164).toBeNull();
+        if (e164.startsWith("+7") && e164.length === 12) expect(normalizePhone(`8${e164.slice(2)}`), e164).toBeNull();
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    for (const valid of fc.sample(fc.stringMatching(/^\d{9}$/), 20)) {
+      const e164 = `+79${valid}`;
+      expect(parsePhoneNumberFromString(e164)?.isValid(), e164).toBe(true);
+    }
   });
 
   it("the result is always null or E.164", () => {
@@ -130,10 +158,13 @@ describe("normalizePhone", () => {
   });
 
   it("a Russian number has exactly ten digits after +7", () => {
+    // Ten-digit ones are mobile numbers (9xx), so each is a number that can exist and must be kept.
+    const digitsAfter7 = fc.oneof(fc.stringMatching(/^\d{1,14}$/), fc.stringMatching(/^9\d{9}$/));
     fc.assert(
-      fc.property(fc.stringMatching(/^\d{1,14}$/), (digits) => {
+      fc.property(digitsAfter7, (digits) => {
         const out = normalizePhone(`+7${digits}`);
-        if (digits.length === 10) expect(out).toBe(`+7${digits}`);
+        if (digits.length === 10 && digits.startsWith("9")) expect(out).toBe(`+7${digits}`);
+        else if (digits.length === 10) expect([null, `+7${digits}`]).toContain(out);
         else expect(out).toBeNull();
       }),
       { numRuns: NUM_RUNS },

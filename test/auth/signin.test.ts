@@ -123,6 +123,12 @@ describe("sign-in codes: what fails", () => {
       "+0 916 123 45 67",
       "8 916 123 45 67 ext 2",
       "+".repeat(12),
+      // Well-formed but impossible, or not a mobile: no SMS could reach them.
+      "+70000000000",
+      "8 000 000 00 00",
+      "+7 (495) 123-45-67",
+      "+10000000000",
+      "+442079460958",
     ]) {
       const res = await otp(phone);
       const problem = await expectProblem(res, 400, "invalid_phone");

@@ -225,7 +225,7 @@ describe("agency console", () => {
     await page.getByLabel("Поле формы").fill("reason");
     await page.getByLabel("Тип документа").fill("driver_license");
     await page.getByRole("button", { name: "Опубликовать", exact: true }).click();
-    await page.getByText("Заполните поле, тип (латиница в нижнем регистре) и сведение").waitFor();
+    await page.getByText("Заполните поле, тип документа (как при выдаче) и сведение").waitFor();
     await page.getByLabel("Сведение документа").fill("number");
     await page.getByRole("button", { name: "Опубликовать", exact: true }).click();
     await page.getByRole("status").filter({ hasText: "версия 2." }).waitFor();

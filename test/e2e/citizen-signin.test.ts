@@ -103,3 +103,17 @@ test("settings: profile and username (a taken one is refused), devices (revoke o
   expect(pageErrors(page)).toEqual([]);
   await context.close();
 });
+
+test("a malformed address (#/%) shows the not-found view, never a crash, and the way back works", async () => {
+  const { context, page } = await openAs(browser, server.origin, uniquePhone(), { hash: "#/%" });
+  await page.getByRole("heading", { name: "Такой страницы нет" }).waitFor();
+  // Changing to another malformed hash in place (hashchange) is handled the same way.
+  await page.evaluate(() => {
+    location.hash = "#/chats/%E0%A4%A";
+  });
+  await page.getByRole("heading", { name: "Такой страницы нет" }).waitFor();
+  await page.getByRole("link", { name: "Вернуться к чатам" }).click();
+  await page.getByRole("heading", { name: "Чаты" }).waitFor();
+  expect(pageErrors(page)).toEqual([]);
+  await context.close();
+});

@@ -393,18 +393,64 @@ describe("multipart uploads", () => {
     expect((await putPart(anna, id, 1, file.subarray(0, PART))).status).toBe(200);
     // Part 2 again, now with the right bytes: the retry replaces it.
     expect((await putPart(anna, id, 2, file.subarray(PART))).status).toBe(200);
-    const done = await callJson<{ media: { id: string; size: number; kind: string } }>(`/api/v1/media/uploads/${id}/complete`, {
-      method: "POST",
-      token: anna.accessToken,
-    });
+    const done = await callJson<{ media: { id: string; size: number; kind: string; sha256: string | null } }>(
+      `/api/v1/media/uploads/${id}/complete`,
+      {
+        method: "POST",
+        token: anna.accessToken,
+      },
+    );
     expect(done.status).toBe(201);
     expect(done.body.media).toMatchObject({ id, size: file.length, kind: "video" });
+    // The same fields as a single upload; the hash of the assembled object follows within 60 s.
+    expect(Object.keys(done.body.media).sort()).toEqual(
+      [
+        "attachedAt",
+        "contentType",
+        "createdAt",
+        "durationMs",
+        "filename",
+        "height",
+        "id",
+        "kind",
+        "sha256",
+        "size",
+        "thumbhash",
+        "width",
+      ].sort(),
+    );
+    const expected = await sha256Hex(file);
+    expect([null, expected]).toContain(done.body.media.sha256);
+    let info: { sha256: string | null } | undefined;
+    for (let i = 0; i < 100 && !info?.sha256; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      info = (await callJson<{ media: { sha256: string | null } }>(`/api/v1/media/${id}/info`, { token: anna.accessToken })).body.media;
+    }
+    expect(info?.sha256).toBe(expected);
     const { bytes } = await download(anna, id);
     // Digests, not toEqual: comparing 8 MiB element by element takes vitest longer than the upload.
     expect(bytes.length).toBe(file.length);
     expect(await sha256Hex(bytes)).toBe(await sha256Hex(file));
     const tail = await download(anna, id, { range: `bytes=${PART - 2}-${PART + 1}` });
     expect(tail.bytes).toEqual(file.subarray(PART - 2, PART + 2));
+  });
+
+  it("hashes a completed upload whose hash did not finish after completion in the hourly run", async () => {
+    const anna = await signIn();
+    const file = mp4(4000);
+    const { body } = await start(anna, file.length);
+    const id = body.upload.id;
+    expect((await putPart(anna, id, 1, file)).status).toBe(200);
+    expect((await call(`/api/v1/media/uploads/${id}/complete`, { method: "POST", token: anna.accessToken })).status).toBe(201);
+    // As if the isolate had gone before the hash after completion finished: no hash, an old upload.
+    await env.DB.prepare("UPDATE media SET sha256 = NULL, created_at = ?2 WHERE id = ?1")
+      .bind(id, Date.now() - 3600_000)
+      .run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "17 * * * *", scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const info = await callJson<{ media: { sha256: string | null } }>(`/api/v1/media/${id}/info`, { token: anna.accessToken });
+    expect(info.body.media.sha256).toBe(await sha256Hex(file));
   });
 
   it("checks the first part's signature, keeps uploads private, and sends photos to the single-request path", async () => {

@@ -49,8 +49,9 @@ function SignedIn() {
 }
 
 function Shell({ chats, user }: { chats: ChatList; user: Me }) {
-  const route = useRoute();
-  const section = route[0] === "services" || route[0] === "settings" ? route[0] : "chats";
+  const parsed = useRoute();
+  const route = parsed ?? [];
+  const section = parsed === null ? "missing" : route[0] === "services" || route[0] === "settings" ? route[0] : "chats";
   const chatId = section === "chats" ? route[1] : undefined;
   return (
     <div class={`shell section-${section}${chatId ? " has-chat" : ""}`}>
@@ -99,12 +100,25 @@ function NavLink({ to, current, label, icon }: { to: string; current: boolean; l
 }
 
 function Screen({ route, section, chatId, chats, user }: { route: Route; section: string; chatId?: string; chats: ChatList; user: Me }) {
+  if (section === "missing") return <NotFound />;
   if (section === "settings") return <SettingsView user={user} onSignOut={() => signOut(chats)} />;
   if (section === "services") return <Services route={route.slice(1)} chats={chats} user={user} />;
   if (chatId) return <ChatView key={chatId} chatId={chatId} chats={chats} user={user} />;
   return (
     <div class="placeholder">
       <p class="muted">{t("pickChat")}</p>
+    </div>
+  );
+}
+
+/** A link that names no page (a malformed address): say so, and offer the way back. */
+function NotFound() {
+  return (
+    <div class="placeholder" data-testid="not-found">
+      <h1>{t("pageNotFound")}</h1>
+      <p>
+        <a href={href("chats")}>{t("backToChats")}</a>
+      </p>
     </div>
   );
 }

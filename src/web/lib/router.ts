@@ -5,12 +5,22 @@ import { useEffect, useState } from "preact/hooks";
 /** The route as path segments: "#/services/bills/42" → ["services", "bills", "42"]. */
 export type Route = string[];
 
-export function currentRoute(): Route {
-  return location.hash
-    .replace(/^#\/?/, "")
-    .split("/")
-    .filter(Boolean)
-    .map((s) => decodeURIComponent(s));
+/**
+ * The route a hash names, or null when it names none: a segment that is not valid percent-encoding
+ * (`#/%`, `#/chats/%E0%A4`, typed or from a broken link) would make decodeURIComponent throw and take
+ * the whole app down; it shows the not-found view instead.
+ */
+export function parseRoute(hash: string): Route | null {
+  const segments = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  try {
+    return segments.map((s) => decodeURIComponent(s));
+  } catch {
+    return null;
+  }
+}
+
+export function currentRoute(): Route | null {
+  return parseRoute(location.hash);
 }
 
 export const href = (...parts: string[]): string => `#/${parts.map(encodeURIComponent).join("/")}`;
@@ -19,7 +29,7 @@ export function navigate(...parts: string[]): void {
   location.hash = href(...parts);
 }
 
-export function useRoute(): Route {
+export function useRoute(): Route | null {
   const [route, setRoute] = useState(currentRoute);
   useEffect(() => {
     const onChange = () => setRoute(currentRoute());

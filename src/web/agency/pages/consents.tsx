@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { isConsentScope } from "../../../records/type";
 import { api } from "../api";
 import { dayOf, endOfDay, formatDateTime } from "../format";
 import { t } from "../i18n";
@@ -7,7 +8,6 @@ import { Badge, ListCard, ListTable, PageTitle, TextField, type Tone, useLoader 
 import { mergeById } from "./lists";
 import { FormCard, PhoneField, useForm } from "./parts";
 
-const SCOPE = /^records(:[a-z0-9][a-z0-9_.-]{0,63})?$/;
 const TONES: Record<ConsentStatus, Tone> = { requested: "info", approved: "ok", denied: "bad", revoked: "neutral", expired: "neutral" };
 const FIELDS = ["citizenPhone", "scope", "purpose", "expiresAt"];
 
@@ -23,7 +23,7 @@ function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void 
     const until = endOfDay(expires);
     const problems: Record<string, string> = {};
     if (!phone.trim()) problems.citizenPhone = t("signin.required");
-    if (!SCOPE.test(scope.trim())) problems.scope = t("consents.scopeInvalid");
+    if (!isConsentScope(scope.trim())) problems.scope = t("consents.scopeInvalid");
     if (!purpose.trim()) problems.purpose = t("signin.required");
     if (!until || until.getTime() <= Date.now()) problems.expiresAt = t("consents.expiresPast");
     if (!form.check(problems) || !until) return;

@@ -1,6 +1,7 @@
 // The prefill map of a form: which claim of which record type may fill a top-level field, filled only when
 // the citizen asks (POST /forms/:id/prefill). Rows of field, record type and claim.
 import { useState } from "preact/hooks";
+import { isRecordType } from "../../../records/type";
 import { t } from "../i18n";
 import { FieldErrors, TextField } from "../ui";
 import { RemoveRowButton } from "./parts";
@@ -14,7 +15,6 @@ export interface PrefillRow {
 
 export type PrefillMap = Record<string, { type: string; claim: string }>;
 
-const TYPE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 let nextUid = 1;
 export const prefillRow = (field = "", type = "", claim = ""): PrefillRow => ({ uid: nextUid++, field, type, claim });
 
@@ -35,7 +35,7 @@ export function mapFromRows(rows: PrefillRow[]): { map: PrefillMap } | { bad: Se
   for (const row of rows) {
     const field = row.field.trim();
     const claim = row.claim.trim();
-    if (!field || seen.has(field) || !TYPE.test(row.type.trim()) || !claim) bad.add(row.uid);
+    if (!field || seen.has(field) || !isRecordType(row.type.trim()) || !claim) bad.add(row.uid);
     seen.add(field);
     map[field] = { type: row.type.trim(), claim };
   }

@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { isRecordType } from "../../../records/type";
 import { api } from "../api";
 import { dayOf, endOfDay, formatDateTime } from "../format";
 import { t } from "../i18n";
@@ -19,7 +20,6 @@ import {
 import { mergeById, replaceById } from "./lists";
 import { FormCard, PhoneField, RemoveRowButton, useForm } from "./parts";
 
-const TYPE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const KINDS = ["text", "number", "boolean", "json"] as const;
 type Kind = (typeof KINDS)[number];
 const FIELDS = ["citizenPhone", "type", "claims", "expiresAt"];
@@ -86,7 +86,7 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
     event.preventDefault();
     const problems: Record<string, string> = {};
     if (!phone.trim()) problems.citizenPhone = t("signin.required");
-    if (!TYPE.test(type)) problems.type = t("records.typeInvalid");
+    if (!isRecordType(type)) problems.type = t("records.typeInvalid");
     if (claims.length === 0) problems.claims = t("records.claimsEmpty");
     const until = expires ? endOfDay(expires) : null;
     if (expires && (!until || until.getTime() <= Date.now())) problems.expiresAt = t("consents.expiresPast");

@@ -1,0 +1,55 @@
+// What the server needs configured before it can serve, checked by name (never by value): `/health` answers
+// 503 with the names that are missing, and each affected endpoint answers `503 service_unavailable` before it
+// changes anything, instead of failing half-way with a 500.
+import { ApiError } from "./errors";
+
+/** A capability that depends on configuration. */
+export type Service = "keys" | "sms" | "payments";
+
+const SECRETS = ["JWT_PRIVATE_KEYS", "CREDENTIAL_HASH_KEY", "DATA_ENCRYPTION_KEY"] as const;
+const SMS = ["SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"] as const;
+
+const WHAT: Record<Service, string> = {
+  keys: "the server's keys",
+  sms: "sign-in codes by SMS",
+  payments: "card payments",
+};
+
+const absent = (env: Env, name: keyof Env) => {
+  const value: unknown = env[name];
+  return typeof value !== "string" || value.trim() === "";
+};
+
+/** The configuration names a service lacks in this environment (empty: it can serve). */
+export function missingFor(env: Env, service: Service): string[] {
+  switch (service) {
+    case "keys":
+      return SECRETS.filter((name) => absent(env, name));
+    case "sms":
+      // Development keeps codes in the dev outbox.
+      return env.ENVIRONMENT === "development" ? [] : SMS.filter((name) => absent(env, name));
+    case "payments":
+      // Development uses the sandbox; no production acquirer adapter exists yet (docs/deploy.md).
+      return env.ENVIRONMENT === "development" ? [] : ["PAYMENT_PROVIDER"];
+  }
+}
+
+/** Every missing name, by service, for `/health`. */
+export function missingConfig(env: Env): Partial<Record<Service, string[]>> {
+  const out: Partial<Record<Service, string[]>> = {};
+  for (const service of Object.keys(WHAT) as Service[]) {
+    const missing = missingFor(env, service);
+    if (missing.length > 0) out[service] = missing;
+  }
+  return out;
+}
+
+export const serviceUnavailable = (service: Service): ApiError =>
+  new ApiError(503, "service_unavailable", `This server is not configured for ${WHAT[service]} yet; try again later.`, {
+    headers: { "retry-after": "300" },
+  });
+
+/** Refuses with 503 service_unavailable, before anything changes, when the service is not configured. */
+export function requireService(env: Env, service: Service): void {
+  if (missingFor(env, service).length > 0) throw serviceUnavailable(service);
+}
