@@ -96,6 +96,46 @@ describe("reassigned numbers", () => {
     expect((await services(back)).bills.length).toBe(1);
   });
 
+  it("moves an agency's own data back only when that agency confirms the identity, and logs it on both accounts", async () => {
+    const { agency, old } = await holderWithData();
+    const other = await newAgency("Банк (тест)");
+    expect((await bill(other, old.phone)).status).toBe(201);
+    await lastActiveAgo(old.user.id, DORMANT_AFTER_MS + DAY);
+    const next = await signIn(old.phone);
+    expect((await services(next)).bills).toEqual([]);
+
+    const confirm = (by: TestAgency, citizenPhone: string) =>
+      callJson<{ reattached: Record<string, number> }>("/api/v1/agency/identity-confirmations", {
+        token: by.token,
+        body: { citizenPhone, purpose: "Личность подтверждена по паспорту" },
+      });
+    const res = await confirm(agency, old.phone);
+    expect(res.status).toBe(200);
+    expect(res.body.reattached).toEqual({ bills: 1, payments: 0, consents: 1, submissions: 0, recordsToReissue: 1 });
+
+    // Its bill and consent are the holder's again; the other agency's bill is not (it has not vouched).
+    const now = await services(next);
+    expect(now.bills.length).toBe(1);
+    expect(now.consents.length).toBe(1);
+    expect(now.records).toEqual([]);
+    const log = await callJson<{ entries: { action: string; actor: { id: string }; purpose: string }[] }>("/api/v1/me/access-log", {
+      token: next.accessToken,
+    });
+    expect(log.body.entries.at(-1)).toMatchObject({ action: "reattach", actor: { id: agency.agency.id } });
+
+    // Again, or for a number nobody released: the same shape, nothing moved.
+    expect((await confirm(agency, old.phone)).body.reattached).toEqual({
+      bills: 0,
+      payments: 0,
+      consents: 0,
+      submissions: 0,
+      recordsToReissue: 1,
+    });
+    const unknown = await confirm(agency, freshPhone());
+    expect(unknown.status).toBe(200);
+    expect(unknown.body.reattached).toEqual({ bills: 0, payments: 0, consents: 0, submissions: 0, recordsToReissue: 0 });
+  });
+
   it("gives a first sign-in the bills an agency sent the number shortly before", async () => {
     const agency = await newAgency("ФНС (тест)");
     const phone = freshPhone();
