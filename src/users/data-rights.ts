@@ -230,7 +230,10 @@ export interface Kept {
  */
 export async function deleteAccount(env: Env, userId: string, now = Date.now()): Promise<Kept[]> {
   const db = env.DB;
-  const sessionIds = (await rows(db, "SELECT id FROM sessions WHERE user_id = ?1", userId)).map((r) => String(r.id));
+  // Only live sessions can have sockets open; each close is a call to every room the user is in.
+  const sessionIds = (
+    await rows(db, "SELECT id FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2", userId, now)
+  ).map((r) => String(r.id));
   await db.batch([
     db
       .prepare(
