@@ -52,7 +52,7 @@ export const KEPT = [
     what: "accessLog",
     why: "The access log is append-only and hash-chained; removing entries would break the chain, so it stays verifiable.",
   },
-  { what: "holderKey", why: "The public key kept records are bound to, so they can still be verified." },
+  { what: "holderKey", why: "The public key kept records are bound to, so they can still be verified (its private half is erased)." },
 ] as const;
 
 interface Gathered {
@@ -292,6 +292,9 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
          WHERE id = ?1`,
       )
       .bind(userId, now),
+    // The public half stays, so kept records still verify; the private half goes, so nothing can ever again
+    // present a record on this account's behalf (holderKey() is only called for a signed-in citizen).
+    db.prepare("UPDATE holder_keys SET private_jwk_sealed = '' WHERE user_id = ?1").bind(userId),
     db.prepare("DELETE FROM media_usage WHERE user_id = ?1").bind(userId),
     db.prepare("DELETE FROM idempotency_keys WHERE user_id = ?1").bind(userId),
   ]);

@@ -1,7 +1,7 @@
 // Settings: profile (name, username, who sees my phone), signed-in devices (revoke), language, my data
 // (download it, delete the account), sign out.
 import { useState } from "preact/hooks";
-import { ApiError, clearSession, downloadExport, request } from "../lib/api";
+import { ApiError, downloadExport, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
 import { LanguageSwitch } from "./signin";
@@ -27,7 +27,7 @@ export function SettingsView({ user, onSignOut }: { user: Me; onSignOut: () => v
         <h2 id="lang-heading">{t("language")}</h2>
         <LanguageSwitch />
       </section>
-      <MyData />
+      <MyData onDeleted={onSignOut} />
       <button type="button" class="danger" onClick={onSignOut}>
         {t("signOut")}
       </button>
@@ -159,7 +159,7 @@ function Devices() {
 /** What deletion keeps, in the order the server names it (src/users/data-rights.ts). */
 const KEPT = ["kept_bills", "kept_records", "kept_submissions", "kept_consents", "kept_accessLog"] as const;
 
-function MyData() {
+function MyData({ onDeleted }: { onDeleted: () => void }) {
   const [busy, setBusy] = useState<"export" | "delete" | null>(null);
   const [downloaded, setDownloaded] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -193,10 +193,9 @@ function MyData() {
     setBusy("delete");
     try {
       await request("/me", { method: "DELETE", body: { confirm: "DELETE" } });
-      // Nothing of the account may stay in this browser.
-      for (const key of Object.keys(localStorage)) if (key.startsWith("veche.outbox.")) localStorage.removeItem(key);
-      clearSession();
-      location.hash = "";
+      // What signing out does (stop the chat list, drop unsent messages and the tokens), so nothing of the
+      // account stays in this browser; its logout call fails harmlessly, the session being gone already.
+      onDeleted();
     } catch (err) {
       setError(err);
       setBusy(null);
