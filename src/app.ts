@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { agencyIdentity } from "./agencies/reattach";
 import { agencyAuth, agencyDirectory, agencySelf, devAgencies } from "./agencies/routes";
 import { accessLog } from "./audit/routes";
 import { auth, jwks } from "./auth/routes";
@@ -113,6 +114,7 @@ export function createApp() {
   app.route("/api/v1", agencyAuth);
   app.route("/api/v1", agencySelf);
   app.route("/api/v1", agencyWebhooks);
+  app.route("/api/v1", agencyIdentity);
   app.route("/api/v1", agencyDirectory);
   app.route("/api/v1", agencyBills);
   app.route("/api/v1", citizenBills);

@@ -4,9 +4,10 @@ import { database } from "../db";
 import { requireService } from "../lib/config";
 import { ApiError, notFound, tooManyRequests, unauthorized } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
+import { log } from "../lib/log";
 import { hit, type Limit } from "../lib/rate-limit";
 import { OwnUser } from "../users/schemas";
-import { findOrCreateUserByPhone, ownUser } from "../users/store";
+import { ownUser, userForSignIn } from "../users/store";
 import { keyRing } from "./keys";
 import { requireCitizen } from "./middleware";
 import { normalizePhone } from "./phone";
@@ -57,10 +58,14 @@ const Session = z
   })
   .openapi("Session");
 
-/** Signs a phone in: finds or creates its user and opens a new session. */
+/**
+ * Signs a phone in: finds or creates its user and opens a new session. A number dormant past
+ * DORMANT_AFTER_MS signs in as a new person (userForSignIn): the previous holder's data stays with them.
+ */
 export async function signInPhone(env: Env, phone: string, deviceName: string | null) {
   const db = database(env.DB);
-  const user = await findOrCreateUserByPhone(db, phone);
+  const { user, released } = await userForSignIn(env.DB, phone);
+  if (released) log.info("a dormant number signed in as a new person", { releasedUserId: released, userId: user.id });
   const session = await createSession(env, db, user.id, deviceName);
   const accessToken = await signAccessToken(env, { kind: "citizen", sub: user.id, sid: session.sessionId });
   return { accessToken, refreshToken: session.refreshToken, expiresIn: ACCESS_TOKEN_TTL_SEC, user: ownUser(user) };

@@ -11,6 +11,7 @@ import { profileFor } from "../users/routes";
 import { PublicUser } from "../users/schemas";
 import { getUser } from "../users/store";
 import { inboxStub, requireMember, roomStub, unwrap } from "./access";
+import { removeFromChat } from "./leave";
 import { limitReaction } from "./limits";
 import { canAddMembers, canChangeRole, canPost, canRemove, canRetitle, hasMembers } from "./policy";
 import {
@@ -37,10 +38,8 @@ import {
   listMembers,
   type MemberWithUser,
   memberProfiles,
-  removeMember,
   renameChat,
   setRole,
-  successor,
 } from "./store";
 
 const ChatIdParam = z.object({ chatId: z.string().min(1).max(64) });
@@ -434,12 +433,7 @@ export const chats = router()
       if (!target.ok) throw notFound("member");
       if (!canRemove(m.type, m.role, target.value.role, self))
         throw new ApiError(403, "not_allowed", "Owners remove anyone; admins remove members.");
-      await removeMember(c.env.DB, chatId, userId);
-      unwrap(await roomStub(c.env, chatId).removeMember(chatId, userId, self ? "left" : "removed", me));
-      if (target.value.role === "owner") {
-        const next = await successor(c.env.DB, chatId);
-        if (next && (await setRole(c.env.DB, chatId, next, "owner"))) unwrap(await roomStub(c.env, chatId).setRole(chatId, next, "owner"));
-      }
+      await removeFromChat(c.env, chatId, userId, target.value.role, self ? "left" : "removed", me);
       return c.body(null, 204);
     },
   )

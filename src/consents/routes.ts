@@ -154,9 +154,9 @@ export const agencyConsents = router()
               }),
             ),
           }),
-          "The records this agency may read.",
+          "The records this agency may read; an empty list, the same answer, for a number nobody registered.",
         ),
-        ...problems([400, "validation_failed, invalid_phone"], [401, "unauthorized"], [403, "insufficient_scope"], [404, "not_found"]),
+        ...problems([400, "validation_failed, invalid_phone"], [401, "unauthorized"], [403, "insufficient_scope"]),
       },
     }),
     async (c) => {
@@ -166,7 +166,9 @@ export const agencyConsents = router()
       const agency = await getAgency(c.env.DB, c.var.agency.agencyId);
       if (!agency) throw notFound("agency");
       const citizen = await c.env.DB.prepare("SELECT id FROM users WHERE phone = ?1").bind(phone).first<{ id: string }>();
-      if (!citizen) throw notFound("citizen");
+      // An unknown number answers exactly as a known one with nothing this agency may read: a 404 here
+      // would tell any agency, consent or not, who is registered. There is no citizen to log a read for.
+      if (!citizen) return c.json({ records: [] }, 200);
       const now = Date.now();
       // One statement decides what may be read, and it runs in the same batch as the log entry: no read
       // without its entry, and no entry for a read that did not happen.

@@ -23,8 +23,21 @@ export const users = sqliteTable(
     lastSeenAt: integer("last_seen_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * When the account let go of its number: it was dormant past DORMANT_AFTER_MS and someone signed in on the
+     * number (src/users/store.ts). `phone` then holds `released:<id>` so the number can belong to a new user.
+     */
+    releasedAt: integer("released_at"),
+    /** The number a released account had, so an agency that confirms the holder's identity can find it again. */
+    formerPhone: text("former_phone"),
+    /** When the citizen deleted the account: its profile is erased and `phone` holds `deleted:<id>`. */
+    deletedAt: integer("deleted_at"),
   },
-  (t) => [uniqueIndex("users_phone_uq").on(t.phone), uniqueIndex("users_username_uq").on(t.username)],
+  (t) => [
+    uniqueIndex("users_phone_uq").on(t.phone),
+    uniqueIndex("users_username_uq").on(t.username),
+    index("users_former_phone_idx").on(t.formerPhone),
+  ],
 );
 
 export const sessions = sqliteTable(

@@ -5,9 +5,11 @@ import { inboxStub, roomStub } from "../chat/access";
 import { chatsOf } from "../chat/store";
 import { database } from "../db";
 import { users } from "../db/schema";
-import { ApiError, notFound } from "../lib/errors";
+import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { log } from "../lib/log";
+import { hit, type Limit } from "../lib/rate-limit";
+import { deleteAccount, exportArchive } from "./data-rights";
 import { OwnUser, PublicUser, UpdateMe, Username } from "./schemas";
 import { getUser, getUserByUsername, ownUser, type Presence, publicUser, type UserRow } from "./store";
 
@@ -27,6 +29,25 @@ async function spreadProfile(env: Env, u: UserRow): Promise<void> {
   if (failed > 0) log.warn("a profile change did not reach some rooms", { userId: u.id, failed });
 }
 
+/** An export reads every chat the citizen is in: a few a day is plenty, and it bounds the cost. */
+const EXPORTS: Limit = { name: "export:user", max: 5, windowMs: 3600_000 };
+
+const Kept = z
+  .object({
+    what: z.enum(["bills", "payments", "records", "submissions", "consents", "accessLog", "holderKey"]),
+    why: z.string(),
+    count: z.number().int(),
+  })
+  .openapi("KeptData");
+
+/** The caller's account, unless it was deleted (an access token outlives deletion by at most its 15 minutes). */
+async function liveUser(env: Env, userId: string): Promise<UserRow> {
+  const user = await getUser(database(env.DB), userId);
+  if (!user) throw notFound("user");
+  if (user.deletedAt !== null) throw unauthorized("account_deleted", "This account was deleted.");
+  return user;
+}
+
 const isUniqueViolation = (err: unknown): boolean =>
   err instanceof Error && /UNIQUE constraint failed/.test(String(err.cause ?? err.message));
 
@@ -40,11 +61,7 @@ export const me = router()
       middleware: [requireCitizen] as const,
       responses: { 200: json(z.object({ user: OwnUser }), "The caller's own profile."), ...problems([401, "unauthorized"]) },
     }),
-    async (c) => {
-      const user = await getUser(database(c.env.DB), c.var.citizen.userId);
-      if (!user) throw notFound("user");
-      return c.json({ user: ownUser(user) }, 200);
-    },
+    async (c) => c.json({ user: ownUser(await liveUser(c.env, c.var.citizen.userId)) }, 200),
   )
   .openapi(
     createRoute({
@@ -62,6 +79,7 @@ export const me = router()
     async (c) => {
       const patch = c.req.valid("json");
       const db = database(c.env.DB);
+      await liveUser(c.env, c.var.citizen.userId);
       try {
         const [user] = await db
           .update(users)
@@ -75,6 +93,62 @@ export const me = router()
         if (isUniqueViolation(err)) throw new ApiError(409, "username_taken", "That username belongs to someone else.");
         throw err;
       }
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/me/export",
+      tags: ["profiles"],
+      summary: "Download everything Veche holds about you, as one ZIP",
+      description:
+        "Profile, sessions, chat list, messages (direct and official chats: all; groups and channels: your own), your uploaded files with their bytes, bills, payments, records, submissions, consents, and the access log with its head. README.json inside lists the files. At most 5 an hour.",
+      security: citizenSecurity,
+      middleware: [requireCitizen] as const,
+      responses: {
+        200: { description: "The archive.", content: { "application/zip": { schema: z.string().openapi({ format: "binary" }) } } },
+        ...problems([401, "unauthorized, account_deleted"], [429, "rate_limited"]),
+      },
+    }),
+    async (c) => {
+      const userId = c.var.citizen.userId;
+      await liveUser(c.env, userId);
+      await hit(c.env.DB, EXPORTS, userId);
+      const archive = await exportArchive(c.env, userId);
+      c.executionCtx.waitUntil(archive.done);
+      const day = new Date().toISOString().slice(0, 10);
+      return new Response(archive.body, {
+        status: 200,
+        headers: {
+          "content-type": "application/zip",
+          "content-disposition": `attachment; filename="veche-${day}.zip"`,
+          "cache-control": "no-store",
+        },
+      });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/me",
+      tags: ["profiles"],
+      summary: "Delete your account",
+      description:
+        "Signs out every device, tombstones your messages, leaves your groups, channels and official chats, deletes your files (except those attached to applications) and erases your profile; the number is freed. What agencies must keep by law is kept and listed in the answer.",
+      security: citizenSecurity,
+      middleware: [requireCitizen] as const,
+      request: { body: jsonBody(z.object({ confirm: z.literal("DELETE").openapi({ description: 'Exactly "DELETE".' }) }).strict()) },
+      responses: {
+        200: json(z.object({ deleted: z.literal(true), kept: z.array(Kept) }), "Deleted; what was kept, with how many and why."),
+        ...problems([400, "validation_failed: confirm is not DELETE"], [401, "unauthorized, account_deleted"]),
+      },
+    }),
+    async (c) => {
+      const userId = c.var.citizen.userId;
+      await liveUser(c.env, userId);
+      const kept = await deleteAccount(c.env, userId);
+      log.info("account deleted", { userId });
+      return c.json({ deleted: true as const, kept }, 200);
     },
   );
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { verifyChain } from "../../src/audit/log";
-import { type TestAgency as Agency, call, callJson, expectProblem, newAgency, type SignedIn, signIn } from "../helpers";
+import { type TestAgency as Agency, call, callJson, expectProblem, freshPhone, newAgency, type SignedIn, signIn } from "../helpers";
 
 const issueRecord = (agency: Agency, citizen: SignedIn, type: string, claims: Record<string, unknown>) =>
   callJson<{ record: { id: string } }>("/api/v1/agency/records", {
@@ -129,7 +129,24 @@ describe("consent and agency reads", () => {
       400,
       "validation_failed",
     );
-    await expectProblem(await call("/api/v1/agency/citizens/%2B79000000000/records?purpose=x", { token: bank.token }), 404, "not_found");
     await expectProblem(await readRecords({ ...bank, token: anna.accessToken }, anna), 401, "invalid_token");
+  });
+
+  it("tells an agency without consent nothing about whether a number is registered", async () => {
+    const bank = await newAgency("Банк (тест)");
+    const traffic = await newAgency("ГИБДД (тест)");
+    const anna = await signIn();
+    // Anna has a record from another agency: the bank may not read it, so it must not learn she exists.
+    expect((await issueRecord(traffic, anna, "driving_licence", { category: "B" })).status).toBe(201);
+    const registered = await readRecords(bank, anna);
+    const unregistered = await readRecords(bank, { ...anna, phone: freshPhone() });
+    expect(registered.status).toBe(200);
+    expect(unregistered.status).toBe(registered.status);
+    expect(unregistered.headers.get("content-type")).toBe(registered.headers.get("content-type"));
+    expect(await unregistered.text()).toBe(await registered.text());
+    // Asking about an unknown number registers nobody.
+    const users = await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>();
+    await readRecords(bank, { ...anna, phone: freshPhone() });
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM users").first<{ n: number }>())?.n).toBe(users?.n);
   });
 });

@@ -1,6 +1,7 @@
-// Settings: profile (name, username, who sees my phone), signed-in devices (revoke), language, sign out.
+// Settings: profile (name, username, who sees my phone), signed-in devices (revoke), language, my data
+// (download it, delete the account), sign out.
 import { useState } from "preact/hooks";
-import { ApiError, request } from "../lib/api";
+import { ApiError, downloadExport, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
 import { LanguageSwitch } from "./signin";
@@ -26,6 +27,7 @@ export function SettingsView({ user, onSignOut }: { user: Me; onSignOut: () => v
         <h2 id="lang-heading">{t("language")}</h2>
         <LanguageSwitch />
       </section>
+      <MyData onDeleted={onSignOut} />
       <button type="button" class="danger" onClick={onSignOut}>
         {t("signOut")}
       </button>
@@ -150,6 +152,95 @@ function Devices() {
           </li>
         ))}
       </ul>
+    </section>
+  );
+}
+
+/** What deletion keeps, in the order the server names it (src/users/data-rights.ts). */
+const KEPT = ["kept_bills", "kept_records", "kept_submissions", "kept_consents", "kept_accessLog"] as const;
+
+function MyData({ onDeleted }: { onDeleted: () => void }) {
+  const [busy, setBusy] = useState<"export" | "delete" | null>(null);
+  const [downloaded, setDownloaded] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const download = async () => {
+    setError(null);
+    setDownloaded(false);
+    setBusy("export");
+    try {
+      const { blob, filename } = await downloadExport();
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = filename;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // The browser has started the download by now; the blob can go a little later.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      setDownloaded(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async () => {
+    setError(null);
+    setBusy("delete");
+    try {
+      await request("/me", { method: "DELETE", body: { confirm: "DELETE" } });
+      // What signing out does (stop the chat list, drop unsent messages and the tokens), so nothing of the
+      // account stays in this browser; its logout call fails harmlessly, the session being gone already.
+      onDeleted();
+    } catch (err) {
+      setError(err);
+      setBusy(null);
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby="data-heading">
+      <h2 id="data-heading">{t("myData")}</h2>
+      <p class="muted">{t("myDataLead")}</p>
+      <div class="row">
+        <button type="button" class="secondary" onClick={download} disabled={busy !== null}>
+          {t("downloadData")}
+        </button>
+        <span role="status" class="muted">
+          {busy === "export" ? t("preparingData") : downloaded ? t("dataDownloaded") : ""}
+        </span>
+      </div>
+      {!confirming && (
+        <button type="button" class="danger" onClick={() => setConfirming(true)} disabled={busy !== null}>
+          {t("deleteAccount")}
+        </button>
+      )}
+      {confirming && (
+        <div role="alertdialog" aria-labelledby="delete-heading" aria-describedby="delete-gone" class="card">
+          <h3 id="delete-heading">{t("deleteTitle")}</h3>
+          <p id="delete-gone">{t("deleteGone")}</p>
+          <p>{t("deleteKeptLead")}</p>
+          <ul>
+            {KEPT.map((k) => (
+              <li key={k}>{t(k)}</li>
+            ))}
+          </ul>
+          <p>{t("deleteAfter")}</p>
+          <div class="row">
+            <button type="button" class="danger" onClick={remove} disabled={busy !== null}>
+              {t("deleteAccountConfirm")}
+            </button>
+            <button type="button" class="secondary" onClick={() => setConfirming(false)} disabled={busy !== null}>
+              {t("cancel")}
+            </button>
+          </div>
+        </div>
+      )}
+      <ErrorNote error={error} />
     </section>
   );
 }

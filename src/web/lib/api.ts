@@ -296,5 +296,27 @@ export function mediaUrl(id: string): Promise<string> {
   return p;
 }
 
+/**
+ * The citizen's data export (POST /me/export): the ZIP as a blob, with the file name the server chose. Not
+ * through `request`, which parses JSON.
+ */
+export async function downloadExport(): Promise<{ blob: Blob; filename: string }> {
+  for (let attempt = 0; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(`${BASE}/me/export`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${attempt === 0 ? await token() : await refresh()}` },
+      });
+    } catch {
+      throw new ApiError(0, "network", "No connection.");
+    }
+    if (res.status === 401 && attempt === 0) continue;
+    if (!res.ok) throw await problem(res);
+    const filename = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "veche.zip";
+    return { blob: await res.blob(), filename };
+  }
+}
+
 /** Random ids for clientId and Idempotency-Key. */
 export const randomId = (): string => crypto.randomUUID();

@@ -253,6 +253,25 @@ const ru = {
   revokeDevice: "Завершить сеанс",
   language: "Язык",
   signOut: "Выйти",
+
+  myData: "Мои данные",
+  myDataLead:
+    "Архив со всем, что Вече хранит о вас: профиль, устройства, чаты и ваши сообщения, файлы, счета, документы, заявления, согласия и журнал доступа.",
+  downloadData: "Скачать мои данные",
+  preparingData: "Готовим архив…",
+  dataDownloaded: "Архив скачан",
+  deleteAccount: "Удалить аккаунт",
+  deleteTitle: "Удалить аккаунт навсегда?",
+  deleteGone:
+    "Будут удалены: имя, имя пользователя и номер телефона в профиле, ваши сообщения (у собеседников они станут удалёнными), ваши файлы, участие в группах и каналах; все устройства выйдут из аккаунта.",
+  deleteKeptLead: "Останутся, потому что ведомства обязаны хранить их по закону:",
+  kept_bills: "счета и платежи (только тип карты и последние четыре цифры)",
+  kept_records: "выданные вам документы и квитанции",
+  kept_submissions: "ваши заявления и приложенные к ним файлы",
+  kept_consents: "согласия на доступ к документам",
+  kept_accessLog: "журнал доступа — его записи связаны цепочкой хэшей и остаются проверяемыми",
+  deleteAfter: "Номер освободится: войти с ним можно будет как новый пользователь. Восстановить аккаунт нельзя.",
+  deleteAccountConfirm: "Удалить навсегда",
 };
 
 type Dict = typeof ru;
@@ -507,6 +526,25 @@ const en: Dict = {
   revokeDevice: "Sign out",
   language: "Language",
   signOut: "Sign out",
+
+  myData: "My data",
+  myDataLead:
+    "An archive of everything Veche holds about you: profile, devices, chats and your messages, files, bills, documents, applications, consents and the access log.",
+  downloadData: "Download my data",
+  preparingData: "Preparing the archive…",
+  dataDownloaded: "Archive downloaded",
+  deleteAccount: "Delete account",
+  deleteTitle: "Delete your account for good?",
+  deleteGone:
+    "Deleted: the name, username and phone number in your profile, your messages (the people you wrote to will see them as deleted), your files, and your place in groups and channels; every device is signed out.",
+  deleteKeptLead: "Kept, because agencies must keep them by law:",
+  kept_bills: "bills and payments (only the card type and last four digits)",
+  kept_records: "documents and receipts issued to you",
+  kept_submissions: "your applications and the files attached to them",
+  kept_consents: "consents to read your documents",
+  kept_accessLog: "the access log: its entries are hash-chained and stay verifiable",
+  deleteAfter: "The number is freed: signing in with it makes a new account. A deleted account cannot be restored.",
+  deleteAccountConfirm: "Delete for good",
 };
 
 const DICTS: Record<Lang, Dict> = { ru, en };
