@@ -1,4 +1,4 @@
-// Blocking and reporting in two browser contexts: Anna blocks Boris from their direct chat's header, his next
+// Blocking and reporting in two browser contexts: Anna reports a message of Boris's, blocks Boris from their direct chat's header, his next
 // message is refused and shown as not sent, she reports him, then unblocks him on the privacy screen (where
 // she also limits who may start chats with her) and his messages reach her again.
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -47,10 +47,27 @@ async function send(page: Page, text: string): Promise<void> {
   await composer(page).press("Enter");
 }
 
-test("a blocked person's message is refused and shown as not sent; the blocker reports them", async () => {
+test("a message is reported; a blocked person's message is refused and shown as not sent; the blocker reports them", async () => {
   await a.page.getByRole("heading", { name: "Борис", level: 1 }).waitFor();
   await b.page.getByRole("heading", { name: "Анна", level: 1 }).waitFor();
   await expect.poll(() => messageTexts(a.page)).toEqual(["Привет, Анна"]);
+
+  // A message is reported from its own tools.
+  const borisMsg = a.page.locator("li.msg:not(.mine)").last();
+  await borisMsg.getByRole("button", { name: "Действия с сообщением" }).click();
+  await borisMsg.getByRole("button", { name: "Пожаловаться" }).click();
+  const reportDialog = a.page.getByRole("dialog", { name: "Жалоба на сообщение" });
+  await reportDialog.getByLabel("Спам или реклама").check();
+  await reportDialog.getByRole("button", { name: "Отправить жалобу" }).click();
+  await reportDialog.getByText("Жалоба отправлена. Её рассмотрит модератор Вече.").waitFor();
+  await reportDialog.getByRole("button", { name: "Закрыть" }).click();
+  await expect.poll(() => a.page.getByRole("dialog").count()).toBe(0);
+  // Nobody reports their own messages: Boris's tools on his message have no such action.
+  const own = b.page.locator("li.msg.mine").last();
+  await own.getByRole("button", { name: "Действия с сообщением" }).click();
+  await own.getByRole("button", { name: "Переслать" }).waitFor();
+  expect(await own.getByRole("button", { name: "Пожаловаться" }).count()).toBe(0);
+  await own.getByRole("button", { name: "Действия с сообщением" }).click();
 
   await a.page.getByRole("button", { name: "О собеседнике" }).click();
   const dialog = a.page.getByRole("dialog");

@@ -9,7 +9,7 @@ import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "
 import { chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { MessageItem, summary } from "./message";
-import { PeerDialog } from "./safety";
+import { PeerDialog, ReportDialog } from "./safety";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
 /** Within this many pixels of the bottom counts as "at the bottom": new messages keep the view there. */
@@ -59,6 +59,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
   const agency = agencyOf(chat) ?? agencies.getSnapshot().get(snap.messages[0]?.senderId ?? "");
   const [searching, setSearching] = useState(false);
   const [aboutPeer, setAboutPeer] = useState(false);
+  const [reporting, setReporting] = useState<ChatMessage | null>(null);
   // A direct chat's other person, for their profile (contacts, block, report).
   const peerId = chat.type === "direct" ? [...snap.members.keys()].find((id) => id !== user.id) : undefined;
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
@@ -160,6 +161,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
         )}
       </header>
       {aboutPeer && peerId && <PeerDialog userId={peerId} chatId={chat.id} onClose={() => setAboutPeer(false)} />}
+      {reporting && <ReportDialog chatId={chat.id} seq={reporting.seq} onClose={() => setReporting(null)} />}
       {searching && (
         <SearchPanel
           session={session}
@@ -204,6 +206,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
               if (confirm(t("deleteConfirm"))) act(() => session.remove(x.seq));
             }}
             onForward={setForwarding}
+            onReport={chat.type === "official" ? undefined : setReporting}
             onReact={(x, emoji) => act(() => session.react(x.seq, emoji))}
             onJump={(seq) => void jump(seq)}
           />

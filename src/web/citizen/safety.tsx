@@ -323,6 +323,24 @@ export function PeerDialog({ userId, chatId, onClose }: { userId: string; chatId
   );
 }
 
+/** Reporting one message (from its tools in the chat). */
+export function ReportDialog({ chatId, seq, onClose }: { chatId: string; seq: number; onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [sent, setSent] = useState(false);
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  return (
+    <dialog ref={ref} class="dialog" aria-labelledby="report-title" onClose={onClose}>
+      <h2 id="report-title">{t("reportMessage")}</h2>
+      {sent ? <p role="status">{t("reportSent")}</p> : <ReportForm target={{ chatId, seq }} onDone={() => setSent(true)} />}
+      <button type="button" class="secondary" onClick={() => ref.current?.close()}>
+        {t(sent ? "close" : "cancel")}
+      </button>
+    </dialog>
+  );
+}
+
 /** A report of a person, a chat or a message (chatId and seq) to the operator. */
 export function ReportForm({ target, onDone }: { target: { userId?: string; chatId?: string; seq?: number }; onDone: () => void }) {
   const [reason, setReason] = useState<Reason>("spam");
