@@ -18,6 +18,8 @@ import { newId } from "./lib/ids";
 import { errorFields, log } from "./lib/log";
 import { mediaRoutes } from "./media/routes";
 import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
+import { reportRoutes } from "./safety/reports";
+import { safety } from "./safety/routes";
 import { directory, me } from "./users/routes";
 import { agencyWebhooks } from "./webhooks/routes";
 
@@ -108,6 +110,8 @@ export function createApp() {
   app.route("/api/v1", auth);
   app.route("/api/v1", me);
   app.route("/api/v1", directory);
+  app.route("/api/v1", safety);
+  app.route("/api/v1", reportRoutes);
   app.route("/api/v1", chats);
   app.route("/api/v1", sockets);
   app.route("/api/v1", mediaRoutes);

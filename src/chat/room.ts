@@ -20,6 +20,7 @@ import {
   type Role,
   type RoomFrame,
 } from "./protocol";
+import { Blocks } from "./room/blocks";
 import { ChangeLog } from "./room/changes";
 import { MessageLog } from "./room/log";
 import { type Member, Members, type NewMember } from "./room/members";
@@ -115,6 +116,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly log: MessageLog;
   private readonly changes: ChangeLog;
   private readonly members: Members;
+  private readonly blocks: Blocks;
   private readonly hub: SocketHub<RoomFrame>;
   private info: ChatInfo | null = null;
   private loading: Promise<ChatInfo | null> | null = null;
@@ -137,6 +139,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.log = new MessageLog(this.sql, () => this.info?.chatId ?? "");
     this.changes = new ChangeLog(this.sql);
     this.members = new Members(this.sql);
+    this.blocks = new Blocks(this.sql);
     this.hub = new SocketHub(ctx);
     this.rev = Math.max(this.members.maxRev(), Number(this.meta("head_dirty") ?? 0));
     const stored = this.meta("info");
@@ -325,6 +328,17 @@ export class ChatRoom extends DurableObject<Env> {
     await this.pushNow();
   }
 
+  /** A block set or lifted in D1 (src/safety/routes.ts): the room refuses, or again takes, the blocked member's sends. */
+  async setBlocked(chatId: string, blockerId: string, blockedId: string, on: boolean): Promise<RoomResult<null>> {
+    const info = await this.ready(chatId);
+    if (info?.type !== "direct") return NO_CHAT;
+    // In the send queue, so a send that arrived before the block is stored and one after it is refused.
+    return this.serial(async () => {
+      this.blocks.set(blockerId, blockedId, on);
+      return ok(null);
+    });
+  }
+
   /** A session was signed out: its sockets here close at once (the device must sign in again). */
   async closeSession(sessionId: string): Promise<void> {
     this.hub.closeTagged(sessionTag(sessionId), CLOSE.sessionEnded, "signed out");
@@ -381,6 +395,8 @@ export class ChatRoom extends DurableObject<Env> {
               : "You cannot post here.",
         );
       }
+      if (!input.official && this.blocks.isBlocked(input.senderId))
+        return refuse(403, "blocked", "This person does not accept messages from you.");
       const text = input.text?.trim() ? (input.text ?? null) : null;
       const attachments = input.attachments ?? [];
       if (text === null && attachments.length === 0 && !input.forwardOf)
@@ -554,6 +570,7 @@ export class ChatRoom extends DurableObject<Env> {
     const info = await this.ready(chatId);
     // The room's membership decides, so a removal that raced this connect cannot leave a socket open.
     if (!info || !this.members.role(userId)) return new Response("not a member", { status: 404 });
+    if (this.blocks.isBlocked(userId)) return new Response("blocked", { status: 403 });
 
     // Changes already stored but not yet fanned out would reach the new socket twice: once in the replay,
     // once in the fan-out. Send them to the current sockets first.
@@ -658,7 +675,12 @@ export class ChatRoom extends DurableObject<Env> {
         }
         case "typing": {
           const now = Date.now();
-          if (now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS || !canPost(info.type, this.members.role(userId))) return;
+          if (
+            now - (this.lastTyping.get(userId) ?? 0) < TYPING_INTERVAL_MS ||
+            !canPost(info.type, this.members.role(userId)) ||
+            this.blocks.isBlocked(userId)
+          )
+            return;
           this.lastTyping.set(userId, now);
           this.hub.relay({ type: "typing", userId }, ws);
           return;

@@ -7,7 +7,8 @@ import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/h
 import { displayableName } from "../lib/names";
 import { hitUser, type Limit } from "../lib/rate-limit";
 import { attachOwnMedia, grant } from "../media/store";
-import { profileFor } from "../users/routes";
+import { blocksBetween, directChatOpener, invitable, mayMessage, relationsTo, relationTo } from "../safety/privacy";
+import { profileFor, profileWith } from "../users/routes";
 import { PublicUser } from "../users/schemas";
 import { getUser } from "../users/store";
 import { inboxStub, requireMember, roomStub, unwrap } from "./access";
@@ -96,13 +97,33 @@ const Member = z
   })
   .openapi("ChatMember");
 
-/** A member as listed: the role from D1's directory (kept equal to the room's), the read marker from the room. */
-const toMember = async (env: Env, { member, user }: MemberWithUser, readSeq: number) => ({
+/**
+ * Members as `viewerId` lists them: the role from D1's directory (kept equal to the room's), the read marker
+ * from the room, each profile as that member's privacy settings show it to the viewer.
+ */
+async function toMembers(env: Env, viewerId: string, rows: MemberWithUser[], markers: Record<string, number>) {
+  const rels = await relationsTo(
+    env.DB,
+    viewerId,
+    rows.map((r) => r.user.id),
+  );
+  return Promise.all(
+    rows.map(async ({ member, user }) => ({
+      userId: member.userId,
+      role: member.role,
+      joinedAt: iso(member.joinedAt),
+      readSeq: markers[member.userId] ?? 0,
+      user: await profileWith(env, user, viewerId, rels.get(user.id)),
+    })),
+  );
+}
+
+const toMember = async (env: Env, viewerId: string, { member, user }: MemberWithUser, readSeq: number) => ({
   userId: member.userId,
   role: member.role,
   joinedAt: iso(member.joinedAt),
   readSeq,
-  user: await profileFor(env, user),
+  user: await profileFor(env, user, viewerId),
 });
 
 /** The chat as the caller's inbox lists it. */
@@ -149,10 +170,20 @@ export const chats = router()
       request: { body: jsonBody(CreateChat) },
       responses: {
         200: json(z.object({ chat: ChatSchema }), "The existing direct chat of these two users."),
-        201: json(z.object({ chat: ChatSchema }), "The new chat; the creator of a group or channel is its owner."),
+        201: json(
+          z.object({
+            chat: ChatSchema,
+            notAdded: z
+              .array(z.string())
+              .optional()
+              .openapi({ description: "Groups and channels: the memberIds whose groupInvites privacy setting kept them out." }),
+          }),
+          "The new chat; the creator of a group or channel is its owner.",
+        ),
         ...problems(
           [400, "validation_failed, unknown_users"],
           [401, "unauthorized"],
+          [403, "blocked: the other person blocked the caller; privacy_restricted: their directMessages setting"],
           [404, "not_found: no such user"],
           [429, "rate_limited: too many new chats (docs/api.md, Limits)"],
         ),
@@ -165,15 +196,22 @@ export const chats = router()
       let chatId: string;
       let members: { userId: string; role: Role }[];
       let created = true;
+      let notAdded: string[] | undefined;
       const now = Date.now();
       if (body.type === "direct") {
         if (body.userId === me) throw new ApiError(400, "invalid_peer", "A direct chat needs another person.");
-        if (!(await getUser(database(db), body.userId))) throw notFound("user");
+        const peer = await getUser(database(db), body.userId);
+        if (!peer) throw notFound("user");
         members = [
           { userId: me, role: "member" },
           { userId: body.userId, role: "member" },
         ];
         const existing = await findDirectChat(db, me, body.userId);
+        const rel = await relationTo(db, me, peer.id);
+        if (rel.blocked) throw new ApiError(403, "blocked", "This person does not accept messages from you.");
+        // A chat the other person opened stays open to both, whatever their setting says now.
+        if (!mayMessage(peer, rel) && !(existing && (await directChatOpener(db, existing)) === peer.id))
+          throw new ApiError(403, "privacy_restricted", "This person accepts direct chats from their contacts only.");
         if (existing) {
           chatId = existing;
           created = false;
@@ -197,7 +235,10 @@ export const chats = router()
         const others = [...new Set(body.memberIds ?? [])].filter((id) => id !== me);
         await limitChatCreation(c.env, me);
         await checkUsersExist(db, others);
-        members = [{ userId: me, role: "owner" }, ...others.map((userId) => ({ userId, role: "member" as const }))];
+        // Those whose groupInvites setting does not let the creator in are left out and named in notAdded.
+        const { allowed, refused } = await invitable(db, me, others);
+        notAdded = refused;
+        members = [{ userId: me, role: "owner" }, ...allowed.map((userId) => ({ userId, role: "member" as const }))];
         chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members }, now);
       }
       // Also for an existing direct chat: the request that created it may not have told the room yet.
@@ -210,7 +251,13 @@ export const chats = router()
         info,
         members.map((m): NewMember => ({ ...m, ...(profiles.get(m.userId) ?? { username: null, name: null }) })),
       );
-      return c.json({ chat: await chatFor(c.env, me, chatId) }, created ? 201 : 200);
+      // Someone opening a chat with a person they blocked: the new room must refuse that person's sends.
+      if (body.type === "direct") {
+        for (const [blocker, blocked] of await blocksBetween(db, me, body.userId))
+          unwrap(await roomStub(c.env, chatId).setBlocked(chatId, blocker, blocked, true));
+      }
+      const chat = await chatFor(c.env, me, chatId);
+      return c.json(notAdded ? { chat, notAdded } : { chat }, created ? 201 : 200);
     },
   )
   .openapi(
@@ -344,7 +391,7 @@ export const chats = router()
       const markers = unwrap(await roomStub(c.env, chatId).readMarkers(chatId, c.var.citizen.userId));
       const q = c.req.valid("query");
       const rows = await listMembers(database(c.env.DB), chatId, q.after, q.limit);
-      return c.json({ members: await Promise.all(rows.map((r) => toMember(c.env, r, markers[r.member.userId] ?? 0))) }, 200);
+      return c.json({ members: await toMembers(c.env, c.var.citizen.userId, rows, markers) }, 200);
     },
   )
   .openapi(
@@ -360,7 +407,7 @@ export const chats = router()
         200: json(z.object({ member: Member }), "Already a member."),
         ...problems(
           [401, "unauthorized"],
-          [403, "not_allowed"],
+          [403, "not_allowed; privacy_restricted: their groupInvites setting (or a block) does not let the caller add them"],
           [404, "not_found: no such chat or user"],
           [429, "rate_limited: too many members added (docs/api.md, Limits)"],
         ),
@@ -375,13 +422,16 @@ export const chats = router()
       await hitUser(c.env, ADDS_PER_MINUTE, c.var.citizen.userId);
       await hitUser(c.env, ADDS_PER_DAY, c.var.citizen.userId);
       if (!(await getUser(database(c.env.DB), userId))) throw notFound("user");
+      const already = await roomStub(c.env, chatId).access(chatId, userId);
+      if (!already.ok && (await invitable(c.env.DB, c.var.citizen.userId, [userId])).refused.length > 0)
+        throw new ApiError(403, "privacy_restricted", "This person's privacy settings do not let you add them.");
       const added = await addMember(c.env.DB, chatId, userId, "member");
       const row = await getMember(database(c.env.DB), chatId, userId);
       if (!row) throw new Error("member missing right after add");
       const profile = (await memberProfiles(c.env.DB, [userId])).get(userId) ?? { username: null, name: null };
       unwrap(await roomStub(c.env, chatId).addMembers(chatId, [{ userId, role: row.member.role, ...profile }], c.var.citizen.userId));
       const markers = unwrap(await roomStub(c.env, chatId).readMarkers(chatId, c.var.citizen.userId));
-      return c.json({ member: await toMember(c.env, row, markers[userId] ?? 0) }, added ? 201 : 200);
+      return c.json({ member: await toMember(c.env, c.var.citizen.userId, row, markers[userId] ?? 0) }, added ? 201 : 200);
     },
   )
   .openapi(
@@ -407,7 +457,7 @@ export const chats = router()
       const changed = unwrap(await roomStub(c.env, chatId).setRole(chatId, userId, role));
       const row = await getMember(database(c.env.DB), chatId, userId);
       if (!row) throw notFound("member");
-      return c.json({ member: await toMember(c.env, row, changed.readSeq) }, 200);
+      return c.json({ member: await toMember(c.env, c.var.citizen.userId, row, changed.readSeq) }, 200);
     },
   )
   .openapi(
@@ -453,7 +503,7 @@ export const chats = router()
         ...problems(
           [400, "validation_failed, empty_message, invalid_reply, unknown_media"],
           [401, "unauthorized"],
-          [403, "not_allowed"],
+          [403, "not_allowed; blocked: the other person in this direct chat blocked the sender"],
           [404, "not_found"],
           [429, "rate_limited: sending faster than a person can; see Retry-After (docs/api.md, Limits)"],
         ),

@@ -105,7 +105,13 @@ export const sockets = router()
       request: { params: z.object({ chatId: z.string().min(1).max(64) }), query: After },
       responses: {
         101: { description: "Switching to WebSocket." },
-        ...problems([400, "validation_failed"], [401, "unauthorized, invalid_ticket"], [404, "not_found"], [426, "upgrade_required"]),
+        ...problems(
+          [400, "validation_failed"],
+          [401, "unauthorized, invalid_ticket"],
+          [403, "blocked: the other person in this direct chat blocked the caller"],
+          [404, "not_found"],
+          [426, "upgrade_required"],
+        ),
       },
     }),
     async (c) => {
@@ -127,6 +133,8 @@ export const sockets = router()
         },
       });
       if (res.status === 404) throw notFound("chat");
+      // The other person in this direct chat blocked the caller (src/chat/room/blocks.ts).
+      if (res.status === 403) throw new ApiError(403, "blocked", "This person does not accept messages from you.");
       return res;
     },
   )

@@ -11,11 +11,20 @@ export const users = sqliteTable(
     displayName: text("display_name"),
     // Lower-case; unique among users who have one.
     username: text("username"),
-    phoneVisibility: text("phone_visibility", { enum: ["nobody", "everyone"] })
+    /** Who sees the phone number (privacy setting `phone`). */
+    phoneVisibility: text("phone_visibility", { enum: ["nobody", "contacts", "everyone"] })
       .notNull()
       .default("nobody"),
-    /** Whether others see online / last seen. */
-    presenceVisibility: text("presence_visibility", { enum: ["nobody", "everyone"] })
+    /** Who sees online / last seen (privacy setting `lastSeen`). */
+    presenceVisibility: text("presence_visibility", { enum: ["nobody", "contacts", "everyone"] })
+      .notNull()
+      .default("everyone"),
+    /** Who may add this user to a group or channel (privacy setting `groupInvites`). */
+    groupInvites: text("group_invites", { enum: ["nobody", "contacts", "everyone"] })
+      .notNull()
+      .default("everyone"),
+    /** Who may open a direct chat with this user (privacy setting `directMessages`). */
+    directMessages: text("direct_messages", { enum: ["contacts", "everyone"] })
       .notNull()
       .default("everyone"),
     /** Open inbox sockets > 0, maintained by the user's Inbox DO. */
@@ -496,4 +505,67 @@ export const submissionAttachments = sqliteTable(
     position: integer("position").notNull(),
   },
   (t) => [primaryKey({ columns: [t.submissionId, t.mediaId] }), index("submission_attachments_media_idx").on(t.mediaId)],
+);
+
+/** Each user's own contacts: "contacts" in privacy settings means the people the owner put here. */
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    ownerId: text("owner_id")
+      .notNull()
+      .references(() => users.id),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => users.id),
+    createdAt: integer("created_at").notNull(),
+  },
+  // The reverse index answers "who has this viewer in their contacts" when profiles are shown.
+  (t) => [primaryKey({ columns: [t.ownerId, t.contactId] }), index("contacts_contact_idx").on(t.contactId)],
+);
+
+/**
+ * Blocks, authoritative here. A direct chat's room keeps a copy of the blocks between its two members
+ * (src/chat/room/blocks.ts), so refusing a blocked sender costs no D1 read per message.
+ */
+export const blocks = sqliteTable(
+  "blocks",
+  {
+    blockerId: text("blocker_id")
+      .notNull()
+      .references(() => users.id),
+    blockedId: text("blocked_id")
+      .notNull()
+      .references(() => users.id),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.blockerId, t.blockedId] }), index("blocks_blocked_idx").on(t.blockedId, t.createdAt)],
+);
+
+/**
+ * Reports to the operator's review queue (docs/operations.md, "Reports"). A message report keeps a copy of
+ * the message as the reporter saw it, so a later edit or deletion cannot hide it from the reviewer.
+ */
+export const reports = sqliteTable(
+  "reports",
+  {
+    id: text("id").primaryKey(),
+    reporterId: text("reporter_id")
+      .notNull()
+      .references(() => users.id),
+    reason: text("reason", { enum: ["spam", "abuse", "violence", "illegal", "other"] }).notNull(),
+    comment: text("comment"),
+    chatId: text("chat_id"),
+    seq: integer("seq"),
+    /** The reported person: named by the reporter, or the reported message's sender. */
+    userId: text("user_id"),
+    /** JSON of the reported message when reported (see ChatMessage), or null. */
+    message: text("message"),
+    status: text("status", { enum: ["open", "actioned", "dismissed"] })
+      .notNull()
+      .default("open"),
+    createdAt: integer("created_at").notNull(),
+    reviewedAt: integer("reviewed_at"),
+    reviewedBy: text("reviewed_by"),
+  },
+  (t) => [index("reports_status_created_idx").on(t.status, t.createdAt), index("reports_user_created_idx").on(t.userId, t.createdAt)],
 );

@@ -9,14 +9,26 @@ import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { log } from "../lib/log";
 import { hit, type Limit } from "../lib/rate-limit";
+import { type Relation, relationsTo, visibleTo } from "../safety/privacy";
 import { deleteAccount, exportArchive } from "./data-rights";
 import { OwnUser, PublicUser, UpdateMe, Username } from "./schemas";
 import { getUser, getUserByUsername, ownUser, type Presence, publicUser, type UserRow } from "./store";
 
-/** A profile as others see it, with presence from the user's inbox when they show it. */
-export async function profileFor(env: Env, u: UserRow): Promise<ReturnType<typeof publicUser>> {
-  const presence: Presence | null = u.presenceVisibility === "everyone" ? await inboxStub(env, u.id).presence() : null;
-  return publicUser(u, presence);
+/** A profile as `viewerId` sees it, with presence from the user's inbox when they show it to this viewer. */
+export async function profileFor(env: Env, u: UserRow, viewerId: string): Promise<ReturnType<typeof publicUser>> {
+  return profileWith(env, u, viewerId, (await relationsTo(env.DB, viewerId, [u.id])).get(u.id));
+}
+
+/** The same, when the caller already knows how `u` stands towards the viewer (relationsTo, one query for many). */
+export async function profileWith(
+  env: Env,
+  u: UserRow,
+  viewerId: string,
+  rel: Relation | undefined,
+): Promise<ReturnType<typeof publicUser>> {
+  const shows = visibleTo(u, viewerId, rel ?? { contact: false, blocked: false });
+  const presence: Presence | null = shows.presence ? await inboxStub(env, u.id).presence() : null;
+  return publicUser(u, presence, shows);
 }
 
 /** A new name or username reaches every room the user is in (mentions, direct chats' titles). Rare. */
@@ -170,7 +182,7 @@ export const directory = router()
     async (c) => {
       const user = await getUserByUsername(database(c.env.DB), c.req.valid("query").username);
       if (!user) throw notFound("user");
-      return c.json({ user: await profileFor(c.env, user) }, 200);
+      return c.json({ user: await profileFor(c.env, user, c.var.citizen.userId) }, 200);
     },
   )
   .openapi(
@@ -189,6 +201,6 @@ export const directory = router()
     async (c) => {
       const user = await getUser(database(c.env.DB), c.req.valid("param").id);
       if (!user) throw notFound("user");
-      return c.json({ user: await profileFor(c.env, user) }, 200);
+      return c.json({ user: await profileFor(c.env, user, c.var.citizen.userId) }, 200);
     },
   );

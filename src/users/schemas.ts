@@ -1,14 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { displayableName } from "../lib/names";
 
+/** Who a privacy setting lets in. "contacts": the people this user put in their own contacts. */
+export const Audience = z.enum(["everyone", "contacts", "nobody"]);
+
 export const OwnUser = z
   .object({
     id: z.string(),
     phone: z.string().openapi({ example: "+79161234567" }),
     displayName: z.string().nullable(),
     username: z.string().nullable(),
-    phoneVisibility: z.enum(["nobody", "everyone"]),
-    presenceVisibility: z.enum(["nobody", "everyone"]),
+    phoneVisibility: Audience.openapi({ description: "v1's name for the privacy setting `phone` (GET /me/privacy)." }),
+    presenceVisibility: Audience.openapi({ description: "The privacy setting `lastSeen` under its v1 name." }),
   })
   .openapi("User");
 
@@ -17,8 +20,11 @@ export const PublicUser = z
     id: z.string(),
     displayName: z.string().nullable(),
     username: z.string().nullable(),
-    phone: z.string().nullable().openapi({ description: "Only when the user lets everyone see it." }),
-    online: z.boolean().nullable().openapi({ description: "Whether the user has Veche open; null when they hide it." }),
+    phone: z.string().nullable().openapi({ description: "Only when the user's `phone` privacy setting lets the caller see it." }),
+    online: z
+      .boolean()
+      .nullable()
+      .openapi({ description: "Whether the user has Veche open; null when their `lastSeen` setting (or a block) hides it." }),
     lastSeenAt: z.string().nullable().openapi({ description: "When the user was last online; null when hidden or never." }),
   })
   .openapi("PublicUser");
@@ -36,7 +42,7 @@ export const UpdateMe = z
   .object({
     displayName: DisplayName.optional(),
     username: Username.nullable().optional(),
-    phoneVisibility: z.enum(["nobody", "everyone"]).optional(),
-    presenceVisibility: z.enum(["nobody", "everyone"]).optional(),
+    phoneVisibility: Audience.optional(),
+    presenceVisibility: Audience.optional(),
   })
   .strict();

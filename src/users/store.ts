@@ -23,14 +23,17 @@ export interface Presence {
   lastSeenAt: string | null;
 }
 
-/** What anyone else may see: the phone, and whether they are online, only when the user allows it. */
-export function publicUser(u: UserRow, presence: Presence | null) {
-  const shown = u.presenceVisibility === "everyone" && presence !== null;
+/**
+ * What someone else may see: the phone and whether they are online only as the user's privacy settings
+ * (src/safety/privacy.ts) allow this viewer.
+ */
+export function publicUser(u: UserRow, presence: Presence | null, shows: { phone: boolean; presence: boolean }) {
+  const shown = shows.presence && presence !== null;
   return {
     id: u.id,
     displayName: u.displayName,
     username: u.username,
-    phone: u.phoneVisibility === "everyone" ? u.phone : null,
+    phone: shows.phone ? u.phone : null,
     online: shown ? presence.online : null,
     lastSeenAt: shown ? presence.lastSeenAt : null,
   };

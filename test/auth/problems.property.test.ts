@@ -90,7 +90,7 @@ const endpoints: Endpoint[] = [
       fc.record({
         phoneVisibility: fc.oneof(
           notAString,
-          fc.string().filter((s) => s !== "nobody" && s !== "everyone"),
+          fc.string().filter((s) => s !== "nobody" && s !== "contacts" && s !== "everyone"),
         ),
       }),
       fc.record({ displayName: fc.constant("Valid"), phone: fc.string() }),

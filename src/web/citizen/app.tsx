@@ -7,6 +7,7 @@ import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
+import { PrivacyView } from "./safety";
 import { SettingsView } from "./settings";
 import { SignIn } from "./signin";
 import { ChatList, loadAgencies, type Me, me } from "./state";
@@ -101,6 +102,7 @@ function NavLink({ to, current, label, icon }: { to: string; current: boolean; l
 
 function Screen({ route, section, chatId, chats, user }: { route: Route; section: string; chatId?: string; chats: ChatList; user: Me }) {
   if (section === "missing") return <NotFound />;
+  if (section === "settings" && route[1] === "privacy") return <PrivacyView />;
   if (section === "settings") return <SettingsView user={user} onSignOut={() => signOut(chats)} />;
   if (section === "services") return <Services route={route.slice(1)} chats={chats} user={user} />;
   if (chatId) return <ChatView key={chatId} chatId={chatId} chats={chats} user={user} />;

@@ -9,6 +9,7 @@ import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "
 import { chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { MessageItem, summary } from "./message";
+import { PeerDialog, ReportDialog } from "./safety";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
 /** Within this many pixels of the bottom counts as "at the bottom": new messages keep the view there. */
@@ -57,6 +58,10 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
   const chat: ChatSummary = snap.chat ? { ...listed, ...snap.chat } : listed;
   const agency = agencyOf(chat) ?? agencies.getSnapshot().get(snap.messages[0]?.senderId ?? "");
   const [searching, setSearching] = useState(false);
+  const [aboutPeer, setAboutPeer] = useState(false);
+  const [reporting, setReporting] = useState<ChatMessage | null>(null);
+  // A direct chat's other person, for their profile (contacts, block, report).
+  const peerId = chat.type === "direct" ? [...snap.members.keys()].find((id) => id !== user.id) : undefined;
   const [replyTo, setReplyTo] = useState<ChatMessage | null>(null);
   const [editing, setEditing] = useState<ChatMessage | null>(null);
   const [forwarding, setForwarding] = useState<ChatMessage | null>(null);
@@ -144,7 +149,19 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
             />
           </svg>
         </button>
+        {peerId && (
+          <button type="button" class="icon" aria-label={t("aboutPeer")} aria-haspopup="dialog" onClick={() => setAboutPeer(true)}>
+            <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
+              <path
+                d="M10 3.5a1.75 1.75 0 110 3.5 1.75 1.75 0 010-3.5zm0 5a1.75 1.75 0 110 3.5 1.75 1.75 0 010-3.5zm0 5a1.75 1.75 0 110 3.5 1.75 1.75 0 010-3.5z"
+                fill="currentColor"
+              />
+            </svg>
+          </button>
+        )}
       </header>
+      {aboutPeer && peerId && <PeerDialog userId={peerId} chatId={chat.id} onClose={() => setAboutPeer(false)} />}
+      {reporting && <ReportDialog chatId={chat.id} seq={reporting.seq} onClose={() => setReporting(null)} />}
       {searching && (
         <SearchPanel
           session={session}
@@ -189,6 +206,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
               if (confirm(t("deleteConfirm"))) act(() => session.remove(x.seq));
             }}
             onForward={setForwarding}
+            onReport={chat.type === "official" ? undefined : setReporting}
             onReact={(x, emoji) => act(() => session.react(x.seq, emoji))}
             onJump={(seq) => void jump(seq)}
           />
@@ -338,7 +356,7 @@ function MessageLog({
                   <div class="meta">
                     {o.error ? (
                       <>
-                        <span class="field-error">{t("notSent", { code: o.error })}</span>
+                        <span class="field-error">{o.error === "blocked" ? t("notSentBlocked") : t("notSent", { code: o.error })}</span>
                         <button type="button" class="link" onClick={() => session.discard(o.clientId)}>
                           {t("dismiss")}
                         </button>

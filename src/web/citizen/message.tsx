@@ -35,6 +35,8 @@ export interface MessageProps {
   onEdit(m: ChatMessage): void;
   onDelete(m: ChatMessage): void;
   onForward(m: ChatMessage): void;
+  /** Someone else's message, to the operator (safety.tsx). */
+  onReport?(m: ChatMessage): void;
   onReact(m: ChatMessage, emoji: string): void;
   onJump(seq: number): void;
 }
@@ -140,6 +142,7 @@ export function MessageItem(p: MessageProps) {
               <ToolButton label={t("forward")} onClick={run(p.onForward)} />
               {p.canEdit && <ToolButton label={t("edit")} onClick={run(p.onEdit)} />}
               {p.canDelete && <ToolButton label={t("delete")} onClick={run(p.onDelete)} />}
+              {p.onReport && !p.mine && <ToolButton label={t("report")} onClick={run(p.onReport)} />}
             </div>
           )}
         </div>

@@ -1,8 +1,9 @@
-// Settings: profile (name, username, who sees my phone), signed-in devices (revoke), language, my data
-// (download it, delete the account), sign out.
+// Settings: profile (name, username, who sees my phone), a link to privacy (safety.tsx), signed-in devices
+// (revoke), language, my data (download it, delete the account), sign out.
 import { useState } from "preact/hooks";
 import { ApiError, downloadExport, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
+import { href } from "../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
 import { LanguageSwitch } from "./signin";
 import { type Me, me } from "./state";
@@ -22,6 +23,10 @@ export function SettingsView({ user, onSignOut }: { user: Me; onSignOut: () => v
     <div class="page">
       <ScreenTitle>{t("settingsTitle")}</ScreenTitle>
       <Profile user={user} />
+      <section class="card" aria-labelledby="privacy-link-heading">
+        <h2 id="privacy-link-heading">{t("privacyTitle")}</h2>
+        <a href={href("settings", "privacy")}>{t("privacyLink")}</a>
+      </section>
       <Devices />
       <section class="card" aria-labelledby="lang-heading">
         <h2 id="lang-heading">{t("language")}</h2>
@@ -98,9 +103,13 @@ function Profile({ user }: { user: Me }) {
       <select
         id="phone-visibility"
         value={phoneVisibility}
-        onChange={(e) => setPhoneVisibility(e.currentTarget.value === "everyone" ? "everyone" : "nobody")}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          setPhoneVisibility(v === "everyone" || v === "contacts" ? v : "nobody");
+        }}
       >
         <option value="nobody">{t("visibility_nobody")}</option>
+        <option value="contacts">{t("visibility_contacts")}</option>
         <option value="everyone">{t("visibility_everyone")}</option>
       </select>
       <ErrorNote error={error} />

@@ -20,7 +20,7 @@ export interface Me {
   phone: string;
   displayName: string | null;
   username: string | null;
-  phoneVisibility: "nobody" | "everyone";
+  phoneVisibility: "nobody" | "contacts" | "everyone";
 }
 
 export interface AgencyInfo {

@@ -50,6 +50,8 @@ const ERROR_KEYS: Record<string, Key> = {
   invalid_phone: "err_invalid_phone",
   rate_limited: "err_rate_limited",
   not_found: "err_not_found",
+  blocked: "err_blocked",
+  privacy_restricted: "err_privacy_restricted",
 };
 
 /** A user-facing sentence for an error. */
