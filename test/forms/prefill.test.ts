@@ -75,7 +75,9 @@ describe("publishing a prefill map", () => {
 
     for (const prefill of [
       { full_name: { type: "passport" } },
-      { full_name: { type: "Passport!", claim: "x" } },
+      // A record type is any 1–100 printable characters (contract v1.1); an empty or space-padded one is not.
+      { full_name: { type: "", claim: "x" } },
+      { full_name: { type: " passport", claim: "x" } },
       { full_name: "passport" },
     ]) {
       await expectProblem(
