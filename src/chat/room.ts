@@ -488,22 +488,27 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** Deletes for everyone: the message stays as a tombstone with no content, in the log and in the change log. */
-  async remove(chatId: string, userId: string, seq: number): Promise<RoomResult<null>> {
+  /**
+   * Answers the attachments no other live message of this chat still carries: the Worker then takes back
+   * the chat's grant to read them (contract v1.1: a deleted message's media is not readable through it).
+   */
+  async remove(chatId: string, userId: string, seq: number): Promise<RoomResult<{ orphaned: string[] }>> {
     const info = await this.ready(chatId);
     if (!info) return NO_CHAT;
-    const result = await this.serial(async (): Promise<RoomResult<null>> => {
+    const result = await this.serial(async (): Promise<RoomResult<{ orphaned: string[] }>> => {
       const role = this.members.role(userId);
       if (!role) return NO_CHAT;
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
       if (!canDelete(info.type, role, row.sender_id, userId))
         return refuse(403, "not_sender", "Only the sender or a chat admin can delete a message.");
-      if (row.deleted_at !== null) return ok(null);
+      if (row.deleted_at !== null) return ok({ orphaned: [] });
+      const attachments = this.log.toMessage(row, []).attachments;
       const tombstone = this.log.tombstone(seq);
       this.changes.scrub(tombstone);
       this.record({ type: "deleted", seq });
       if (seq === this.log.lastSeq()) this.headChanged(this.nextRev());
-      return ok(null);
+      return ok({ orphaned: attachments.filter((id) => !this.log.carries(id)) });
     });
     if (result.ok) await this.pushNow();
     return result;

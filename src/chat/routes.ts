@@ -6,7 +6,7 @@ import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { displayableName } from "../lib/names";
 import { hitUser, type Limit } from "../lib/rate-limit";
-import { attachOwnMedia, grant } from "../media/store";
+import { attachOwnMedia, grant, revoke } from "../media/store";
 import { blocksBetween, directChatOpener, invitable, mayMessage, relationsTo, relationTo } from "../safety/privacy";
 import { profileFor, profileWith } from "../users/routes";
 import { PublicUser } from "../users/schemas";
@@ -620,7 +620,9 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId, seq } = c.req.valid("param");
-      unwrap(await roomStub(c.env, chatId).remove(chatId, c.var.citizen.userId, seq));
+      const { orphaned } = unwrap(await roomStub(c.env, chatId).remove(chatId, c.var.citizen.userId, seq));
+      // Members who could read its media only because of this message no longer can (contract v1.1).
+      await revoke(c.env.DB, chatId, orphaned);
       return c.body(null, 204);
     },
   )

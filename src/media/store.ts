@@ -159,6 +159,15 @@ export async function grant(db: D1Database, chatId: string, ids: string[], now =
 }
 
 /**
+ * Takes back a chat's grant to read these media: the message that carried them there was deleted and no other
+ * message of the chat carries them (the room says which). Their uploader still reads them.
+ */
+export async function revoke(db: D1Database, chatId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.batch(ids.map((id) => db.prepare("DELETE FROM media_grants WHERE media_id = ?1 AND chat_id = ?2").bind(id, chatId)));
+}
+
+/**
  * The SHA-256 of a stored object, read back from R2 (multipart uploads: R2 assembles the object, so no
  * single request ever streams all of its bytes through us). The digest runs natively on the stream
  * (`crypto.DigestStream`), so hashing costs wall time, not CPU time. Only a row still without a hash is set.

@@ -9,6 +9,7 @@ import type { ChatMessage, ChatSummary } from "../chat/protocol";
 import { closeSessionSockets } from "../chat/sockets";
 import { chatsOf } from "../chat/store";
 import { log } from "../lib/log";
+import { revoke } from "../media/store";
 
 /** Pages of room history read at once; the room's own maximum. */
 const HISTORY_PAGE = 200;
@@ -254,6 +255,7 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
       if (m.senderId !== userId || m.deletedAt) continue;
       const removed = await roomStub(env, chat.id).remove(chat.id, userId, m.seq);
       if (!removed.ok) log.warn("a deleted account's message could not be tombstoned", { chatId: chat.id, seq: m.seq, code: removed.code });
+      else await revoke(db, chat.id, removed.value.orphaned);
     }
   }
   // Groups, channels and official chats are left the way DELETE /chats/:id/members/:userId leaves them. A

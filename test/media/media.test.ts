@@ -315,6 +315,36 @@ describe("downloads", () => {
     expect((await download(vera, id)).res.status).toBe(200);
   });
 
+  it("stops serving a deleted message's media to those who could read it only through that message", async () => {
+    const [anna, boris, vera] = [await signIn(), await signIn(), await signIn()];
+    const { body: g } = await callJson<{ chat: { id: string } }>("/api/v1/chats", {
+      token: anna.accessToken,
+      body: { type: "group", title: "фото", memberIds: [boris.user.id, vera.user.id] },
+    });
+    const chatId = g.chat.id;
+    const { body: one } = await upload(anna, png(6, 6), "image/png");
+    const { body: two } = await upload(anna, png(7, 7), "image/png");
+    const send = (clientId: string, attachments: string[]) =>
+      callJson(`/api/v1/chats/${chatId}/messages`, { token: anna.accessToken, body: { clientId, attachments } });
+    expect((await send("p1", [one.media.id])).status).toBe(201);
+    expect((await send("p2", [two.media.id])).status).toBe(201);
+    // The second photo is in two messages; the first in one.
+    expect((await send("p3", [two.media.id])).status).toBe(201);
+    expect((await download(boris, one.media.id)).res.status).toBe(200);
+
+    expect((await call(`/api/v1/chats/${chatId}/messages/1`, { method: "DELETE", token: anna.accessToken })).status).toBe(204);
+    await expectProblem(await call(`/api/v1/media/${one.media.id}`, { token: boris.accessToken }), 404, "not_found");
+    await expectProblem(await call(`/api/v1/media/${one.media.id}/info`, { token: vera.accessToken }), 404, "not_found");
+    // Its uploader still has it.
+    expect((await download(anna, one.media.id)).res.status).toBe(200);
+
+    // A photo another live message still carries stays readable until that one goes too.
+    expect((await call(`/api/v1/chats/${chatId}/messages/2`, { method: "DELETE", token: anna.accessToken })).status).toBe(204);
+    expect((await download(boris, two.media.id)).res.status).toBe(200);
+    expect((await call(`/api/v1/chats/${chatId}/messages/3`, { method: "DELETE", token: anna.accessToken })).status).toBe(204);
+    await expectProblem(await call(`/api/v1/media/${two.media.id}`, { token: boris.accessToken }), 404, "not_found");
+  });
+
   it("refuses to attach media that is not the sender's own", async () => {
     const [anna, boris] = [await signIn(), await signIn()];
     const chatId = await directChat(anna, boris);

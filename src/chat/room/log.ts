@@ -185,6 +185,15 @@ export class MessageLog {
     return cursor.rowsWritten > 0;
   }
 
+  /** Whether a message of this chat that is not deleted carries this media. */
+  carries(mediaId: string): boolean {
+    return (
+      this.sql
+        .exec("SELECT 1 FROM messages m, json_each(m.attachments) a WHERE m.deleted_at IS NULL AND a.value = ? LIMIT 1", mediaId)
+        .toArray().length > 0
+    );
+  }
+
   /** Ascending by seq. `after`/`before` are exclusive; without `after` the page is the latest before `before`. */
   history(q: { after?: number; before?: number; limit: number }): ChatMessage[] {
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
