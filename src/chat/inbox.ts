@@ -76,9 +76,19 @@ export class Inbox extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
+  /**
+   * The account was deleted: the chat list, notifications and presence go, and nothing more is taken (a
+   * direct chat stays with the other person, whose room would otherwise keep pushing here).
+   */
+  async erase(): Promise<void> {
+    for (const ws of this.hub.sockets()) this.hub.close(ws, CLOSE.sessionEnded, "account deleted");
+    this.dialogs.erase();
+  }
+
   /** A room's summary of one of the user's chats. */
   async applyChat(userId: string, update: DialogUpdate): Promise<void> {
     await this.ready(userId);
+    if (this.dialogs.isErased()) return;
     this.send(this.dialogs.apply(update));
   }
 
@@ -91,6 +101,7 @@ export class Inbox extends DurableObject<Env> {
   /** A service event (bill, record, form status, consent request): stored, then sent to open devices. */
   async notify(userId: string, notification: { kind: string; [key: string]: unknown }): Promise<void> {
     await this.ready(userId);
+    if (this.dialogs.isErased()) return;
     this.send(this.dialogs.notify(notification));
   }
 

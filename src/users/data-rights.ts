@@ -299,7 +299,13 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
     db.prepare("UPDATE holder_keys SET private_jwk_sealed = '' WHERE user_id = ?1").bind(userId),
     db.prepare("DELETE FROM media_usage WHERE user_id = ?1").bind(userId),
     db.prepare("DELETE FROM idempotency_keys WHERE user_id = ?1").bind(userId),
+    // Their contacts and blocks, and the entries for them in other people's lists; nobody can invite them.
+    db.prepare("DELETE FROM contacts WHERE owner_id = ?1 OR contact_id = ?1").bind(userId),
+    db.prepare("DELETE FROM blocks WHERE blocker_id = ?1 OR blocked_id = ?1").bind(userId),
+    db.prepare("UPDATE users SET group_invites = 'nobody', direct_messages = 'contacts' WHERE id = ?1").bind(userId),
   ]);
+  // Their chat list and stored notifications go; the inbox takes nothing more.
+  await inboxStub(env, userId).erase();
   // Rooms of the direct chats that remain learn the name is gone.
   await Promise.allSettled((await chatsOf(db, userId)).map((chatId) => roomStub(env, chatId).setProfile(chatId, userId, null, null)));
 

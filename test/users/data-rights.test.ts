@@ -139,6 +139,13 @@ describe("account deletion", () => {
   it("signs out, tombstones messages, leaves groups, deletes files and frees the number; keeps and names what agencies keep", async () => {
     const { anna, boris, direct, group, mediaId, billId } = await annaWithData();
     const socket = await openSocket(`/api/v1/chats/${group.id}/ws`, { token: anna.accessToken });
+    // Her contacts and blocks, and Boris's contact entry for her.
+    expect((await call(`/api/v1/contacts/${boris.user.id}`, { method: "PUT", token: anna.accessToken })).status).toBe(204);
+    expect((await call(`/api/v1/contacts/${anna.user.id}`, { method: "PUT", token: boris.accessToken })).status).toBe(204);
+    const stranger = await signIn();
+    expect((await call(`/api/v1/blocks/${stranger.user.id}`, { method: "PUT", token: anna.accessToken })).status).toBe(204);
+    const inbox = env.INBOX.get(env.INBOX.idFromName(anna.user.id));
+    expect((await inbox.list(anna.user.id)).chats.length).toBeGreaterThan(0);
 
     const res = await callJson<{ deleted: boolean; kept: { what: string; count: number; why: string }[] }>("/api/v1/me", {
       method: "DELETE",
@@ -198,6 +205,16 @@ describe("account deletion", () => {
     }));
     expect(entries.length).toBe(kept.accessLog);
     expect(await verifyChain(entries)).toMatchObject({ valid: true });
+
+    // Contacts and blocks that name her are gone; her chat list and notifications too, and stay gone when
+    // Boris writes in the direct chat that remains with him.
+    for (const sql of [
+      "SELECT 1 FROM contacts WHERE owner_id = ?1 OR contact_id = ?1",
+      "SELECT 1 FROM blocks WHERE blocker_id = ?1 OR blocked_id = ?1",
+    ])
+      expect(await env.DB.prepare(sql).bind(anna.user.id).first()).toBeNull();
+    await postText(boris.accessToken, direct.id, "ты тут?");
+    expect((await inbox.list(anna.user.id)).chats).toEqual([]);
 
     // The number signs up anew as a new person, who sees none of it.
     const again = await signIn(anna.phone);

@@ -105,6 +105,21 @@ export class Dialogs {
     this.setMeta("hydrated", "1");
   }
 
+  /** Everything of the user's goes; the pts stays, so a stale device is told `too_long`, never replayed. */
+  erase(): void {
+    this.sql.exec("DELETE FROM dialogs");
+    this.sql.exec("DELETE FROM notifications");
+    this.sql.exec("DELETE FROM meta WHERE key = 'last_seen_at'");
+    this.floor = this.pts;
+    this.setMeta("floor", String(this.floor));
+    this.markHydrated();
+    this.setMeta("erased", "1");
+  }
+
+  isErased(): boolean {
+    return this.meta("erased") !== null;
+  }
+
   /** Applies a room's summary; answers the change to send, or null when it is stale or changes nothing. */
   apply(u: DialogUpdate): ListChange | null {
     const row = this.row(u.chatId);
