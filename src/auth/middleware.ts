@@ -15,7 +15,7 @@ export const requireCitizen = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) throw unauthorized("unauthorized", "Sign in: send Authorization: Bearer <access token>.");
   const claims = await verifyAccessToken(c.env, token, "citizen");
-  c.set("citizen", { userId: claims.sub, sessionId: claims.sid });
+  c.set("citizen", { userId: claims.sub, sessionId: claims.sid, ...(claims.trust ? { trust: claims.trust } : {}) });
   await next();
 });
 

@@ -6,6 +6,7 @@ import { ApiError, notFound, tooManyRequests, unauthorized } from "../lib/errors
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { log } from "../lib/log";
 import { hit, type Limit } from "../lib/rate-limit";
+import { tokenTrust } from "../safety/trust";
 import { OwnUser } from "../users/schemas";
 import { ownUser, userForSignIn } from "../users/store";
 import { keyRing } from "./keys";
@@ -67,7 +68,12 @@ export async function signInPhone(env: Env, phone: string, deviceName: string | 
   const { user, released } = await userForSignIn(env.DB, phone);
   if (released) log.info("a dormant number signed in as a new person", { releasedUserId: released, userId: user.id });
   const session = await createSession(env, db, user.id, deviceName);
-  const accessToken = await signAccessToken(env, { kind: "citizen", sub: user.id, sid: session.sessionId });
+  const accessToken = await signAccessToken(env, {
+    kind: "citizen",
+    sub: user.id,
+    sid: session.sessionId,
+    ...(await tokenTrust(env, user.id)),
+  });
   return { accessToken, refreshToken: session.refreshToken, expiresIn: ACCESS_TOKEN_TTL_SEC, user: ownUser(user) };
 }
 
@@ -158,7 +164,12 @@ export const auth = router()
         }
         throw unauthorized("invalid_refresh_token", "The refresh token is not valid or its session has ended.");
       }
-      const accessToken = await signAccessToken(c.env, { kind: "citizen", sub: result.userId, sid: result.sessionId });
+      const accessToken = await signAccessToken(c.env, {
+        kind: "citizen",
+        sub: result.userId,
+        sid: result.sessionId,
+        ...(await tokenTrust(c.env, result.userId)),
+      });
       return c.json({ accessToken, refreshToken: result.refreshToken, expiresIn: ACCESS_TOKEN_TTL_SEC }, 200);
     },
   )

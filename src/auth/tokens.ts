@@ -16,12 +16,18 @@ export interface AccessClaims {
   /** The session id (citizens) or token id (agencies). */
   sid: string;
   scope?: string[];
+  /**
+   * Citizens many people blocked or reported lately (src/safety/trust.ts), set when the token is issued, so
+   * the sending limits can be tighter for them without a database read per message.
+   */
+  trust?: "reduced" | "restricted";
 }
 
 export async function signAccessToken(env: Env, claims: AccessClaims): Promise<string> {
   const ring = await keyRing(env.JWT_PRIVATE_KEYS);
   const payload: JWTPayload = { sid: claims.sid };
   if (claims.scope) payload.scope = claims.scope.join(" ");
+  if (claims.trust) payload.trust = claims.trust;
   return new SignJWT(payload)
     .setProtectedHeader({ alg: "ES256", kid: ring.current.kid, typ: "at+jwt" })
     .setIssuer(env.ISSUER)
@@ -58,7 +64,8 @@ export async function verifyAccessToken(env: Env, token: string, kind: TokenKind
     );
     if (typeof payload.sub !== "string" || typeof payload.sid !== "string") throw new Error("bad claims");
     const scope = typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : undefined;
-    return { kind, sub: payload.sub, sid: payload.sid, ...(scope ? { scope } : {}) };
+    const trust = payload.trust === "reduced" || payload.trust === "restricted" ? payload.trust : undefined;
+    return { kind, sub: payload.sub, sid: payload.sid, ...(scope ? { scope } : {}), ...(trust ? { trust } : {}) };
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw unauthorized("token_expired", "The access token has expired; refresh it.");
     throw unauthorized("invalid_token", "The access token is not valid.");

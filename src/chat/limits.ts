@@ -14,6 +14,9 @@ import { limitsEnforced } from "../lib/rate-limit";
  */
 export const SEND_LIMIT = { limit: 140, periodSec: 10 } as const;
 export const REACTION_LIMIT = { limit: 60, periodSec: 10 } as const;
+/** The same window for people with reduced and restricted trust (×0.5, ×0.2; still above a message a second). */
+export const SEND_LIMIT_REDUCED = 70;
+export const SEND_LIMIT_RESTRICTED = 28;
 
 export interface LimitRefusal {
   ok: false;
@@ -48,13 +51,16 @@ async function allowed(binding: RateLimit, key: string, what: string): Promise<b
  * Counts one send by this user and answers null when it may be stored, or the refusal. The room starts this
  * as the send arrives and awaits it in its queue, so the check overlaps the sends ahead of it.
  */
-export async function checkSend(env: Env, userId: string): Promise<LimitRefusal | null> {
-  if ((await allowed(env.SEND_LIMITER, userId, "send")) || !limitsEnforced(env)) return null;
+export async function checkSend(env: Env, userId: string, trust?: "reduced" | "restricted"): Promise<LimitRefusal | null> {
+  // People many others blocked or reported lately get a fraction of the budget (src/safety/trust.ts).
+  const binding = trust === "restricted" ? env.SEND_LIMITER_RESTRICTED : trust === "reduced" ? env.SEND_LIMITER_REDUCED : env.SEND_LIMITER;
+  const limit = trust === "restricted" ? SEND_LIMIT_RESTRICTED : trust === "reduced" ? SEND_LIMIT_REDUCED : SEND_LIMIT.limit;
+  if ((await allowed(binding, userId, "send")) || !limitsEnforced(env)) return null;
   return {
     ok: false,
     status: 429,
     code: "rate_limited",
-    detail: `You are sending faster than a person can: at most ${SEND_LIMIT.limit} messages every ${SEND_LIMIT.periodSec} seconds across your chats.`,
+    detail: `You are sending faster than a person can: at most ${limit} messages every ${SEND_LIMIT.periodSec} seconds across your chats.`,
     retryAfter: secondsLeftInWindow(SEND_LIMIT.periodSec),
   };
 }

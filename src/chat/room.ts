@@ -44,6 +44,8 @@ export interface PostInput {
   attachments?: string[];
   replyTo?: number;
   forwardOf?: { chatId: string; seq: number; senderId: string };
+  /** The sender's trust from their access token: tighter sending limits (src/chat/limits.ts). */
+  trust?: "reduced" | "restricted";
   /** Socket sends: the room checks the sender owns the attachments (the Worker does it for HTTP). */
   checkAttachments?: boolean;
   /** Official messages: posted by an agency (the sender id is the agency's), with buttons. */
@@ -82,9 +84,14 @@ const UpgradeHeaders = z.object({
   "x-veche-chat": z.string().min(1).max(64),
   "x-veche-batch": z.literal("1").optional(),
   "x-veche-session": z.string().min(1).max(64),
+  "x-veche-trust": z.enum(["reduced", "restricted"]).optional(),
 });
 const ResumeParams = z.object({ after: z.coerce.number().int().min(0).optional(), pts: z.coerce.number().int().min(0).optional() });
-const SocketAttachment = z.object({ userId: z.string().min(1), connectedAt: z.number() });
+const SocketAttachment = z.object({
+  userId: z.string().min(1),
+  connectedAt: z.number(),
+  trust: z.enum(["reduced", "restricted"]).optional(),
+});
 const StoredInfo = z.object({
   chatId: z.string(),
   type: ChatType,
@@ -376,7 +383,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** Stores a message (or finds the one this sender already stored under this clientId) and fans it out. */
   private append(info: ChatInfo, input: PostInput, origin?: WebSocket): Promise<RoomResult<{ message: ChatMessage; created: boolean }>> {
     // The sender's limit across their chats (src/chat/limits.ts), asked as the send arrives; official messages are the agency's.
-    const limited = input.official ? null : checkSend(this.env, input.senderId);
+    const limited = input.official ? null : checkSend(this.env, input.senderId, input.trust);
     return this.serial(async () => {
       const role = this.members.role(input.senderId);
       if (!input.official && !role) return NO_CHAT;
@@ -569,7 +576,13 @@ export class ChatRoom extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const upgrade = UpgradeHeaders.safeParse(Object.fromEntries(request.headers));
     if (!upgrade.success) return new Response("expected a WebSocket upgrade from the Worker", { status: 400 });
-    const { "x-veche-user": userId, "x-veche-chat": chatId, "x-veche-batch": batch, "x-veche-session": sessionId } = upgrade.data;
+    const {
+      "x-veche-user": userId,
+      "x-veche-chat": chatId,
+      "x-veche-batch": batch,
+      "x-veche-session": sessionId,
+      "x-veche-trust": trust,
+    } = upgrade.data;
     const resume = ResumeParams.safeParse(Object.fromEntries(new URL(request.url).searchParams));
     if (!resume.success) return new Response("bad after or pts", { status: 400 });
     const info = await this.ready(chatId);
@@ -585,6 +598,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.hub.accept(server, batch ? [userId, sessionTag(sessionId), BATCH_TAG] : [userId, sessionTag(sessionId)], {
       userId,
       connectedAt: Date.now(),
+      ...(trust ? { trust } : {}),
     });
     // The replay runs without yielding, so no live frame can slip in before or between it.
     const { pts, after } = resume.data;
@@ -638,7 +652,7 @@ export class ChatRoom extends DurableObject<Env> {
       const attachment = SocketAttachment.safeParse(ws.deserializeAttachment());
       const info = this.info;
       if (!attachment.success || !info) return this.hub.close(ws, CLOSE.internal, "lost socket identity; reconnect");
-      const { userId } = attachment.data;
+      const { userId, trust } = attachment.data;
       if (typeof data !== "string") return this.hub.send(ws, { type: "error", code: "unsupported_frame", detail: "Frames are JSON text." });
       if (data.length > MAX_FRAME_BYTES)
         return this.hub.send(ws, { type: "error", code: "frame_too_large", detail: `Frames are limited to ${MAX_FRAME_BYTES} bytes.` });
@@ -656,7 +670,11 @@ export class ChatRoom extends DurableObject<Env> {
       switch (frame.data.type) {
         case "send": {
           const { clientId, text, attachments, replyTo } = frame.data;
-          const result = await this.append(info, { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true }, ws);
+          const result = await this.append(
+            info,
+            { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true, ...(trust ? { trust } : {}) },
+            ws,
+          );
           // The refusal names the send it refuses, so the client can mark that message failed.
           if (!result.ok)
             this.hub.send(ws, {

@@ -552,6 +552,7 @@ export const chats = router()
       }
       const result = await room.post(chatId, {
         senderId: me,
+        ...(c.var.citizen.trust ? { trust: c.var.citizen.trust } : {}),
         clientId: body.clientId,
         text: forward ? forward.text : body.text,
         attachments: forward ? forward.attachments : body.attachments,

@@ -7,6 +7,7 @@ import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { type AppEnv, citizenSecurity, json, problems, router } from "../lib/hono";
 import { randomToken } from "../lib/ids";
 import { log } from "../lib/log";
+import { tokenTrust } from "../safety/trust";
 import { inboxStub, roomStub } from "./access";
 import { chatsOf } from "./store";
 
@@ -21,7 +22,7 @@ async function socketUser(c: Context<AppEnv>): Promise<void> {
   const token = bearerToken(c.req.header("authorization"));
   if (token) {
     const claims = await verifyAccessToken(c.env, token, "citizen");
-    c.set("citizen", { userId: claims.sub, sessionId: claims.sid });
+    c.set("citizen", { userId: claims.sub, sessionId: claims.sid, ...(claims.trust ? { trust: claims.trust } : {}) });
   } else {
     const ticket = c.req.query("ticket");
     if (!ticket || ticket.length > 100) throw unauthorized("unauthorized", "Authenticate with a bearer token or ?ticket=.");
@@ -29,7 +30,8 @@ async function socketUser(c: Context<AppEnv>): Promise<void> {
       .bind(await ticketHash(c.env, ticket), Date.now())
       .first<{ user_id: string; session_id: string }>();
     if (!row) throw unauthorized("invalid_ticket", "The ticket is unknown, used or expired.");
-    c.set("citizen", { userId: row.user_id, sessionId: row.session_id });
+    // A ticket carries no claims: the trust is read here, once per connect.
+    c.set("citizen", { userId: row.user_id, sessionId: row.session_id, ...(await tokenTrust(c.env, row.user_id)) });
   }
   // A socket outlives any access token, so a signed-out device must not open one with a token that has
   // not expired yet (and its open ones are closed when it is signed out: closeSessionSockets).
@@ -129,6 +131,7 @@ export const sockets = router()
           "x-veche-user": c.var.citizen.userId,
           "x-veche-chat": chatId,
           "x-veche-session": c.var.citizen.sessionId,
+          ...(c.var.citizen.trust ? { "x-veche-trust": c.var.citizen.trust } : {}),
           ...(batch ? { "x-veche-batch": "1" } : {}),
         },
       });

@@ -4,6 +4,8 @@ import { validationError } from "./errors";
 export interface CitizenAuth {
   userId: string;
   sessionId: string;
+  /** Tighter sending limits (src/safety/trust.ts), from the access token. */
+  trust?: "reduced" | "restricted";
 }
 
 export interface AgencyAuth {

@@ -39,3 +39,12 @@ export async function trustLevel(db: D1Database, userId: string, now = Date.now(
   const level: TrustLevel = signals >= RESTRICTED_AT ? "restricted" : signals >= REDUCED_AT ? "reduced" : "normal";
   return { level, signals, limitFactor: FACTOR[level] };
 }
+
+/**
+ * The trust of a citizen's access token or socket: read once per token (15 minutes) or per connect, never per
+ * message, and carried to the rooms, whose sending limits tighten with it (src/chat/limits.ts).
+ */
+export async function tokenTrust(env: Env, userId: string): Promise<{ trust?: "reduced" | "restricted" }> {
+  const { level } = await trustLevel(env.DB, userId);
+  return level === "normal" ? {} : { trust: level };
+}

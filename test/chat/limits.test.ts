@@ -266,3 +266,46 @@ describe("limits of their own", () => {
     expect(rows?.n).toBe(stored);
   }, 30_000);
 });
+
+describe("tighter limits for people many others reported", () => {
+  /** Waits for the start of a fresh 10-second window, so a short burst is counted in one. */
+  const freshWindow = async () => {
+    while (Date.now() % 10_000 > 300) await sleep(50);
+  };
+
+  it("halves the sending budget of someone five people reported, from their next token on, over HTTP and sockets", async () => {
+    const [suspect, normal, boris, ...reporters] = await signInMany(8);
+    for (const r of reporters) {
+      const filed = await call("/api/v1/reports", { token: r.accessToken, body: { reason: "spam", userId: suspect.user.id } });
+      expect(filed.status).toBe(201);
+    }
+    // The trust is in the access token: the next sign-in carries it; the other person's does not.
+    const again = await signIn(suspect.phone);
+    const payload = JSON.parse(atob((again.accessToken.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/")));
+    expect(payload.trust).toBe("reduced");
+
+    const burst = async (who: SignedIn, prefix: string) => {
+      const chatId = await group(who, [boris]);
+      const s = await socketTo(chatId, who);
+      const ids = Array.from({ length: 80 }, (_, i) => `${prefix}${i}`);
+      await freshWindow();
+      for (const clientId of ids) s.send({ type: "send", clientId, text: clientId });
+      const got = await answers(s, ids);
+      s.close();
+      return [...got.values()].filter((f) => f.type === "error" && f.code === "rate_limited").length;
+    };
+    // 80 in one window: past the reduced budget (70), well within the normal one (140).
+    expect(await burst(again, "s")).toBeGreaterThanOrEqual(10);
+    expect(await burst(normal, "n")).toBe(0);
+
+    // Over HTTP too, with the claim from the token.
+    const chatId = await group(again, [boris]);
+    await freshWindow();
+    const codes: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      const res = await call(`/api/v1/chats/${chatId}/messages`, { token: again.accessToken, body: { clientId: `h${i}`, text: "x" } });
+      codes.push(res.status);
+    }
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+});
