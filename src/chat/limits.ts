@@ -74,3 +74,55 @@ export async function limitReaction(env: Env, userId: string): Promise<void> {
     `At most ${REACTION_LIMIT.limit} reactions every ${REACTION_LIMIT.periodSec} seconds.`,
   );
 }
+
+/**
+ * How many sends one person makes in one room within a window before the room waits for the limiter's answer
+ * before storing. Below it the check still counts every send but runs alongside the store, off the message's
+ * latency (locally the binding is a hop of a few milliseconds; a person writing at conversational speed
+ * never waits for it); a refusal it brings back refuses the person's next sends in this room at once.
+ */
+export const UNAWAITED_PER_ROOM = 10;
+
+interface Seen {
+  window: number;
+  count: number;
+  refused: LimitRefusal | null;
+  refusedUntil: number;
+}
+
+/** A room's view of its senders' limits: the fast path above, and refusals remembered until their window ends. */
+export class SendGate {
+  private readonly seen = new Map<string, Seen>();
+
+  constructor(private readonly env: Env) {}
+
+  /** The refusal to answer, or null; awaited by the room before it stores the send. */
+  check(userId: string, trust?: "reduced" | "restricted", now = Date.now()): Promise<LimitRefusal | null> {
+    const window = Math.floor(now / (SEND_LIMIT.periodSec * 1000));
+    let s = this.seen.get(userId);
+    if (!s || s.window !== window) {
+      if (this.seen.size > 1_000) this.prune(window);
+      s = { window, count: 0, refused: s?.refused ?? null, refusedUntil: s?.refusedUntil ?? 0 };
+      this.seen.set(userId, s);
+    }
+    s.count += 1;
+    if (s.refused && s.refusedUntil > now) {
+      // Still counted, so the window's answer stays the limiter's; refused here without waiting for it.
+      void checkSend(this.env, userId, trust);
+      return Promise.resolve({ ...s.refused, retryAfter: secondsLeftInWindow(SEND_LIMIT.periodSec, now) });
+    }
+    const verdict = checkSend(this.env, userId, trust).then((refusal) => {
+      const entry = this.seen.get(userId);
+      if (refusal && entry) {
+        entry.refused = refusal;
+        entry.refusedUntil = now + refusal.retryAfter * 1000;
+      }
+      return refusal;
+    });
+    return s.count <= UNAWAITED_PER_ROOM ? Promise.resolve(null) : verdict;
+  }
+
+  private prune(window: number): void {
+    for (const [userId, s] of this.seen) if (s.window < window && s.refusedUntil < Date.now()) this.seen.delete(userId);
+  }
+}

@@ -5,7 +5,7 @@ import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
 import type { DialogUpdate } from "./inbox/dialogs";
-import { checkSend, type LimitRefusal } from "./limits";
+import { type LimitRefusal, SendGate } from "./limits";
 import { canDelete, canEdit, canPin, canPost, canReact } from "./policy";
 import {
   AgencyRef,
@@ -125,6 +125,7 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly members: Members;
   private readonly blocks: Blocks;
   private readonly hub: SocketHub<RoomFrame>;
+  private readonly gate: SendGate;
   private info: ChatInfo | null = null;
   private loading: Promise<ChatInfo | null> | null = null;
   private absent = false;
@@ -148,6 +149,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.members = new Members(this.sql);
     this.blocks = new Blocks(this.sql);
     this.hub = new SocketHub(ctx);
+    this.gate = new SendGate(this.env);
     this.rev = Math.max(this.members.maxRev(), Number(this.meta("head_dirty") ?? 0));
     const stored = this.meta("info");
     if (stored) this.info = StoredInfo.parse(JSON.parse(stored));
@@ -383,7 +385,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** Stores a message (or finds the one this sender already stored under this clientId) and fans it out. */
   private append(info: ChatInfo, input: PostInput, origin?: WebSocket): Promise<RoomResult<{ message: ChatMessage; created: boolean }>> {
     // The sender's limit across their chats (src/chat/limits.ts), asked as the send arrives; official messages are the agency's.
-    const limited = input.official ? null : checkSend(this.env, input.senderId, input.trust);
+    const limited = input.official ? null : this.gate.check(input.senderId, input.trust);
     return this.serial(async () => {
       const role = this.members.role(input.senderId);
       if (!input.official && !role) return NO_CHAT;
