@@ -52,38 +52,31 @@ export function parseRfc3339(value: string): Rfc3339 | null {
 
 const FORMS = "an RFC 3339 date (2026-12-31) or date-time (2026-12-31T12:00:00Z, 2026-12-31T15:00:00+03:00)";
 
+/** A field in any RFC 3339 form, parsed once; `pick` chooses what the handler gets. */
+function rfc3339<T>(pick: (parsed: NonNullable<ReturnType<typeof parseRfc3339>>) => T, description: string, examples: string[]) {
+  return z
+    .string()
+    .max(64)
+    .transform((v, ctx) => {
+      const parsed = parseRfc3339(v);
+      if (!parsed) {
+        ctx.addIssue({ code: "custom", message: `must be ${FORMS}` });
+        return z.NEVER;
+      }
+      return pick(parsed);
+    })
+    .openapi({ type: "string", description: `${FORMS}; ${description}`, examples });
+}
+
 /** A date field: any RFC 3339 form in, the calendar date (`YYYY-MM-DD`) as written out. */
-export const rfc3339Date = z
-  .string()
-  .max(64)
-  .transform((v, ctx) => {
-    const parsed = parseRfc3339(v);
-    if (!parsed) {
-      ctx.addIssue({ code: "custom", message: `must be ${FORMS}` });
-      return z.NEVER;
-    }
-    return parsed.date;
-  })
-  .openapi({
-    type: "string",
-    description: `${FORMS}; returned as the date as written (YYYY-MM-DD), in the offset it was given in.`,
-    examples: ["2026-12-31", "2026-12-31T15:00:00+03:00"],
-  });
+export const rfc3339Date = rfc3339((p) => p.date, "returned as the date as written (YYYY-MM-DD), in the offset it was given in.", [
+  "2026-12-31",
+  "2026-12-31T15:00:00+03:00",
+]);
 
 /** An instant field: any RFC 3339 form in, epoch ms out (a full date: through the end of that day, UTC). */
-export const rfc3339Instant = z
-  .string()
-  .max(64)
-  .transform((v, ctx) => {
-    const parsed = parseRfc3339(v);
-    if (!parsed) {
-      ctx.addIssue({ code: "custom", message: `must be ${FORMS}` });
-      return z.NEVER;
-    }
-    return parsed.endInstant;
-  })
-  .openapi({
-    type: "string",
-    description: `${FORMS}; a full date means through the end of that day (UTC). Returned in UTC with milliseconds (2026-12-31T12:00:00.000Z).`,
-    examples: ["2026-12-31", "2026-12-31T12:00:00Z", "2026-12-31T15:00:00+03:00"],
-  });
+export const rfc3339Instant = rfc3339(
+  (p) => p.endInstant,
+  "a full date means through the end of that day (UTC). Returned in UTC with milliseconds (2026-12-31T12:00:00.000Z).",
+  ["2026-12-31", "2026-12-31T12:00:00Z", "2026-12-31T15:00:00+03:00"],
+);
