@@ -115,7 +115,9 @@ export class SendGate {
       const entry = this.seen.get(userId);
       if (refusal && entry) {
         entry.refused = refusal;
-        entry.refusedUntil = now + refusal.retryAfter * 1000;
+        // Until the end of the window that refused, not a rounded-up wait past it: the retry the refusal
+        // asked for lands in the next window and must be let through.
+        entry.refusedUntil = (window + 1) * SEND_LIMIT.periodSec * 1000;
       }
       return refusal;
     });
