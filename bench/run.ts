@@ -3,7 +3,7 @@
 // bare Node `ws` broadcast server as the baseline, drives both with the same clients from worker threads,
 // and writes bench/results/<date>.json and .svg (docs/performance.md explains the figures).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,6 +53,7 @@ const CFG = QUICK
 const THREADS = 2;
 const VECHE_PORT = 8791;
 const BASELINE_PORT = 8792;
+const FLOOR_PORT = 8793;
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -347,6 +348,19 @@ const baselineSocket = (room: string, groupNo: number, sender = false): SocketSp
   group: groupNo,
   sender,
 });
+/** The runtime floor (bench/floor.ts): the baseline's frames from a Durable Object per room on workerd. */
+const floorSocket = (room: string, groupNo: number, sender = false): SocketSpec => ({
+  ...baselineSocket(room, groupNo, sender),
+  url: `ws://127.0.0.1:${FLOOR_PORT}/rooms/${room}`,
+});
+type Target = "veche" | "baseline" | "floor";
+/** The same room's socket on each server: Veche's chat, or the baseline's or the floor's room of that name. */
+const socketFor = (target: Target, chatId: string, u: User, room: string, groupNo: number, sender = false): SocketSpec =>
+  target === "veche"
+    ? vecheSocket(chatId, u, groupNo, sender)
+    : target === "baseline"
+      ? baselineSocket(room, groupNo, sender)
+      : floorSocket(room, groupNo, sender);
 
 /** D1 statements the server has run since it started (dev route), or null where the server has no such route. */
 async function d1Statements(): Promise<number | null> {
@@ -411,7 +425,10 @@ const summary = (r: RunResult) => ({
 
 async function main() {
   const started = Date.now();
-  const state = mkdtempSync(join(os.tmpdir(), "veche-bench-"));
+  // Veche's storage on tmpfs where there is one: this VM's disk flushes made identical runs' p99 differ 20-fold
+  // (16–340 ms), which measured the disk, not the design. BENCH_STATE_DIR=/tmp measures with them.
+  const stateRoot = process.env.BENCH_STATE_DIR ?? (existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir());
+  const state = mkdtempSync(join(stateRoot, "veche-bench-"));
   console.log(`Veche benchmark${QUICK ? " (quick)" : ""}: starting servers…`);
   const veche = await startProcess(
     process.execPath,
@@ -419,12 +436,18 @@ async function main() {
     /ready /,
   );
   const baseline = await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(BASELINE_PORT)], /ready /);
+  const floor = await startProcess(
+    process.execPath,
+    ["bench/floor.ts", "--port", String(FLOOR_PORT), "--state", join(state, "floor")],
+    /ready /,
+  );
   const vechePid = workerdPid(veche.pid ?? 0);
   const baselinePid = baseline.pid ?? 0;
+  const floorPid = workerdPid(floor.pid ?? 0);
   const threads = Array.from({ length: THREADS }, () => new Thread());
   const results: Results = {};
   let failure: string | null = null;
-  const pid = { veche: vechePid, baseline: baselinePid };
+  const pid: Record<Target, number> = { veche: vechePid, baseline: baselinePid, floor: floorPid };
 
   try {
     // Fan-out needs 1,001 people; the busy group the first 300 of them; growth and media a few.
@@ -493,13 +516,9 @@ async function main() {
       const t2 = now();
       const setup = { signInSec: round((t1 - t0) / 1000), groupsSec: round((t2 - t1) / 1000) };
       console.log(`  setup: sign-in ${setup.signInSec} s, groups ${setup.groupsSec} s`);
-      for (const target of ["veche", "baseline"] as const) {
+      for (const target of ["veche", "baseline", "floor"] as const) {
         step(`many rooms: ${target}`);
-        const specs = chats.flatMap((chatId, g) =>
-          (rooms[g] ?? []).map((u, k) =>
-            target === "veche" ? vecheSocket(chatId, u, g, k === 0) : baselineSocket(`room-${g}`, g, k === 0),
-          ),
-        );
+        const specs = chats.flatMap((chatId, g) => (rooms[g] ?? []).map((u, k) => socketFor(target, chatId, u, `room-${g}`, g, k === 0)));
         await openAll(threads, specs);
         await warmUp(threads, pid[target], 1, 2);
         const { r, d1 } = await measured(threads, pid[target], 1, CFG.roomsSec, 1, target === "veche");
@@ -530,11 +549,11 @@ async function main() {
       const t0 = now();
       const busyChat = await group(busyOwner, rest, "busy");
       const setupSec = round((now() - t0) / 1000);
-      for (const target of ["veche", "baseline"] as const) {
+      for (const target of ["veche", "baseline", "floor"] as const) {
         step(`busy group: ${target}`);
         const specs = members.map((u, i): SocketSpec => {
           const writer = i < CFG.busyWriters;
-          const spec = target === "veche" ? vecheSocket(busyChat, u, 0, writer) : baselineSocket("busy", 0, writer);
+          const spec = socketFor(target, busyChat, u, "busy", 0, writer);
           return { ...spec, receiver: true, slot: writer ? i : undefined };
         });
         await openAll(threads, specs);
@@ -772,6 +791,7 @@ async function main() {
     await Promise.all(threads.map((t) => t.terminate()));
     veche.kill("SIGTERM");
     baseline.kill("SIGTERM");
+    floor.kill("SIGTERM");
     rmSync(state, { recursive: true, force: true });
   }
 
@@ -835,7 +855,10 @@ const num = (v: unknown) => (typeof v === "number" ? v : Number.NaN);
 function ratio(r: Results, scenario: string) {
   const v = r[`${scenario}_veche`];
   const b = r[`${scenario}_baseline`];
+  const f = r[`${scenario}_floor`];
   if (v && b) v.p99Ratio = round(num(v.p99Ms) / num(b.p99Ms), 2);
+  if (v && f) v.p99RatioToFloor = round(num(v.p99Ms) / num(f.p99Ms), 2);
+  if (f && b) f.p99Ratio = round(num(f.p99Ms) / num(b.p99Ms), 2);
 }
 
 function targets(r: Results) {
@@ -933,6 +956,13 @@ function printTable(report: {
     pair(`${label}: p99 ms`, v.p99Ms, b.p99Ms);
     pair(`${label}: lost/dup`, `${v.lost}/${v.duplicated}`, `${b.lost}/${b.duplicated}`);
     pair(`${label}: server CPU %`, v.serverCpuPct, b.serverCpuPct);
+    const f = r[`${key}_floor`];
+    if (f) {
+      pair(`${label}: workerd floor p50 ms (vs baseline)`, f.p50Ms, b.p50Ms);
+      pair(`${label}: workerd floor p99 ms (vs baseline)`, f.p99Ms, b.p99Ms);
+      pair(`${label}: Veche p99 ms vs the floor's`, v.p99Ms, f.p99Ms);
+      pair(`${label}: workerd floor CPU % (vs baseline)`, f.serverCpuPct, b.serverCpuPct);
+    }
     if (v.d1StatementsPerMessage !== undefined) rows.push([`${label}: D1 statements/message`, String(v.d1StatementsPerMessage), "", ""]);
   }
   for (const name of ["health", "listChats", "postMessage"]) {

@@ -73,6 +73,8 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false, 
       port,
       resourcePersistencePath: `${state}/v3`,
       cf: false,
+      // For profiling (docs/performance.md): VECHE_INSPECTOR_PORT=9229 opens workerd's V8 inspector on it.
+      ...(process.env.VECHE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.VECHE_INSPECTOR_PORT) } : {}),
       log: new Log(verbose ? LogLevel.INFO : LogLevel.WARN),
     }),
   );
