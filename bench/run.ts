@@ -348,6 +348,13 @@ const baselineSocket = (room: string, groupNo: number, sender = false): SocketSp
   group: groupNo,
   sender,
 });
+/** A user's inbox socket (their chat list and notifications), as the web client keeps open. */
+const inboxSocket = (u: User, groupNo: number): SocketSpec => ({
+  url: `${WS_ORIGIN}/api/v1/inbox/ws`,
+  headers: { authorization: `Bearer ${u.token}` },
+  group: groupNo,
+  sender: false,
+});
 /** The runtime floor (bench/floor.ts): the baseline's frames from a Durable Object per room on workerd. */
 const floorSocket = (room: string, groupNo: number, sender = false): SocketSpec => ({
   ...baselineSocket(room, groupNo, sender),
@@ -537,6 +544,21 @@ async function main() {
         await closeAll(threads);
       }
       ratio(results, "rooms");
+
+      // The same, with every member's app open as the web client keeps it: an inbox socket each, which
+      // their chat-list summaries are pushed to (members with no device online get no pushes).
+      step("many rooms: veche, every app open");
+      await openAll(threads, [
+        ...chats.flatMap((chatId, g) => (rooms[g] ?? []).map((u, k) => vecheSocket(chatId, u, g, k === 0))),
+        ...roomPeople.map((u, i): SocketSpec => ({ ...inboxSocket(u, Math.floor(i / 4)), receiver: false })),
+      ]);
+      await warmUp(threads, pid.veche, 1, 2);
+      const app = await measured(threads, pid.veche, 1, CFG.roomsSec, 1, true);
+      results.rooms_veche_apps = { ...summary(app.r), ...app.d1 };
+      const b = results.rooms_baseline;
+      if (b) results.rooms_veche_apps.p99Ratio = round(num(results.rooms_veche_apps.p99Ms) / num(b.p99Ms), 2);
+      console.log(`  p99 ${round(app.r.p99)} ms, lost ${app.r.lost}, dup ${app.r.duplicated}`);
+      await closeAll(threads);
     }
 
     // 3b: a busy group: 100 members writing 1 msg/s each (staggered), 200 more reading; all 300 receive.
@@ -956,6 +978,8 @@ function printTable(report: {
     pair(`${label}: p99 ms`, v.p99Ms, b.p99Ms);
     pair(`${label}: lost/dup`, `${v.lost}/${v.duplicated}`, `${b.lost}/${b.duplicated}`);
     pair(`${label}: server CPU %`, v.serverCpuPct, b.serverCpuPct);
+    const apps = r[`${key}_veche_apps`];
+    if (apps) pair(`${label}: p99 ms with every app open (inbox sockets)`, apps.p99Ms, b.p99Ms);
     const f = r[`${key}_floor`];
     if (f) {
       pair(`${label}: workerd floor p50 ms (vs baseline)`, f.p50Ms, b.p50Ms);

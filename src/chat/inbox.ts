@@ -5,7 +5,7 @@ import { iso } from "../lib/hono";
 import { errorFields, log } from "../lib/log";
 import { roomStub } from "./access";
 import { SocketHub, sessionTag } from "./hub";
-import { Dialogs, type DialogUpdate, type ListChange, type Updates } from "./inbox/dialogs";
+import { Dialogs, type DialogUpdate, type ListChange, type PushAnswer, type Updates } from "./inbox/dialogs";
 import { type ChatSummary, CLOSE, type InboxFrame } from "./protocol";
 import { legacySummaries } from "./store";
 
@@ -17,6 +17,8 @@ const UpgradeHeaders = z.object({
   "x-veche-session": z.string().min(1).max(64),
 });
 const ResumeParams = z.object({ pts: z.coerce.number().int().min(0).optional() });
+/** Rooms asked at once when stale rows are refreshed. */
+const REFRESH_CONCURRENCY = 50;
 
 export interface Presence {
   online: boolean;
@@ -33,6 +35,8 @@ export class Inbox extends DurableObject<Env> {
   private readonly dialogs: Dialogs;
   private readonly hub: SocketHub<InboxFrame>;
   private hydrating: Promise<void> | null = null;
+  /** Devices between their upgrade and their socket's acceptance count as online (a push then is not missed). */
+  private connecting = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, countD1(env));
@@ -63,7 +67,14 @@ export class Inbox extends DurableObject<Env> {
     const resume = ResumeParams.safeParse(Object.fromEntries(new URL(request.url).searchParams));
     if (!resume.success) return new Response("bad pts", { status: 400 });
     const { "x-veche-user": userId, "x-veche-session": sessionId } = upgrade.data;
-    await this.ready(userId);
+    this.connecting += 1;
+    try {
+      await this.ready(userId);
+      // Chats whose rooms stopped pushing while no device was here: current before the catch-up below.
+      await this.refresh(userId);
+    } finally {
+      this.connecting -= 1;
+    }
     const pair = new WebSocketPair();
     this.hub.accept(pair[1], [userId, sessionTag(sessionId)], { userId });
     this.dialogs.setMeta("last_seen_at", String(Date.now()));
@@ -85,11 +96,48 @@ export class Inbox extends DurableObject<Env> {
     this.dialogs.erase();
   }
 
-  /** A room's summary of one of the user's chats. */
-  async applyChat(userId: string, update: DialogUpdate): Promise<void> {
+  /**
+   * A room's summary of one of the user's chats. With no device online the row is kept but marked stale,
+   * and the room is told to stop pushing: the user's next read (a socket, `GET /chats`, `GET /updates`)
+   * asks the room for the chat's state instead, so a chat an away user is in costs nothing per message.
+   */
+  async applyChat(userId: string, update: DialogUpdate): Promise<PushAnswer> {
     await this.ready(userId);
-    if (this.dialogs.isErased()) return;
+    if (this.dialogs.isErased()) return { online: true };
     this.send(this.dialogs.apply(update));
+    if (this.online()) return { online: true };
+    this.dialogs.markStale(update.chatId);
+    return { online: false, epoch: this.dialogs.epoch() };
+  }
+
+  private online(): boolean {
+    return this.connecting > 0 || this.hub.sockets().some((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
+  /** Brings stale rows up to date from their rooms, which then push to this inbox again. */
+  private async refresh(userId: string): Promise<void> {
+    const stale = this.dialogs.staleChats();
+    if (stale.length === 0) return;
+    // Later than any answer a room may still be acting on, so none of those turns its pushes off again.
+    const epoch = this.dialogs.nextEpoch();
+    for (let i = 0; i < stale.length; i += REFRESH_CONCURRENCY) {
+      await Promise.all(
+        stale.slice(i, i + REFRESH_CONCURRENCY).map(async (chatId) => {
+          const update = await roomStub(this.env, chatId)
+            .resume(chatId, userId, epoch)
+            .catch((err: unknown) => {
+              log.warn("refreshing a stale chat failed", { chatId, ...errorFields(err) });
+              return undefined;
+            });
+          // Unreachable: the row stays stale and is asked again next time.
+          if (update === undefined) return;
+          if (update !== null) this.send(this.dialogs.apply(update));
+          this.dialogs.clearStale(chatId);
+        }),
+      );
+    }
+    // Answers given from now on are later than those requests: a room may act on them again.
+    this.dialogs.nextEpoch();
   }
 
   /** The user left or was removed from a chat. */
@@ -107,6 +155,7 @@ export class Inbox extends DurableObject<Env> {
 
   async list(userId: string): Promise<{ chats: ChatSummary[]; pts: number }> {
     await this.ready(userId);
+    await this.refresh(userId);
     const pts = this.dialogs.current();
     const chats = await this.withHeads(this.dialogs.list());
     chats.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || b.id.localeCompare(a.id));
@@ -115,12 +164,14 @@ export class Inbox extends DurableObject<Env> {
 
   async chat(userId: string, chatId: string): Promise<ChatSummary | null> {
     await this.ready(userId);
+    await this.refresh(userId);
     const chat = this.dialogs.summary(chatId);
     return chat ? ((await this.withHeads([chat]))[0] ?? null) : null;
   }
 
   async updates(userId: string, pts: number): Promise<Updates> {
     await this.ready(userId);
+    await this.refresh(userId);
     const updates = this.dialogs.since(pts);
     return { ...updates, chats: await this.withHeads(updates.chats) };
   }

@@ -4,6 +4,7 @@ import { countD1 } from "../lib/d1-count";
 import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
+import type { Inbox } from "./inbox";
 import type { DialogUpdate } from "./inbox/dialogs";
 import { type LimitRefusal, SendGate } from "./limits";
 import { canDelete, canEdit, canPin, canPost, canReact } from "./policy";
@@ -109,6 +110,8 @@ const TYPING_INTERVAL_MS = 2_000;
 export const CHANNEL_PUSH_LIMIT = 1_000;
 /** Inbox calls in flight at once during a push. */
 const PUSH_CONCURRENCY = 100;
+/** Inbox stubs a room keeps (a group's members; a big channel's pushed moderators). */
+const MAX_CACHED_INBOXES = 5_000;
 /** Replays go out in sends of this many frames. */
 const REPLAY_CHUNK = 200;
 
@@ -729,6 +732,39 @@ export class ChatRoom extends DurableObject<Env> {
     this.hub.failed(ws, error, { chatId: this.info?.chatId });
   }
 
+  /** The chat's summary for each member, as of now: what pushes carry and `resume` answers. */
+  private summaries(info: ChatInfo): (m: Member) => DialogUpdate {
+    const last = this.log.lastRow();
+    const base = {
+      chatId: info.chatId,
+      type: info.type,
+      memberCount: this.members.count(),
+      lastSeq: this.log.lastSeq(),
+      lastMessage: last ? this.log.toMessage(last) : null,
+      lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
+      agency: info.agency,
+      pts: this.changes.current(),
+    };
+    const all = info.type === "direct" ? this.members.all() : [];
+    // A direct chat is titled with the other person's name; a group or channel with its own title.
+    const titleFor = (userId: string): string | null =>
+      info.type === "direct" ? (all.find((m) => m.userId !== userId)?.name ?? null) : info.title;
+    return (m) => ({ ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq });
+  }
+
+  /**
+   * A member's inbox that was told of no device online asks for the chat's state (the user is back, or
+   * listing chats): the answer is their summary now, and pushes to that inbox start again. `epoch` orders
+   * this against an "away" answer still in flight. Null: not a member (their inbox learns by `removeChat`).
+   */
+  async resume(chatId: string, userId: string, epoch: number): Promise<DialogUpdate | null> {
+    const info = await this.ready(chatId);
+    const member = info ? this.members.get(userId) : null;
+    if (!info || !member) return null;
+    this.members.resume(userId, epoch);
+    return this.summaries(info)(member);
+  }
+
   /** What a chat list shows of a channel: read by subscribers' inboxes instead of a push per post. */
   async head(chatId: string): Promise<ChatHead | null> {
     const info = await this.ready(chatId);
@@ -754,6 +790,10 @@ export class ChatRoom extends DurableObject<Env> {
   /** The chat-level summary (last message, title, member count) changed: every member's inbox needs it. */
   private headChanged(rev: number): void {
     this.setMeta("head_dirty", String(rev));
+  }
+
+  private clearHead(upTo: number): void {
+    this.sql.exec("DELETE FROM meta WHERE key = 'head_dirty' AND CAST(value AS INTEGER) <= ?", upTo);
   }
 
   /** Starts a push within the interval: a quiet room pushes at once (after its fan-out), a busy one coalesces. */
@@ -818,29 +858,19 @@ export class ChatRoom extends DurableObject<Env> {
     const marked = head > 0 && !everyone ? this.members.needingPush(false, true) : this.members.needingPush(everyone);
     const targets = only ? marked.filter((m) => only.has(m.userId)) : marked;
     const departed = this.members.departed().filter((d) => !only || only.has(d.userId));
-    if (targets.length === 0 && departed.length === 0) return;
+    if (targets.length === 0 && departed.length === 0) {
+      // Nobody to tell (every member away): the chat-level change is read from the room when they are back.
+      if (head > 0) this.clearHead(upTo);
+      return;
+    }
     this.lastPushAt = Date.now();
-    const last = this.log.lastRow();
-    const lastMessage = last ? this.log.toMessage(last) : null;
+    const updateFor = this.summaries(info);
     const pts = this.changes.current();
-    const memberCount = this.members.count();
-    const all = info.type === "direct" ? this.members.all() : [];
-    const base = {
-      chatId: info.chatId,
-      type: info.type,
-      memberCount,
-      lastSeq: this.log.lastSeq(),
-      lastMessage,
-      lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
-      agency: info.agency,
-      pts,
-    };
-    const titleFor = (userId: string): string | null =>
-      info.type === "direct" ? (all.find((m) => m.userId !== userId)?.name ?? null) : info.title;
+    const away: { userId: string; epoch: number }[] = [];
     const calls: (() => Promise<() => void>)[] = [
       ...targets.map((m) => async () => {
-        const update: DialogUpdate = { ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq };
-        await this.inbox(m.userId).applyChat(m.userId, update);
+        const answer = await this.inbox(m.userId).applyChat(m.userId, updateFor(m));
+        if (!answer.online) away.push({ userId: m.userId, epoch: answer.epoch });
         return () => this.members.pushed(m.userId, upTo);
       }),
       ...departed.map((d) => async () => {
@@ -857,6 +887,8 @@ export class ChatRoom extends DurableObject<Env> {
     // Everyone got it in a full round: one statement clears the marks, not one per member.
     const allThrough = results.every((r) => r.status === "fulfilled");
     if (allThrough && !only && departed.length === 0) this.members.allPushed(upTo);
+    // Members with no device online get no more pushes until their inbox asks (ChatRoom.resume).
+    for (const a of away) this.members.markAway(a.userId, a.epoch);
     for (const [i, r] of results.entries()) {
       if (r.status === "fulfilled") {
         if (!allThrough || only || departed.length > 0) r.value();
@@ -867,15 +899,24 @@ export class ChatRoom extends DurableObject<Env> {
         if (m) this.members.markDirty(m.userId, upTo);
       }
     }
-    if (head > 0 && head <= upTo) this.sql.exec("DELETE FROM meta WHERE key = 'head_dirty' AND CAST(value AS INTEGER) <= ?", upTo);
+    if (head > 0 && head <= upTo) this.clearHead(upTo);
     if (failed > 0) {
       log.warn("inbox pushes failed; will retry", { chatId: info.chatId, failed });
       await this.ctx.storage.setAlarm(Date.now() + PUSH_RETRY_MS);
     }
   }
 
-  private inbox(userId: string) {
-    return this.env.INBOX.get(this.env.INBOX.idFromName(userId));
+  /** Members' inbox stubs, kept: a push calls the same inboxes every second, and an id costs a hash to derive. */
+  private readonly inboxes = new Map<string, DurableObjectStub<Inbox>>();
+
+  private inbox(userId: string): DurableObjectStub<Inbox> {
+    let stub = this.inboxes.get(userId);
+    if (!stub) {
+      if (this.inboxes.size >= MAX_CACHED_INBOXES) this.inboxes.clear();
+      stub = this.env.INBOX.get(this.env.INBOX.idFromName(userId));
+      this.inboxes.set(userId, stub);
+    }
+    return stub;
   }
 
   private meta(key: string): string | null {

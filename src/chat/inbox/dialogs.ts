@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS dialogs (
   chat_pts INTEGER NOT NULL,
   muted_until INTEGER,
   pts INTEGER NOT NULL,
-  removed INTEGER NOT NULL DEFAULT 0
+  removed INTEGER NOT NULL DEFAULT 0,
+  stale INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS dialogs_pts ON dialogs (pts);
 CREATE INDEX IF NOT EXISTS dialogs_activity ON dialogs (removed, last_activity_at DESC);
@@ -63,11 +64,18 @@ interface DialogRow extends Record<string, SqlStorageValue> {
   muted_until: number | null;
   pts: number;
   removed: number;
+  stale: number;
 }
 
 const StoredMessage = ChatMessage.nullable();
 const StoredAgency = AgencyRef.nullable();
 const StoredNotification = z.object({ kind: z.string(), at: z.string(), pts: z.number() }).catchall(z.unknown());
+
+/**
+ * An inbox's answer to a push. Offline (no device has its socket open): the room stops pushing to this
+ * inbox until it asks again (`ChatRoom.resume`); `epoch` orders the answer against such requests.
+ */
+export type PushAnswer = { online: true } | { online: false; epoch: number };
 
 export interface Updates {
   chats: ChatSummary[];
@@ -86,11 +94,50 @@ export type ListChange =
 export class Dialogs {
   private pts: number;
   private floor: number;
+  /** Asked on every push and request: kept in memory once known (both only ever turn on). */
+  private hydrated: boolean;
+  private erased: boolean;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     this.pts = Number(this.meta("pts") ?? 0);
     this.floor = Number(this.meta("floor") ?? 0);
+    this.hydrated = this.meta("hydrated") !== null;
+    this.erased = this.meta("erased") !== null;
+    // Inboxes from before rooms stopped pushing to users with no device online.
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('dialogs')").toArray();
+    if (!columns.some((c) => c.name === "stale")) sql.exec("ALTER TABLE dialogs ADD COLUMN stale INTEGER NOT NULL DEFAULT 0");
+  }
+
+  /**
+   * The chat's room was told no device is online and stops pushing until asked: the row may fall behind the
+   * chat, and is refreshed from the room before anyone reads it.
+   */
+  markStale(chatId: string): void {
+    this.sql.exec("UPDATE dialogs SET stale = 1 WHERE chat_id = ?", chatId);
+  }
+
+  staleChats(): string[] {
+    return this.sql
+      .exec<{ chat_id: string }>("SELECT chat_id FROM dialogs WHERE stale = 1 AND removed = 0")
+      .toArray()
+      .map((r) => r.chat_id);
+  }
+
+  clearStale(chatId: string): void {
+    this.sql.exec("UPDATE dialogs SET stale = 0 WHERE chat_id = ?", chatId);
+  }
+
+  /** Counts device connections, so a room's answer from before one is told apart from one after it. */
+  nextEpoch(): number {
+    const epoch = this.epoch() + 1;
+    this.setMeta("epoch", String(epoch));
+    return epoch;
+  }
+
+  /** Starts at 1: a room's members have asked at epoch 0 (never), so a first "away" answer counts. */
+  epoch(): number {
+    return Number(this.meta("epoch") ?? 1);
   }
 
   current(): number {
@@ -98,11 +145,12 @@ export class Dialogs {
   }
 
   isHydrated(): boolean {
-    return this.meta("hydrated") !== null;
+    return this.hydrated;
   }
 
   markHydrated(): void {
     this.setMeta("hydrated", "1");
+    this.hydrated = true;
   }
 
   /** Everything of the user's goes; the pts stays, so a stale device is told `too_long`, never replayed. */
@@ -114,10 +162,11 @@ export class Dialogs {
     this.setMeta("floor", String(this.floor));
     this.markHydrated();
     this.setMeta("erased", "1");
+    this.erased = true;
   }
 
   isErased(): boolean {
-    return this.meta("erased") !== null;
+    return this.erased;
   }
 
   /** Applies a room's summary; answers the change to send, or null when it is stale or changes nothing. */

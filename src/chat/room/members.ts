@@ -22,6 +22,8 @@ interface MemberRow extends Record<string, SqlStorageValue> {
   username: string | null;
   name: string | null;
   dirty: number;
+  away: number;
+  resumed_epoch: number;
 }
 
 const SCHEMA = `
@@ -49,6 +51,9 @@ export class Members {
     if (!columns.has("username")) sql.exec("ALTER TABLE members ADD COLUMN username TEXT");
     if (!columns.has("name")) sql.exec("ALTER TABLE members ADD COLUMN name TEXT");
     if (!columns.has("dirty")) sql.exec("ALTER TABLE members ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0");
+    // Whether the member's inbox said no device is online (no pushes until it asks), and the latest such ask.
+    if (!columns.has("away")) sql.exec("ALTER TABLE members ADD COLUMN away INTEGER NOT NULL DEFAULT 0");
+    if (!columns.has("resumed_epoch")) sql.exec("ALTER TABLE members ADD COLUMN resumed_epoch INTEGER NOT NULL DEFAULT 0");
   }
 
   role(userId: string): Role | null {
@@ -132,12 +137,30 @@ export class Members {
    * with `moderators`, owners and admins too.
    */
   needingPush(everyone: boolean, moderators = false): (Member & { dirty: number })[] {
+    // Away members are left out: their inboxes ask for the chat's state when the user is next there.
     const rows = everyone
-      ? this.sql.exec<MemberRow>("SELECT * FROM members").toArray()
+      ? this.sql.exec<MemberRow>("SELECT * FROM members WHERE away = 0").toArray()
       : moderators
-        ? this.sql.exec<MemberRow>("SELECT * FROM members WHERE dirty > 0 OR role IN ('owner', 'admin')").toArray()
-        : this.sql.exec<MemberRow>("SELECT * FROM members WHERE dirty > 0").toArray();
+        ? this.sql.exec<MemberRow>("SELECT * FROM members WHERE (dirty > 0 OR role IN ('owner', 'admin')) AND away = 0").toArray()
+        : this.sql.exec<MemberRow>("SELECT * FROM members WHERE dirty > 0 AND away = 0").toArray();
     return rows.map((r) => ({ ...toMember(r), dirty: r.dirty }));
+  }
+
+  /**
+   * The member's inbox answered a push with "no device online" as of its `epoch`: no more pushes, unless
+   * the inbox has since asked again (a later epoch), which the answer must not undo.
+   */
+  markAway(userId: string, epoch: number): void {
+    this.sql.exec("UPDATE members SET away = 1 WHERE user_id = ? AND resumed_epoch < ?", userId, epoch);
+  }
+
+  /** The member's inbox asked for the chat's state: pushes to it start again. */
+  resume(userId: string, epoch: number): void {
+    this.sql.exec("UPDATE members SET away = 0, resumed_epoch = MAX(resumed_epoch, ?) WHERE user_id = ?", epoch, userId);
+  }
+
+  isAway(userId: string): boolean {
+    return this.sql.exec<{ away: number }>("SELECT away FROM members WHERE user_id = ?", userId).toArray()[0]?.away === 1;
   }
 
   allPushed(upTo: number): void {
