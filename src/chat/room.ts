@@ -3,6 +3,7 @@ import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
+import { inboxStub } from "./access";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
 import type { DialogUpdate } from "./inbox/dialogs";
 import { type LimitRefusal, SendGate } from "./limits";
@@ -875,7 +876,7 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   private inbox(userId: string) {
-    return this.env.INBOX.get(this.env.INBOX.idFromName(userId));
+    return inboxStub(this.env, userId);
   }
 
   private meta(key: string): string | null {
