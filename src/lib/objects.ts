@@ -2,24 +2,24 @@
 // (JURISDICTION in wrangler.toml, docs/deploy.md "Data residency") places every chat room and inbox in the same
 // jurisdiction as the D1 database and the R2 bucket. A name in a jurisdiction is another object than the same
 // name outside it: the setting is chosen before the first deploy and never changed.
-import { z } from "zod";
 import { serviceUnavailable } from "./config";
 
 /** The jurisdictions Durable Objects, D1, R2 and Queues all offer; "" places nothing. */
 export const JURISDICTIONS = ["eu", "us", "fedramp"] as const;
 export type Jurisdiction = (typeof JURISDICTIONS)[number];
 
-const Setting = z.union([z.literal(""), z.enum(JURISDICTIONS)]);
+const isJurisdiction = (value: unknown): value is Jurisdiction => JURISDICTIONS.some((j) => j === value);
 
 /**
  * The deployment's jurisdiction (undefined: none), or null when the setting cannot be honoured: a value no
  * storage product offers, or any value in development, whose local runtime (workerd) refuses jurisdictions.
+ * A plain check, not a schema: it runs for every stub, on the message path's inbox pushes too.
  */
 export function jurisdictionOf(env: Env): Jurisdiction | undefined | null {
-  const parsed = Setting.safeParse(env.JURISDICTION ?? "");
-  if (!parsed.success) return null;
-  if (parsed.data === "") return undefined;
-  return env.ENVIRONMENT === "development" ? null : parsed.data;
+  const value: unknown = env.JURISDICTION;
+  if (value === undefined || value === "") return undefined;
+  if (!isJurisdiction(value)) return null;
+  return env.ENVIRONMENT === "development" ? null : value;
 }
 
 type Namespaces = "CHAT_ROOM" | "INBOX";
