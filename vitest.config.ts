@@ -6,12 +6,16 @@ import { devSecrets } from "./scripts/dev-secrets.mjs";
 // Outbound fetches (agency webhooks) go to a stand-in agency endpoint, itself a Worker in the same workerd.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  const secrets = devSecrets("test-1");
+  // wrangler checks wrangler.toml's secrets.required against .dev.vars or, without one (a fresh clone, CI),
+  // process.env, and warns for each test file; the tests' own keys satisfy it there as in the bindings.
+  for (const [name, value] of Object.entries(secrets)) process.env[name] ??= value;
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { ...devSecrets("test-1"), TEST_MIGRATIONS: migrations, WEBHOOK_RETRY_BASE_SECONDS: "1" },
+          bindings: { ...secrets, TEST_MIGRATIONS: migrations, WEBHOOK_RETRY_BASE_SECONDS: "1" },
           // The real queues, with fewer retries so a dead-lettered webhook is seen within a test.
           queueConsumers: {
             "veche-webhooks": { maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "veche-webhooks-dlq" },

@@ -1,7 +1,7 @@
 // Builds the web client (src/web) into Workers static assets under dist/web: the citizen app at `/` and
 // the agency console at `/agency/`. Each page gets one hashed, minified script and stylesheet; the HTML
 // is written from the page's template with those names. Usage: node scripts/build-web.mjs [--watch]
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -66,6 +66,8 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production",
     writeFileSync(target, html);
   }
   writeFileSync(join(OUT, "_headers"), headersFor(dev));
+  // Both pages link it; without it every page load asked for a favicon and got a 404.
+  copyFileSync("src/web/favicon.svg", join(OUT, "favicon.svg"));
   checkBudget(result.metafile, { quiet });
   return result.metafile;
 }

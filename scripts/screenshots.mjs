@@ -15,7 +15,9 @@ const server = await startServer();
 const browser = await launchBrowser();
 try {
   const { origin } = server;
-  const [anna, boris] = await seed(origin);
+  const {
+    people: [anna, boris],
+  } = await seed(origin);
   // A photo and a reply in the neighbours' group, so the chat shows media inline, sender names and a quote.
   const { chats } = await api(origin, "/api/v1/chats", { token: anna.token });
   const group = chats.find((c) => c.type === "group");

@@ -1,5 +1,10 @@
 // Demo data, created through the public API (the same paths clients use), so it passes every rule a
-// real client's data would. Run once by `npm start` on a fresh state directory.
+// real client's data would. Run once by `npm start` on a fresh state directory, which keeps the demo agencies'
+// credentials (their secrets are stored only hashed) to show them on every start and in `npm run demo`.
+
+/** The demo agencies' client credentials, written by `npm start` when it seeds: their secrets are stored only
+ * hashed, so this file is the one copy (local state, like the data they sign in to). */
+export const DEMO_CREDENTIALS = ".wrangler/state/veche-demo-agencies.json";
 
 export const DEMO_USERS = [
   { phone: "+79990000001", displayName: "Анна Петрова", username: "anna" },
@@ -96,6 +101,7 @@ export async function seed(origin) {
     birthdate: "1990-05-17",
     place_of_birth: "Москва",
   });
+  // Keep this the last step: /health reports the demo ready once a consent request exists (src/dev/demo.ts).
   await api(origin, "/api/v1/agency/consent-requests", {
     token: tax.token,
     body: {
@@ -105,8 +111,16 @@ export async function seed(origin) {
       expiresAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
     },
   });
-  console.log("Demo agencies (client credentials, shown once):");
-  for (const a of [tax, traffic, housing, registry])
-    console.log(`  ${a.agency.name}: clientId=${a.clientId} clientSecret=${a.clientSecret}`);
-  return people;
+  const agencies = [tax, traffic, housing, registry].map((a) => ({
+    name: a.agency.name,
+    clientId: a.clientId,
+    clientSecret: a.clientSecret,
+  }));
+  return { people, agencies };
+}
+
+/** The demo agencies' sign-in lines for the console at /agency/. */
+export function describeAgencies(origin, agencies) {
+  const lines = agencies.map((a) => `  ${a.name}\n    clientId=${a.clientId}\n    clientSecret=${a.clientSecret}`);
+  return `Demo agencies (sign in at ${origin}/agency/):\n${lines.join("\n")}`;
 }

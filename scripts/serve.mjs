@@ -47,7 +47,8 @@ export function migrate(state) {
 }
 
 /** Starts Veche on host:port with state under `state` (the layout `wrangler --persist-to` uses). */
-export async function serve({ port, state, host = "127.0.0.1", verbose = false, assets = true, observeLimits = false }) {
+/** `demo`: the caller seeds the demo data; /health answers 503 until it is in (src/dev/demo.ts). */
+export async function serve({ port, state, host = "127.0.0.1", verbose = false, assets = true, observeLimits = false, demo = false }) {
   Object.assign(process.env, quietEnv);
   const secrets = ensureDevVars();
   migrate(state);
@@ -65,7 +66,12 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false, 
       name: "veche",
       modules: true,
       scriptPath,
-      bindings: { ...workerOptions.bindings, ...secrets, ...(observeLimits ? { LIMITS: "observe" } : {}) },
+      bindings: {
+        ...workerOptions.bindings,
+        ...secrets,
+        ...(observeLimits ? { LIMITS: "observe" } : {}),
+        ...(demo ? { DEMO_DATA: "expected" } : {}),
+      },
       // Locally the static assets put a router worker in front of every request and WebSocket (on Cloudflare
       // that router is the platform's); the benchmark leaves it out to measure the Worker itself.
       ...(assets ? { assets: assetOptions } : {}),
@@ -76,6 +82,9 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false, 
       // For profiling (docs/performance.md): VECHE_INSPECTOR_PORT=9229 opens workerd's V8 inspector on it.
       ...(process.env.VECHE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.VECHE_INSPECTOR_PORT) } : {}),
       log: new Log(verbose ? LogLevel.INFO : LogLevel.WARN),
+      // One line per request: the Worker's own (src/app.ts: request id, path without its query, status, time),
+      // the line production's logs have, not Miniflare's second "GET /path 200 OK" beside it.
+      logRequests: false,
     }),
   );
   const url = await mf.ready;

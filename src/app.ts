@@ -9,6 +9,7 @@ import { agencyBills, citizenBills, devPayments } from "./bills/routes";
 import { chats } from "./chat/routes";
 import { sockets } from "./chat/sockets";
 import { agencyConsents, citizenConsents } from "./consents/routes";
+import { demoPending } from "./dev/demo";
 import { dev } from "./dev/routes";
 import { agencyForms, citizenForms } from "./forms/routes";
 import { missingConfig, requireService } from "./lib/config";
@@ -95,15 +96,26 @@ export function createApp() {
 
   // Ready means every configured capability can serve: a deploy without its SMS gateway, payment
   // provider or secrets is reported here by name (values never), not discovered as 500s.
-  app.get("/health", (c) => {
+  app.get("/health", async (c) => {
     const missing = missingConfig(c.env);
-    if (Object.keys(missing).length === 0) return c.json({ status: "ok" });
-    return c.json({ status: "not_ready", missing }, 503);
+    if (Object.keys(missing).length > 0) return c.json({ status: "not_ready", missing }, 503);
+    if (await demoPending(c.env)) {
+      c.header("retry-after", "1");
+      return c.json(
+        { status: "not_ready", pending: "demo_data", detail: "The demo data is still being created; try again in a moment." },
+        503,
+      );
+    }
+    return c.json({ status: "ok" });
   });
 
-  // Nothing but /health works without the server's keys (tokens, sealed data): a clear 503, not a 500.
+  // Nothing but /health works without the server's keys (tokens, sealed data), or with a residency setting
+  // that cannot be honoured (nothing may be stored outside it): a clear 503, not a 500.
   app.use("*", async (c, next) => {
-    if (c.req.path !== "/health") requireService(c.env, "keys");
+    if (c.req.path !== "/health") {
+      requireService(c.env, "keys");
+      requireService(c.env, "residency");
+    }
     await next();
   });
   app.route("/", jwks);

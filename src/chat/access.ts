@@ -1,18 +1,22 @@
-// How the Worker reaches a chat's room and a user's inbox, and the checks other folders need before they
-// act on a chat. Membership is the room's to decide: no D1 read on the message path.
+// How the Worker reaches a chat's room and a user's inbox (in the deployment's jurisdiction, src/lib/objects.ts),
+// and the checks other folders need before they act on a chat. Membership is the room's to decide: no D1 read
+// on the message path.
 import type { Context } from "hono";
 import { ApiError, notFound, tooManyRequests } from "../lib/errors";
 import type { AppEnv } from "../lib/hono";
+import { namespaceFor } from "../lib/objects";
 import type { Inbox } from "./inbox";
 import type { ChatType, Role } from "./protocol";
 import type { ChatRoom, RoomResult } from "./room";
 
 export function roomStub(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
-  return env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chatId));
+  const rooms = namespaceFor(env, "CHAT_ROOM");
+  return rooms.get(rooms.idFromName(chatId));
 }
 
 export function inboxStub(env: Env, userId: string): DurableObjectStub<Inbox> {
-  return env.INBOX.get(env.INBOX.idFromName(userId));
+  const inboxes = namespaceFor(env, "INBOX");
+  return inboxes.get(inboxes.idFromName(userId));
 }
 
 /** A room's refusal as the problem response it stands for. */

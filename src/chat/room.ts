@@ -3,6 +3,7 @@ import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
+import { inboxStub } from "./access";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
 import type { Inbox } from "./inbox";
 import type { DialogUpdate } from "./inbox/dialogs";
@@ -913,7 +914,7 @@ export class ChatRoom extends DurableObject<Env> {
     let stub = this.inboxes.get(userId);
     if (!stub) {
       if (this.inboxes.size >= MAX_CACHED_INBOXES) this.inboxes.clear();
-      stub = this.env.INBOX.get(this.env.INBOX.idFromName(userId));
+      stub = inboxStub(this.env, userId);
       this.inboxes.set(userId, stub);
     }
     return stub;

@@ -1,16 +1,19 @@
-// What the server needs configured before it can serve, checked by name (never by value): `/health` answers
-// 503 with the names that are missing, and each affected endpoint answers `503 service_unavailable` before it
-// changes anything, instead of failing half-way with a 500.
+// What the server needs configured before it can serve, checked by name (never by value), and JURISDICTION by
+// being one the platform and this runtime can honour: `/health` answers 503 with the names that are missing or
+// unusable, and each affected endpoint answers `503 service_unavailable` before it changes anything, instead of
+// failing half-way with a 500.
 import { ApiError } from "./errors";
+import { jurisdictionOf } from "./objects";
 
 /** A capability that depends on configuration. */
-export type Service = "keys" | "sms" | "payments";
+export type Service = "keys" | "residency" | "sms" | "payments";
 
 const SECRETS = ["JWT_PRIVATE_KEYS", "CREDENTIAL_HASH_KEY", "DATA_ENCRYPTION_KEY"] as const;
 const SMS = ["SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"] as const;
 
 const WHAT: Record<Service, string> = {
   keys: "the server's keys",
+  residency: "its data residency setting",
   sms: "sign-in codes by SMS",
   payments: "card payments",
 };
@@ -25,6 +28,9 @@ export function missingFor(env: Env, service: Service): string[] {
   switch (service) {
     case "keys":
       return SECRETS.filter((name) => absent(env, name));
+    case "residency":
+      // Set, but to a value that cannot be honoured (src/lib/objects.ts): nothing may be stored elsewhere.
+      return jurisdictionOf(env) === null ? ["JURISDICTION"] : [];
     case "sms":
       // Development keeps codes in the dev outbox.
       return env.ENVIRONMENT === "development" ? [] : SMS.filter((name) => absent(env, name));

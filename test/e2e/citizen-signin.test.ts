@@ -18,6 +18,29 @@ afterAll(async () => {
   await server?.close();
 });
 
+test("both pages load without a failed request, and link a favicon the server has", async () => {
+  const context = await browser.newContext({ locale: "ru-RU" });
+  const page = await context.newPage();
+  watchErrors(page);
+  const failed: string[] = [];
+  page.on("response", (r) => {
+    if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+  });
+  for (const path of ["/", "/agency/"]) {
+    await page.goto(server.origin + path);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    const href = await page.locator('link[rel="icon"]').getAttribute("href");
+    expect(href, path).toBe("/favicon.svg");
+    const icon = await fetch(new URL(href ?? "", server.origin));
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toMatch(/^image\/svg\+xml/);
+    expect(await icon.text()).toMatch(/^<svg /);
+  }
+  expect(failed).toEqual([]);
+  expect(pageErrors(page)).toEqual([]);
+  await context.close();
+});
+
 test("a citizen signs in with the code sent to their phone, and stays signed in after a reload", async () => {
   const phone = uniquePhone();
   const context = await browser.newContext({ locale: "ru-RU" });
