@@ -11,12 +11,19 @@ export class SocketHub<F> {
   /** Encoded frames for every socket, waiting for the next fan-out. */
   private outbox: string[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The open sockets and those taking batches, as of the last connect or close: a fan-out reads them on
+   * every tick, and listing them from the runtime (and asking each its state) cost more than the sends.
+   * In memory only: rebuilt after a wake from hibernation, and dropped on every accept and close.
+   */
+  private live: { all: WebSocket[]; batched: Set<WebSocket> } | null = null;
 
   constructor(private readonly ctx: DurableObjectState) {}
 
   accept(ws: WebSocket, tags: string[], attachment: unknown): void {
     this.ctx.acceptWebSocket(ws, tags);
     ws.serializeAttachment(attachment);
+    this.live = null;
   }
 
   /**
@@ -25,7 +32,12 @@ export class SocketHub<F> {
    * left out here: nothing more is sent to it, and `isOpen` tells handlers to ignore what it still sends.
    */
   sockets(tag?: string): WebSocket[] {
-    return this.ctx.getWebSockets(tag).filter(isOpen);
+    return tag === undefined ? this.open().all : this.ctx.getWebSockets(tag).filter(isOpen);
+  }
+
+  private open(): { all: WebSocket[]; batched: Set<WebSocket> } {
+    this.live ??= { all: this.ctx.getWebSockets().filter(isOpen), batched: new Set(this.ctx.getWebSockets(BATCH_TAG)) };
+    return this.live;
   }
 
   /** Whether frames from this socket may still be acted on: not after either side began closing it. */
@@ -64,9 +76,9 @@ export class SocketHub<F> {
     const frames = this.outbox;
     this.outbox = [];
     const batched = frames.length === 1 ? (frames[0] as string) : `[${frames.join(",")}]`;
-    const takesBatches = frames.length === 1 ? null : new Set(this.sockets(BATCH_TAG));
-    for (const ws of this.sockets()) {
-      if (!takesBatches || takesBatches.has(ws)) sendRaw(ws, batched);
+    const live = this.open();
+    for (const ws of live.all) {
+      if (frames.length === 1 || live.batched.has(ws)) sendRaw(ws, batched);
       else for (const f of frames) sendRaw(ws, f);
     }
   }
@@ -78,6 +90,7 @@ export class SocketHub<F> {
   }
 
   close(ws: WebSocket, code: number, reason: string): void {
+    this.live = null;
     try {
       ws.close(code, reason);
     } catch {
