@@ -2,11 +2,11 @@
 // done by a Durable Object per room with hibernating WebSockets and one SQLite row per message (what "nothing
 // acknowledged is lost" costs at the least), on the same workerd and Miniflare as Veche. Veche's figures over
 // this one say what our code costs; this one's over the Node baseline says what the runtime costs before any
-// of our code runs. Usage: node bench/floor.ts --port 8793 --state <dir>
+// of our code runs. Usage: node bench/floor.ts --port 8795 --state <dir>
 import { parseArgs } from "node:util";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "8793" }, state: { type: "string" } } });
+const { values } = parseArgs({ options: { port: { type: "string", default: "8795" }, state: { type: "string" } } });
 
 // The Worker and its Durable Object, as plain JavaScript: the same frames as bench/baseline.ts.
 const script = `

@@ -53,7 +53,7 @@ const CFG = QUICK
 const THREADS = 2;
 const VECHE_PORT = 8791;
 const BASELINE_PORT = 8792;
-const FLOOR_PORT = 8793;
+const FLOOR_PORT = 8795;
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
