@@ -78,6 +78,8 @@ const ok = <T>(value: T): RoomResult<T> => ({ ok: true, value });
 const refuse = (status: 400 | 403 | 404 | 409, code: string, detail: string): RoomResult<never> => ({ ok: false, status, code, detail });
 const NO_CHAT = refuse(404, "not_found", "No such chat, or you may not see it.");
 const NO_MESSAGE = refuse(404, "not_found", "No such message in this chat.");
+/** A direct chat's blocked person: their sends, edits, reactions and pins do not reach the blocker. */
+const BLOCKED = refuse(403, "blocked", "This person does not accept messages from you.");
 
 /** What the Worker forwards with a socket upgrade, after it authenticated the user. */
 const UpgradeHeaders = z.object({
@@ -408,8 +410,7 @@ export class ChatRoom extends DurableObject<Env> {
               : "You cannot post here.",
         );
       }
-      if (!input.official && this.blocks.isBlocked(input.senderId))
-        return refuse(403, "blocked", "This person does not accept messages from you.");
+      if (!input.official && this.blocks.isBlocked(input.senderId)) return BLOCKED;
       const text = input.text?.trim() ? (input.text ?? null) : null;
       const attachments = input.attachments ?? [];
       if (text === null && attachments.length === 0 && !input.forwardOf)
@@ -489,6 +490,8 @@ export class ChatRoom extends DurableObject<Env> {
       if (!row) return NO_MESSAGE;
       if (!canEdit(row.sender_id, userId)) return refuse(403, "not_sender", "Only the sender can edit a message.");
       if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
+      // Changing what the blocker sees reaches them as a send would; withdrawing (deleting) stays possible.
+      if (this.blocks.isBlocked(userId)) return BLOCKED;
       if (!text.trim() && JSON.parse(row.attachments).length === 0)
         return refuse(400, "empty_message", "A message needs text or attachments.");
       const message = this.log.edit(seq, text.trim() ? text : null, this.members.withUsernames(extractMentions(text)));
@@ -531,6 +534,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (!(await this.ready(chatId))) return NO_CHAT;
     return this.serial(async () => {
       if (!canReact(this.members.role(userId))) return NO_CHAT;
+      if (this.blocks.isBlocked(userId)) return BLOCKED;
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
       if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
@@ -547,6 +551,7 @@ export class ChatRoom extends DurableObject<Env> {
       const role = this.members.role(userId);
       if (!role) return NO_CHAT;
       if (!canPin(info.type, role)) return refuse(403, "not_allowed", "Only owners and admins pin messages.");
+      if (this.blocks.isBlocked(userId)) return BLOCKED;
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
       if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");

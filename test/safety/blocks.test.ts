@@ -65,6 +65,31 @@ describe("blocks", () => {
     expect((await historyOf(anna.accessToken, chat.id)).map((m) => m.text)).toEqual(["до", "после"]);
   });
 
+  it("the blocked person cannot edit, react or pin in the direct chat either; deleting their own message stays possible", async () => {
+    const [anna, boris] = [await signIn(), await signIn()];
+    const chat = await newChat(boris.accessToken, { type: "direct", userId: anna.user.id });
+    const mine = await postText(boris.accessToken, chat.id, "до блокировки");
+    const hers = await postText(anna.accessToken, chat.id, "ответ");
+    await block(anna, boris);
+    const msg = (seq: number) => `/api/v1/chats/${chat.id}/messages/${seq}`;
+    await expectProblem(await call(msg(mine.seq), { method: "PATCH", token: boris.accessToken, body: { text: "переписал" } }), 403, "blocked");
+    await expectProblem(
+      await call(`${msg(hers.seq)}/reactions/${encodeURIComponent("👍")}`, { method: "PUT", token: boris.accessToken }),
+      403,
+      "blocked",
+    );
+    await expectProblem(await call(`${msg(hers.seq)}/pin`, { method: "PUT", token: boris.accessToken }), 403, "blocked");
+    const seen = await historyOf(anna.accessToken, chat.id);
+    expect(seen.map((m) => ({ text: m.text, reactions: m.reactions, pinned: m.pinned }))).toEqual([
+      { text: "до блокировки", reactions: [], pinned: false },
+      { text: "ответ", reactions: [], pinned: false },
+    ]);
+    // Withdrawing what he wrote is still his to do.
+    expect((await call(msg(mine.seq), { method: "DELETE", token: boris.accessToken })).status).toBe(204);
+    // The blocker herself still can.
+    expect((await call(`${msg(hers.seq)}/reactions/${encodeURIComponent("👍")}`, { method: "PUT", token: anna.accessToken })).status).toBe(204);
+  });
+
   it("an open socket of the blocked person gets an error frame `blocked` naming the send, and nothing is stored", async () => {
     const [anna, boris] = [await signIn(), await signIn()];
     const chat = await newChat(boris.accessToken, { type: "direct", userId: anna.user.id });
