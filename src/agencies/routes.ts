@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireAgency } from "../auth/middleware";
 import { ACCESS_TOKEN_TTL_SEC, signAccessToken } from "../auth/tokens";
 import { ApiError, notFound, unauthorized } from "../lib/errors";

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { citizenSecurity, json, problems, router } from "../lib/hono";
 import { listEntries } from "./log";

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { closeSessionSockets } from "../chat/sockets";
 import { database } from "../db";
 import { requireService } from "../lib/config";

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { database } from "../db";
 import { foundIds } from "../lib/d1";

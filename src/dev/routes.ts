@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { getAgency, webhookSecret } from "../agencies/store";
 import { normalizePhone } from "../auth/phone";
 import { SignedInBody, signInPhone } from "../auth/routes";

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";

@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { type AppEnv, citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";

@@ -1,7 +1,8 @@
 // Privacy settings, contacts and blocks (contract v1.1 "Safety"). D1 holds all three; a block also reaches
 // the direct chat of the two people, whose room refuses the blocked person's sends without reading D1.
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { roomStub, unwrap } from "../chat/access";
 import { findDirectChat } from "../chat/store";

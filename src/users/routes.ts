@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { inboxStub, roomStub } from "../chat/access";
 import { chatsOf } from "../chat/store";

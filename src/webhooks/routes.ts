@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireAgency } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, iso, isoOrNull, json, problems, router } from "../lib/hono";
