@@ -30,6 +30,7 @@ export const agencyIdentity = router().openapi(
   createRoute({
     method: "post",
     path: "/agency/identity-confirmations",
+    operationId: "confirmIdentity",
     tags: ["agencies"],
     summary: "Confirm that the number's current holder is its previous holder, and move this agency's data to them",
     description:

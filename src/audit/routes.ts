@@ -21,6 +21,7 @@ export const accessLog = router().openapi(
   createRoute({
     method: "get",
     path: "/me/access-log",
+    operationId: "getAccessLog",
     tags: ["access log"],
     summary: "Every read or change of your data by anyone else, hash-chained",
     description:

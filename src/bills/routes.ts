@@ -153,6 +153,7 @@ export const agencyBills = router()
     createRoute({
       method: "post",
       path: "/agency/bills",
+      operationId: "issueBill",
       tags: ["bills"],
       summary: "Issue a bill to a citizen (idempotent per externalRef)",
       description:
@@ -210,6 +211,7 @@ export const agencyBills = router()
     createRoute({
       method: "post",
       path: "/agency/bills/{id}/cancel",
+      operationId: "cancelBill",
       tags: ["bills"],
       summary: "Cancel an unpaid bill the agency issued",
       security: agencySecurity,
@@ -244,6 +246,7 @@ export const agencyBills = router()
     createRoute({
       method: "get",
       path: "/agency/bills",
+      operationId: "listAgencyBills",
       tags: ["bills"],
       summary: "The bills the agency issued, newest first",
       description: "Each citizen listed gets one `read` entry (resource `bills`) in their access log, in the same batch as the read.",
@@ -358,6 +361,7 @@ export const citizenBills = router()
     createRoute({
       method: "get",
       path: "/bills",
+      operationId: "listBills",
       tags: ["bills"],
       summary: "The caller's bills, newest first",
       security: citizenSecurity,
@@ -375,6 +379,8 @@ export const citizenBills = router()
     createRoute({
       method: "get",
       path: "/bills/{id}",
+      operationId: "getBill",
+      summary: "One of the caller's bills, with its payment attempts",
       tags: ["bills"],
       security: citizenSecurity,
       middleware: requireCitizen,
@@ -397,6 +403,7 @@ export const citizenBills = router()
     createRoute({
       method: "post",
       path: "/bills/{id}/pay",
+      operationId: "payBill",
       tags: ["bills"],
       summary: "Pay a bill (send Idempotency-Key)",
       description:
@@ -558,6 +565,8 @@ export const devPayments = router().openapi(
   createRoute({
     method: "post",
     path: "/dev/payments/{id}/confirm",
+    operationId: "devConfirmPayment",
+    security: [],
     tags: ["development"],
     summary: "Dev only: the sandbox provider confirms (or declines) a pending charge",
     request: {

@@ -75,6 +75,7 @@ export const sockets = router()
     createRoute({
       method: "post",
       path: "/ws-tickets",
+      operationId: "createSocketTicket",
       tags: ["realtime"],
       summary: "A single-use ticket to open a WebSocket, valid 60 s",
       security: citizenSecurity,
@@ -100,6 +101,7 @@ export const sockets = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}/ws",
+      operationId: "openChatSocket",
       tags: ["realtime"],
       summary: "WebSocket to a chat's room (docs/protocol.md)",
       description:
@@ -146,6 +148,7 @@ export const sockets = router()
     createRoute({
       method: "get",
       path: "/inbox/ws",
+      operationId: "openInboxSocket",
       tags: ["realtime"],
       summary: "WebSocket to the caller's inbox: chat-list updates and notifications",
       security: [...citizenSecurity, {}],

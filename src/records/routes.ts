@@ -86,6 +86,7 @@ export const agencyRecords = router()
     createRoute({
       method: "post",
       path: "/agency/records",
+      operationId: "issueRecord",
       tags: ["records"],
       summary: "Issue a record to a citizen as an SD-JWT VC signed with the agency's key",
       description: "Every claim is selectively disclosable. The record is posted into the official chat with a view button and logged.",
@@ -122,6 +123,7 @@ export const agencyRecords = router()
     createRoute({
       method: "post",
       path: "/agency/records/{id}/revoke",
+      operationId: "revokeRecord",
       tags: ["records"],
       summary: "Revoke a record the agency issued (its status-list bit is set)",
       security: agencySecurity,
@@ -155,6 +157,7 @@ export const agencyRecords = router()
     createRoute({
       method: "get",
       path: "/agency/records",
+      operationId: "listAgencyRecords",
       tags: ["records"],
       summary: "The records the agency issued, newest first (without the credentials)",
       description: "Each citizen listed gets one `read` entry (resource `records`) in their access log, in the same batch as the read.",
@@ -202,6 +205,8 @@ export const statusLists = router().openapi(
   createRoute({
     method: "get",
     path: "/agencies/{id}/status-list",
+    operationId: "getStatusList",
+    security: [],
     tags: ["records"],
     summary: "The agency's revocation status list (one bit per record, IETF Token Status List encoding)",
     request: { params: z.object({ id: z.string().min(1).max(64) }) },
@@ -229,6 +234,7 @@ export const citizenRecords = router()
     createRoute({
       method: "get",
       path: "/records",
+      operationId: "listRecords",
       tags: ["records"],
       summary: "The caller's records",
       security: citizenSecurity,
@@ -246,6 +252,8 @@ export const citizenRecords = router()
     createRoute({
       method: "get",
       path: "/records/{id}",
+      operationId: "getRecord",
+      summary: "One of the caller's records",
       tags: ["records"],
       security: citizenSecurity,
       middleware: requireCitizen,
@@ -262,6 +270,7 @@ export const citizenRecords = router()
     createRoute({
       method: "post",
       path: "/records/{id}/presentations",
+      operationId: "createPresentation",
       tags: ["records"],
       summary: "Present a record disclosing only the chosen claims",
       description: "With audience and nonce, the presentation carries a key-binding JWT signed with the citizen's holder key.",
@@ -313,6 +322,8 @@ export const verification = router().openapi(
   createRoute({
     method: "post",
     path: "/verify",
+    operationId: "verifyPresentation",
+    security: [],
     tags: ["records"],
     summary: "Verify a presentation: signature, disclosures, expiry, revocation (and key binding when audience and nonce are given)",
     request: {

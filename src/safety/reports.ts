@@ -51,6 +51,7 @@ export const reportRoutes = router().openapi(
   createRoute({
     method: "post",
     path: "/reports",
+    operationId: "createReport",
     tags: ["privacy"],
     summary: "Report a message, a chat or a person to the operator",
     description:

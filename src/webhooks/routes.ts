@@ -57,6 +57,7 @@ export const agencyWebhooks = router()
     createRoute({
       method: "get",
       path: "/agency/webhook-deliveries",
+      operationId: "listWebhookDeliveries",
       tags: ["webhooks"],
       summary: "The agency's webhook events and their delivery state, newest first",
       security: agencySecurity,
@@ -86,6 +87,7 @@ export const agencyWebhooks = router()
     createRoute({
       method: "post",
       path: "/agency/webhook-deliveries/{id}/retry",
+      operationId: "retryWebhookDelivery",
       tags: ["webhooks"],
       summary: "Deliver a failed (or still pending) event again now",
       security: agencySecurity,
