@@ -12,8 +12,11 @@ import { build } from "esbuild";
 
 const OUT = "dist/web";
 
-/** The most JavaScript a page may load before it is interactive, gzipped (docs/performance.md). */
-export const INITIAL_JS_BUDGET = 150 * 1024;
+/**
+ * The most JavaScript a page may load before it is interactive, gzipped (docs/performance.md, "Bundle
+ * size"): the citizen app's ~64 KB with room to grow, so a heavy dependency is noticed when it arrives.
+ */
+export const INITIAL_JS_BUDGET = 80 * 1024;
 
 /**
  * The API reference: Scalar's standalone bundle and stylesheet, copied as they are (the Worker never
@@ -107,15 +110,13 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production",
 
 /**
  * Initial JavaScript per page: its entry script and every chunk it imports statically (what the browser
- * must fetch before the page runs), gzipped. Chunks behind dynamic import() load on demand and are listed
- * separately. Throws when a page is over budget, so the build (and `npm test`) fails.
+ * must fetch before the page runs), gzipped at level 9. Chunks behind dynamic import() load on demand and
+ * are counted separately. Pages with a vendor bundle (the API reference) are not the client: not counted.
  */
-export function checkBudget(metafile, { quiet = false } = {}) {
+export function measureWeb(metafile) {
   const outputs = metafile.outputs;
   const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
-  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-  const report = [];
-  const over = [];
+  const pages = {};
   const initialFiles = new Set();
   for (const page of BUDGETED) {
     const entry = Object.keys(outputs).find((f) => outputs[f].entryPoint === page.entry && f.endsWith(".js"));
@@ -131,15 +132,28 @@ export function checkBudget(metafile, { quiet = false } = {}) {
       total += gz(file);
       initialFiles.add(file);
     }
-    report.push(`  ${page.name.padEnd(8)} initial JS ${kb(total).padStart(9)} gzipped (${seen.size} file${seen.size === 1 ? "" : "s"})`);
-    if (total > INITIAL_JS_BUDGET) over.push(`${page.name}: ${kb(total)}`);
+    pages[page.name] = { initialJsGzip: total, files: seen.size };
   }
   const unbudgeted = new Set(PAGES.filter((p) => p.vendor).map((p) => p.entry));
   const lazy = Object.keys(outputs).filter((f) => f.endsWith(".js") && !initialFiles.has(f) && !unbudgeted.has(outputs[f].entryPoint));
-  const lazyTotal = lazy.reduce((sum, f) => sum + gz(f), 0);
-  report.push(`  on demand  ${kb(lazyTotal).padStart(9)} gzipped in ${lazy.length} chunk${lazy.length === 1 ? "" : "s"}`);
+  return { pages, onDemand: { jsGzip: lazy.reduce((sum, f) => sum + gz(f), 0), chunks: lazy.length } };
+}
+
+/** Prints measureWeb's figures; throws when a page is over budget, so the build (and `npm test`) fails. */
+export function checkBudget(metafile, { quiet = false } = {}) {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  const { pages, onDemand } = measureWeb(metafile);
+  const report = Object.entries(pages).map(
+    ([name, p]) => `  ${name.padEnd(8)} initial JS ${kb(p.initialJsGzip).padStart(9)} gzipped (${p.files} file${p.files === 1 ? "" : "s"})`,
+  );
+  report.push(`  on demand  ${kb(onDemand.jsGzip).padStart(9)} gzipped in ${onDemand.chunks} chunk${onDemand.chunks === 1 ? "" : "s"}`);
   if (!quiet) console.log(`Web client (budget ${kb(INITIAL_JS_BUDGET)} initial JS per page):\n${report.join("\n")}`);
-  if (over.length > 0) throw new Error(`initial JavaScript over the ${kb(INITIAL_JS_BUDGET)} budget: ${over.join(", ")}`);
+  const over = Object.entries(pages).filter(([, p]) => p.initialJsGzip > INITIAL_JS_BUDGET);
+  if (over.length > 0) {
+    throw new Error(
+      `initial JavaScript over the ${kb(INITIAL_JS_BUDGET)} budget: ${over.map(([n, p]) => `${n}: ${kb(p.initialJsGzip)}`).join(", ")}`,
+    );
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
