@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { devSecrets } from "./scripts/dev-secrets.mjs";
@@ -29,6 +30,8 @@ export default defineConfig(async () => {
         },
       }),
     ],
+    // `zod` is src/lib/zod-lean.ts, as in the deployed bundle (wrangler.toml [alias]): tests run what ships.
+    resolve: { alias: [{ find: /^zod$/, replacement: fileURLToPath(new URL("./src/lib/zod-lean.ts", import.meta.url)) }] },
     test: {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**", "test/bench/**"],

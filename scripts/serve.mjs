@@ -4,6 +4,7 @@
 // (docs/performance.md). Usage: node scripts/serve.mjs [--port 8787] [--state .wrangler/state] [--observe-limits]
 // --observe-limits: per-user limits are consulted but refuse nothing (the benchmark's senders outpace a person).
 import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
@@ -20,6 +21,17 @@ export const quietEnv = {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
 };
 
+/**
+ * `zod` resolves to src/lib/zod-lean.ts, as wrangler.toml's [alias] makes it for deploys (only the bare
+ * specifier: the module itself imports `zod/v4`).
+ */
+export const zodLean = {
+  name: "zod-lean",
+  setup(build) {
+    build.onResolve({ filter: /^zod$/ }, () => ({ path: resolve("src/lib/zod-lean.ts") }));
+  },
+};
+
 export async function bundle(outfile = ".wrangler/serve/index.js") {
   await build({
     entryPoints: ["src/index.ts"],
@@ -32,6 +44,7 @@ export async function bundle(outfile = ".wrangler/serve/index.js") {
     mainFields: ["module", "main"],
     external: ["cloudflare:*", "node:*"],
     sourcemap: "linked",
+    plugins: [zodLean],
     logLevel: "warning",
   });
   return outfile;

@@ -1,7 +1,9 @@
 // The agency console's lists of what an agency issued to citizens (bills, records, consent requests,
 // submissions to its forms). Listing citizens' data is reading it, so each listing appends one "read"
 // entry to the log of every citizen it shows, in the same D1 batch as the read itself.
-import { z } from "@hono/zod-openapi";
+// Adds `.openapi()` to the schemas below before they are built.
+import "@hono/zod-openapi";
+import * as z from "zod";
 import { type Actor, withAccessLogs } from "../audit/log";
 import { inLists } from "../lib/d1";
 

@@ -2,7 +2,8 @@
 // past DORMANT_AFTER_MS signs in as a new person; if that person is in fact the previous holder, an agency that
 // has checked their identity (in person, with a passport) moves its own data back to them. Only its own: an
 // agency can vouch for the citizen it served, not for what other agencies hold.
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { withAccessLogs } from "../audit/log";
 import { requireAgency } from "../auth/middleware";
 import { normalizePhone } from "../auth/phone";
@@ -29,6 +30,7 @@ export const agencyIdentity = router().openapi(
   createRoute({
     method: "post",
     path: "/agency/identity-confirmations",
+    operationId: "confirmIdentity",
     tags: ["agencies"],
     summary: "Confirm that the number's current holder is its previous holder, and move this agency's data to them",
     description:

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireAgency } from "../auth/middleware";
 import { ACCESS_TOKEN_TTL_SEC, signAccessToken } from "../auth/tokens";
 import { ApiError, notFound, unauthorized } from "../lib/errors";
@@ -56,6 +57,8 @@ export const agencyAuth = router().openapi(
   createRoute({
     method: "post",
     path: "/agency/token",
+    operationId: "getAgencyToken",
+    security: [],
     tags: ["agencies"],
     summary: "An agency access token from client credentials",
     description: "The token has `typ: at+jwt`, audience `veche:agency`, the agency id as `sub`, and its scopes in `scope`.",
@@ -80,6 +83,7 @@ export const agencySelf = router()
     createRoute({
       method: "get",
       path: "/agency/me",
+      operationId: "getAgency",
       tags: ["agencies"],
       summary: "The calling agency: name, verification, scopes, webhook URL",
       security: agencySecurity,
@@ -96,6 +100,7 @@ export const agencySelf = router()
     createRoute({
       method: "patch",
       path: "/agency/me",
+      operationId: "updateAgency",
       tags: ["agencies"],
       summary: "Set (or clear, with null) the webhook URL",
       description:
@@ -124,6 +129,8 @@ export const agencyDirectory = router()
     createRoute({
       method: "get",
       path: "/agencies",
+      operationId: "listAgencies",
+      security: [],
       tags: ["agencies"],
       summary: "The directory of agencies",
       responses: { 200: json(z.object({ agencies: z.array(Agency) }), "Agencies.") },
@@ -134,6 +141,8 @@ export const agencyDirectory = router()
     createRoute({
       method: "get",
       path: "/agencies/{id}/jwks.json",
+      operationId: "getAgencyJwks",
+      security: [],
       tags: ["agencies"],
       summary: "An agency's public signing keys, to verify its records offline",
       request: { params: z.object({ id: z.string().min(1).max(64) }) },
@@ -155,6 +164,8 @@ export const devAgencies = router().openapi(
   createRoute({
     method: "post",
     path: "/dev/agencies",
+    operationId: "devCreateAgency",
+    security: [],
     tags: ["development"],
     summary: "Dev only: a new verified agency for demos and tests",
     request: {

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { citizenSecurity, json, problems, router } from "../lib/hono";
 import { listEntries } from "./log";
@@ -20,6 +21,7 @@ export const accessLog = router().openapi(
   createRoute({
     method: "get",
     path: "/me/access-log",
+    operationId: "getAccessLog",
     tags: ["access log"],
     summary: "Every read or change of your data by anyone else, hash-chained",
     description:

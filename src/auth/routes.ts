@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { closeSessionSockets } from "../chat/sockets";
 import { database } from "../db";
 import { requireService } from "../lib/config";
@@ -84,6 +85,8 @@ export const auth = router()
     createRoute({
       method: "post",
       path: "/auth/otp",
+      operationId: "requestSignInCode",
+      security: [],
       tags: ["identity"],
       summary: "Send a sign-in code by SMS",
       request: { body: jsonBody(z.object({ phone: Phone })) },
@@ -112,6 +115,8 @@ export const auth = router()
     createRoute({
       method: "post",
       path: "/auth/verify",
+      operationId: "verifySignInCode",
+      security: [],
       tags: ["identity"],
       summary: "Exchange a sign-in code for tokens",
       request: {
@@ -146,6 +151,8 @@ export const auth = router()
     createRoute({
       method: "post",
       path: "/auth/refresh",
+      operationId: "refreshTokens",
+      security: [],
       tags: ["identity"],
       summary: "Rotate a refresh token",
       description: "Every refresh token works once. Presenting one that was already rotated ends the whole session.",
@@ -177,6 +184,7 @@ export const auth = router()
     createRoute({
       method: "post",
       path: "/auth/logout",
+      operationId: "signOut",
       tags: ["identity"],
       summary: "End the current session",
       security: citizenSecurity,
@@ -193,6 +201,7 @@ export const auth = router()
     createRoute({
       method: "get",
       path: "/sessions",
+      operationId: "listSessions",
       tags: ["identity"],
       summary: "The caller's signed-in devices",
       security: citizenSecurity,
@@ -218,6 +227,7 @@ export const auth = router()
     createRoute({
       method: "delete",
       path: "/sessions/{id}",
+      operationId: "revokeSession",
       tags: ["identity"],
       summary: "Sign out one device",
       security: citizenSecurity,
@@ -241,6 +251,8 @@ export const jwks = router().openapi(
   createRoute({
     method: "get",
     path: "/.well-known/jwks.json",
+    operationId: "getJwks",
+    security: [],
     tags: ["identity"],
     summary: "Public keys that sign access tokens",
     responses: { 200: json(z.object({ keys: z.array(z.record(z.string(), z.unknown())) }), "The JWKS: current and previous keys.") },

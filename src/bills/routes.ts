@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
@@ -152,6 +153,7 @@ export const agencyBills = router()
     createRoute({
       method: "post",
       path: "/agency/bills",
+      operationId: "issueBill",
       tags: ["bills"],
       summary: "Issue a bill to a citizen (idempotent per externalRef)",
       description:
@@ -209,6 +211,7 @@ export const agencyBills = router()
     createRoute({
       method: "post",
       path: "/agency/bills/{id}/cancel",
+      operationId: "cancelBill",
       tags: ["bills"],
       summary: "Cancel an unpaid bill the agency issued",
       security: agencySecurity,
@@ -243,6 +246,7 @@ export const agencyBills = router()
     createRoute({
       method: "get",
       path: "/agency/bills",
+      operationId: "listAgencyBills",
       tags: ["bills"],
       summary: "The bills the agency issued, newest first",
       description: "Each citizen listed gets one `read` entry (resource `bills`) in their access log, in the same batch as the read.",
@@ -357,6 +361,7 @@ export const citizenBills = router()
     createRoute({
       method: "get",
       path: "/bills",
+      operationId: "listBills",
       tags: ["bills"],
       summary: "The caller's bills, newest first",
       security: citizenSecurity,
@@ -374,6 +379,8 @@ export const citizenBills = router()
     createRoute({
       method: "get",
       path: "/bills/{id}",
+      operationId: "getBill",
+      summary: "One of the caller's bills, with its payment attempts",
       tags: ["bills"],
       security: citizenSecurity,
       middleware: requireCitizen,
@@ -396,6 +403,7 @@ export const citizenBills = router()
     createRoute({
       method: "post",
       path: "/bills/{id}/pay",
+      operationId: "payBill",
       tags: ["bills"],
       summary: "Pay a bill (send Idempotency-Key)",
       description:
@@ -557,6 +565,8 @@ export const devPayments = router().openapi(
   createRoute({
     method: "post",
     path: "/dev/payments/{id}/confirm",
+    operationId: "devConfirmPayment",
+    security: [],
     tags: ["development"],
     summary: "Dev only: the sandbox provider confirms (or declines) a pending charge",
     request: {

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { database } from "../db";
 import { foundIds } from "../lib/d1";
@@ -164,6 +165,7 @@ export const chats = router()
     createRoute({
       method: "post",
       path: "/chats",
+      operationId: "createChat",
       tags: ["chats"],
       summary: "Start a direct chat, or create a group or channel",
       ...secured,
@@ -264,6 +266,7 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/chats",
+      operationId: "listChats",
       tags: ["chats"],
       summary: "The caller's chats, most recent first, and the caller's pts",
       ...secured,
@@ -284,6 +287,7 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/updates",
+      operationId: "getUpdates",
       tags: ["chats"],
       summary: "What changed in the caller's chat list since their pts",
       description:
@@ -313,6 +317,8 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}",
+      operationId: "getChat",
+      summary: "One of the caller's chats",
       tags: ["chats"],
       ...secured,
       request: { params: ChatIdParam },
@@ -324,6 +330,7 @@ export const chats = router()
     createRoute({
       method: "patch",
       path: "/chats/{chatId}",
+      operationId: "updateChat",
       tags: ["chats"],
       summary: "Rename a group or channel (owners and admins)",
       ...secured,
@@ -347,6 +354,7 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}/changes",
+      operationId: "listChatChanges",
       tags: ["chats"],
       summary: "The chat's changes after pts, as the frames a socket sent (docs/protocol.md)",
       description:
@@ -377,6 +385,7 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}/members",
+      operationId: "listChatMembers",
       tags: ["chats"],
       summary: "Members, by user id; page with ?after=<last userId>",
       ...secured,
@@ -398,6 +407,7 @@ export const chats = router()
     createRoute({
       method: "post",
       path: "/chats/{chatId}/members",
+      operationId: "addChatMember",
       tags: ["chats"],
       summary: "Add a member (owners and admins)",
       ...secured,
@@ -438,6 +448,7 @@ export const chats = router()
     createRoute({
       method: "patch",
       path: "/chats/{chatId}/members/{userId}",
+      operationId: "updateChatMember",
       tags: ["chats"],
       summary: "Make a member an admin or back (owners)",
       ...secured,
@@ -464,6 +475,7 @@ export const chats = router()
     createRoute({
       method: "delete",
       path: "/chats/{chatId}/members/{userId}",
+      operationId: "removeChatMember",
       tags: ["chats"],
       summary: "Remove a member (owners and admins), or leave (yourself)",
       ...secured,
@@ -491,6 +503,7 @@ export const chats = router()
     createRoute({
       method: "post",
       path: "/chats/{chatId}/messages",
+      operationId: "sendMessage",
       tags: ["messages"],
       summary: "Send a message (the same operation as a socket `send`)",
       description:
@@ -567,6 +580,7 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}/messages",
+      operationId: "listMessages",
       tags: ["messages"],
       summary: "History, ascending by seq",
       description:
@@ -585,6 +599,7 @@ export const chats = router()
     createRoute({
       method: "patch",
       path: "/chats/{chatId}/messages/{seq}",
+      operationId: "editMessage",
       tags: ["messages"],
       summary: "Edit your own message",
       ...secured,
@@ -610,6 +625,7 @@ export const chats = router()
     createRoute({
       method: "delete",
       path: "/chats/{chatId}/messages/{seq}",
+      operationId: "deleteMessage",
       tags: ["messages"],
       summary: "Delete for everyone (the sender, or an admin of a group or channel)",
       ...secured,
@@ -631,6 +647,7 @@ export const chats = router()
     createRoute({
       method: "put",
       path: "/chats/{chatId}/messages/{seq}/reactions/{emoji}",
+      operationId: "addReaction",
       tags: ["messages"],
       summary: "React",
       ...secured,
@@ -657,6 +674,7 @@ export const chats = router()
     createRoute({
       method: "delete",
       path: "/chats/{chatId}/messages/{seq}/reactions/{emoji}",
+      operationId: "removeReaction",
       tags: ["messages"],
       summary: "Take a reaction back",
       ...secured,
@@ -683,6 +701,7 @@ export const chats = router()
     createRoute({
       method: "put",
       path: "/chats/{chatId}/messages/{seq}/pin",
+      operationId: "pinMessage",
       tags: ["messages"],
       summary: "Pin (owners and admins; anyone in a direct chat)",
       ...secured,
@@ -702,6 +721,7 @@ export const chats = router()
     createRoute({
       method: "delete",
       path: "/chats/{chatId}/messages/{seq}/pin",
+      operationId: "unpinMessage",
       tags: ["messages"],
       summary: "Unpin",
       ...secured,
@@ -721,6 +741,7 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}/pins",
+      operationId: "listPins",
       tags: ["messages"],
       summary: "Pinned messages, ascending by seq",
       ...secured,
@@ -736,6 +757,7 @@ export const chats = router()
     createRoute({
       method: "post",
       path: "/chats/{chatId}/read",
+      operationId: "markRead",
       tags: ["messages"],
       summary: "Move your read marker forward",
       ...secured,
@@ -752,6 +774,7 @@ export const chats = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}/search",
+      operationId: "searchMessages",
       tags: ["messages"],
       summary: "Full-text search in a chat, newest first",
       description:

@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import * as z from "zod";
 import { bearerToken, requireCitizen } from "../auth/middleware";
 import { verifyAccessToken } from "../auth/tokens";
 import { hmacHex } from "../lib/crypto";
@@ -74,6 +75,7 @@ export const sockets = router()
     createRoute({
       method: "post",
       path: "/ws-tickets",
+      operationId: "createSocketTicket",
       tags: ["realtime"],
       summary: "A single-use ticket to open a WebSocket, valid 60 s",
       security: citizenSecurity,
@@ -99,6 +101,7 @@ export const sockets = router()
     createRoute({
       method: "get",
       path: "/chats/{chatId}/ws",
+      operationId: "openChatSocket",
       tags: ["realtime"],
       summary: "WebSocket to a chat's room (docs/protocol.md)",
       description:
@@ -145,6 +148,7 @@ export const sockets = router()
     createRoute({
       method: "get",
       path: "/inbox/ws",
+      operationId: "openInboxSocket",
       tags: ["realtime"],
       summary: "WebSocket to the caller's inbox: chat-list updates and notifications",
       security: [...citizenSecurity, {}],

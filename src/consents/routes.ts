@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
@@ -69,6 +70,7 @@ export const agencyConsents = router()
     createRoute({
       method: "post",
       path: "/agency/consent-requests",
+      operationId: "requestConsent",
       tags: ["consents"],
       summary: "Ask a citizen for consent to read records other agencies issued",
       security: agencySecurity,
@@ -136,6 +138,7 @@ export const agencyConsents = router()
     createRoute({
       method: "get",
       path: "/agency/citizens/{phone}/records",
+      operationId: "readCitizenRecords",
       tags: ["consents"],
       summary: "Read a citizen's records: the agency's own, plus others' under an approved consent; every read is logged",
       security: agencySecurity,
@@ -210,6 +213,7 @@ export const agencyConsents = router()
     createRoute({
       method: "get",
       path: "/agency/consent-requests",
+      operationId: "listConsentRequests",
       tags: ["consents"],
       summary: "The consents the agency asked citizens for, newest first, with their status",
       description:
@@ -290,6 +294,7 @@ export const citizenConsents = router()
     createRoute({
       method: "get",
       path: "/consents",
+      operationId: "listConsents",
       tags: ["consents"],
       summary: "The caller's consents and requests",
       security: citizenSecurity,
@@ -307,6 +312,8 @@ export const citizenConsents = router()
     createRoute({
       method: "post",
       path: "/consents/{id}/approve",
+      operationId: "approveConsent",
+      summary: "Approve an agency's consent request",
       tags: ["consents"],
       security: citizenSecurity,
       middleware: requireCitizen,
@@ -322,6 +329,8 @@ export const citizenConsents = router()
     createRoute({
       method: "post",
       path: "/consents/{id}/deny",
+      operationId: "denyConsent",
+      summary: "Deny an agency's consent request",
       tags: ["consents"],
       security: citizenSecurity,
       middleware: requireCitizen,
@@ -337,6 +346,7 @@ export const citizenConsents = router()
     createRoute({
       method: "delete",
       path: "/consents/{id}",
+      operationId: "revokeConsent",
       tags: ["consents"],
       summary: "Revoke an approved consent; the agency's next read no longer sees others' records",
       security: citizenSecurity,

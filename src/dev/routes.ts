@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { getAgency, webhookSecret } from "../agencies/store";
 import { normalizePhone } from "../auth/phone";
 import { SignedInBody, signInPhone } from "../auth/routes";
@@ -18,6 +19,8 @@ export const dev = router()
     createRoute({
       method: "get",
       path: "/dev/d1-statements",
+      operationId: "devListD1Statements",
+      security: [],
       tags: ["development"],
       summary: "Dev only: how many D1 statements this server (the Worker and its Durable Objects) has run since it started",
       description: "The benchmark and the tests read it before and after a run to count statements per message (docs/performance.md).",
@@ -29,6 +32,8 @@ export const dev = router()
     createRoute({
       method: "put",
       path: "/dev/r2/{key}",
+      operationId: "devPutR2Object",
+      security: [],
       tags: ["development"],
       summary: "Dev only: a plain R2 put of the raw body (the benchmark's floor for media uploads)",
       request: { params: R2Key },
@@ -45,6 +50,8 @@ export const dev = router()
     createRoute({
       method: "get",
       path: "/dev/r2/{key}",
+      operationId: "devGetR2Object",
+      security: [],
       tags: ["development"],
       summary: "Dev only: a plain R2 get (the benchmark's floor for media downloads)",
       request: { params: R2Key },
@@ -60,6 +67,8 @@ export const dev = router()
     createRoute({
       method: "post",
       path: "/dev/sessions",
+      operationId: "devCreateSession",
+      security: [],
       tags: ["development"],
       summary: "Dev only: sign a phone in without a code (benchmarks, browser tests, demos)",
       request: {
@@ -78,6 +87,8 @@ export const dev = router()
     createRoute({
       method: "get",
       path: "/dev/otp",
+      operationId: "devGetOtp",
+      security: [],
       tags: ["development"],
       summary: "Dev only: the last sign-in code sent to a phone",
       request: { query: z.object({ phone: z.string().max(40) }) },
@@ -95,6 +106,8 @@ export const dev = router()
     createRoute({
       method: "post",
       path: "/dev/webhook-sink",
+      operationId: "devReceiveWebhook",
+      security: [],
       tags: ["development"],
       summary: "Dev only: a webhook receiver for the demo agencies; it checks the Veche-Signature as an agency would",
       responses: { 204: { description: "Received; the signature is valid." }, ...problems([401, "invalid_signature"]) },

@@ -1,7 +1,9 @@
 // Files a citizen attaches to a submission: their own uploads (POST /media), checked and linked when the
 // submission is stored. Linking sets the media's `attached_at`, so the hourly cleanup of unattached uploads
 // (src/media/store.ts) keeps them; the foreign key makes a submission that races that cleanup fail whole.
-import { z } from "@hono/zod-openapi";
+// Adds `.openapi()` to the schemas below before they are built.
+import "@hono/zod-openapi";
+import * as z from "zod";
 import { foundIds } from "../lib/d1";
 import { ApiError } from "../lib/errors";
 

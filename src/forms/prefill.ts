@@ -2,7 +2,9 @@
 // record claim may fill which top-level field. Only the citizen asks for the values (POST
 // /forms/:id/prefill), from their own records, and gets them back to review: nothing reaches the agency
 // until the citizen submits, and then only what they submit.
-import { z } from "@hono/zod-openapi";
+// Adds `.openapi()` to the schemas below before they are built.
+import "@hono/zod-openapi";
+import * as z from "zod";
 import { inLists } from "../lib/d1";
 import type { FieldError } from "../lib/errors";
 import { isRecordType } from "../records/type";

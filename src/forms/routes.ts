@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
@@ -130,6 +131,7 @@ export const agencyForms = router()
     createRoute({
       method: "post",
       path: "/agency/forms",
+      operationId: "publishForm",
       tags: ["forms"],
       summary: "Publish a form (the same key again makes a new version)",
       security: agencySecurity,
@@ -199,6 +201,7 @@ export const agencyForms = router()
     createRoute({
       method: "get",
       path: "/agency/submissions",
+      operationId: "listAgencySubmissions",
       tags: ["forms"],
       summary: "Submissions to the agency's forms, newest first",
       description: "Each citizen listed gets one `read` entry (resource `submissions`) in their access log, in the same batch as the read.",
@@ -234,6 +237,7 @@ export const agencyForms = router()
     createRoute({
       method: "get",
       path: "/agency/submissions/{id}",
+      operationId: "getAgencySubmission",
       tags: ["forms"],
       summary: "One submission to the agency's forms",
       description: "Logged in the citizen's access log (`read`, `submission:<id>`) in the same batch as the read.",
@@ -267,6 +271,7 @@ export const agencyForms = router()
     createRoute({
       method: "patch",
       path: "/agency/submissions/{id}",
+      operationId: "reviewSubmission",
       tags: ["forms"],
       summary: "Move a submission along: in_review, then approved or rejected (with a comment)",
       security: agencySecurity,
@@ -346,6 +351,7 @@ export const agencyForms = router()
     createRoute({
       method: "get",
       path: "/agency/forms",
+      operationId: "listAgencyForms",
       tags: ["forms"],
       summary: "Every version of the agency's forms, newest first",
       security: agencySecurity,
@@ -370,6 +376,7 @@ export const agencyForms = router()
     createRoute({
       method: "get",
       path: "/agency/submissions/{id}/attachments/{mediaId}",
+      operationId: "downloadSubmissionAttachment",
       tags: ["forms"],
       summary: "Download a file attached to a submission (logged in the citizen's access log)",
       description:
@@ -426,6 +433,7 @@ export const citizenForms = router()
     createRoute({
       method: "get",
       path: "/forms",
+      operationId: "listForms",
       tags: ["forms"],
       summary: "Published forms (the latest version of each)",
       security: citizenSecurity,
@@ -443,6 +451,7 @@ export const citizenForms = router()
     createRoute({
       method: "get",
       path: "/forms/{id}",
+      operationId: "getForm",
       tags: ["forms"],
       summary: "One form version with its schema",
       security: citizenSecurity,
@@ -460,6 +469,7 @@ export const citizenForms = router()
     createRoute({
       method: "post",
       path: "/forms/{id}/submissions",
+      operationId: "submitForm",
       tags: ["forms"],
       summary: "Submit a form; validated against the exact version shown",
       security: citizenSecurity,
@@ -517,6 +527,7 @@ export const citizenForms = router()
     createRoute({
       method: "get",
       path: "/submissions",
+      operationId: "listSubmissions",
       tags: ["forms"],
       summary: "The caller's submissions",
       security: citizenSecurity,
@@ -537,6 +548,8 @@ export const citizenForms = router()
     createRoute({
       method: "get",
       path: "/submissions/{id}",
+      operationId: "getSubmission",
+      summary: "One of the caller's submissions",
       tags: ["forms"],
       security: citizenSecurity,
       middleware: requireCitizen,
@@ -556,6 +569,7 @@ export const citizenForms = router()
     createRoute({
       method: "post",
       path: "/forms/{id}/prefill",
+      operationId: "prefillForm",
       tags: ["forms"],
       summary: "Fill a form from the caller's own records (the citizen's explicit request; nothing is sent to the agency)",
       description:

@@ -5,7 +5,9 @@
 //   written in (`2026-12-31T23:30:00-05:00` is the 31st, the day the agency meant);
 // - an instant (`expiresAt`) is returned as UTC with milliseconds (`toISOString()`); a `full-date` there means
 //   "through that day": the first instant of the next day, UTC.
-import { z } from "@hono/zod-openapi";
+// Adds `.openapi()` to the schemas below before they are built.
+import "@hono/zod-openapi";
+import * as z from "zod";
 
 // RFC 3339 ABNF: T and Z may be lower case; seconds are required, fractions of any length; no leap second
 // second past :59 is accepted here (JavaScript time has none), so `:60` is refused rather than shifted.

@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { type AppEnv, citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
@@ -214,6 +215,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "post",
       path: "/media",
+      operationId: "uploadMedia",
       tags: ["media"],
       summary: "Upload a file in one request (up to 100 MiB)",
       description:
@@ -281,6 +283,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "get",
       path: "/media/{id}",
+      operationId: "downloadMedia",
       tags: ["media"],
       summary: "Download media (honours Range)",
       description: "Only the uploader and members of a chat where a message carries the media may read it; everyone else gets 404.",
@@ -329,6 +332,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "get",
       path: "/media/{id}/info",
+      operationId: "getMediaInfo",
       tags: ["media"],
       summary: "Media metadata (kind, size, dimensions, duration, thumbhash), to render before the bytes load",
       security: citizenSecurity,
@@ -346,6 +350,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "post",
       path: "/media/uploads",
+      operationId: "startMultipartUpload",
       tags: ["media"],
       summary: "Start a resumable multipart upload (videos and files up to 4 GiB)",
       description: `Then PUT each part (every part ${PART_SIZE} bytes but the last) in any order, retrying any, and complete. Photos are uploaded in one request.`,
@@ -405,6 +410,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "get",
       path: "/media/uploads/{id}",
+      operationId: "getMultipartUpload",
       tags: ["media"],
       summary: "Which parts have arrived (to resume after a dropped connection)",
       security: citizenSecurity,
@@ -424,6 +430,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "put",
       path: "/media/uploads/{id}/parts/{n}",
+      operationId: "uploadPart",
       tags: ["media"],
       summary: "Upload (or re-upload) one part",
       security: citizenSecurity,
@@ -480,6 +487,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "post",
       path: "/media/uploads/{id}/complete",
+      operationId: "completeMultipartUpload",
       tags: ["media"],
       summary: "Finish a multipart upload",
       security: citizenSecurity,
@@ -535,6 +543,7 @@ export const mediaRoutes = router()
     createRoute({
       method: "delete",
       path: "/media/uploads/{id}",
+      operationId: "abortMultipartUpload",
       tags: ["media"],
       summary: "Abandon a multipart upload",
       security: citizenSecurity,

@@ -1,8 +1,10 @@
 // Issuing records: an SD-JWT VC signed with the agency's key, bound to the citizen's holder key, with a
 // status-list index for revocation, stored in the same D1 batch as the citizen's access-log entry.
 
-import { z } from "@hono/zod-openapi";
+// Adds `.openapi()` to the schemas below before they are built.
+import "@hono/zod-openapi";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import * as z from "zod";
 import { type AgencyRow, agencySigningKey } from "../agencies/store";
 import { type NewEntry, withAccessLog } from "../audit/log";
 import { seal, unseal } from "../lib/crypto";

@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
@@ -85,6 +86,7 @@ export const agencyRecords = router()
     createRoute({
       method: "post",
       path: "/agency/records",
+      operationId: "issueRecord",
       tags: ["records"],
       summary: "Issue a record to a citizen as an SD-JWT VC signed with the agency's key",
       description: "Every claim is selectively disclosable. The record is posted into the official chat with a view button and logged.",
@@ -121,6 +123,7 @@ export const agencyRecords = router()
     createRoute({
       method: "post",
       path: "/agency/records/{id}/revoke",
+      operationId: "revokeRecord",
       tags: ["records"],
       summary: "Revoke a record the agency issued (its status-list bit is set)",
       security: agencySecurity,
@@ -154,6 +157,7 @@ export const agencyRecords = router()
     createRoute({
       method: "get",
       path: "/agency/records",
+      operationId: "listAgencyRecords",
       tags: ["records"],
       summary: "The records the agency issued, newest first (without the credentials)",
       description: "Each citizen listed gets one `read` entry (resource `records`) in their access log, in the same batch as the read.",
@@ -201,6 +205,8 @@ export const statusLists = router().openapi(
   createRoute({
     method: "get",
     path: "/agencies/{id}/status-list",
+    operationId: "getStatusList",
+    security: [],
     tags: ["records"],
     summary: "The agency's revocation status list (one bit per record, IETF Token Status List encoding)",
     request: { params: z.object({ id: z.string().min(1).max(64) }) },
@@ -228,6 +234,7 @@ export const citizenRecords = router()
     createRoute({
       method: "get",
       path: "/records",
+      operationId: "listRecords",
       tags: ["records"],
       summary: "The caller's records",
       security: citizenSecurity,
@@ -245,6 +252,8 @@ export const citizenRecords = router()
     createRoute({
       method: "get",
       path: "/records/{id}",
+      operationId: "getRecord",
+      summary: "One of the caller's records",
       tags: ["records"],
       security: citizenSecurity,
       middleware: requireCitizen,
@@ -261,6 +270,7 @@ export const citizenRecords = router()
     createRoute({
       method: "post",
       path: "/records/{id}/presentations",
+      operationId: "createPresentation",
       tags: ["records"],
       summary: "Present a record disclosing only the chosen claims",
       description: "With audience and nonce, the presentation carries a key-binding JWT signed with the citizen's holder key.",
@@ -312,6 +322,8 @@ export const verification = router().openapi(
   createRoute({
     method: "post",
     path: "/verify",
+    operationId: "verifyPresentation",
+    security: [],
     tags: ["records"],
     summary: "Verify a presentation: signature, disclosures, expiry, revocation (and key binding when audience and nonce are given)",
     request: {

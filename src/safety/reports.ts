@@ -1,6 +1,7 @@
 // Reports: a citizen tells the operator about a message, a chat or a person. They go to the operator's review
 // queue in D1 (docs/operations.md, "Reports"); they also count towards the reported person's trust (trust.ts).
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { requireMember, roomStub } from "../chat/access";
 import { database } from "../db";
@@ -50,6 +51,7 @@ export const reportRoutes = router().openapi(
   createRoute({
     method: "post",
     path: "/reports",
+    operationId: "createReport",
     tags: ["privacy"],
     summary: "Report a message, a chat or a person to the operator",
     description:

@@ -1,7 +1,8 @@
 // Privacy settings, contacts and blocks (contract v1.1 "Safety"). D1 holds all three; a block also reaches
 // the direct chat of the two people, whose room refuses the blocked person's sends without reading D1.
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { roomStub, unwrap } from "../chat/access";
 import { findDirectChat } from "../chat/store";
@@ -61,6 +62,8 @@ export const safety = router()
     createRoute({
       method: "get",
       path: "/me/privacy",
+      operationId: "getPrivacySettings",
+      summary: "The caller's privacy settings",
       tags: ["privacy"],
       ...secured,
       responses: { 200: json(z.object({ privacy: PrivacySchema }), "The caller's privacy settings."), ...problems([401, "unauthorized"]) },
@@ -75,6 +78,7 @@ export const safety = router()
     createRoute({
       method: "patch",
       path: "/me/privacy",
+      operationId: "updatePrivacySettings",
       tags: ["privacy"],
       summary: "Change any of the privacy settings",
       description: "`phone` and `lastSeen` are also `phoneVisibility` and `presenceVisibility` on `/me`.",
@@ -106,6 +110,7 @@ export const safety = router()
     createRoute({
       method: "get",
       path: "/contacts",
+      operationId: "listContacts",
       tags: ["privacy"],
       summary: "The caller's contacts, most recently added first (at most 1,000)",
       ...secured,
@@ -142,6 +147,7 @@ export const safety = router()
     createRoute({
       method: "put",
       path: "/contacts/{userId}",
+      operationId: "addContact",
       tags: ["privacy"],
       summary: "Add someone to the caller's contacts (idempotent)",
       ...secured,
@@ -162,6 +168,7 @@ export const safety = router()
     createRoute({
       method: "delete",
       path: "/contacts/{userId}",
+      operationId: "removeContact",
       tags: ["privacy"],
       summary: "Remove someone from the caller's contacts (idempotent)",
       ...secured,
@@ -179,6 +186,7 @@ export const safety = router()
     createRoute({
       method: "get",
       path: "/blocks",
+      operationId: "listBlocks",
       tags: ["privacy"],
       summary: "The people the caller blocked, most recent first (at most 1,000)",
       ...secured,
@@ -208,6 +216,7 @@ export const safety = router()
     createRoute({
       method: "put",
       path: "/blocks/{userId}",
+      operationId: "blockUser",
       tags: ["privacy"],
       summary: "Block someone (idempotent)",
       description:
@@ -231,6 +240,7 @@ export const safety = router()
     createRoute({
       method: "delete",
       path: "/blocks/{userId}",
+      operationId: "unblockUser",
       tags: ["privacy"],
       summary: "Unblock someone (idempotent)",
       ...secured,

@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
+import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { inboxStub, roomStub } from "../chat/access";
 import { chatsOf } from "../chat/store";
@@ -68,6 +69,8 @@ export const me = router()
     createRoute({
       method: "get",
       path: "/me",
+      operationId: "getMe",
+      summary: "The caller's own profile",
       tags: ["profiles"],
       security: citizenSecurity,
       middleware: [requireCitizen] as const,
@@ -79,6 +82,8 @@ export const me = router()
     createRoute({
       method: "patch",
       path: "/me",
+      operationId: "updateMe",
+      summary: "Change the caller's display name, username or phone visibility",
       tags: ["profiles"],
       security: citizenSecurity,
       middleware: [requireCitizen] as const,
@@ -111,6 +116,7 @@ export const me = router()
     createRoute({
       method: "post",
       path: "/me/export",
+      operationId: "exportMyData",
       tags: ["profiles"],
       summary: "Download everything Veche holds about you, as one ZIP",
       description:
@@ -143,6 +149,7 @@ export const me = router()
     createRoute({
       method: "delete",
       path: "/me",
+      operationId: "deleteAccount",
       tags: ["profiles"],
       summary: "Delete your account",
       description:
@@ -169,6 +176,7 @@ export const directory = router()
     createRoute({
       method: "get",
       path: "/users",
+      operationId: "findUserByUsername",
       tags: ["profiles"],
       summary: "Find a user by username",
       security: citizenSecurity,
@@ -189,6 +197,8 @@ export const directory = router()
     createRoute({
       method: "get",
       path: "/users/{id}",
+      operationId: "getUser",
+      summary: "A user's public profile",
       tags: ["profiles"],
       security: citizenSecurity,
       middleware: [requireCitizen] as const,

@@ -1,4 +1,6 @@
-import { z } from "@hono/zod-openapi";
+// Adds `.openapi()` to the schemas below before they are built.
+import "@hono/zod-openapi";
+import * as z from "zod";
 import { displayableName } from "../lib/names";
 
 /** Who a privacy setting lets in. "contacts": the people this user put in their own contacts. */

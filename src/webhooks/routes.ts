@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
 import { requireAgency } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, iso, isoOrNull, json, problems, router } from "../lib/hono";
@@ -56,6 +57,7 @@ export const agencyWebhooks = router()
     createRoute({
       method: "get",
       path: "/agency/webhook-deliveries",
+      operationId: "listWebhookDeliveries",
       tags: ["webhooks"],
       summary: "The agency's webhook events and their delivery state, newest first",
       security: agencySecurity,
@@ -85,6 +87,7 @@ export const agencyWebhooks = router()
     createRoute({
       method: "post",
       path: "/agency/webhook-deliveries/{id}/retry",
+      operationId: "retryWebhookDelivery",
       tags: ["webhooks"],
       summary: "Deliver a failed (or still pending) event again now",
       security: agencySecurity,

@@ -24,7 +24,8 @@ const room = (chatId: string) => env.CHAT_ROOM.get(env.CHAT_ROOM.idFromName(chat
 const inbox = (userId: string) => env.INBOX.get(env.INBOX.idFromName(userId));
 
 /** Whether the room has stopped pushing to this member's inbox. */
-const isAway = (chatId: string, userId: string) => runInDurableObject(room(chatId), (_: unknown, state) => new Members(state.storage.sql).isAway(userId));
+const isAway = (chatId: string, userId: string) =>
+  runInDurableObject(room(chatId), (_: unknown, state) => new Members(state.storage.sql).isAway(userId));
 
 /** The member's stored row for the chat, as their inbox has it without asking the room. */
 const storedRow = (userId: string, chatId: string) =>

@@ -154,7 +154,9 @@ describe("unread counts of members who are not connected", () => {
         .poll(async () => summary(m), { timeout: 2000, interval: 50 })
         .toMatchObject({ lastSeq: k, unreadCount: k, readSeq: 0, lastMessage: { seq: k, text: `сообщение u${k}` } });
     }
-    await expect.poll(async () => summary(sender), { timeout: 2000, interval: 50 }).toMatchObject({ lastSeq: k, unreadCount: 0, readSeq: k });
+    await expect
+      .poll(async () => summary(sender), { timeout: 2000, interval: 50 })
+      .toMatchObject({ lastSeq: k, unreadCount: 0, readSeq: k });
 
     // One of them reads part of it over HTTP; more arrive; both counts stay exact.
     expect((await call(`/api/v1/chats/${chat.id}/read`, { token: m1.accessToken, body: { seq: 5 } })).status).toBe(204);

@@ -72,7 +72,11 @@ describe("blocks", () => {
     const hers = await postText(anna.accessToken, chat.id, "ответ");
     await block(anna, boris);
     const msg = (seq: number) => `/api/v1/chats/${chat.id}/messages/${seq}`;
-    await expectProblem(await call(msg(mine.seq), { method: "PATCH", token: boris.accessToken, body: { text: "переписал" } }), 403, "blocked");
+    await expectProblem(
+      await call(msg(mine.seq), { method: "PATCH", token: boris.accessToken, body: { text: "переписал" } }),
+      403,
+      "blocked",
+    );
     await expectProblem(
       await call(`${msg(hers.seq)}/reactions/${encodeURIComponent("👍")}`, { method: "PUT", token: boris.accessToken }),
       403,
@@ -87,7 +91,9 @@ describe("blocks", () => {
     // Withdrawing what he wrote is still his to do.
     expect((await call(msg(mine.seq), { method: "DELETE", token: boris.accessToken })).status).toBe(204);
     // The blocker herself still can.
-    expect((await call(`${msg(hers.seq)}/reactions/${encodeURIComponent("👍")}`, { method: "PUT", token: anna.accessToken })).status).toBe(204);
+    expect((await call(`${msg(hers.seq)}/reactions/${encodeURIComponent("👍")}`, { method: "PUT", token: anna.accessToken })).status).toBe(
+      204,
+    );
   });
 
   it("an open socket of the blocked person gets an error frame `blocked` naming the send, and nothing is stored", async () => {
