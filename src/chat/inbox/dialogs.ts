@@ -97,6 +97,8 @@ export class Dialogs {
   /** Asked on every push and request: kept in memory once known (both only ever turn on). */
   private hydrated: boolean;
   private erased: boolean;
+  /** Notifications and removal markers stored: counted once per wake, then kept, so pruning costs no count per change. */
+  private kept: number;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
@@ -107,6 +109,13 @@ export class Dialogs {
     // Inboxes from before rooms stopped pushing to users with no device online.
     const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('dialogs')").toArray();
     if (!columns.some((c) => c.name === "stale")) sql.exec("ALTER TABLE dialogs ADD COLUMN stale INTEGER NOT NULL DEFAULT 0");
+    this.kept = this.countKept();
+  }
+
+  private countKept(): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM notifications) + (SELECT COUNT(*) FROM dialogs WHERE removed = 1) AS n")
+      .one().n;
   }
 
   /**
@@ -157,6 +166,7 @@ export class Dialogs {
   erase(): void {
     this.sql.exec("DELETE FROM dialogs");
     this.sql.exec("DELETE FROM notifications");
+    this.kept = 0;
     this.sql.exec("DELETE FROM meta WHERE key = 'last_seen_at'");
     this.floor = this.pts;
     this.setMeta("floor", String(this.floor));
@@ -195,6 +205,8 @@ export class Dialogs {
     const headOnly =
       u.type === "channel" && u.role === "member" && row !== undefined && same(["type", "title", "role", "read_seq", "agency"]);
     const pts = headOnly && row ? row.pts : this.bump();
+    // A chat the user had left and is back in: its removal marker becomes a live row again.
+    if (row?.removed === 1) this.kept -= 1;
     this.sql.exec(
       `INSERT INTO dialogs (chat_id, type, title, member_count, role, last_seq, read_seq, last_message, last_activity_at, agency, chat_pts, pts, removed)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
@@ -238,6 +250,7 @@ export class Dialogs {
     if (!row || row.removed === 1 || row.chat_pts > chatPts) return null;
     const pts = this.bump();
     this.sql.exec("UPDATE dialogs SET removed = 1, chat_pts = ?, pts = ? WHERE chat_id = ?", chatPts, pts, chatId);
+    this.kept += 1;
     this.prune();
     return { type: "chat_removed", chatId, pts };
   }
@@ -247,6 +260,7 @@ export class Dialogs {
     const pts = this.bump();
     const notification: Notification = { ...fields, kind: fields.kind, at: iso(now), pts };
     this.sql.exec("INSERT INTO notifications (pts, body) VALUES (?, ?)", pts, JSON.stringify(notification));
+    this.kept += 1;
     this.prune();
     return { type: "notification", ...notification };
   }
@@ -301,10 +315,7 @@ export class Dialogs {
 
   /** Keeps the last KEEP notifications and removal markers; a device behind the oldest dropped one reloads. */
   private prune(): void {
-    const n = this.sql
-      .exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM notifications) + (SELECT COUNT(*) FROM dialogs WHERE removed = 1) AS n")
-      .one().n;
-    if (n <= KEEP + SLACK) return;
+    if (this.kept <= KEEP + SLACK) return;
     const cut = this.sql
       .exec<{ pts: number }>(
         "SELECT pts FROM (SELECT pts FROM notifications UNION ALL SELECT pts FROM dialogs WHERE removed = 1) ORDER BY pts DESC LIMIT 1 OFFSET ?",
@@ -315,6 +326,7 @@ export class Dialogs {
     this.sql.exec("DELETE FROM dialogs WHERE removed = 1 AND pts <= ?", cut);
     this.floor = Math.max(this.floor, cut);
     this.setMeta("floor", String(this.floor));
+    this.kept = this.countKept();
   }
 
   private row(chatId: string): DialogRow | undefined {
