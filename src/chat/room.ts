@@ -141,6 +141,8 @@ export class ChatRoom extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
   private summaryTimer: ReturnType<typeof setTimeout> | null = null;
   private lastPushAt = 0;
+  /** When the alarm this instance last set fires (0: none set, or it fired). */
+  private alarmAt = 0;
   private pushing: Promise<void> | null = null;
   private pendingFull = false;
   private readonly pendingOnly = new Set<string>();
@@ -438,8 +440,11 @@ export class ChatRoom extends DurableObject<Env> {
       const frame = this.changes.append({ type: "message", message });
       if (origin) this.hub.send(origin, { type: "ack", clientId: message.clientId, seq: message.seq, pts: frame.pts });
       this.hub.broadcast(frame);
-      this.headChanged(rev);
-      this.schedulePush();
+      // Members away read the chat's state when they are back (resume): with nobody here, no push to plan.
+      if (this.members.anyPresent()) {
+        this.headChanged(rev);
+        this.schedulePush();
+      }
       return ok({ message, created: true });
     });
   }
@@ -656,14 +661,26 @@ export class ChatRoom extends DurableObject<Env> {
     }
   }
 
+  /** Who a socket belongs to, read from its attachment once per socket and instance, not per frame. */
+  private readonly identities = new WeakMap<WebSocket, z.infer<typeof SocketAttachment>>();
+
+  private identityOf(ws: WebSocket): z.infer<typeof SocketAttachment> | null {
+    const known = this.identities.get(ws);
+    if (known) return known;
+    const parsed = SocketAttachment.safeParse(ws.deserializeAttachment());
+    if (!parsed.success) return null;
+    this.identities.set(ws, parsed.data);
+    return parsed.data;
+  }
+
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     // A socket we closed (signed out, removed) may still deliver frames until its client answers the close.
     if (!this.hub.isOpen(ws)) return;
     try {
-      const attachment = SocketAttachment.safeParse(ws.deserializeAttachment());
+      const identity = this.identityOf(ws);
       const info = this.info;
-      if (!attachment.success || !info) return this.hub.close(ws, CLOSE.internal, "lost socket identity; reconnect");
-      const { userId, trust } = attachment.data;
+      if (!identity || !info) return this.hub.close(ws, CLOSE.internal, "lost socket identity; reconnect");
+      const { userId, trust } = identity;
       if (typeof data !== "string") return this.hub.send(ws, { type: "error", code: "unsupported_frame", detail: "Frames are JSON text." });
       if (data.length > MAX_FRAME_BYTES)
         return this.hub.send(ws, { type: "error", code: "frame_too_large", detail: `Frames are limited to ${MAX_FRAME_BYTES} bytes.` });
@@ -807,7 +824,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (this.summaryTimer) return;
     const wait = Math.max(0, this.lastPushAt + SUMMARY_INTERVAL_MS - Date.now());
     // The timer dies with the instance; the alarm is the backstop, so an evicted room still pushes in time.
-    void this.ctx.storage.setAlarm(Date.now() + wait + PUSH_RETRY_MS);
+    this.backstop(Date.now() + wait + PUSH_RETRY_MS);
     this.summaryTimer = setTimeout(() => {
       this.summaryTimer = null;
       void this.push().catch(() => undefined);
@@ -843,7 +860,19 @@ export class ChatRoom extends DurableObject<Env> {
     return this.pushing;
   }
 
+  /**
+   * Sets the alarm that pushes if the timer dies with the instance, unless one this instance set is still
+   * ahead: moving the alarm on every push cost a storage write a second per active room, and an alarm that
+   * fires early only pushes early (a push with nothing marked does nothing).
+   */
+  private backstop(at: number): void {
+    if (this.alarmAt > Date.now()) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
   override async alarm(): Promise<void> {
+    this.alarmAt = 0;
     await this.push();
   }
 
@@ -908,7 +937,8 @@ export class ChatRoom extends DurableObject<Env> {
     if (head > 0 && head <= upTo) this.clearHead(upTo);
     if (failed > 0) {
       log.warn("inbox pushes failed; will retry", { chatId: info.chatId, failed });
-      await this.ctx.storage.setAlarm(Date.now() + PUSH_RETRY_MS);
+      this.alarmAt = Date.now() + PUSH_RETRY_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }
 

@@ -38,7 +38,15 @@ CREATE TABLE IF NOT EXISTS departed (user_id TEXT PRIMARY KEY, rev INTEGER NOT N
 
 const Stored = z.object({ role: RoleSchema });
 
+/** Roles a room keeps in memory (its senders'), before it starts over. */
+const CACHED_ROLES = 10_000;
+
 export class Members {
+  /** Roles asked on every send and changed only through this class: kept, not read per message. */
+  private readonly roles = new Map<string, Role | null>();
+  /** How many members are not away (null: count again), so a chat nobody is in schedules no push. */
+  private present: number | null = null;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     // Rooms from before the room held profiles and push state.
@@ -57,8 +65,19 @@ export class Members {
   }
 
   role(userId: string): Role | null {
+    const known = this.roles.get(userId);
+    if (known !== undefined) return known;
     const row = this.sql.exec<{ role: string }>("SELECT role FROM members WHERE user_id = ?", userId).toArray()[0];
-    return row ? Stored.parse(row).role : null;
+    const role = row ? Stored.parse(row).role : null;
+    if (this.roles.size >= CACHED_ROLES) this.roles.clear();
+    this.roles.set(userId, role);
+    return role;
+  }
+
+  /** Whether any member's inbox still takes pushes (has not answered "away"). */
+  anyPresent(): boolean {
+    this.present ??= this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members WHERE away = 0").one().n;
+    return this.present > 0;
   }
 
   get(userId: string): Member | null {
@@ -89,6 +108,8 @@ export class Members {
       rev,
     );
     this.sql.exec("DELETE FROM departed WHERE user_id = ?", m.userId);
+    this.roles.set(m.userId, m.role);
+    this.present = null;
     return before;
   }
 
@@ -98,6 +119,8 @@ export class Members {
     if (!before) return null;
     this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
     this.sql.exec("INSERT INTO departed (user_id, rev) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET rev = excluded.rev", userId, rev);
+    this.roles.set(userId, null);
+    this.present = null;
     return before;
   }
 
@@ -152,11 +175,13 @@ export class Members {
    */
   markAway(userId: string, epoch: number): void {
     this.sql.exec("UPDATE members SET away = 1 WHERE user_id = ? AND resumed_epoch < ?", userId, epoch);
+    this.present = null;
   }
 
   /** The member's inbox asked for the chat's state: pushes to it start again. */
   resume(userId: string, epoch: number): void {
     this.sql.exec("UPDATE members SET away = 0, resumed_epoch = MAX(resumed_epoch, ?) WHERE user_id = ?", epoch, userId);
+    this.present = null;
   }
 
   isAway(userId: string): boolean {
