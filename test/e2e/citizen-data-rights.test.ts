@@ -86,6 +86,12 @@ test("a citizen downloads everything Veche holds about them, then deletes the ac
   expect(messages.filter((m) => m.senderId === me.id)).toEqual([expect.objectContaining({ text: null, deletedAt: expect.any(String) })]);
   expect(pageErrors(page)).toEqual([]);
   await context.close();
+
+  // In the friend's app the chat that remains is named for what happened, not with a dash.
+  const other = await openAs(browser, server.origin, friend.phone, { hash: `#/chats/${chat.id}` });
+  await other.page.getByRole("heading", { name: "Удалённый аккаунт" }).waitFor();
+  expect(pageErrors(other.page)).toEqual([]);
+  await other.context.close();
 });
 
 test("the data screen is complete in English", async () => {

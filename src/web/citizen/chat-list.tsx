@@ -7,8 +7,9 @@ import { href, navigate } from "../lib/router";
 import { Avatar, ErrorNote, useStore, VerifiedBadge } from "../lib/ui";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
-export function chatTitle(chat: Pick<ChatSummary, "title" | "id">): string {
-  return chat.title ?? "—";
+/** A chat's name as people see it: a direct chat with no name left is one whose other person deleted their account. */
+export function chatTitle(chat: Pick<ChatSummary, "title" | "type">): string {
+  return chat.title ?? (chat.type === "direct" ? t("deletedAccount") : t("untitledChat"));
 }
 
 export function preview(chat: ChatSummary, me: Me): string {
