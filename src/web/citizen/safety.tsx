@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, request } from "../lib/api";
 import { formatDateTime, type Key, t } from "../lib/i18n";
 import { href } from "../lib/router";
-import { Avatar, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
+import { Avatar, DeleteItemButton, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
 
 type Audience = "everyone" | "contacts" | "nobody";
 interface Privacy {
@@ -143,22 +143,13 @@ function Contacts() {
               <strong>{nameOf(c.user)}</strong>
               {c.user.username && <div class="muted">@{c.user.username}</div>}
             </div>
-            <button
-              type="button"
-              class="secondary small"
-              onClick={async () => {
-                setError(null);
-                try {
-                  await request(`/contacts/${encodeURIComponent(c.userId)}`, { method: "DELETE" });
-                  list.reload();
-                } catch (err) {
-                  setError(err);
-                }
-              }}
-            >
-              {t("removeContact")}
-              <span class="sr-only"> {nameOf(c.user)}</span>
-            </button>
+            <DeleteItemButton
+              path={`/contacts/${encodeURIComponent(c.userId)}`}
+              label={t("removeContact")}
+              whose={nameOf(c.user)}
+              onDone={list.reload}
+              onError={setError}
+            />
           </li>
         ))}
       </ul>
@@ -198,22 +189,13 @@ function Blocked() {
               <strong>{nameOf(b.user)}</strong>
               <div class="muted">{t("blockedAt", { date: formatDateTime(b.at) })}</div>
             </div>
-            <button
-              type="button"
-              class="secondary small"
-              onClick={async () => {
-                setError(null);
-                try {
-                  await request(`/blocks/${encodeURIComponent(b.userId)}`, { method: "DELETE" });
-                  list.reload();
-                } catch (err) {
-                  setError(err);
-                }
-              }}
-            >
-              {t("unblock")}
-              <span class="sr-only"> {nameOf(b.user)}</span>
-            </button>
+            <DeleteItemButton
+              path={`/blocks/${encodeURIComponent(b.userId)}`}
+              label={t("unblock")}
+              whose={nameOf(b.user)}
+              onDone={list.reload}
+              onError={setError}
+            />
           </li>
         ))}
       </ul>

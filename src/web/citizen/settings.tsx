@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { ApiError, downloadExport, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
-import { ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
+import { DeleteItemButton, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
 import { LanguageSwitch } from "./signin";
 import { type Me, me } from "./state";
 
@@ -141,22 +141,13 @@ function Devices() {
               <div class="muted">{t("lastUsed", { date: formatDateTime(s.lastUsedAt) })}</div>
             </div>
             {!s.current && (
-              <button
-                type="button"
-                class="secondary small"
-                onClick={async () => {
-                  setError(null);
-                  try {
-                    await request(`/sessions/${encodeURIComponent(s.id)}`, { method: "DELETE" });
-                    sessions.reload();
-                  } catch (err) {
-                    setError(err);
-                  }
-                }}
-              >
-                {t("revokeDevice")}
-                <span class="sr-only"> {s.deviceName ?? ""}</span>
-              </button>
+              <DeleteItemButton
+                path={`/sessions/${encodeURIComponent(s.id)}`}
+                label={t("revokeDevice")}
+                whose={s.deviceName ?? ""}
+                onDone={sessions.reload}
+                onError={setError}
+              />
             )}
           </li>
         ))}

@@ -1,7 +1,7 @@
 // Small shared UI pieces and hooks: async loading, store subscriptions, avatars, badges, QR codes.
 import type { ComponentChildren, FunctionComponent } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError } from "./api";
+import { ApiError, request } from "./api";
 import { type Key, t } from "./i18n";
 
 export interface Async<T> {
@@ -181,4 +181,41 @@ export function lazy<P extends object>(load: () => Promise<FunctionComponent<P>>
     const C = loaded;
     return <C {...props} />;
   };
+}
+
+/**
+ * A small button that deletes one item of a list (`DELETE path`) and then reloads the list. `label` is what
+ * it does, `whose` (read by screen readers only) names the item; a failure goes to `onError`.
+ */
+export function DeleteItemButton({
+  path,
+  label,
+  whose,
+  onDone,
+  onError,
+}: {
+  path: string;
+  label: string;
+  whose: string;
+  onDone: () => void;
+  onError: (err: unknown) => void;
+}) {
+  return (
+    <button
+      type="button"
+      class="secondary small"
+      onClick={async () => {
+        onError(null);
+        try {
+          await request(path, { method: "DELETE" });
+          onDone();
+        } catch (err) {
+          onError(err);
+        }
+      }}
+    >
+      {label}
+      <span class="sr-only"> {whose}</span>
+    </button>
+  );
 }
