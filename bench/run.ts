@@ -474,18 +474,20 @@ async function main() {
 
     // 1 and 2: one room, 1,000 sockets.
     if (want("fanout") || want("saturation")) {
-      for (const target of ["veche", "baseline"] as const) {
+      for (const target of ["veche", "baseline", "floor"] as const) {
+        // The floor only for the fixed rates: it says what 1,000 sends a message cost workerd itself.
+        if (target === "floor" && !want("fanout")) continue;
         step(`fan-out: ${target}`);
-        const specs =
-          target === "veche"
-            ? [vecheSocket(fanoutChat, owner, 0, true), ...members.slice(0, CFG.sockets).map((m) => vecheSocket(fanoutChat, m, 0))]
-            : [baselineSocket("fanout", 0, true), ...members.slice(0, CFG.sockets).map(() => baselineSocket("fanout", 0))];
+        const specs = [
+          socketFor(target, fanoutChat, owner, "fanout", 0, true),
+          ...members.slice(0, CFG.sockets).map((m) => socketFor(target, fanoutChat, m, "fanout", 0)),
+        ];
         await openAll(threads, specs);
         await warmUp(threads, pid[target]);
         if (want("fanout")) {
           for (const rate of CFG.rates) results[`fanout_${rate}_${target}`] = summary(await run(threads, pid[target], rate, CFG.fanoutSec));
         }
-        if (want("saturation")) {
+        if (want("saturation") && target !== "floor") {
           const steps = [];
           for (const rate of CFG.satRates) {
             const r = await run(threads, pid[target], rate, CFG.satSec);
@@ -959,6 +961,8 @@ function printTable(report: {
     pair(`fan-out ${rate} msg/s deliveries/s`, v.deliveriesPerSec, b.deliveriesPerSec);
     pair(`fan-out ${rate} msg/s p50 ms`, v.p50Ms, b.p50Ms);
     pair(`fan-out ${rate} msg/s p99 ms`, v.p99Ms, b.p99Ms);
+    const f = r[`fanout_${rate}_floor`];
+    if (f) pair(`fan-out ${rate} msg/s workerd floor p99 ms (vs baseline)`, f.p99Ms, b.p99Ms);
     pair(`fan-out ${rate} msg/s lost/dup`, `${v.lost}/${v.duplicated}`, `${b.lost}/${b.duplicated}`);
     const u = r[`fanout_${rate}_veche_unbatched`];
     if (u) rows.push([`fan-out ${rate} msg/s unbatched clients: deliveries/s, p99 ms`, `${u.deliveriesPerSec}, ${u.p99Ms}`, "", ""]);
