@@ -63,7 +63,12 @@ export class SocketHub<F> {
    * in one send; when quiet a batch is one frame, one timer tick late.
    */
   broadcast(frame: F): void {
-    this.outbox.push(JSON.stringify(frame));
+    this.broadcastEncoded(JSON.stringify(frame));
+  }
+
+  /** The same, for a frame already encoded (a change, as its log stored it). */
+  broadcastEncoded(encoded: string): void {
+    this.outbox.push(encoded);
     if (this.timer) return;
     this.timer = setTimeout(() => this.flush(), 0);
   }

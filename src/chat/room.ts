@@ -376,8 +376,8 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Stores a change under the chat's next pts and sends it to every socket. */
   private record(change: NewChange): ChangeFrame {
-    const frame = this.changes.append(change);
-    this.hub.broadcast(frame);
+    const { frame, encoded } = this.changes.append(change);
+    this.hub.broadcastEncoded(encoded);
     return frame;
   }
 
@@ -437,9 +437,9 @@ export class ChatRoom extends DurableObject<Env> {
       const rev = this.nextRev();
       // The sender has read everything up to their own message (implied by the message; no change of its own).
       this.members.markRead(input.senderId, message.seq, rev);
-      const frame = this.changes.append({ type: "message", message });
+      const { frame, encoded } = this.changes.append({ type: "message", message });
       if (origin) this.hub.send(origin, { type: "ack", clientId: message.clientId, seq: message.seq, pts: frame.pts });
-      this.hub.broadcast(frame);
+      this.hub.broadcastEncoded(encoded);
       // Members away read the chat's state when they are back (resume): with nobody here, no push to plan.
       if (this.members.anyPresent()) {
         this.headChanged(rev);

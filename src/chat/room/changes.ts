@@ -53,15 +53,19 @@ export class ChangeLog {
     this.pts = 1;
   }
 
-  /** Stores a change under the next pts and answers the frame to send. */
-  append(change: NewChange): ChangeFrame {
+  /**
+   * Stores a change under the next pts and answers the frame, and its JSON as stored, which is also what
+   * goes to the sockets: a message is encoded once, not once for the log and again for the fan-out.
+   */
+  append(change: NewChange): { frame: ChangeFrame; encoded: string } {
     const frame = { ...change, pts: this.pts + 1 } as ChangeFrame;
     const seq = "seq" in frame ? frame.seq : "message" in frame ? frame.message.seq : null;
-    this.sql.exec("INSERT INTO changes (pts, seq, kind, frame) VALUES (?, ?, ?, ?)", frame.pts, seq, frame.type, JSON.stringify(frame));
+    const encoded = JSON.stringify(frame);
+    this.sql.exec("INSERT INTO changes (pts, seq, kind, frame) VALUES (?, ?, ?, ?)", frame.pts, seq, frame.type, encoded);
     this.pts = frame.pts;
     this.count += 1;
     if (this.count > KEEP + SLACK) this.prune();
-    return frame;
+    return { frame, encoded };
   }
 
   /** What came after `pts`, at most `limit` changes; `tooLong` when the log no longer reaches back that far. */
