@@ -114,9 +114,9 @@ export class Inbox extends DurableObject<Env> {
     return this.connecting > 0 || this.hub.sockets().some((ws) => ws.readyState === WebSocket.OPEN);
   }
 
-  /** Brings stale rows up to date from their rooms, which then push to this inbox again. */
-  private async refresh(userId: string): Promise<void> {
-    const stale = this.dialogs.staleChats();
+  /** Brings stale rows (or just `only`) up to date from their rooms, which then push to this inbox again. */
+  private async refresh(userId: string, only?: string): Promise<void> {
+    const stale = this.dialogs.staleChats().filter((chatId) => only === undefined || chatId === only);
     if (stale.length === 0) return;
     // Later than any answer a room may still be acting on, so none of those turns its pushes off again.
     const epoch = this.dialogs.nextEpoch();
@@ -164,7 +164,7 @@ export class Inbox extends DurableObject<Env> {
 
   async chat(userId: string, chatId: string): Promise<ChatSummary | null> {
     await this.ready(userId);
-    await this.refresh(userId);
+    await this.refresh(userId, chatId);
     const chat = this.dialogs.summary(chatId);
     return chat ? ((await this.withHeads([chat]))[0] ?? null) : null;
   }
