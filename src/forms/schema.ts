@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { FieldError } from "../lib/errors";
-import { compilePattern, patternMatches, UnsafePatternError } from "./pattern";
+import { compilePattern, MAX_INSTRUCTIONS, patternMatches, UnsafePatternError } from "./pattern";
 
 /**
  * Forms are published by agencies as a small subset of JSON Schema draft 2020-12. The subset is
@@ -109,7 +109,7 @@ const patternSchema = z
       ctx.addIssue({
         code: "custom",
         params: { reason: UNSAFE_PATTERN },
-        message: `pattern cannot be evaluated in linear time (backreferences, lookaround and a few other constructs are not supported): ${(e as Error).message}`,
+        message: `pattern cannot be evaluated in linear time (backreferences, lookaround, modifiers and very large repetitions are not supported): ${(e as Error).message}`,
       });
     }
   });
@@ -555,14 +555,15 @@ else is rejected when it is published, so every rule a citizen sees is enforced 
 - Not supported: \`$ref\`, \`$defs\`, \`oneOf\`/\`anyOf\`/\`allOf\`/\`not\`, \`if\`/\`then\`/\`else\`, \`null\` type, type arrays,
   \`patternProperties\`, \`prefixItems\`, \`contains\`, and any other keyword.
 
-Patterns are evaluated by a linear-time engine (RE2), never by a backtracking one, so no pattern and no
+Patterns are evaluated by a linear-time matcher, never by a backtracking engine, so no pattern and no
 input can make validation slow; a value longer than \`maxLength\` is refused before its pattern runs.
 A pattern that only a backtracking engine can run is refused when the form is published with
 \`422 unsafe_pattern\`: backreferences (\`\\1\`, \`\\k<name>\`), lookahead and lookbehind (\`(?=\`, \`(?!\`,
-\`(?<=\`, \`(?<!\`), and the few other constructs RE2 lacks (\`\\cX\`, \`[^]\`, \`\\S\` inside a class, long
-property names such as \`\\p{Letter}\`: write \`\\p{L}\`), repetition counts above 1000. Everything else keeps its
-JavaScript meaning: \`\\s\` and \`.\` as in JavaScript, \`\\d\`, \`\\w\`, \`\\b\` ASCII, \`\\p{L}\`,
-\`\\p{Script=Cyrillic}\`, \`\\u0410\` and \`\\u{1F600}\` as written. Nested quantifiers such as \`(a+)+\` are fine.
+\`(?<=\`, \`(?<!\`), group modifiers (\`(?i:\`), and patterns that expand past ${MAX_INSTRUCTIONS} steps once
+counted repetitions are written out (\`\\d{6}\` is 6). Everything else means exactly what it means in
+JavaScript with the \`u\` flag (each character, escape and class is decided by JavaScript's own engine):
+\`\\s\`, \`.\`, \`\\d\`, \`\\w\`, \`\\b\`, \`\\p{L}\`, \`\\p{Script=Cyrillic}\`, \`\\u0410\`, \`\\u{1F600}\`. Nested quantifiers
+such as \`(a+)+\` are fine.
 
 Types are strict: \`"1"\` is not a number, \`1.5\` is not an integer, \`"true"\` is not a boolean.
 Validation reports every error at once, each with a dotted \`path\` (\`address.city\`, \`children.0.name\`;
