@@ -6,10 +6,15 @@ import { errorFields, log } from "../lib/log";
 import { roomStub } from "./access";
 import { SocketHub, sessionTag } from "./hub";
 import { Dialogs, type DialogUpdate, type ListChange, type PushAnswer, type Updates } from "./inbox/dialogs";
-import { type ChatSummary, CLOSE, type InboxFrame } from "./protocol";
+import { type ChatSummary, CLOSE, InboxClientFrame, type InboxFrame, MAX_FRAME_BYTES, parseFrames } from "./protocol";
 import { legacySummaries } from "./store";
 
-const SocketAttachment = z.object({ userId: z.string().min(1) });
+/**
+ * A device's socket: who, which session, and whether the app is on screen (a client that never says so
+ * counts as visible, so it is never pushed while connected).
+ */
+const SocketAttachment = z.object({ userId: z.string().min(1), sessionId: z.string().optional(), visible: z.boolean().optional() });
+type SocketAttachment = z.infer<typeof SocketAttachment>;
 /** What the Worker forwards with an upgrade it has authenticated (the identity becomes hibernation tags). */
 const UpgradeHeaders = z.object({
   upgrade: z.string().regex(/^websocket$/i),
@@ -76,7 +81,7 @@ export class Inbox extends DurableObject<Env> {
       this.connecting -= 1;
     }
     const pair = new WebSocketPair();
-    this.hub.accept(pair[1], [userId, sessionTag(sessionId)], { userId });
+    this.hub.accept(pair[1], [userId, sessionTag(sessionId)], { userId, sessionId, visible: true } satisfies SocketAttachment);
     this.dialogs.setMeta("last_seen_at", String(Date.now()));
     // The catch-up runs without yielding, so nothing live slips in before or between it.
     if (resume.data.pts !== undefined) {
@@ -218,9 +223,53 @@ export class Inbox extends DurableObject<Env> {
     }
   }
 
-  override async webSocketMessage(ws: WebSocket): Promise<void> {
-    // The inbox takes no frames from clients.
-    this.hub.send(ws, { type: "error", code: "unsupported_frame", detail: "The inbox socket only sends; it accepts no frames." });
+  /** Mutes the chat until `until` (ms), or unmutes it with null; false when the chat is not in the list. */
+  async mute(userId: string, chatId: string, until: number | null): Promise<boolean> {
+    await this.ready(userId);
+    const result = this.dialogs.setMute(chatId, until);
+    if (!result) return false;
+    this.send(result.change);
+    return true;
+  }
+
+  /**
+   * Sessions with a device here: a socket open and the app on screen. The others are away, and are the
+   * ones Web Push notifies.
+   */
+  sessionsHere(): Set<string> {
+    const here = new Set<string>();
+    for (const ws of this.hub.sockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const a = SocketAttachment.safeParse(ws.deserializeAttachment());
+      if (a.success && a.data.sessionId !== undefined && a.data.visible !== false) here.add(a.data.sessionId);
+    }
+    return here;
+  }
+
+  /** The only frame a device sends its inbox: whether the app is on screen. */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // The same codes as a room's socket (docs/protocol.md).
+    if (typeof message !== "string") {
+      this.hub.send(ws, { type: "error", code: "unsupported_frame", detail: "Frames are JSON text." });
+      return;
+    }
+    if (message.length > MAX_FRAME_BYTES) {
+      this.hub.send(ws, { type: "error", code: "frame_too_large", detail: `Frames are at most ${MAX_FRAME_BYTES} bytes.` });
+      return;
+    }
+    const parsed = parseFrames(InboxClientFrame, message);
+    if (parsed.rejected > 0 || parsed.frames.length === 0) {
+      this.hub.send(ws, {
+        type: "error",
+        code: "invalid_frame",
+        detail: 'The inbox takes only {"type":"visibility","visible":true|false}.',
+      });
+      return;
+    }
+    const attachment = SocketAttachment.safeParse(ws.deserializeAttachment());
+    if (!attachment.success) return;
+    for (const frame of parsed.frames) attachment.data.visible = frame.visible;
+    ws.serializeAttachment(attachment.data);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

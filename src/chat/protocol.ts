@@ -161,6 +161,8 @@ export const ChatSummary = z.object({
   pts: Pts,
   /** The caller's own read marker. */
   readSeq: z.number().int(),
+  /** Until when the caller muted the chat (no pushes but mentions); `FOREVER` for "until unmuted"; null when not muted. */
+  mutedUntil: z.string().nullable(),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
 
@@ -179,6 +181,18 @@ export type Notification = z.infer<typeof Notification>;
 export const ChatFrame = z.object({ type: z.literal("chat"), chat: ChatSummary, pts: Pts });
 export const ChatRemovedFrame = z.object({ type: z.literal("chat_removed"), chatId: z.string(), pts: Pts });
 export const NotificationFrame = Notification.extend({ type: z.literal("notification") });
+
+/**
+ * A device says whether the app is on screen (sent when the socket opens and whenever that changes): a device
+ * whose app is hidden counts as away and gets Web Push notifications although its socket is open.
+ */
+export const VisibilityFrame = z.object({ type: z.literal("visibility"), visible: z.boolean() }).strict();
+/** Every frame a client may send to its inbox. */
+export const InboxClientFrame = z.discriminatedUnion("type", [VisibilityFrame]);
+export type InboxClientFrame = z.infer<typeof InboxClientFrame>;
+
+/** `mutedUntil` of a chat muted until unmuted. */
+export const FOREVER = "9999-12-31T23:59:59Z";
 
 /** Every frame an inbox sends. */
 export const InboxFrame = z.discriminatedUnion("type", [ChatFrame, ChatRemovedFrame, NotificationFrame, TooLongFrame, ErrorFrame]);

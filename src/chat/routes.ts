@@ -13,6 +13,7 @@ import { profileFor, profileWith } from "../users/routes";
 import { PublicUser } from "../users/schemas";
 import { getUser } from "../users/store";
 import { inboxStub, requireMember, roomStub, unwrap } from "./access";
+import { FOREVER_MS } from "./inbox/dialogs";
 import { removeFromChat } from "./leave";
 import { limitReaction } from "./limits";
 import { canAddMembers, canChangeRole, canPost, canRemove, canRetitle, hasMembers } from "./policy";
@@ -21,6 +22,7 @@ import {
   ChatMessage,
   ChatSummary,
   ClientId,
+  FOREVER,
   MAX_ATTACHMENTS,
   MAX_TITLE_LENGTH,
   MediaId,
@@ -45,6 +47,14 @@ import {
 } from "./store";
 
 const ChatIdParam = z.object({ chatId: z.string().min(1).max(64) });
+const MuteBody = z
+  .object({
+    until: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: `Until when; without it, until unmuted (chats then show \`mutedUntil: "${FOREVER}"\`).` }),
+  })
+  .strict();
 const SeqParam = ChatIdParam.extend({ seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 const UserIdParam = ChatIdParam.extend({ userId: z.string().min(1).max(64) });
 // One emoji: pictographs, flags, skin tones, keycaps, and sequences joined by ZWJ.
@@ -751,6 +761,52 @@ export const chats = router()
     async (c) => {
       const { chatId } = c.req.valid("param");
       return c.json({ messages: unwrap(await roomStub(c.env, chatId).pins(chatId, c.var.citizen.userId)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "put",
+      path: "/chats/{chatId}/mute",
+      operationId: "muteChat",
+      tags: ["chats"],
+      summary: "Mute a chat: no push notifications from it but mentions of you",
+      ...secured,
+      request: { params: ChatIdParam, body: jsonBody(MuteBody) },
+      responses: {
+        204: { description: "Muted; the chat's `mutedUntil` says until when, on every device." },
+        ...problems([400, "validation_failed: until is not in the future"], [401, "unauthorized"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const { until } = c.req.valid("json");
+      const at = until === undefined ? FOREVER_MS : Math.min(Date.parse(until), FOREVER_MS);
+      if (at <= Date.now()) {
+        throw new ApiError(400, "validation_failed", "A mute must end in the future.", {
+          errors: [{ path: "until", message: "must be in the future" }],
+        });
+      }
+      const userId = c.var.citizen.userId;
+      if (!(await inboxStub(c.env, userId).mute(userId, chatId, at))) throw notFound("chat");
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/chats/{chatId}/mute",
+      operationId: "unmuteChat",
+      tags: ["chats"],
+      summary: "Unmute a chat",
+      ...secured,
+      request: { params: ChatIdParam },
+      responses: { 204: { description: "Not muted (also when it was not)." }, ...memberProblems },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const userId = c.var.citizen.userId;
+      if (!(await inboxStub(c.env, userId).mute(userId, chatId, null))) throw notFound("chat");
+      return c.body(null, 204);
     },
   )
   .openapi(

@@ -3,7 +3,7 @@
 // list and every notification gets the next one, so a device that saw N asks for what came after N.
 import * as z from "zod";
 import { iso } from "../../lib/hono";
-import { AgencyRef, ChatMessage, type ChatSummary, ChatType, type Notification, Role } from "../protocol";
+import { AgencyRef, ChatMessage, type ChatSummary, ChatType, FOREVER, type Notification, Role } from "../protocol";
 
 /** What a room tells a member's inbox about a chat: its state for that member as of the chat's `pts`. */
 export interface DialogUpdate {
@@ -19,6 +19,15 @@ export interface DialogUpdate {
   lastActivityAt: number;
   agency: AgencyRef | null;
   pts: number;
+}
+
+/** `muted_until` of a chat muted until unmuted (the last second of 9999, as `FOREVER` says). */
+export const FOREVER_MS = Date.parse(FOREVER);
+
+/** A stored mute as chats show it: null once it has passed. */
+function mutedUntil(ms: number | null, now: number): string | null {
+  if (ms === null || ms <= now) return null;
+  return ms >= FOREVER_MS ? FOREVER : iso(ms);
 }
 
 /** Notifications and removed-chat markers kept for catch-up; older ones make a device that far behind reload. */
@@ -240,8 +249,29 @@ export class Dialogs {
       agency: u.agency,
       pts: u.pts,
       readSeq: u.readSeq,
+      mutedUntil: mutedUntil(row?.muted_until ?? null, Date.now()),
     };
     return { type: "chat", chat, pts: headOnly ? this.pts : pts };
+  }
+
+  /**
+   * Mutes the chat until `until` (ms; FOREVER_MS for "until unmuted"), or unmutes it with null. Answers the
+   * change for the user's devices, or null when the chat is not in the list. The same mute again changes nothing.
+   */
+  setMute(chatId: string, until: number | null): { change: ListChange | null } | null {
+    const row = this.row(chatId);
+    if (!row || row.removed === 1) return null;
+    if (row.muted_until === until) return { change: null };
+    const pts = this.bump();
+    this.sql.exec("UPDATE dialogs SET muted_until = ?, pts = ? WHERE chat_id = ?", until, pts, chatId);
+    const chat = this.summary(chatId);
+    return { change: chat ? { type: "chat", chat, pts } : null };
+  }
+
+  /** Whether the chat is muted now. */
+  isMuted(chatId: string, now = Date.now()): boolean {
+    const row = this.sql.exec<{ muted_until: number | null }>("SELECT muted_until FROM dialogs WHERE chat_id = ?", chatId).toArray()[0];
+    return mutedUntil(row?.muted_until ?? null, now) !== null;
   }
 
   /** The user left or was removed (as of the chat's `chatPts`). */
@@ -266,15 +296,16 @@ export class Dialogs {
   }
 
   list(limit = 500): ChatSummary[] {
+    const now = Date.now();
     return this.sql
       .exec<DialogRow>("SELECT * FROM dialogs WHERE removed = 0 ORDER BY last_activity_at DESC, chat_id DESC LIMIT ?", limit)
       .toArray()
-      .map(toSummary);
+      .map((r) => toSummary(r, now));
   }
 
-  summary(chatId: string): ChatSummary | null {
+  summary(chatId: string, now = Date.now()): ChatSummary | null {
     const row = this.row(chatId);
-    return row && row.removed === 0 ? toSummary(row) : null;
+    return row && row.removed === 0 ? toSummary(row, now) : null;
   }
 
   /** What changed after `pts`: each changed chat once in its current state, removals, and notifications. */
@@ -285,8 +316,9 @@ export class Dialogs {
       .exec<{ body: string }>("SELECT body FROM notifications WHERE pts > ? ORDER BY pts", pts)
       .toArray()
       .map((r) => StoredNotification.parse(JSON.parse(r.body)));
+    const now = Date.now();
     return {
-      chats: rows.filter((r) => r.removed === 0).map(toSummary),
+      chats: rows.filter((r) => r.removed === 0).map((r) => toSummary(r, now)),
       removed: rows.filter((r) => r.removed === 1).map((r) => r.chat_id),
       notifications,
       pts: this.pts,
@@ -298,8 +330,9 @@ export class Dialogs {
   changesSince(pts: number): ListChange[] | null {
     if (pts < this.floor || pts > this.pts) return null;
     const rows = this.sql.exec<DialogRow>("SELECT * FROM dialogs WHERE pts > ?", pts).toArray();
+    const now = Date.now();
     const changes: ListChange[] = rows.map((r) =>
-      r.removed === 1 ? { type: "chat_removed", chatId: r.chat_id, pts: r.pts } : { type: "chat", chat: toSummary(r), pts: r.pts },
+      r.removed === 1 ? { type: "chat_removed", chatId: r.chat_id, pts: r.pts } : { type: "chat", chat: toSummary(r, now), pts: r.pts },
     );
     for (const r of this.sql.exec<{ body: string }>("SELECT body FROM notifications WHERE pts > ?", pts)) {
       changes.push({ type: "notification", ...StoredNotification.parse(JSON.parse(r.body)) });
@@ -342,7 +375,7 @@ export class Dialogs {
   }
 }
 
-function toSummary(r: DialogRow): ChatSummary {
+function toSummary(r: DialogRow, now: number): ChatSummary {
   return {
     id: r.chat_id,
     type: ChatType.parse(r.type),
@@ -356,5 +389,6 @@ function toSummary(r: DialogRow): ChatSummary {
     agency: StoredAgency.parse(r.agency === null ? null : JSON.parse(r.agency)),
     pts: r.chat_pts,
     readSeq: r.read_seq,
+    mutedUntil: mutedUntil(r.muted_until, now),
   };
 }
