@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Db } from "../db";
-import { refreshTokens, sessions } from "../db/schema";
+import { pushSubscriptions, refreshTokens, sessions } from "../db/schema";
 import { hmacHex, timingSafeEqual } from "../lib/crypto";
 import { newId, randomToken } from "../lib/ids";
 
@@ -120,10 +120,14 @@ export async function revokeSession(
   reason: "logout" | "revoked" | "refresh_token_reused",
   now = Date.now(),
 ): Promise<void> {
-  await db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+  // A signed-out device gets no more pushes: its subscriptions go with it.
+  await db.batch([
+    db
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))),
+    db.delete(pushSubscriptions).where(eq(pushSubscriptions.sessionId, sessionId)),
+  ]);
 }
 
 export function activeSessions(db: Db, userId: string, now = Date.now()) {
@@ -136,11 +140,15 @@ export function activeSessions(db: Db, userId: string, now = Date.now()) {
 
 /** Revokes one of the user's own active sessions; false when there is none such (another user's id included). */
 export async function revokeOwnSession(db: Db, userId: string, sessionId: string, now = Date.now()): Promise<boolean> {
-  const rows = await db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: "revoked" })
-    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
-    .returning({ id: sessions.id });
+  const [rows] = await db.batch([
+    db
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: "revoked" })
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+      .returning({ id: sessions.id }),
+    // Its push subscriptions go with it (the user's own only: another user's session id matches none).
+    db.delete(pushSubscriptions).where(and(eq(pushSubscriptions.sessionId, sessionId), eq(pushSubscriptions.userId, userId))),
+  ]);
   return rows.length > 0;
 }
 

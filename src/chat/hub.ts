@@ -6,6 +6,7 @@ import { errorFields, log } from "../lib/log";
 export const BATCH_TAG = "batch";
 /** Sockets are tagged with their session, so signing a device out can find and close them. */
 export const sessionTag = (sessionId: string) => `session:${sessionId}`;
+const SESSION_PREFIX = sessionTag("");
 
 export class SocketHub<F> {
   /** Encoded frames for every socket, waiting for the next fan-out. */
@@ -33,6 +34,15 @@ export class SocketHub<F> {
    */
   sockets(tag?: string): WebSocket[] {
     return tag === undefined ? this.open().all : this.ctx.getWebSockets(tag).filter(isOpen);
+  }
+
+  /** The sessions (devices) with a socket open here, from their sockets' session tags. */
+  openSessions(): string[] {
+    const ids = new Set<string>();
+    for (const ws of this.sockets()) {
+      for (const tag of this.ctx.getTags(ws)) if (tag.startsWith(SESSION_PREFIX)) ids.add(tag.slice(SESSION_PREFIX.length));
+    }
+    return [...ids];
   }
 
   private open(): { all: WebSocket[]; batched: Set<WebSocket> } {

@@ -3,6 +3,7 @@ import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { iso } from "../lib/hono";
 import { errorFields, log } from "../lib/log";
+import { queuePushes } from "../push/send";
 import { roomStub } from "./access";
 import { SocketHub, sessionTag } from "./hub";
 import { Dialogs, type DialogUpdate, type ListChange, type PushAnswer, type Updates } from "./inbox/dialogs";
@@ -146,11 +147,20 @@ export class Inbox extends DurableObject<Env> {
     this.send(this.dialogs.remove(chatId, chatPts));
   }
 
-  /** A service event (bill, record, form status, consent request): stored, then sent to open devices. */
+  /**
+   * A service event (bill, record, form status, consent request): stored, then sent to open devices, and pushed
+   * (Web Push) to each device without its inbox socket open.
+   */
   async notify(userId: string, notification: { kind: string; [key: string]: unknown }): Promise<void> {
     await this.ready(userId);
     if (this.dialogs.isErased()) return;
-    this.send(this.dialogs.notify(notification));
+    const change = this.dialogs.notify(notification);
+    this.send(change);
+    if (change.type !== "notification") return;
+    // Stored and sent already: a failure to queue costs only the push, so it is logged, not thrown.
+    await queuePushes(this.env, userId, null, change, { except: this.hub.openSessions() }).catch((err: unknown) =>
+      log.warn("queueing service notification pushes failed", { userId, ...errorFields(err) }),
+    );
   }
 
   async list(userId: string): Promise<{ chats: ChatSummary[]; pts: number }> {

@@ -569,3 +569,31 @@ export const reports = sqliteTable(
   },
   (t) => [index("reports_status_created_idx").on(t.status, t.createdAt), index("reports_user_created_idx").on(t.userId, t.createdAt)],
 );
+
+/**
+ * Web Push subscriptions (src/push), one per browser push endpoint, each tied to the session (device) that made
+ * it: signing that device out deletes it. The endpoint is a capability URL (whoever knows it can push to the
+ * browser), so it is never logged or shown; `p256dh` and `auth` are the browser's RFC 8291 keys, base64url.
+ */
+export const pushSubscriptions = sqliteTable(
+  "push_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    endpoint: text("endpoint").notNull(),
+    p256dh: text("p256dh").notNull(),
+    auth: text("auth").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("push_subscriptions_endpoint_uq").on(t.endpoint),
+    index("push_subscriptions_user_idx").on(t.userId),
+    index("push_subscriptions_session_idx").on(t.sessionId),
+  ],
+);

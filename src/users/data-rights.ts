@@ -10,6 +10,7 @@ import { closeSessionSockets } from "../chat/sockets";
 import { chatsOf } from "../chat/store";
 import { log } from "../lib/log";
 import { revoke } from "../media/store";
+import { deleteUserSubscriptions } from "../push/store";
 
 /** Pages of room history read at once; the room's own maximum. */
 const HISTORY_PAGE = 200;
@@ -243,6 +244,8 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
       .bind(userId, now),
     db.prepare("DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)").bind(userId),
     db.prepare("DELETE FROM ws_tickets WHERE user_id = ?1").bind(userId),
+    // Signed-out devices get no pushes, and the endpoints (capability URLs of their browsers) are not kept.
+    deleteUserSubscriptions(db, userId),
   ]);
   await Promise.allSettled(sessionIds.map((id) => closeSessionSockets(env, id)));
 
