@@ -7,6 +7,7 @@
 
 import { encryptNotification } from "@block65/webcrypto-web-push";
 import * as z from "zod";
+import { missingFor } from "../lib/config";
 import { errorFields, log } from "../lib/log";
 import { checkPushEndpoint } from "./endpoints";
 import { deleteSubscription, liveSubscription, subscriptionIds } from "./store";
@@ -96,6 +97,8 @@ export async function queuePushes(
   options: PushOptions = {},
 ): Promise<number> {
   if (sessionIds !== null && sessionIds.length === 0) return 0;
+  // Unconfigured (no VAPID key): every send would fail; nobody can have subscribed here since either.
+  if (missingFor(env, "push").length > 0) return 0;
   const encoded = encodePayload(payload);
   if (encoded === null) {
     log.error("push payload too large, not sent", { userId, type: payload.type });
