@@ -58,7 +58,8 @@ async function load(secret: string, subjectValue: string | undefined): Promise<V
   const privateKey = await importJWK({ kty: "EC", crv: "P-256", x, y, d }, "ES256");
   const publicKey = await importJWK({ kty: "EC", crv: "P-256", x, y }, "ES256");
   if (!(privateKey instanceof CryptoKey) || !(publicKey instanceof CryptoKey)) throw new Error("VAPID_PRIVATE_KEY did not import");
-  // x and y must be d's public point, or every push service would refuse every request.
+  // x and y must be d's public point, or every push service would refuse every request. workerd's import
+  // refuses such a JWK already; this keeps the guarantee whatever the runtime's import checks.
   const probe = new TextEncoder().encode("vapid key check");
   const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, probe);
   if (!(await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, publicKey, signature, probe))) {

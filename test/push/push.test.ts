@@ -1,8 +1,11 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { base64url, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
 import { encodePayload, MAX_PAYLOAD_BYTES } from "../../src/push/send";
-import { call, callJson, expectProblem, newAgency, openSocket, type SignedIn, signIn, type TestAgency } from "../helpers";
+import { vapid } from "../../src/push/vapid";
+import { BASE, call, callJson, expectProblem, newAgency, openSocket, type SignedIn, signIn, type TestAgency } from "../helpers";
 import { type Browser, decrypt, newBrowser, received, subscribe, waitForPushes } from "./webpush";
 
 // Web Push against a stand-in push service inside the tests (test/fixtures/webhook-sink.mjs, reached at
@@ -44,6 +47,42 @@ describe("GET /push/vapid", () => {
     expect(point.byteLength).toBe(65);
     expect(point[0]).toBe(0x04);
     await expect(crypto.subtle.importKey("raw", point, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"])).resolves.toBeDefined();
+  });
+});
+
+describe("VAPID configuration", () => {
+  const app = createApp();
+  async function fetchWith(overrides: Partial<Record<keyof Env, string | undefined>>, path: string, init: RequestInit = {}) {
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(BASE + path, init), { ...env, ...overrides } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+
+  it("unset: /health names it, the push endpoints answer 503 and nothing is stored", async () => {
+    const user = await signIn();
+    const b = await newBrowser();
+    const health = await fetchWith({ VAPID_PRIVATE_KEY: undefined }, "/health");
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ missing: { push: ["VAPID_PRIVATE_KEY"] } });
+    await expectProblem(await fetchWith({ VAPID_PRIVATE_KEY: "" }, "/api/v1/push/vapid"), 503, "service_unavailable");
+    const sub = await fetchWith({ VAPID_PRIVATE_KEY: "" }, "/api/v1/push/subscriptions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${user.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ endpoint: b.endpoint, keys: { p256dh: b.p256dh, auth: b.auth } }),
+    });
+    await expectProblem(sub, 503, "service_unavailable");
+    expect(await storedFor(user.user.id)).toBe(0);
+  });
+
+  it("refuses a key whose x and y are not its d's public point, and a subject that is no contact URI", async () => {
+    const good = JSON.parse(env.VAPID_PRIVATE_KEY) as Record<string, string>;
+    const other = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"])) as CryptoKeyPair;
+    const otherJwk = (await crypto.subtle.exportKey("jwk", other.publicKey)) as JsonWebKey;
+    const mixed = JSON.stringify({ ...good, x: otherJwk.x, y: otherJwk.y });
+    await expect(vapid({ ...env, VAPID_PRIVATE_KEY: mixed } as Env)).rejects.toThrow();
+    await expect(vapid({ ...env, VAPID_PRIVATE_KEY: "not json" } as Env)).rejects.toThrow(/not JSON/);
+    await expect(vapid({ ...env, VAPID_SUBJECT: "push@veche.example" } as unknown as Env)).rejects.toThrow(/VAPID_SUBJECT/);
   });
 });
 
