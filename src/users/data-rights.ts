@@ -76,6 +76,15 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
     "SELECT id, device_name, created_at, last_used_at, expires_at, revoked_at, revoked_reason FROM sessions WHERE user_id = ?1 ORDER BY created_at",
     userId,
   );
+  // Each device's Web Push subscriptions: the push service's origin, not the endpoint's path (a capability
+  // token of the browser's, of no use to the citizen).
+  const pushSubscriptions = (
+    await rows(
+      db,
+      "SELECT id, session_id, endpoint, created_at, updated_at FROM push_subscriptions WHERE user_id = ?1 ORDER BY created_at",
+      userId,
+    )
+  ).map(({ endpoint, ...s }) => ({ ...s, service: URL.canParse(String(endpoint)) ? new URL(String(endpoint)).origin : null }));
   const { chats } = await inboxStub(env, userId).list(userId);
   const messageFiles: Gathered["files"] = [];
   for (const chat of chats) {
@@ -136,6 +145,7 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
           contents: {
             "profile.json": "your profile",
             "sessions.json": "every device that signed in, and when",
+            "push-subscriptions.json": "the devices' Web Push subscriptions (their push service, not the endpoint's token)",
             "chats.json": "your chat list",
             "messages/<chat>.json":
               "direct and official chats: every message; groups and channels: the messages you sent (others' words there are theirs)",
@@ -149,6 +159,7 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
       },
       { name: "profile.json", json: profile },
       { name: "sessions.json", json: sessions },
+      { name: "push-subscriptions.json", json: pushSubscriptions },
       { name: "chats.json", json: chats },
       ...messageFiles,
       { name: "media.json", json: media },

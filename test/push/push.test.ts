@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { unzipSync } from "fflate";
 import { base64url, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
@@ -357,10 +358,16 @@ describe("a service notification", () => {
     expect(await storedFor(user.user.id)).toBe(1);
   });
 
-  it("deleting the account deletes its subscriptions", async () => {
+  it("are in the data export (their push service, not the endpoint's token), and deleting the account deletes them", async () => {
     const user = await signIn();
-    await subscribed(user.accessToken);
+    const { id } = await subscribed(user.accessToken);
     expect(await storedFor(user.user.id)).toBe(1);
+    const archive = await call("/api/v1/me/export", { method: "POST", token: user.accessToken });
+    expect(archive.status).toBe(200);
+    const files = unzipSync(new Uint8Array(await archive.arrayBuffer()));
+    const listed = JSON.parse(new TextDecoder().decode(files["push-subscriptions.json"])) as Record<string, unknown>[];
+    expect(listed).toEqual([expect.objectContaining({ id, service: "http://127.0.0.1:9" })]);
+    expect(JSON.stringify(listed)).not.toContain("/push/");
     const res = await call("/api/v1/me", { method: "DELETE", token: user.accessToken, body: { confirm: "DELETE" } });
     expect(res.status).toBe(200);
     expect(await storedFor(user.user.id)).toBe(0);
