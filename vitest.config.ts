@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 import { devSecrets } from "./scripts/dev-secrets.mjs";
 
 // Tests run inside workerd with the real D1, Durable Object, R2 and Queue bindings from wrangler.toml.
-// Outbound fetches (agency webhooks) go to a stand-in agency endpoint, itself a Worker in the same workerd.
+// Outbound fetches (agency webhooks, Web Push) go to a stand-in endpoint, itself a Worker in the same workerd.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   const secrets = devSecrets("test-1");
@@ -16,11 +16,12 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { ...secrets, TEST_MIGRATIONS: migrations, WEBHOOK_RETRY_BASE_SECONDS: "1" },
+          bindings: { ...secrets, TEST_MIGRATIONS: migrations, WEBHOOK_RETRY_BASE_SECONDS: "1", PUSH_RETRY_BASE_SECONDS: "1" },
           // The real queues, with fewer retries so a dead-lettered webhook is seen within a test.
           queueConsumers: {
             "veche-webhooks": { maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "veche-webhooks-dlq" },
             "veche-webhooks-dlq": { maxBatchTimeout: 1 },
+            "veche-pushes": { maxBatchTimeout: 1, maxRetries: 3 },
           },
           outboundService: "webhook-sink",
           serviceBindings: { WEBHOOK_SINK: "webhook-sink" },

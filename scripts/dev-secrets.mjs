@@ -1,4 +1,4 @@
-// Development secrets: a fresh ES256 signing key and HMAC key, generated locally and never committed.
+// Development secrets: fresh ES256 signing and VAPID keys, HMAC and sealing keys, generated locally and never committed.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
@@ -9,7 +9,14 @@ export function devSecrets(kid = `dev-${Date.now().toString(36)}`) {
     JWT_PRIVATE_KEYS: JSON.stringify([jwk]),
     CREDENTIAL_HASH_KEY: randomBytes(32).toString("base64url"),
     DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
+    VAPID_PRIVATE_KEY: JSON.stringify(vapidJwk()),
   };
+}
+
+/** A Web Push (VAPID) key pair: a P-256 private JWK, the format VAPID_PRIVATE_KEY takes (src/push/vapid.ts). */
+export function vapidJwk() {
+  const { kty, crv, x, y, d } = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
+  return { kty, crv, x, y, d };
 }
 
 /** Reads .dev.vars, writing it with fresh secrets first if it does not exist. */

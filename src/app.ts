@@ -18,6 +18,7 @@ import type { AppEnv } from "./lib/hono";
 import { newId } from "./lib/ids";
 import { errorFields, log } from "./lib/log";
 import { mediaRoutes } from "./media/routes";
+import { push } from "./push/routes";
 import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
 import { reportRoutes } from "./safety/reports";
 import { safety } from "./safety/routes";
@@ -143,6 +144,7 @@ export function createApp() {
   app.route("/api/v1", citizenConsents);
   app.route("/api/v1", agencyForms);
   app.route("/api/v1", citizenForms);
+  app.route("/api/v1", push);
   app.route("/api/v1", dev);
   app.route("/api/v1", devAgencies);
   app.route("/api/v1", devPayments);

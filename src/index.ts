@@ -1,10 +1,12 @@
 import { createApp } from "./app";
 import { pruneRefreshTokens } from "./auth/store";
 import { sweepReceipts } from "./bills/receipts";
+import { endExpiredSessions } from "./chat/sockets";
 import { countD1 } from "./lib/d1-count";
 import { errorFields, log } from "./lib/log";
 import { pruneRateLimits } from "./lib/rate-limit";
 import { cleanupMedia, hashPendingMedia } from "./media/store";
+import { handlePushBatch } from "./push/send";
 import { handleWebhookBatch } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/events";
 
@@ -24,8 +26,9 @@ export default {
       pruneRateLimits(env.DB),
       pruneRefreshTokens(env.DB),
       hashPendingMedia(env),
+      endExpiredSessions(env),
     ]);
-    const [media, webhooks, receipts, limits, tokens, hashes] = results;
+    const [media, webhooks, receipts, limits, tokens, hashes, subscriptions] = results;
     if (media.status === "fulfilled") log.info("media cleanup", media.value);
     else log.error("media cleanup failed", errorFields(media.reason));
     if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
@@ -38,8 +41,11 @@ export default {
     else log.error("refresh token prune failed", errorFields(tokens.reason));
     if (hashes.status === "fulfilled") log.info("media hashes", { hashed: hashes.value });
     else log.error("media hashes failed", errorFields(hashes.reason));
+    if (subscriptions.status === "fulfilled") log.info("expired sessions' push subscriptions", { sessions: subscriptions.value });
+    else log.error("ending expired sessions' push subscriptions failed", errorFields(subscriptions.reason));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   },
-  queue: handleWebhookBatch,
+  // One Worker consumes every queue: pushes (veche-pushes[-production]) and webhooks with their dead letters.
+  queue: (batch, env) => (batch.queue.startsWith("veche-pushes") ? handlePushBatch(batch, env) : handleWebhookBatch(batch, env)),
 } satisfies ExportedHandler<Env>;

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { closeSessionSockets } from "../chat/sockets";
+import { closeInboxSession, closeSessionSockets } from "../chat/sockets";
 import { database } from "../db";
 import { requireService } from "../lib/config";
 import { ApiError, notFound, tooManyRequests, unauthorized } from "../lib/errors";
@@ -166,7 +166,8 @@ export const auth = router()
       const result = await rotateRefreshToken(c.env, database(c.env.DB), c.req.valid("json").refreshToken);
       if (!result.ok) {
         if (result.reason === "reused") {
-          c.executionCtx.waitUntil(closeSessionSockets(c.env, result.sessionId));
+          // Rare, and a sign of a stolen token: everything of the session is closed before the answer.
+          await closeSessionSockets(c.env, result.sessionId);
           throw unauthorized("refresh_token_reused", "This refresh token was already used; the session has been signed out for safety.");
         }
         throw unauthorized("invalid_refresh_token", "The refresh token is not valid or its session has ended.");
@@ -193,6 +194,7 @@ export const auth = router()
     }),
     async (c) => {
       await revokeSession(database(c.env.DB), c.var.citizen.sessionId, "logout");
+      await closeInboxSession(c.env, c.var.citizen.userId, c.var.citizen.sessionId);
       c.executionCtx.waitUntil(closeSessionSockets(c.env, c.var.citizen.sessionId));
       return c.body(null, 204);
     },
@@ -242,6 +244,7 @@ export const auth = router()
       const { id } = c.req.valid("param");
       const revoked = await revokeOwnSession(database(c.env.DB), c.var.citizen.userId, id);
       if (!revoked) throw notFound("session");
+      await closeInboxSession(c.env, c.var.citizen.userId, id);
       c.executionCtx.waitUntil(closeSessionSockets(c.env, id));
       return c.body(null, 204);
     },

@@ -3,9 +3,12 @@ import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { iso } from "../lib/hono";
 import { errorFields, log } from "../lib/log";
+import { type PushPayload, queuePushes } from "../push/send";
 import { roomStub } from "./access";
 import { SocketHub, sessionTag } from "./hub";
+import { type MessageAlert, messagePayload } from "./inbox/alerts";
 import { Dialogs, type DialogUpdate, type ListChange, type PushAnswer, type Updates } from "./inbox/dialogs";
+import { type PushSubscriptionRecord, Subscriptions } from "./inbox/subscriptions";
 import { type ChatSummary, CLOSE, InboxClientFrame, type InboxFrame, MAX_FRAME_BYTES, parseFrames } from "./protocol";
 import { legacySummaries } from "./store";
 
@@ -38,6 +41,7 @@ export interface Presence {
  */
 export class Inbox extends DurableObject<Env> {
   private readonly dialogs: Dialogs;
+  private readonly subscriptions: Subscriptions;
   private readonly hub: SocketHub<InboxFrame>;
   private hydrating: Promise<void> | null = null;
   /** Devices between their upgrade and their socket's acceptance count as online (a push then is not missed). */
@@ -46,6 +50,7 @@ export class Inbox extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, countD1(env));
     this.dialogs = new Dialogs(ctx.storage.sql);
+    this.subscriptions = new Subscriptions(ctx.storage.sql);
     this.hub = new SocketHub(ctx);
   }
 
@@ -99,6 +104,7 @@ export class Inbox extends DurableObject<Env> {
   async erase(): Promise<void> {
     for (const ws of this.hub.sockets()) this.hub.close(ws, CLOSE.sessionEnded, "account deleted");
     this.dialogs.erase();
+    this.subscriptions.clear();
   }
 
   /**
@@ -109,10 +115,55 @@ export class Inbox extends DurableObject<Env> {
   async applyChat(userId: string, update: DialogUpdate): Promise<PushAnswer> {
     await this.ready(userId);
     if (this.dialogs.isErased()) return { online: true };
+    const notify = this.subscriptions.any() && this.dialogs.notifies(update, userId);
     this.send(this.dialogs.apply(update));
+    if (notify && update.lastMessage) {
+      this.dialogs.markNotified(update.chatId, update.lastSeq);
+      await this.alert(userId, {
+        chatId: update.chatId,
+        seq: update.lastSeq,
+        chatType: update.type,
+        chatTitle: update.title,
+        senderName: update.lastSenderName ?? null,
+        text: update.lastMessage.text,
+        mention: update.lastMessage.mentions.includes(userId),
+      });
+    }
     if (this.online()) return { online: true };
+    // No device here, but some to notify: pushes keep coming, unless the chat is muted (its mentions are
+    // told to the inbox apart, `mentioned`).
+    if (this.subscriptions.any() && !this.dialogs.isMuted(update.chatId)) return { online: true };
     this.dialogs.markStale(update.chatId);
     return { online: false, epoch: this.dialogs.epoch() };
+  }
+
+  /** The user was mentioned in a chat: their away devices are notified, even when the chat is muted. */
+  async mentioned(userId: string, m: { chatId: string; seq: number; senderName: string | null; text: string | null }): Promise<void> {
+    await this.ready(userId);
+    if (this.dialogs.isErased() || !this.subscriptions.any() || !this.dialogs.mentionNotifies(m.chatId, m.seq)) return;
+    const chat = this.dialogs.summary(m.chatId);
+    if (!chat) return;
+    this.dialogs.markNotified(m.chatId, m.seq);
+    await this.alert(userId, { ...m, chatType: chat.type, chatTitle: chat.title, mention: true });
+  }
+
+  private alert(userId: string, alert: MessageAlert): Promise<void> {
+    return this.pushAway(userId, messagePayload(alert, this.dialogs.meta("push_previews") === "1", this.dialogs.unreadTotal()));
+  }
+
+  /**
+   * Queues the payload for every subscription of a device that is away (no socket open, or the app hidden).
+   * A queue failure is logged: what the push tells of is stored and listed anyway.
+   */
+  private async pushAway(userId: string, payload: PushPayload): Promise<void> {
+    const targets = this.subscriptions.away(this.sessionsHere());
+    if (targets.length === 0) return;
+    await queuePushes(
+      this.env,
+      userId,
+      targets.map((s) => s.id),
+      payload,
+    ).catch((err: unknown) => log.error("queueing push notifications failed", { count: targets.length, ...errorFields(err) }));
   }
 
   private online(): boolean {
@@ -136,7 +187,11 @@ export class Inbox extends DurableObject<Env> {
             });
           // Unreachable: the row stays stale and is asked again next time.
           if (update === undefined) return;
-          if (update !== null) this.send(this.dialogs.apply(update));
+          if (update !== null) {
+            this.send(this.dialogs.apply(update));
+            // What came while the row was stale is shown now, not pushed later as news.
+            this.dialogs.markNotified(chatId, update.lastSeq);
+          }
           this.dialogs.clearStale(chatId);
         }),
       );
@@ -151,11 +206,56 @@ export class Inbox extends DurableObject<Env> {
     this.send(this.dialogs.remove(chatId, chatPts));
   }
 
-  /** A service event (bill, record, form status, consent request): stored, then sent to open devices. */
+  /**
+   * A service event (bill, record, form status, consent request): stored, then sent to open devices, and pushed
+   * (Web Push) to each device without its inbox socket open.
+   */
   async notify(userId: string, notification: { kind: string; [key: string]: unknown }): Promise<void> {
     await this.ready(userId);
     if (this.dialogs.isErased()) return;
-    this.send(this.dialogs.notify(notification));
+    const change = this.dialogs.notify(notification);
+    this.send(change);
+    if (change.type === "notification" && this.subscriptions.any()) await this.pushAway(userId, change);
+  }
+
+  // ---- Web Push subscriptions and settings (src/push/routes.ts) ----
+
+  /**
+   * Stores a device's subscription (or renews it). Chats that stopped pushing while no device was online
+   * start again, so messages reach the new subscription. Null: the user has as many as allowed.
+   */
+  async subscribe(
+    userId: string,
+    sub: Omit<PushSubscriptionRecord, "id">,
+    newId: string,
+  ): Promise<{ id: string; created: boolean } | "too_many" | "session_ended"> {
+    await this.ready(userId);
+    const stored = this.subscriptions.put(sub, newId);
+    if (typeof stored === "object") await this.refresh(userId);
+    return stored;
+  }
+
+  /** Deletes one of the user's subscriptions; false when there is no such one. */
+  async unsubscribe(id: string): Promise<boolean> {
+    return this.subscriptions.remove(id);
+  }
+
+  /** One subscription, for the push queue's consumer (null: deleted since the push was queued). */
+  async subscription(id: string): Promise<PushSubscriptionRecord | null> {
+    return this.subscriptions.get(id);
+  }
+
+  async subscriptionList(): Promise<{ id: string; sessionId: string; service: string | null; createdAt: number }[]> {
+    return this.subscriptions.list();
+  }
+
+  async pushSettings(): Promise<{ previews: boolean }> {
+    return { previews: this.dialogs.meta("push_previews") === "1" };
+  }
+
+  async setPushSettings(settings: { previews: boolean }): Promise<{ previews: boolean }> {
+    this.dialogs.setMeta("push_previews", settings.previews ? "1" : "0");
+    return this.pushSettings();
   }
 
   async list(userId: string): Promise<{ chats: ChatSummary[]; pts: number }> {
@@ -217,6 +317,7 @@ export class Inbox extends DurableObject<Env> {
 
   /** A session was signed out: its inbox sockets close at once. */
   async closeSession(sessionId: string): Promise<void> {
+    this.subscriptions.removeSession(sessionId);
     for (const ws of this.hub.sockets(sessionTag(sessionId))) {
       this.hub.close(ws, CLOSE.sessionEnded, "signed out");
       this.socketGone(ws);
@@ -229,7 +330,27 @@ export class Inbox extends DurableObject<Env> {
     const result = this.dialogs.setMute(chatId, until);
     if (!result) return false;
     this.send(result.change);
+    // The chat's room stopped pushing while it was muted: unmuted, it pushes (and notifies) again.
+    if (until === null) await this.refresh(userId, chatId);
+    else await this.wakeWhenMutesEnd(userId);
     return true;
+  }
+
+  /** An alarm for the next mute to end, when the chat's room must start pushing again. */
+  private async wakeWhenMutesEnd(userId: string): Promise<void> {
+    const next = this.dialogs.nextMuteEnd();
+    if (next === null) return;
+    this.dialogs.setMeta("user_id", userId);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next || current <= Date.now()) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Mutes ended: their chats are brought up to date, and their rooms push again. */
+  override async alarm(): Promise<void> {
+    const userId = this.dialogs.meta("user_id");
+    if (userId === null) return;
+    await this.refresh(userId);
+    await this.wakeWhenMutesEnd(userId);
   }
 
   /**

@@ -440,6 +440,7 @@ export class ChatRoom extends DurableObject<Env> {
       const { frame, encoded } = this.changes.append({ type: "message", message });
       if (origin) this.hub.send(origin, { type: "ack", clientId: message.clientId, seq: message.seq, pts: frame.pts });
       this.hub.broadcastEncoded(encoded);
+      if (message.mentions.length > 0) this.tellMentioned(info.chatId, message);
       // Members away read the chat's state when they are back (resume): with nobody here, no push to plan.
       if (this.members.anyPresent()) {
         this.headChanged(rev);
@@ -767,6 +768,7 @@ export class ChatRoom extends DurableObject<Env> {
       lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
       agency: info.agency,
       pts: this.changes.current(),
+      lastSenderName: last ? (this.members.get(last.sender_id)?.name ?? null) : null,
     };
     const all = info.type === "direct" ? this.members.all() : [];
     // A direct chat is titled with the other person's name; a group or channel with its own title.
@@ -786,6 +788,20 @@ export class ChatRoom extends DurableObject<Env> {
     if (!info || !member) return null;
     this.members.resume(userId, epoch);
     return this.summaries(info)(member);
+  }
+
+  /**
+   * Members mentioned in a message are told at once, whether their inbox takes pushes or not (a muted chat's
+   * mentions still notify). Best effort: the message itself is stored and reaches them as any other.
+   */
+  private tellMentioned(chatId: string, message: ChatMessage): void {
+    const senderName = this.members.get(message.senderId)?.name ?? null;
+    for (const userId of message.mentions) {
+      if (userId === message.senderId) continue;
+      this.inbox(userId)
+        .mentioned(userId, { chatId, seq: message.seq, senderName, text: message.text })
+        .catch((err: unknown) => log.warn("telling a mentioned member failed", { chatId, ...errorFields(err) }));
+    }
   }
 
   /** What a chat list shows of a channel: read by subscribers' inboxes instead of a push per post. */

@@ -43,6 +43,15 @@ async function socketUser(c: Context<AppEnv>): Promise<void> {
 }
 
 /** Closes every socket a session has open: in each of its user's chats, and its inbox. */
+/**
+ * A device was signed out: its inbox drops its push subscriptions and closes its inbox sockets. Awaited by
+ * sign-out before it answers, so no push reaches the device afterwards; its room sockets close after
+ * (closeSessionSockets).
+ */
+export async function closeInboxSession(env: Env, userId: string, sessionId: string): Promise<void> {
+  await inboxStub(env, userId).closeSession(sessionId);
+}
+
 export async function closeSessionSockets(env: Env, sessionId: string): Promise<void> {
   const session = await env.DB.prepare("SELECT user_id FROM sessions WHERE id = ?1").bind(sessionId).first<{ user_id: string }>();
   if (!session) return;
@@ -50,6 +59,26 @@ export async function closeSessionSockets(env: Env, sessionId: string): Promise<
   closing.push(inboxStub(env, session.user_id).closeSession(sessionId));
   const failed = (await Promise.allSettled(closing)).filter((r) => r.status === "rejected");
   if (failed.length > 0) log.warn("closing a signed-out session's sockets failed in some rooms", { sessionId, failed: failed.length });
+}
+
+/** How far back the hourly chore looks for sessions that expired: a few missed runs are caught up. */
+const EXPIRY_WINDOW_MS = 6 * 3600_000;
+const EXPIRY_CONCURRENCY = 20;
+
+/**
+ * Hourly: sessions that ended by expiry (no sign-out told anyone) since about the last run lose their Web Push
+ * subscriptions, which their users' inboxes hold. Answers how many sessions were told.
+ */
+export async function endExpiredSessions(env: Env, now = Date.now()): Promise<number> {
+  const { results } = await env.DB.prepare(
+    "SELECT id, user_id FROM sessions WHERE revoked_at IS NULL AND expires_at <= ?1 AND expires_at > ?2",
+  )
+    .bind(now, now - EXPIRY_WINDOW_MS)
+    .all<{ id: string; user_id: string }>();
+  for (let i = 0; i < results.length; i += EXPIRY_CONCURRENCY) {
+    await Promise.all(results.slice(i, i + EXPIRY_CONCURRENCY).map((s) => inboxStub(env, s.user_id).closeSession(s.id)));
+  }
+  return results.length;
 }
 
 function requireUpgrade(c: Context<AppEnv>): void {

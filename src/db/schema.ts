@@ -63,7 +63,7 @@ export const sessions = sqliteTable(
     revokedAt: integer("revoked_at"),
     revokedReason: text("revoked_reason", { enum: ["logout", "revoked", "refresh_token_reused"] }),
   },
-  (t) => [index("sessions_user_idx").on(t.userId)],
+  (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
 );
 
 /** Every refresh token ever issued, by keyed hash. A used one is kept so that its reuse can be detected. */

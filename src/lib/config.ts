@@ -6,16 +6,18 @@ import { ApiError } from "./errors";
 import { jurisdictionOf } from "./objects";
 
 /** A capability that depends on configuration. */
-export type Service = "keys" | "residency" | "sms" | "payments";
+export type Service = "keys" | "residency" | "sms" | "payments" | "push";
 
 const SECRETS = ["JWT_PRIVATE_KEYS", "CREDENTIAL_HASH_KEY", "DATA_ENCRYPTION_KEY"] as const;
 const SMS = ["SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"] as const;
+const PUSH = ["VAPID_PRIVATE_KEY", "VAPID_SUBJECT"] as const;
 
 const WHAT: Record<Service, string> = {
   keys: "the server's keys",
   residency: "its data residency setting",
   sms: "sign-in codes by SMS",
   payments: "card payments",
+  push: "push notifications",
 };
 
 const absent = (env: Env, name: keyof Env) => {
@@ -37,6 +39,9 @@ export function missingFor(env: Env, service: Service): string[] {
     case "payments":
       // Development uses the sandbox; no production acquirer adapter exists yet (docs/deploy.md).
       return env.ENVIRONMENT === "development" ? [] : ["PAYMENT_PROVIDER"];
+    case "push":
+      // Only Web Push needs them: without them the push endpoints answer 503, and nothing is sent.
+      return PUSH.filter((name) => absent(env, name));
   }
 }
 

@@ -75,6 +75,9 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
     "SELECT id, device_name, created_at, last_used_at, expires_at, revoked_at, revoked_reason FROM sessions WHERE user_id = ?1 ORDER BY created_at",
     userId,
   );
+  // Each device's Web Push subscriptions: the push service's origin, not the endpoint's path (a capability
+  // token of the browser's, of no use to the citizen).
+  const pushSubscriptions = await inboxStub(env, userId).subscriptionList();
   const { chats } = await inboxStub(env, userId).list(userId);
   const messageFiles: Gathered["files"] = [];
   for (const chat of chats) {
@@ -135,6 +138,7 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
           contents: {
             "profile.json": "your profile",
             "sessions.json": "every device that signed in, and when",
+            "push-subscriptions.json": "the devices' Web Push subscriptions (their push service, not the endpoint's token)",
             "chats.json": "your chat list",
             "messages/<chat>.json":
               "direct and official chats: every message; groups and channels: the messages you sent (others' words there are theirs)",
@@ -148,6 +152,7 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
       },
       { name: "profile.json", json: profile },
       { name: "sessions.json", json: sessions },
+      { name: "push-subscriptions.json", json: pushSubscriptions },
       { name: "chats.json", json: chats },
       ...messageFiles,
       { name: "media.json", json: media },

@@ -19,6 +19,8 @@ export interface DialogUpdate {
   lastActivityAt: number;
   agency: AgencyRef | null;
   pts: number;
+  /** The name the last message's sender goes by in the chat (for push notifications). */
+  lastSenderName?: string | null;
 }
 
 /** `muted_until` of a chat muted until unmuted (the last second of 9999, as `FOREVER` says). */
@@ -51,7 +53,8 @@ CREATE TABLE IF NOT EXISTS dialogs (
   muted_until INTEGER,
   pts INTEGER NOT NULL,
   removed INTEGER NOT NULL DEFAULT 0,
-  stale INTEGER NOT NULL DEFAULT 0
+  stale INTEGER NOT NULL DEFAULT 0,
+  notified_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS dialogs_pts ON dialogs (pts);
 CREATE INDEX IF NOT EXISTS dialogs_activity ON dialogs (removed, last_activity_at DESC);
@@ -118,6 +121,8 @@ export class Dialogs {
     // Inboxes from before rooms stopped pushing to users with no device online.
     const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('dialogs')").toArray();
     if (!columns.some((c) => c.name === "stale")) sql.exec("ALTER TABLE dialogs ADD COLUMN stale INTEGER NOT NULL DEFAULT 0");
+    // Inboxes from before push notifications: the last message each chat notified the user's devices of.
+    if (!columns.some((c) => c.name === "notified_seq")) sql.exec("ALTER TABLE dialogs ADD COLUMN notified_seq INTEGER NOT NULL DEFAULT 0");
     this.kept = this.countKept();
   }
 
@@ -266,6 +271,54 @@ export class Dialogs {
     this.sql.exec("UPDATE dialogs SET muted_until = ?, pts = ? WHERE chat_id = ?", until, pts, chatId);
     const chat = this.summary(chatId);
     return { change: chat ? { type: "chat", chat, pts } : null };
+  }
+
+  /**
+   * Whether a room's update (not yet applied) brings a message the user's away devices should be told of:
+   * someone else's, unread, newer than the last one notified, in a chat not muted. Official chats are left
+   * out: each of their messages comes with a service notification, which pushes by itself.
+   */
+  notifies(u: DialogUpdate, userId: string, now = Date.now()): boolean {
+    const m = u.lastMessage;
+    if (!m || m.senderId === userId || m.deletedAt !== null || u.readSeq >= u.lastSeq || u.type === "official") return false;
+    const row = this.sql
+      .exec<{ notified_seq: number; muted_until: number | null }>(
+        "SELECT notified_seq, muted_until FROM dialogs WHERE chat_id = ?",
+        u.chatId,
+      )
+      .toArray()[0];
+    return !row || (row.notified_seq < u.lastSeq && mutedUntil(row.muted_until, now) === null);
+  }
+
+  /** The user's devices were told of messages up to `seq` (or, for a chat refreshed on their return, need not be). */
+  markNotified(chatId: string, seq: number): void {
+    this.sql.exec("UPDATE dialogs SET notified_seq = MAX(notified_seq, ?) WHERE chat_id = ?", seq, chatId);
+  }
+
+  /** Whether a mention at `seq` is news to the user's devices (mentions notify from muted chats too). */
+  mentionNotifies(chatId: string, seq: number): boolean {
+    const row = this.sql
+      .exec<{ notified_seq: number; read_seq: number }>("SELECT notified_seq, read_seq FROM dialogs WHERE chat_id = ?", chatId)
+      .toArray()[0];
+    return row !== undefined && row.notified_seq < seq && row.read_seq < seq;
+  }
+
+  /** Unread messages over all the user's chats (the app badge). */
+  unreadTotal(): number {
+    return this.sql.exec<{ n: number | null }>("SELECT SUM(MAX(0, last_seq - read_seq)) AS n FROM dialogs WHERE removed = 0").one().n ?? 0;
+  }
+
+  /** When the next mute that has an end (not "until unmuted") ends, or null. */
+  nextMuteEnd(now = Date.now()): number | null {
+    return (
+      this.sql
+        .exec<{ t: number | null }>(
+          "SELECT MIN(muted_until) AS t FROM dialogs WHERE removed = 0 AND muted_until > ? AND muted_until < ?",
+          now,
+          FOREVER_MS,
+        )
+        .one().t ?? null
+    );
   }
 
   /** Whether the chat is muted now. */
