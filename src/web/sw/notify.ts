@@ -203,3 +203,18 @@ function composeService(push: Extract<Push, { type: "notification" }>, lang: Lan
       return { title: say(lang, "app"), body: lead ?? say(lang, "other"), tag: "service", url };
   }
 }
+
+/**
+ * The open window a click should bring forward: one of the citizen app's own (its page is `/`; the agency
+ * console and the API reference share the origin), the focused one first.
+ */
+export function pickWindow<W extends { url: string; focused: boolean }>(windows: readonly W[]): W | undefined {
+  const app = windows.filter((w) => {
+    try {
+      return new URL(w.url).pathname === "/";
+    } catch {
+      return false;
+    }
+  });
+  return app.find((w) => w.focused) ?? app[0];
+}

@@ -7,7 +7,7 @@
 //   language in IndexedDB, lib/idb.ts), and sets the app badge to the unread count a push carries;
 // - on a click, focuses an open app window and takes it to the chat (or the service's page), or opens one.
 import { idbGet, PREFS } from "../lib/idb";
-import { compose, type Lang, parsePush } from "./notify";
+import { compose, type Lang, parsePush, pickWindow } from "./notify";
 
 // The DOM library types the page; these are the few service-worker types this file uses.
 interface ExtendableEvent extends Event {
@@ -155,10 +155,7 @@ sw.addEventListener("notificationclick", (e) => {
   const target = new URL(path, sw.location.origin).href;
   e.waitUntil(
     (async () => {
-      const windows = await sw.clients.matchAll({ type: "window", includeUncontrolled: true });
-      // The app's own page, not the agency console or the API reference open on the same origin.
-      const app = windows.filter((w) => new URL(w.url).pathname === PAGE);
-      const win = app.find((w) => w.focused) ?? app[0];
+      const win = pickWindow(await sw.clients.matchAll({ type: "window", includeUncontrolled: true }));
       if (win) {
         const focused = await win.focus();
         // A hash change: the open app routes without reloading (navigate() would reload it).
