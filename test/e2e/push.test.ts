@@ -28,8 +28,12 @@ let borisApi: Citizen;
 let b: { context: BrowserContext; page: Page };
 let directId: string;
 let groupId: string;
-/** Whether the server has the push API (GET /push/vapid); the settings test needs it. */
+/**
+ * Whether the server has the push API (GET /push/vapid, /push/subscriptions) and the previews setting
+ * (GET /push/settings): the settings tests need them, and skip (saying so) on a server without.
+ */
 let serverHasPush = false;
+let serverHasPreviews = false;
 let sink: HttpServer;
 const sunk: { path: string; headers: Record<string, string | string[] | undefined> }[] = [];
 const suffix = Date.now() % 100000;
@@ -67,10 +71,13 @@ beforeAll(async () => {
     chat: { id: groupId },
   } = await asAnna<{ chat: { id: string } }>("/chats", { body: { type: "group", title: "Двор 7", memberIds: [boris.id] } }));
   await asAnna(`/chats/${directId}/messages`, { body: { clientId: "hello", text: "Привет, Борис" } });
-  serverHasPush = await api(server.origin, "/api/v1/push/vapid", { token: borisApi.accessToken }).then(
-    () => true,
-    () => false,
-  );
+  const answers = (path: string) =>
+    api(server.origin, `/api/v1${path}`, { token: borisApi.accessToken }).then(
+      () => true,
+      () => false,
+    );
+  serverHasPush = await answers("/push/vapid");
+  serverHasPreviews = await answers("/push/settings");
 
   b = await openAs(browser, server.origin, boris.phone, {
     setup: async (context) => {
@@ -264,22 +271,26 @@ test("a notification's click, passed on by the worker, opens its chat in the ope
   await expect.poll(() => messageTexts(b.page)).toContain("Привет, Борис");
 });
 
-test("settings: notifications on this device subscribe with the server's key and register it; off deletes it; previews", async (ctx) => {
-  if (!serverHasPush) ctx.skip();
-  const { publicKey } = await asBoris<{ publicKey: string }>("/push/vapid");
+/** The app's calls to /api/v1/push/*, with their answers' statuses. */
+function pushCalls(page: Page): { method: string; path: string; status: number; body: unknown }[] {
   const calls: { method: string; path: string; status: number; body: unknown }[] = [];
-  b.page.on("response", async (res) => {
+  page.on("response", (res) => {
     const url = new URL(res.url());
     if (!url.pathname.startsWith("/api/v1/push/")) return;
     const req = res.request();
     calls.push({ method: req.method(), path: url.pathname, status: res.status(), body: req.postDataJSON() });
   });
+  return calls;
+}
+
+test("settings: notifications on this device subscribe with the server's key and register it; off deletes it", async (ctx) => {
+  if (!serverHasPush) ctx.skip("the server has no push API (GET /push/vapid)");
+  const { publicKey } = await asBoris<{ publicKey: string }>("/push/vapid");
+  const calls = pushCalls(b.page);
   await b.page.goto(`${server.origin}/#/settings`);
   const device = b.page.getByLabel("Уведомления на этом устройстве");
-  const previews = b.page.getByLabel("Показывать текст сообщений");
   await expect.poll(() => device.isEnabled()).toBe(true);
   expect(await device.isChecked()).toBe(false);
-  expect(await previews.isChecked()).toBe(false);
 
   // A click, not check(): the box shows the state reached, which comes after the permission and the API.
   await device.click();
@@ -295,10 +306,6 @@ test("settings: notifications on this device subscribe with the server's key and
   expect(typeof id).toBe("string");
   expect(await device.isChecked()).toBe(true);
 
-  await previews.click();
-  await expect.poll(async () => (await asBoris<{ settings: { previews: boolean } }>("/push/settings")).settings.previews).toBe(true);
-  expect(calls.find((c) => c.method === "PUT")).toMatchObject({ path: "/api/v1/push/settings", status: 200, body: { previews: true } });
-
   await device.click();
   await b.page.getByRole("status").getByText("Уведомления выключены").waitFor();
   const deleted = await eventually(async () => calls.find((c) => c.method === "DELETE"));
@@ -307,9 +314,26 @@ test("settings: notifications on this device subscribe with the server's key and
   expect(await b.page.evaluate(() => localStorage.getItem("veche.push"))).toBeNull();
   // The server forgot it: deleting it again finds nothing.
   await expect(asBoris(`/push/subscriptions/${id}`, { method: "DELETE" })).rejects.toMatchObject({ status: 404 });
+});
 
+test("settings: showing message text in notifications is the account's previews setting", async (ctx) => {
+  if (!serverHasPreviews) ctx.skip("the server has no previews setting (GET /push/settings)");
+  const calls = pushCalls(b.page);
+  await b.page.goto(`${server.origin}/#/settings`);
+  const previews = b.page.getByLabel("Показывать текст сообщений");
+  const stored = async () => (await asBoris<{ settings: { previews: boolean } }>("/push/settings")).settings.previews;
+  await expect.poll(() => previews.isEnabled()).toBe(true);
+  // Off unless the user turns it on.
+  expect(await previews.isChecked()).toBe(false);
+  expect(await stored()).toBe(false);
   await previews.click();
-  await expect.poll(async () => (await asBoris<{ settings: { previews: boolean } }>("/push/settings")).settings.previews).toBe(false);
+  await expect.poll(stored).toBe(true);
+  expect(calls.find((c) => c.method === "PUT")).toMatchObject({ path: "/api/v1/push/settings", status: 200, body: { previews: true } });
+  await expect.poll(() => previews.isChecked()).toBe(true);
+  await b.page.reload();
+  await expect.poll(() => previews.isChecked()).toBe(true);
+  await previews.click();
+  await expect.poll(stored).toBe(false);
 });
 
 test("settings say so when the browser blocks notifications", async () => {
