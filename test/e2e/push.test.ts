@@ -257,7 +257,7 @@ test("the notification texts follow the app's language", async () => {
   await b.page.getByRole("heading", { name: "Настройки" }).waitFor();
 });
 
-test("a notification's click, passed on by the worker, opens its chat in the open app", async () => {
+test("the route a clicked notification hands to the open app (from the worker) opens its chat", async () => {
   await b.page.goto(`${server.origin}/#/services`);
   // What the worker's notificationclick does with an open app window (a real click on a system
   // notification cannot be made from here; test/web/push-notify.test.ts covers choosing the window).

@@ -65,7 +65,11 @@ sw.addEventListener("install", (e) => {
     (async () => {
       // API calls and sockets go straight to the network without waking the worker, where the browser can
       // (the Static Routing API); elsewhere the fetch handler below lets them through untouched.
-      await e.addRoutes?.([{ condition: { urlPattern: "/api/*" }, source: "network" }]).catch(() => undefined);
+      try {
+        await e.addRoutes?.([{ condition: { urlPattern: "/api/*" }, source: "network" }]);
+      } catch {
+        // A browser whose routing API takes other rules: the fetch handler lets the API through anyway.
+      }
       const cache = await caches.open(CACHE);
       // `reload`: from the server, not from a possibly older HTTP cache entry.
       await cache.addAll(__VECHE_SHELL__.map((url) => new Request(url, { cache: "reload" })));
