@@ -9,6 +9,8 @@ export interface OpenOptions {
   /** Route to open, e.g. "#/services/bills". */
   hash?: string;
   deviceName?: string;
+  /** Run on the new context before the app loads (permissions, init scripts). */
+  setup?(context: BrowserContext): Promise<void>;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function openAs(
     },
     [session.refreshToken, opts.lang ?? "ru"] as const,
   );
+  await opts.setup?.(context);
   const page = await context.newPage();
   watchErrors(page);
   await page.goto(`${origin}/${opts.hash ?? "#/chats"}`);

@@ -7,6 +7,8 @@ import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
+import { clearOutboxes } from "./outbox";
+import { forgetPush, trackBadge } from "./push";
 import { PrivacyView } from "./safety";
 import { SettingsView } from "./settings";
 import { SignIn } from "./signin";
@@ -37,8 +39,10 @@ function SignedIn() {
     void load();
     void loadAgencies();
     chats.start();
+    const untrack = trackBadge(chats);
     return () => {
       live = false;
+      untrack();
       chats.stop();
       me.set(null);
     };
@@ -127,9 +131,10 @@ function NotFound() {
 
 async function signOut(chats: ChatList): Promise<void> {
   chats.stop();
+  // Signing out deletes this session's push subscriptions on the server; the browser's goes too.
   await request("/auth/logout", { method: "POST" }).catch(() => undefined);
   // Unsent messages belong to this account: they must not linger for the next one on this browser.
-  for (const key of Object.keys(localStorage)) if (key.startsWith("veche.outbox.")) localStorage.removeItem(key);
+  await Promise.all([clearOutboxes(), forgetPush()]);
   clearSession();
   location.hash = "";
 }

@@ -1,10 +1,11 @@
-// The chat list (live unread counts and previews from the inbox socket) and starting a new chat: a direct
+// The chat list (live unread counts, previews and muted marks from the inbox socket) and starting a new chat: a direct
 // chat by username, or a group or channel with members named by username.
 import { useState } from "preact/hooks";
 import { request } from "../lib/api";
 import { formatTime, t } from "../lib/i18n";
 import { href, navigate } from "../lib/router";
 import { Avatar, ErrorNote, useStore, VerifiedBadge } from "../lib/ui";
+import { MutedIcon } from "./mute";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
 /** A chat's name as people see it: a direct chat with no name left is one whose other person deleted their account. */
@@ -55,6 +56,7 @@ export function ChatListView({ chats, currentId, me }: { chats: ChatList; curren
                     <span class="chat-item-title">
                       {chatTitle(c)}
                       {agency?.verified && <VerifiedBadge />}
+                      <MutedIcon chat={c} />
                     </span>
                     {c.lastMessage && (
                       <time class="chat-item-time" dateTime={c.lastMessage.createdAt}>

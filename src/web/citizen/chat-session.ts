@@ -2,28 +2,19 @@
 // resumed from the chat's last applied change number (`pts`) after every reconnect, so edits, deletions,
 // reactions, pins, read markers, membership and title changes made while away are applied too; an outbox
 // of sends keyed by clientId that is retried until the server has them (it deduplicates a retried
-// clientId), read markers and typing.
+// clientId) and kept in IndexedDB (outbox.ts) so it outlives the tab, read markers and typing.
 import { ChangeFrame, type ChatMessage, type ChatSummary, type ClientFrame, type Role, RoomFrame } from "../../chat/protocol";
 import { ApiError, isTransient, mediaInfo, randomId, request } from "../lib/api";
 import { LiveSocket, type SocketStatus } from "../lib/ws";
+import { loadOutbox, type Outgoing, saveOutbox } from "./outbox";
 
-export type { ChatMessage };
+export type { ChatMessage, Outgoing };
 
 export interface Member {
   userId: string;
   role: Role;
   readSeq: number;
   user: { id: string; displayName: string | null; username: string | null };
-}
-
-export interface Outgoing {
-  clientId: string;
-  text?: string;
-  attachments?: string[];
-  replyTo?: number;
-  createdAt: string;
-  /** Set when the server refused it for good (it stays visible so nothing is silently lost). */
-  error?: string;
 }
 
 /** The chat itself as the room last reported it: its title, member count and my role. */
@@ -52,8 +43,6 @@ const INFO_WAIT_MS = 1_500;
 /** After a failed catch-up over HTTP, the socket is reopened (and so catches up) after this long. */
 const RESYNC_RETRY_MS = 2_000;
 
-const outboxKey = (chatId: string) => `veche.outbox.${chatId}`;
-
 interface Changes {
   changes: unknown[];
   pts: number;
@@ -73,7 +62,9 @@ export class ChatSession {
   private pts = 0;
   private chat: ChatInfo | null = null;
   private gone: "removed" | "left" | null = null;
-  private outbox: Outgoing[];
+  private outbox: Outgoing[] = [];
+  /** The stored outbox has been read and merged in: until then nothing is written over it. */
+  private outboxLoaded = false;
   private inFlight = new Set<string>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
@@ -99,7 +90,7 @@ export class ChatSession {
   constructor(chatId: string, me: string) {
     this.chatId = chatId;
     this.me = me;
-    this.outbox = loadOutbox(chatId);
+    void this.restoreOutbox();
     this.socket = new LiveSocket({
       url: () => `/api/v1/chats/${encodeURIComponent(chatId)}/ws?pts=${this.pts}&batch=1`,
       schema: RoomFrame,
@@ -512,13 +503,27 @@ export class ChatSession {
     }
   }
 
+  /**
+   * Reads what an earlier tab left unsent (IndexedDB is asynchronous, so this may finish after sends made
+   * meanwhile, which are kept after the stored ones), shows it and sends it.
+   */
+  private async restoreOutbox(): Promise<void> {
+    const stored = await loadOutbox(this.chatId);
+    if (this.closed) return;
+    const inMemory = new Set(this.outbox.map((o) => o.clientId));
+    // One the server already has (it arrived with the history) leaves the outbox.
+    const delivered = new Set(this.sorted.filter((m) => m.senderId === this.me).map((m) => m.clientId));
+    const restored = stored.filter((o) => !inMemory.has(o.clientId) && !delivered.has(o.clientId));
+    this.outbox = [...restored, ...this.outbox];
+    this.outboxLoaded = true;
+    if (restored.length !== stored.length || inMemory.size > 0) this.saveOutbox();
+    this.emit();
+    if (!this.loading) this.flushOutbox();
+  }
+
   private saveOutbox(): void {
-    try {
-      if (this.outbox.length === 0) localStorage.removeItem(outboxKey(this.chatId));
-      else localStorage.setItem(outboxKey(this.chatId), JSON.stringify(this.outbox));
-    } catch {
-      // storage full or disabled: the outbox still lives in memory
-    }
+    if (!this.outboxLoaded) return;
+    void saveOutbox(this.chatId, this.outbox);
   }
 
   private makeSnapshot(): ChatSnapshot {
@@ -548,15 +553,6 @@ export class ChatSession {
     if (this.closed) return;
     this.snapshot = this.makeSnapshot();
     for (const l of this.listeners) l();
-  }
-}
-
-function loadOutbox(chatId: string): Outgoing[] {
-  try {
-    const raw = JSON.parse(localStorage.getItem(outboxKey(chatId)) ?? "[]") as unknown;
-    return Array.isArray(raw) ? raw.filter((o): o is Outgoing => typeof o?.clientId === "string") : [];
-  } catch {
-    return [];
   }
 }
 

@@ -1,4 +1,4 @@
-// An open chat: header (title, verified badge, typing, connection), search, the message log with infinite
+// An open chat: header (title, verified badge, muted mark and menu, typing, connection), search, the message log with infinite
 // scroll upwards and stick-to-bottom for new messages, and the composer (reply, edit, upload with progress).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { canDelete, canPost } from "../../chat/policy";
@@ -9,6 +9,7 @@ import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "
 import { chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { MessageItem, summary } from "./message";
+import { MutedIcon, MuteMenu } from "./mute";
 import { PeerDialog, ReportDialog } from "./safety";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
@@ -130,11 +131,13 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
           <h1 id="chat-title" tabIndex={-1}>
             {chatTitle(chat)}
             {agency?.verified && <VerifiedBadge />}
+            <MutedIcon chat={chat} />
           </h1>
           <p class="chat-subtitle" aria-live="polite" data-testid="chat-status">
             {subtitle}
           </p>
         </div>
+        <MuteMenu chat={chat} chats={chats} />
         <button
           type="button"
           class="icon"

@@ -1,10 +1,11 @@
-// Settings: profile (name, username, who sees my phone), a link to privacy (safety.tsx), signed-in devices
-// (revoke), language, my data (download it, delete the account), sign out.
+// Settings: profile (name, username, who sees my phone), a link to privacy (safety.tsx), notifications
+// (push-settings.tsx), signed-in devices (revoke), language, my data (download it, delete the account), sign out.
 import { useState } from "preact/hooks";
 import { ApiError, downloadExport, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { DeleteItemButton, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
+import { PushSettingsCard } from "./push-settings";
 import { LanguageSwitch } from "./signin";
 import { type Me, me } from "./state";
 
@@ -27,6 +28,7 @@ export function SettingsView({ user, onSignOut }: { user: Me; onSignOut: () => v
         <h2 id="privacy-link-heading">{t("privacyTitle")}</h2>
         <a href={href("settings", "privacy")}>{t("privacyLink")}</a>
       </section>
+      <PushSettingsCard />
       <Devices />
       <section class="card" aria-labelledby="lang-heading">
         <h2 id="lang-heading">{t("language")}</h2>

@@ -1,7 +1,7 @@
 // App-wide state of a signed-in citizen: their profile, the chat list kept live by the inbox socket (and
 // caught up from the user's change number `pts` after any time away), and the agency directory (names and
 // verified flags for official chats).
-import { type ChatSummary, InboxFrame, type Notification } from "../../chat/protocol";
+import { type ChatSummary, type InboxClientFrame, InboxFrame, type Notification } from "../../chat/protocol";
 import { request } from "../lib/api";
 import { LiveSocket, type SocketStatus } from "../lib/ws";
 
@@ -76,6 +76,8 @@ export class ChatList extends Store<ChatListState> {
     schema: InboxFrame,
     onFrame: (f) => this.onFrame(f),
     onOpen: () => {
+      // A hidden app counts as away, so the server pushes to this device (visible is what it assumes).
+      if (document.visibilityState === "hidden") this.sendVisibility();
       // Without a pts (the first load failed) the socket sends only live frames: load the list now. Posts
       // in channels one only reads are not in the catch-up either: re-read the list after a reconnect.
       if (this.pts === null || (this.opened && this.readsChannels())) void this.reload();
@@ -108,8 +110,13 @@ export class ChatList extends Store<ChatListState> {
   }
 
   private onVisible = () => {
+    this.sendVisibility();
     if (document.visibilityState === "visible") void this.catchUp();
   };
+
+  private sendVisibility(): void {
+    this.socket.send({ type: "visibility", visible: document.visibilityState === "visible" } satisfies InboxClientFrame);
+  }
 
   private onOnline = () => void this.catchUp();
 

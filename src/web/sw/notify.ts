@@ -1,0 +1,220 @@
+// What a push becomes on screen, as plain functions (the service worker calls them; unit tests import
+// them): the decrypted payload read leniently (fields missing, extra or of the wrong type are tolerated,
+// never shown), the notification's title and body in the user's language, the tag that collapses a chat's
+// notifications into one, and the address a click opens. Ids and field names are used for addresses only;
+// people see names, titles and (when they allowed previews) the message text.
+// A namespace import: esbuild then keeps only the zod it uses (src/chat/protocol.ts says why).
+import * as z from "zod";
+
+export type Lang = "ru" | "en";
+
+const text = z.string().trim().min(1).optional().catch(undefined);
+const id = z.string().min(1).optional().catch(undefined);
+
+const MessagePush = z.object({
+  type: z.literal("message"),
+  chatId: z.string().min(1),
+  seq: z.number().int().optional().catch(undefined),
+  chatType: z.string().optional().catch(undefined),
+  chatTitle: text,
+  senderName: text,
+  text,
+  mention: z.boolean().optional().catch(undefined),
+  unread: z.number().int().nonnegative().optional().catch(undefined),
+});
+
+const ServicePush = z.object({
+  type: z.literal("notification"),
+  kind: z.string().catch(""),
+  title: text,
+  status: z.string().optional().catch(undefined),
+  billId: id,
+  recordId: id,
+  submissionId: id,
+  consentId: id,
+  unread: z.number().int().nonnegative().optional().catch(undefined),
+});
+
+const Push = z.discriminatedUnion("type", [MessagePush, ServicePush]);
+export type Push = z.infer<typeof Push>;
+
+/** The payload, or null when it is not one this client knows how to show. */
+export function parsePush(raw: unknown): Push | null {
+  const parsed = Push.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+const TEXTS = {
+  ru: {
+    app: "Вече",
+    newMessage: "Новое сообщение",
+    fromName: "{name}: новое сообщение",
+    said: "{name}: {text}",
+    mentionedIn: "Вас упомянули в «{chat}»",
+    mentioned: "Вас упомянули",
+    newPost: "Новая запись в канале",
+    billNew: "Новый счёт",
+    billPaid: "Счёт оплачен",
+    billCancelled: "Счёт отменён",
+    billLead: "Откройте, чтобы посмотреть и оплатить",
+    receiptReady: "Квитанция готова",
+    recordNew: "Вам выдан документ",
+    openToSee: "Откройте, чтобы посмотреть",
+    formApproved: "Заявление одобрено",
+    formRejected: "Заявление отклонено",
+    formInReview: "Заявление на рассмотрении",
+    formChanged: "Статус заявления изменился",
+    formLead: "Откройте, чтобы узнать подробности",
+    consentNew: "Запрос доступа к документам",
+    consentLead: "Ведомство просит вашего согласия — откройте, чтобы ответить",
+    other: "Новое уведомление",
+  },
+  en: {
+    app: "Veche",
+    newMessage: "New message",
+    fromName: "{name}: new message",
+    said: "{name}: {text}",
+    mentionedIn: "You were mentioned in “{chat}”",
+    mentioned: "You were mentioned",
+    newPost: "New post in the channel",
+    billNew: "New bill",
+    billPaid: "Bill paid",
+    billCancelled: "Bill cancelled",
+    billLead: "Open to see and pay it",
+    receiptReady: "The receipt is ready",
+    recordNew: "You were issued a document",
+    openToSee: "Open to see it",
+    formApproved: "Application approved",
+    formRejected: "Application rejected",
+    formInReview: "Application under review",
+    formChanged: "Your application's status changed",
+    formLead: "Open for the details",
+    consentNew: "Request to access your documents",
+    consentLead: "An agency asks for your consent: open to answer",
+    other: "New notification",
+  },
+} as const;
+type Key = keyof (typeof TEXTS)["ru"];
+
+/** Notifications stay short: a long message is cut, as the chat list cuts its preview. */
+const MAX_BODY = 180;
+
+function say(lang: Lang, key: Key, params: Record<string, string> = {}): string {
+  return TEXTS[lang][key].replace(/\{(\w+)\}/g, (m, k: string) => params[k] ?? m);
+}
+
+const clip = (s: string) => (s.length > MAX_BODY ? `${s.slice(0, MAX_BODY - 1).trimEnd()}…` : s);
+const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
+
+export interface Shown {
+  title: string;
+  body: string;
+  /** Notifications with the same tag replace each other: one per chat, one per bill, … */
+  tag: string;
+  /** The app address a click opens (hash routes, src/web/lib/router.ts). */
+  url: string;
+}
+
+/** The route a click on this push opens. */
+export function urlFor(push: Push): string {
+  const route = (...parts: string[]) => `/#/${parts.map(encodeURIComponent).join("/")}`;
+  if (push.type === "message") return route("chats", push.chatId);
+  switch (push.kind) {
+    case "bill":
+      return push.billId ? route("services", "bills", push.billId) : route("services", "bills");
+    case "record":
+      return push.recordId ? route("services", "records", push.recordId) : route("services", "records");
+    case "form":
+    case "submission":
+      return push.submissionId ? route("services", "submissions", push.submissionId) : route("services", "forms");
+    case "consent":
+    case "consent_request":
+      return push.consentId ? route("services", "consents", push.consentId) : route("services", "consents");
+    default:
+      return route("services");
+  }
+}
+
+/** Title, body, tag and address of the notification a push shows, in `lang`. */
+export function compose(push: Push, lang: Lang): Shown {
+  return push.type === "message" ? composeMessage(push, lang) : composeService(push, lang);
+}
+
+function composeMessage(push: Extract<Push, { type: "message" }>, lang: Lang): Shown {
+  const name = push.senderName ?? undefined;
+  const chat = push.chatTitle ?? undefined;
+  // Present only when the user allowed previews; without it the body says who wrote, never what.
+  const body = push.text ? clip(oneLine(push.text)) : undefined;
+  const fromName = (n: string | undefined) =>
+    body ? (n ? say(lang, "said", { name: n, text: body }) : body) : n ? say(lang, "fromName", { name: n }) : say(lang, "newMessage");
+  let title: string;
+  let line: string;
+  switch (push.chatType) {
+    case "direct":
+      title = name ?? chat ?? say(lang, "app");
+      line = body ?? say(lang, "newMessage");
+      break;
+    case "channel":
+      title = chat ?? say(lang, "app");
+      line = body ?? say(lang, "newPost");
+      break;
+    case "official":
+      // The agency is the chat: its name is the title.
+      title = chat ?? name ?? say(lang, "app");
+      line = body ?? say(lang, "newMessage");
+      break;
+    default:
+      // Groups (and a chat type this client does not know yet): the chat, then who said it.
+      title = chat ?? name ?? say(lang, "app");
+      line = chat || push.mention ? fromName(name) : (body ?? say(lang, "newMessage"));
+  }
+  // In a direct chat every message is to the user: a mention says nothing more there.
+  if (push.mention && push.chatType !== "direct") title = chat ? say(lang, "mentionedIn", { chat }) : say(lang, "mentioned");
+  return { title, body: line, tag: `chat:${push.chatId}`, url: urlFor(push) };
+}
+
+function composeService(push: Extract<Push, { type: "notification" }>, lang: Lang): Shown {
+  const url = urlFor(push);
+  const lead = push.title;
+  switch (push.kind) {
+    case "bill": {
+      const title = push.status === "paid" ? "billPaid" : push.status === "cancelled" ? "billCancelled" : "billNew";
+      const fallback = push.status === "paid" ? "receiptReady" : push.status === "cancelled" ? "openToSee" : "billLead";
+      return { title: say(lang, title), body: lead ?? say(lang, fallback), tag: `bill:${push.billId ?? ""}`, url };
+    }
+    case "record":
+      return { title: say(lang, "recordNew"), body: lead ?? say(lang, "openToSee"), tag: `record:${push.recordId ?? ""}`, url };
+    case "form":
+    case "submission": {
+      const title =
+        push.status === "approved"
+          ? "formApproved"
+          : push.status === "rejected"
+            ? "formRejected"
+            : push.status === "in_review"
+              ? "formInReview"
+              : "formChanged";
+      return { title: say(lang, title), body: lead ?? say(lang, "formLead"), tag: `form:${push.submissionId ?? ""}`, url };
+    }
+    case "consent":
+    case "consent_request":
+      return { title: say(lang, "consentNew"), body: lead ?? say(lang, "consentLead"), tag: `consent:${push.consentId ?? ""}`, url };
+    default:
+      return { title: say(lang, "app"), body: lead ?? say(lang, "other"), tag: "service", url };
+  }
+}
+
+/**
+ * The open window a click should bring forward: one of the citizen app's own (its page is `/`; the agency
+ * console and the API reference share the origin), the focused one first.
+ */
+export function pickWindow<W extends { url: string; focused: boolean }>(windows: readonly W[]): W | undefined {
+  const app = windows.filter((w) => {
+    try {
+      return new URL(w.url).pathname === "/";
+    } catch {
+      return false;
+    }
+  });
+  return app.find((w) => w.focused) ?? app[0];
+}
