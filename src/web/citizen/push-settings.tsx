@@ -1,7 +1,7 @@
 // Settings → Notifications: notifications on this device (the browser's permission and this device's push
 // subscription, push.ts) and, for the whole account, whether notifications show the message text.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, request } from "../lib/api";
+import { request } from "../lib/api";
 import { t } from "../lib/i18n";
 import { ErrorNote, useAsync } from "../lib/ui";
 import { disablePush, enablePush, type PushState, pushState } from "./push";
@@ -71,8 +71,6 @@ function Previews() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const value = previews ?? loaded.data?.settings.previews ?? null;
-  // A server without the setting (an older deployment): nothing to offer, and nothing to complain about.
-  if (loaded.error instanceof ApiError && loaded.error.status === 404) return null;
 
   const change = async (next: boolean) => {
     setBusy(true);

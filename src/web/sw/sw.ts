@@ -155,7 +155,8 @@ sw.addEventListener("push", (e) => {
 sw.addEventListener("notificationclick", (e) => {
   e.notification.close();
   const data = e.notification.data as { url?: unknown } | null;
-  const path = typeof data?.url === "string" && data.url.startsWith("/") ? data.url : "/";
+  // Only an in-app route (what notify.ts writes): never another origin, as "//host" would be.
+  const path = typeof data?.url === "string" && data.url.startsWith("/#/") ? data.url : "/";
   const target = new URL(path, sw.location.origin).href;
   e.waitUntil(
     (async () => {
