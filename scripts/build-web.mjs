@@ -13,6 +13,9 @@ import { crc32, deflateSync, gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const OUT = "dist/web";
+const require = createRequire(import.meta.url);
+/** The asset src/auth/phone.ts reads (PHONE_METADATA_PATH there). */
+export const PHONE_METADATA = "/_data/phone-metadata.json";
 
 /**
  * The most JavaScript a page may load before it is interactive, gzipped (docs/performance.md, "Bundle
@@ -26,7 +29,7 @@ export const INITIAL_JS_BUDGET = 80 * 1024;
  * <style> element, which the Content-Security-Policy (style-src 'self') refuses; src/web/api-docs/main.ts
  * asks for no theme instead.
  */
-const scalarDist = dirname(createRequire(import.meta.url).resolve("@scalar/api-reference"));
+const scalarDist = dirname(require.resolve("@scalar/api-reference"));
 const scalarThemes = await import(pathToFileURL(createRequire(scalarDist).resolve("@scalar/themes")).href);
 const SCALAR = {
   js: readFileSync(join(scalarDist, "browser/standalone.js")),
@@ -116,6 +119,9 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production",
   writeFileSync(join(OUT, "_headers"), headersFor(dev));
   // Both pages link it; without it every page load asked for a favicon and got a 404.
   copyFileSync("src/web/favicon.svg", join(OUT, "favicon.svg"));
+  // Not for the web client: the Worker's phone numbering plans (src/auth/phone.ts), data kept out of its bundle.
+  mkdirSync(dirname(join(OUT, PHONE_METADATA.slice(1))), { recursive: true });
+  copyFileSync(require.resolve("libphonenumber-js/metadata.mobile.json"), join(OUT, PHONE_METADATA.slice(1)));
   const icons = writeIcons();
   writeFileSync(join(OUT, "manifest.webmanifest"), `${JSON.stringify(MANIFEST, null, 2)}\n`);
   await buildServiceWorker(result.metafile, ["/favicon.svg", "/manifest.webmanifest", ...icons], dev);

@@ -4,12 +4,14 @@
 // (docs/performance.md). Usage: node scripts/serve.mjs [--port 8787] [--state .wrangler/state] [--observe-limits]
 // --observe-limits: per-user limits are consulted but refuse nothing (the benchmark's senders outpace a person).
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { buildWeb } from "./build-web.mjs";
+import { buildWeb, PHONE_METADATA } from "./build-web.mjs";
 import { ensureDevVars } from "./dev-secrets.mjs";
 
 /** Offline and quiet: no telemetry, no update check, no request.cf download. */
@@ -59,6 +61,13 @@ export function migrate(state) {
   if (result.status !== 0) throw new Error("applying D1 migrations failed");
 }
 
+/** Without the static assets: serves the one the Worker itself reads (src/auth/phone.ts), from node_modules. */
+function phoneMetadataOnly(request) {
+  if (new URL(request.url).pathname !== PHONE_METADATA) return new Response(null, { status: 404 });
+  const file = createRequire(import.meta.url).resolve("libphonenumber-js/metadata.mobile.json");
+  return new Response(readFileSync(file), { headers: { "content-type": "application/json" } });
+}
+
 /** Starts Veche on host:port with state under `state` (the layout `wrangler --persist-to` uses). */
 /** `demo`: the caller seeds the demo data; /health answers 503 until it is in (src/dev/demo.ts). */
 export async function serve({ port, state, host = "127.0.0.1", verbose = false, assets = true, observeLimits = false, demo = false }) {
@@ -86,8 +95,9 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false, 
         ...(demo ? { DEMO_DATA: "expected" } : {}),
       },
       // Locally the static assets put a router worker in front of every request and WebSocket (on Cloudflare
-      // that router is the platform's); the benchmark leaves it out to measure the Worker itself.
-      ...(assets ? { assets: assetOptions } : {}),
+      // that router is the platform's); the benchmark leaves it out to measure the Worker itself, and the one
+      // asset the Worker reads (the phone numbering plans) comes from a binding of its own.
+      ...(assets ? { assets: assetOptions } : { serviceBindings: { ...workerOptions.serviceBindings, ASSETS: phoneMetadataOnly } }),
       host,
       port,
       resourcePersistencePath: `${state}/v3`,

@@ -54,7 +54,7 @@ export const agencyIdentity = router().openapi(
   }),
   async (c) => {
     const body = c.req.valid("json");
-    const phone = normalizePhone(body.citizenPhone);
+    const phone = await normalizePhone(c.env, body.citizenPhone);
     if (!phone)
       throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.", {
         errors: [{ path: "citizenPhone", message: "not a phone number" }],

@@ -176,7 +176,7 @@ export async function agencyAndCitizen(
   agencyId: string,
   citizenPhone: string,
 ): Promise<{ agency: AgencyRow; citizenId: string }> {
-  const phone = normalizePhone(citizenPhone);
+  const phone = await normalizePhone(env, citizenPhone);
   if (!phone)
     throw new ApiError(400, "invalid_phone", "citizenPhone is not a phone number.", {
       errors: [{ path: "citizenPhone", message: "not a phone number" }],

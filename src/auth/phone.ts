@@ -4,9 +4,29 @@
 //
 // A number must also be one that can exist and take an SMS: a mobile number (or one a country does not
 // tell apart from fixed lines, as in the US) by libphonenumber-js's `mobile` metadata, so `+70000000000`
-// or a landline never gets a code. That metadata is about 100 KB (30 KB gzipped) of the Worker bundle, a
-// third less than the full set; the web client does not import this module.
-import { parsePhoneNumberFromString } from "libphonenumber-js/mobile";
+// or a landline never gets a code. That metadata is data, not code: about 96 KB (30 KB gzipped), as much as
+// a seventh of the Worker, parsed at every cold start if it were bundled. The build puts it among the static
+// assets (scripts/build-web.mjs, PHONE_METADATA_PATH) and the Worker reads it from there on the first
+// number an isolate checks, through the ASSETS binding; the web client does not import this module.
+import { type MetadataJson, parsePhoneNumberFromString } from "libphonenumber-js/core";
+
+/** Where the build puts libphonenumber-js's `metadata.mobile.json` among the static assets. */
+export const PHONE_METADATA_PATH = "/_data/phone-metadata.json";
+
+let metadata: Promise<MetadataJson> | null = null;
+
+/** The numbering plans, read once per isolate (a failed read is tried again by the next caller). */
+function numberingPlans(env: Pick<Env, "ASSETS">): Promise<MetadataJson> {
+  metadata ??= (async () => {
+    const res = await env.ASSETS.fetch(new Request(`https://assets.invalid${PHONE_METADATA_PATH}`));
+    if (!res.ok) throw new Error(`phone numbering plans unavailable: ${res.status}`);
+    return (await res.json()) as MetadataJson;
+  })().catch((err: unknown) => {
+    metadata = null;
+    throw err;
+  });
+  return metadata;
+}
 
 const E164 = /^\+[1-9]\d{7,14}$/;
 const SEPARATORS = /[\s\-().\u00a0\u2010-\u2015]/g;
@@ -17,13 +37,13 @@ export function isE164(value: string): boolean {
 }
 
 /** Whether an E.164 string is a number that can exist and receive SMS, by the country's numbering plan. */
-function isMobile(e164: string): boolean {
-  const parsed = parsePhoneNumberFromString(e164);
+function isMobile(e164: string, plans: MetadataJson): boolean {
+  const parsed = parsePhoneNumberFromString(e164, plans);
   return parsed !== undefined && parsed.number === e164 && parsed.isValid() && SMS_TYPES.has(parsed.getType() ?? "");
 }
 
 /** Returns the E.164 form, or null when the input is not a phone number that can take an SMS. */
-export function normalizePhone(input: string): string | null {
+export async function normalizePhone(env: Pick<Env, "ASSETS">, input: string): Promise<string | null> {
   if (input.length > 40) return null;
   let s = input.trim().replace(SEPARATORS, "");
   if (s.startsWith("00")) s = `+${s.slice(2)}`;
@@ -33,5 +53,5 @@ export function normalizePhone(input: string): string | null {
     else if (s.length === 10 && s.startsWith("9")) s = `+7${s}`;
     else return null;
   }
-  return isE164(s) && isMobile(s) ? s : null;
+  return isE164(s) && isMobile(s, await numberingPlans(env)) ? s : null;
 }

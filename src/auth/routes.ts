@@ -32,8 +32,8 @@ const OTP_PER_ADDRESS: Limit = { name: "otp:addr", max: 30, windowMs: 15 * 60_00
 
 const Phone = z.string().max(40).openapi({ example: "+7 916 123-45-67", description: "Any common form; stored as E.164." });
 
-function phoneOrThrow(input: string): string {
-  const phone = normalizePhone(input);
+async function phoneOrThrow(env: Env, input: string): Promise<string> {
+  const phone = await normalizePhone(env, input);
   if (!phone)
     throw new ApiError(400, "invalid_phone", "That is not a phone number we can send a code to.", {
       errors: [{ path: "phone", message: "Expected a phone number such as +79161234567" }],
@@ -100,7 +100,7 @@ export const auth = router()
       },
     }),
     async (c) => {
-      const phone = phoneOrThrow(c.req.valid("json").phone);
+      const phone = await phoneOrThrow(c.env, c.req.valid("json").phone);
       // Before a code is stored or a rate limit counted: with no gateway, no code could arrive.
       requireService(c.env, "sms");
       await hit(c.env.DB, OTP_PER_ADDRESS, clientAddress(c.req.raw));
@@ -135,7 +135,7 @@ export const auth = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const phone = phoneOrThrow(body.phone);
+      const phone = await phoneOrThrow(c.env, body.phone);
       const check = await consumeOtp(c.env, phone, body.code);
       if (!check.ok) {
         if (check.reason === "burnt") {

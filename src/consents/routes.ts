@@ -163,7 +163,7 @@ export const agencyConsents = router()
       },
     }),
     async (c) => {
-      const phone = normalizePhone(c.req.valid("param").phone);
+      const phone = await normalizePhone(c.env, c.req.valid("param").phone);
       if (!phone) throw new ApiError(400, "invalid_phone", "That is not a phone number.");
       const { purpose } = c.req.valid("query");
       const agency = await getAgency(c.env.DB, c.var.agency.agencyId);

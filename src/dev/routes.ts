@@ -78,7 +78,7 @@ export const dev = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const phone = normalizePhone(body.phone);
+      const phone = await normalizePhone(c.env, body.phone);
       if (!phone) throw new ApiError(400, "invalid_phone", "That is not a phone number.");
       return c.json(await signInPhone(c.env, phone, body.deviceName ?? null), 200);
     },
@@ -95,7 +95,7 @@ export const dev = router()
       responses: { 200: json(z.object({ code: z.string() }), "The code."), ...problems([400, "invalid_phone"], [404, "not_found"]) },
     }),
     async (c) => {
-      const phone = normalizePhone(c.req.valid("query").phone);
+      const phone = await normalizePhone(c.env, c.req.valid("query").phone);
       if (!phone) throw new ApiError(400, "invalid_phone", "That is not a phone number.");
       const code = await lastDevCode(c.env.DB, phone);
       if (!code) throw notFound("code");
