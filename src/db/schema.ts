@@ -124,8 +124,48 @@ export const chats = sqliteTable(
     lastActivityAt: integer("last_activity_at").notNull(),
     /** For official chats: the agency on the other side. */
     agencyId: text("agency_id"),
+    /**
+     * A public channel's username, lower-case; null for every other chat. One namespace with users' usernames
+     * (as on t.me): triggers in migrations/0012 refuse a name the other table holds.
+     */
+    username: text("username"),
   },
-  (t) => [uniqueIndex("chats_direct_key_uq").on(t.directKey)],
+  (t) => [uniqueIndex("chats_direct_key_uq").on(t.directKey), uniqueIndex("chats_username_uq").on(t.username)],
+);
+
+/**
+ * Invite links to a group or channel. Only the keyed hash of the token is kept (CREDENTIAL_HASH_KEY), so the
+ * table alone lets nobody in; `id` names an invite in lists and for revoking.
+ */
+export const chatInvites = sqliteTable(
+  "chat_invites",
+  {
+    id: text("id").primaryKey(),
+    tokenHash: text("token_hash").notNull(),
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    /** How many people joined with it. */
+    uses: integer("uses").notNull().default(0),
+  },
+  (t) => [uniqueIndex("chat_invites_token_uq").on(t.tokenHash), index("chat_invites_chat_idx").on(t.chatId, t.createdAt)],
+);
+
+/** People banned from a group or channel: they cannot join it again, by its username or by an invite. */
+export const chatBans = sqliteTable(
+  "chat_bans",
+  {
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id),
+    userId: text("user_id").notNull(),
+    bannedBy: text("banned_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chatId, t.userId] })],
 );
 
 /** Membership is authoritative here; each room keeps a mirror that the Worker updates on every change. */
