@@ -47,3 +47,15 @@ WHEN NEW.`username` IS NOT NULL AND EXISTS (SELECT 1 FROM `chats` WHERE `usernam
 BEGIN
 	SELECT RAISE(ABORT, 'UNIQUE constraint failed: username');
 END;
+--> statement-breakpoint
+-- A chat's member count moves by one with each member row, in the same statement: no COUNT(*) over a
+-- channel's members per join or leave.
+CREATE TRIGGER `chat_members_count_up` AFTER INSERT ON `chat_members`
+BEGIN
+	UPDATE `chats` SET `member_count` = `member_count` + 1 WHERE `id` = NEW.`chat_id`;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `chat_members_count_down` AFTER DELETE ON `chat_members`
+BEGIN
+	UPDATE `chats` SET `member_count` = MAX(0, `member_count` - 1) WHERE `id` = OLD.`chat_id`;
+END;

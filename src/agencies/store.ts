@@ -135,8 +135,9 @@ export async function officialChat(env: Env, agency: AgencyRow, userId: string, 
   try {
     await env.DB.batch([
       env.DB.prepare(
-        "INSERT INTO chats (id, type, title, created_by, created_at, member_count, last_seq, last_activity_at, agency_id) VALUES (?1, 'official', ?2, NULL, ?3, 1, 0, ?3, ?4)",
+        "INSERT INTO chats (id, type, title, created_by, created_at, member_count, last_seq, last_activity_at, agency_id) VALUES (?1, 'official', ?2, NULL, ?3, 0, 0, ?3, ?4)",
       ).bind(chatId, agency.name, now, agency.id),
+      // member_count becomes 1 with the member row (a trigger, migrations/0012).
       env.DB.prepare("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, 'member', ?3)").bind(
         chatId,
         userId,

@@ -37,6 +37,8 @@ export interface ChatInfo {
   title: string | null;
   agency: AgencyRef | null;
   createdAt: number;
+  /** A public channel's username (anyone signed in may read its posts); absent or null for every other chat. */
+  username?: string | null;
 }
 
 export interface PostInput {
@@ -102,6 +104,7 @@ const StoredInfo = z.object({
   title: z.string().nullable(),
   agency: AgencyRef.nullable(),
   createdAt: z.number(),
+  username: z.string().nullable().optional(),
 });
 
 /** How long after a failed inbox push the alarm tries again. */
@@ -200,7 +203,7 @@ export class ChatRoom extends DurableObject<Env> {
   private async hydrate(chatId: string): Promise<ChatInfo | null> {
     const [chat, people] = await this.env.DB.batch([
       this.env.DB.prepare(
-        `SELECT c.type, c.title, c.created_at, a.id AS agency_id, a.name AS agency_name, a.verified AS agency_verified
+        `SELECT c.type, c.title, c.created_at, c.username, a.id AS agency_id, a.name AS agency_name, a.verified AS agency_verified
          FROM chats c LEFT JOIN agencies a ON a.id = c.agency_id WHERE c.id = ?1`,
       ).bind(chatId),
       this.env.DB.prepare(
@@ -213,6 +216,7 @@ export class ChatRoom extends DurableObject<Env> {
         type: ChatType,
         title: z.string().nullable(),
         created_at: z.number(),
+        username: z.string().nullable(),
         agency_id: z.string().nullable(),
         agency_name: z.string().nullable(),
         agency_verified: z.number().nullable(),
@@ -230,6 +234,7 @@ export class ChatRoom extends DurableObject<Env> {
       title: r.title,
       agency: r.agency_id ? { id: r.agency_id, name: r.agency_name ?? "", verified: r.agency_verified === 1 } : null,
       createdAt: r.created_at,
+      username: r.username,
     };
     const rev = this.nextRev();
     const listed = z
@@ -245,7 +250,7 @@ export class ChatRoom extends DurableObject<Env> {
       .parse(people?.results ?? []);
     // Before this version D1 was the membership authority: the room takes its list, keeping read markers.
     const keep = new Set(listed.map((p) => p.user_id));
-    for (const m of this.members.all()) if (!keep.has(m.userId)) this.sql.exec("DELETE FROM members WHERE user_id = ?", m.userId);
+    for (const m of this.members.all()) if (!keep.has(m.userId)) this.members.forget(m.userId);
     for (const p of listed)
       this.members.upsert({ userId: p.user_id, role: p.role, username: p.username, name: p.name, readSeq: p.read_seq }, rev);
     if (!this.log.isEmpty()) this.changes.startAfterUnnumberedHistory();
@@ -263,6 +268,14 @@ export class ChatRoom extends DurableObject<Env> {
     const info = await this.ready(chatId);
     const role = info ? this.members.role(userId) : null;
     return info && role ? ok({ type: info.type, role }) : NO_CHAT;
+  }
+
+  /** Reading messages: members, and for a public channel anyone signed in (the preview before joining). */
+  private async mayRead(chatId: string, userId: string): Promise<RoomResult<null>> {
+    const access = await this.access(chatId, userId);
+    if (access.ok) return ok(null);
+    const info = this.info;
+    return info?.chatId === chatId && info.type === "channel" && info.username ? ok(null) : access;
   }
 
   /** Members join (or change profile) after the Worker wrote the directory. Each newcomer is a change. */
@@ -327,10 +340,21 @@ export class ChatRoom extends DurableObject<Env> {
     if (!info) return NO_CHAT;
     return this.serial(async () => {
       if (info.title === title) return ok(null);
-      this.bindInfo({ ...info, title });
+      this.bindInfo({ ...(this.info ?? info), title });
       this.record({ type: "chat_updated", title });
       this.headChanged(this.nextRev());
       await this.pushNow();
+      return ok(null);
+    });
+  }
+
+  /** A channel's username was set, changed or cleared in D1: its posts become readable to all, or to members only. */
+  async setUsername(chatId: string, username: string | null): Promise<RoomResult<null>> {
+    const info = await this.ready(chatId);
+    if (!info) return NO_CHAT;
+    return this.serial(async () => {
+      // The details as they are now: a rename queued before this one may have replaced them.
+      this.bindInfo({ ...(this.info ?? info), username });
       return ok(null);
     });
   }
@@ -458,7 +482,7 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   async history(chatId: string, userId: string, q: { after?: number; before?: number; limit: number }): Promise<RoomResult<ChatMessage[]>> {
-    const access = await this.access(chatId, userId);
+    const access = await this.mayRead(chatId, userId);
     return access.ok ? ok(this.log.history(q)) : access;
   }
 

@@ -10,9 +10,10 @@ import { hitUser, type Limit } from "../lib/rate-limit";
 import { attachOwnMedia, grant, revoke } from "../media/store";
 import { blocksBetween, directChatOpener, invitable, mayMessage, relationsTo, relationTo } from "../safety/privacy";
 import { profileFor, profileWith } from "../users/routes";
-import { PublicUser } from "../users/schemas";
+import { PublicUser, Username } from "../users/schemas";
 import { getUser } from "../users/store";
 import { inboxStub, requireMember, roomStub, unwrap } from "./access";
+import { isBanned } from "./bans";
 import { FOREVER_MS } from "./inbox/dialogs";
 import { removeFromChat } from "./leave";
 import { limitReaction } from "./limits";
@@ -63,7 +64,7 @@ const EMOJI =
 const ReactionParam = SeqParam.extend({ emoji: z.string().regex(EMOJI, "a single emoji") });
 
 const ChatMessageSchema = ChatMessage.openapi("Message");
-const ChatSchema = ChatSummary.extend({ lastMessage: ChatMessageSchema.nullable() }).openapi("Chat");
+export const ChatSchema = ChatSummary.extend({ lastMessage: ChatMessageSchema.nullable() }).openapi("Chat");
 const ChangeSchema = ChangeFrame.openapi("ChatChange");
 const NotificationSchema = Notification.openapi("Notification");
 const Title = z.string().superRefine(displayableName).trim().min(1).max(MAX_TITLE_LENGTH);
@@ -75,9 +76,22 @@ const CreateChat = z.discriminatedUnion("type", [
       type: z.enum(["group", "channel"]),
       title: Title,
       memberIds: z.array(z.string().min(1).max(64)).max(200).optional(),
+      username: Username.optional().openapi({
+        description: "Channels only: makes the channel public, found at GET /channels/{username}. One namespace with users' usernames.",
+      }),
     })
     .strict(),
 ]);
+
+const isUniqueViolation = (err: unknown): boolean =>
+  err instanceof Error && /UNIQUE constraint failed/.test(String(err.cause ?? err.message));
+const USERNAME_TAKEN = () => new ApiError(409, "username_taken", "That username belongs to someone else (a person or a channel).");
+
+/** The username of a public channel, or null (any other chat). */
+export async function chatUsername(db: D1Database, chatId: string): Promise<string | null> {
+  const row = await db.prepare("SELECT username FROM chats WHERE id = ?1").bind(chatId).first<{ username: string | null }>();
+  return row?.username ?? null;
+}
 
 const PostMessage = z
   .object({
@@ -138,7 +152,7 @@ const toMember = async (env: Env, viewerId: string, { member, user }: MemberWith
 });
 
 /** The chat as the caller's inbox lists it. */
-async function chatFor(env: Env, userId: string, chatId: string): Promise<ChatSummary> {
+export async function chatFor(env: Env, userId: string, chatId: string): Promise<ChatSummary> {
   const chat = await inboxStub(env, userId).chat(userId, chatId);
   if (!chat) throw notFound("chat");
   return chat;
@@ -193,10 +207,11 @@ export const chats = router()
           "The new chat; the creator of a group or channel is its owner.",
         ),
         ...problems(
-          [400, "validation_failed, unknown_users"],
+          [400, "validation_failed (also: a username on a group), unknown_users"],
           [401, "unauthorized"],
           [403, "blocked: the other person blocked the caller; privacy_restricted: their directMessages setting"],
           [404, "not_found: no such user"],
+          [409, "username_taken: a person or another channel has that username"],
           [429, "rate_limited: too many new chats (docs/api.md, Limits)"],
         ),
       },
@@ -244,6 +259,11 @@ export const chats = router()
           }
         }
       } else {
+        if (body.username !== undefined && body.type !== "channel") {
+          throw new ApiError(400, "validation_failed", "Only a channel can have a username.", {
+            errors: [{ path: "username", message: "only for type channel" }],
+          });
+        }
         const others = [...new Set(body.memberIds ?? [])].filter((id) => id !== me);
         await limitChatCreation(c.env, me);
         await checkUsersExist(db, others);
@@ -251,14 +271,26 @@ export const chats = router()
         const { allowed, refused } = await invitable(db, me, others);
         notAdded = refused;
         members = [{ userId: me, role: "owner" }, ...allowed.map((userId) => ({ userId, role: "member" as const }))];
-        chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members }, now);
+        try {
+          chatId = await createChat(db, { type: body.type, title: body.title, createdBy: me, members, username: body.username }, now);
+        } catch (err) {
+          if (isUniqueViolation(err)) throw USERNAME_TAKEN();
+          throw err;
+        }
       }
       // Also for an existing direct chat: the request that created it may not have told the room yet.
       const profiles = await memberProfiles(
         db,
         members.map((m) => m.userId),
       );
-      const info: ChatInfo = { chatId, type: body.type, title: body.type === "direct" ? null : body.title, agency: null, createdAt: now };
+      const info: ChatInfo = {
+        chatId,
+        type: body.type,
+        title: body.type === "direct" ? null : body.title,
+        agency: null,
+        createdAt: now,
+        username: body.type === "direct" ? null : (body.username ?? null),
+      };
       await roomStub(c.env, chatId).init(
         info,
         members.map((m): NewMember => ({ ...m, ...(profiles.get(m.userId) ?? { username: null, name: null }) })),
@@ -332,9 +364,22 @@ export const chats = router()
       tags: ["chats"],
       ...secured,
       request: { params: ChatIdParam },
-      responses: { 200: json(z.object({ chat: ChatSchema }), "The chat."), ...memberProblems },
+      responses: {
+        200: json(
+          z.object({
+            chat: ChatSchema,
+            username: z.string().nullable().openapi({ description: "A public channel's username; null for every other chat." }),
+          }),
+          "The chat.",
+        ),
+        ...memberProblems,
+      },
     }),
-    async (c) => c.json({ chat: await chatFor(c.env, c.var.citizen.userId, c.req.valid("param").chatId) }, 200),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      const chat = await chatFor(c.env, c.var.citizen.userId, chatId);
+      return c.json({ chat, username: chat.type === "channel" ? await chatUsername(c.env.DB, chatId) : null }, 200);
+    },
   )
   .openapi(
     createRoute({
@@ -342,22 +387,62 @@ export const chats = router()
       path: "/chats/{chatId}",
       operationId: "updateChat",
       tags: ["chats"],
-      summary: "Rename a group or channel (owners and admins)",
+      summary: "Rename a group or channel (owners and admins); set or clear a channel's username (its owner)",
+      description:
+        "`username` makes a channel public (anyone signed in finds it at GET /channels/{username}, reads its posts and joins); `null` makes it private again (members stay; invite links still work). Both fields are optional, at least one is given.",
       ...secured,
-      request: { params: ChatIdParam, body: jsonBody(z.object({ title: Title }).strict()) },
+      request: {
+        params: ChatIdParam,
+        body: jsonBody(
+          z
+            .object({ title: Title.optional(), username: Username.nullable().optional() })
+            .strict()
+            .refine((b) => b.title !== undefined || b.username !== undefined, { message: "give title or username", path: ["title"] }),
+        ),
+      },
       responses: {
-        200: json(z.object({ chat: ChatSchema }), "Renamed; members' rooms get `chat_updated`, their inboxes `chat`."),
-        ...problems([400, "validation_failed"], [401, "unauthorized"], [403, "not_allowed"], [404, "not_found"]),
+        200: json(
+          z.object({ chat: ChatSchema, username: z.string().nullable() }),
+          "Changed; a rename reaches members' rooms as `chat_updated`, their inboxes as `chat`.",
+        ),
+        ...problems(
+          [400, "validation_failed (also: a username on a group)"],
+          [401, "unauthorized"],
+          [403, "not_allowed: renaming is for owners and admins, the username for the owner"],
+          [404, "not_found"],
+          [409, "username_taken: a person or another channel has that username"],
+        ),
       },
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const { title } = c.req.valid("json");
+      const { title, username } = c.req.valid("json");
       const m = await requireMember(c, chatId);
       if (!canRetitle(m.type, m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins rename a group or channel.");
-      await renameChat(c.env.DB, chatId, title);
-      unwrap(await roomStub(c.env, chatId).setTitle(chatId, title));
-      return c.json({ chat: await chatFor(c.env, c.var.citizen.userId, chatId) }, 200);
+      if (username !== undefined) {
+        if (m.type !== "channel") {
+          throw new ApiError(400, "validation_failed", "Only a channel can have a username.", {
+            errors: [{ path: "username", message: "only for channels" }],
+          });
+        }
+        if (m.role !== "owner") throw new ApiError(403, "not_allowed", "Only the owner sets a channel's username.");
+      }
+      // The username first: a taken one refuses the whole change, the title included.
+      if (username !== undefined) {
+        try {
+          await c.env.DB.prepare("UPDATE chats SET username = ?2 WHERE id = ?1").bind(chatId, username).run();
+        } catch (err) {
+          if (isUniqueViolation(err)) throw USERNAME_TAKEN();
+          throw err;
+        }
+        unwrap(await roomStub(c.env, chatId).setUsername(chatId, username));
+      }
+      if (title !== undefined) {
+        await renameChat(c.env.DB, chatId, title);
+        unwrap(await roomStub(c.env, chatId).setTitle(chatId, title));
+      }
+      const chat = await chatFor(c.env, c.var.citizen.userId, chatId);
+      return c.json({ chat, username: m.type === "channel" ? await chatUsername(c.env.DB, chatId) : null }, 200);
     },
   )
   .openapi(
@@ -427,7 +512,7 @@ export const chats = router()
         200: json(z.object({ member: Member }), "Already a member."),
         ...problems(
           [401, "unauthorized"],
-          [403, "not_allowed; privacy_restricted: their groupInvites setting (or a block) does not let the caller add them"],
+          [403, "not_allowed; privacy_restricted: their groupInvites setting (or a block) does not let the caller add them; banned"],
           [404, "not_found: no such chat or user"],
           [429, "rate_limited: too many members added (docs/api.md, Limits)"],
         ),
@@ -442,6 +527,8 @@ export const chats = router()
       await hitUser(c.env, ADDS_PER_MINUTE, c.var.citizen.userId);
       await hitUser(c.env, ADDS_PER_DAY, c.var.citizen.userId);
       if (!(await getUser(database(c.env.DB), userId))) throw notFound("user");
+      if (await isBanned(c.env.DB, chatId, userId))
+        throw new ApiError(403, "banned", "This person is banned from this chat; unban them first (DELETE /chats/{chatId}/bans/{userId}).");
       const already = await roomStub(c.env, chatId).access(chatId, userId);
       if (!already.ok && (await invitable(c.env.DB, c.var.citizen.userId, [userId])).refused.length > 0)
         throw new ApiError(403, "privacy_restricted", "This person's privacy settings do not let you add them.");
@@ -594,7 +681,7 @@ export const chats = router()
       tags: ["messages"],
       summary: "History, ascending by seq",
       description:
-        "`after` and `before` are exclusive. With `after`, the first `limit` messages after it; otherwise the last `limit` before `before` (or the latest).",
+        "`after` and `before` are exclusive. With `after`, the first `limit` messages after it; otherwise the last `limit` before `before` (or the latest). A public channel's posts are readable by anyone signed in, member or not: the preview before joining (read only: posting, reacting and read markers stay for members).",
       ...secured,
       request: { params: ChatIdParam, query: HistoryQuery },
       responses: { 200: json(z.object({ messages: z.array(ChatMessageSchema) }), "A page of messages."), ...memberProblems },

@@ -71,6 +71,8 @@ export interface NewChat {
   createdBy: string;
   members: { userId: string; role: Role }[];
   directKey?: string;
+  /** A public channel's username (lower-case). */
+  username?: string | null;
 }
 
 /**
@@ -82,9 +84,9 @@ export async function createChat(db: D1Database, chat: NewChat, now = Date.now()
   await db.batch([
     db
       .prepare(
-        "INSERT INTO chats (id, type, title, created_by, created_at, direct_key, member_count, last_seq, last_activity_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?5)",
+        "INSERT INTO chats (id, type, title, created_by, created_at, direct_key, member_count, last_seq, last_activity_at, username) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, ?5, ?7)",
       )
-      .bind(id, chat.type, chat.title, chat.createdBy, now, chat.directKey ?? null, chat.members.length),
+      .bind(id, chat.type, chat.title, chat.createdBy, now, chat.directKey ?? null, chat.username ?? null),
     ...chat.members.map((m) =>
       db.prepare("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)").bind(id, m.userId, m.role, now),
     ),
@@ -92,23 +94,20 @@ export async function createChat(db: D1Database, chat: NewChat, now = Date.now()
   return id;
 }
 
+// chats.member_count is kept by triggers on chat_members (migrations/0012): one row's change each, no COUNT(*).
+
 /** Adds a member (no-op when already one); answers whether they were added. */
 export async function addMember(db: D1Database, chatId: string, userId: string, role: Role, now = Date.now()): Promise<boolean> {
-  const [inserted] = await db.batch([
-    db
-      .prepare("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
-      .bind(chatId, userId, role, now),
-    db.prepare("UPDATE chats SET member_count = (SELECT COUNT(*) FROM chat_members WHERE chat_id = ?1) WHERE id = ?1").bind(chatId),
-  ]);
-  return (inserted?.meta.changes ?? 0) > 0;
+  const inserted = await db
+    .prepare("INSERT INTO chat_members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING")
+    .bind(chatId, userId, role, now)
+    .run();
+  return inserted.meta.changes > 0;
 }
 
 export async function removeMember(db: D1Database, chatId: string, userId: string): Promise<boolean> {
-  const [deleted] = await db.batch([
-    db.prepare("DELETE FROM chat_members WHERE chat_id = ?1 AND user_id = ?2").bind(chatId, userId),
-    db.prepare("UPDATE chats SET member_count = (SELECT COUNT(*) FROM chat_members WHERE chat_id = ?1) WHERE id = ?1").bind(chatId),
-  ]);
-  return (deleted?.meta.changes ?? 0) > 0;
+  const deleted = await db.prepare("DELETE FROM chat_members WHERE chat_id = ?1 AND user_id = ?2").bind(chatId, userId).run();
+  return deleted.meta.changes > 0;
 }
 
 export async function setRole(db: D1Database, chatId: string, userId: string, role: Role): Promise<boolean> {

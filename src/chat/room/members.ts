@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS members (
   read_dirty INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS departed (user_id TEXT PRIMARY KEY, rev INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS member_count (id INTEGER PRIMARY KEY CHECK (id = 0), n INTEGER NOT NULL);
 `;
 
 const Stored = z.object({ role: RoleSchema });
@@ -62,6 +63,9 @@ export class Members {
     // Whether the member's inbox said no device is online (no pushes until it asks), and the latest such ask.
     if (!columns.has("away")) sql.exec("ALTER TABLE members ADD COLUMN away INTEGER NOT NULL DEFAULT 0");
     if (!columns.has("resumed_epoch")) sql.exec("ALTER TABLE members ADD COLUMN resumed_epoch INTEGER NOT NULL DEFAULT 0");
+    // The member count is kept, not counted per summary (a channel's can be millions); a room from before the
+    // counter counts once, here.
+    sql.exec("INSERT INTO member_count (id, n) SELECT 0, COUNT(*) FROM members WHERE NOT EXISTS (SELECT 1 FROM member_count)");
   }
 
   role(userId: string): Role | null {
@@ -85,8 +89,13 @@ export class Members {
     return row ? toMember(row) : null;
   }
 
+  /** How many members: one stored row, kept by upsert and remove, so joins, leaves and posts cost no scan. */
   count(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+    return this.sql.exec<{ n: number }>("SELECT n FROM member_count WHERE id = 0").one().n;
+  }
+
+  private adjustCount(by: number): void {
+    this.sql.exec("UPDATE member_count SET n = MAX(0, n + ?) WHERE id = 0", by);
   }
 
   all(): Member[] {
@@ -108,6 +117,7 @@ export class Members {
       rev,
     );
     this.sql.exec("DELETE FROM departed WHERE user_id = ?", m.userId);
+    if (!before) this.adjustCount(1);
     this.roles.set(m.userId, m.role);
     this.present = null;
     return before;
@@ -119,9 +129,17 @@ export class Members {
     if (!before) return null;
     this.sql.exec("DELETE FROM members WHERE user_id = ?", userId);
     this.sql.exec("INSERT INTO departed (user_id, rev) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET rev = excluded.rev", userId, rev);
+    this.adjustCount(-1);
     this.roles.set(userId, null);
     this.present = null;
     return before;
+  }
+
+  /** Drops a member D1 no longer lists, without telling their inbox (a room taking D1's list once, ChatRoom.hydrate). */
+  forget(userId: string): void {
+    if (this.sql.exec("DELETE FROM members WHERE user_id = ?", userId).rowsWritten > 0) this.adjustCount(-1);
+    this.roles.delete(userId);
+    this.present = null;
   }
 
   setProfile(userId: string, username: string | null, name: string | null): boolean {
