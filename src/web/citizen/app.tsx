@@ -5,6 +5,7 @@ import { clearSession, hasSession, onAuthChange, request } from "../lib/api";
 import { onLangChange, t } from "../lib/i18n";
 import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
+import { ChannelPage, InviteJoin } from "./channel-page";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
 import { clearOutboxes } from "./outbox";
@@ -57,9 +58,10 @@ function Shell({ chats, user }: { chats: ChatList; user: Me }) {
   const parsed = useRoute();
   const route = parsed ?? [];
   const section = parsed === null ? "missing" : route[0] === "services" || route[0] === "settings" ? route[0] : "chats";
-  const chatId = section === "chats" ? route[1] : undefined;
+  // A channel's page and an invite link open beside the chat list, as a chat does.
+  const chatId = section === "chats" && (route[0] ?? "chats") === "chats" ? route[1] : undefined;
   return (
-    <div class={`shell section-${section}${chatId ? " has-chat" : ""}`}>
+    <div class={`shell section-${section}${chatId || (section === "chats" && route[1] && route[0] !== "chats") ? " has-chat" : ""}`}>
       <button type="button" class="skip" onClick={() => document.getElementById("main")?.focus()}>
         {t("skipToContent")}
       </button>
@@ -109,6 +111,8 @@ function Screen({ route, section, chatId, chats, user }: { route: Route; section
   if (section === "settings" && route[1] === "privacy") return <PrivacyView />;
   if (section === "settings") return <SettingsView user={user} onSignOut={() => signOut(chats)} />;
   if (section === "services") return <Services route={route.slice(1)} chats={chats} user={user} />;
+  if (route[0] === "channels" && route[1]) return <ChannelPage key={route[1]} username={route[1]} chats={chats} />;
+  if (route[0] === "join" && route[1]) return <InviteJoin key={route[1]} token={route[1]} chats={chats} />;
   if (chatId) return <ChatView key={chatId} chatId={chatId} chats={chats} user={user} />;
   return (
     <div class="placeholder">

@@ -83,6 +83,21 @@ export function ChatListView({ chats, currentId, me }: { chats: ChatList; curren
   );
 }
 
+/** Someone or a public channel by username: people first, as both share one namespace. */
+async function findByUsername(username: string): Promise<{ userId: string } | { channel: string }> {
+  const name = username.trim().replace(/^@/, "");
+  try {
+    return { userId: await userIdOf(name) };
+  } catch (err) {
+    try {
+      await request(`/channels/${encodeURIComponent(name)}`);
+      return { channel: name };
+    } catch {
+      throw err;
+    }
+  }
+}
+
 async function userIdOf(username: string): Promise<string> {
   const name = username.trim().replace(/^@/, "");
   try {
@@ -97,6 +112,7 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
   const [username, setUsername] = useState("");
   const [title, setTitle] = useState("");
   const [members, setMembers] = useState("");
+  const [publicName, setPublicName] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const submit = async (e: Event) => {
@@ -105,10 +121,24 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
     setError(null);
     try {
       let body: unknown;
-      if (kind === "direct") body = { type: "direct", userId: await userIdOf(username) };
-      else {
+      if (kind === "direct") {
+        const found = await findByUsername(username);
+        // @name of a public channel: its page, to read and join.
+        if ("channel" in found) {
+          onDone();
+          navigate("channels", found.channel);
+          return;
+        }
+        body = { type: "direct", userId: found.userId };
+      } else {
         const names = members.split(/[\s,]+/).filter(Boolean);
-        body = { type: kind, title: title.trim(), memberIds: await Promise.all(names.map(userIdOf)) };
+        const name = publicName.trim().replace(/^@/, "");
+        body = {
+          type: kind,
+          title: title.trim(),
+          memberIds: await Promise.all(names.map(userIdOf)),
+          ...(kind === "channel" && name ? { username: name } : {}),
+        };
       }
       const { chat } = await request<{ chat: ChatSummary }>("/chats", { body });
       chats.upsert(chat);
@@ -155,6 +185,22 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
           <p id="new-members-hint" class="hint">
             {t("membersHint")}
           </p>
+          {kind === "channel" && (
+            <>
+              <label for="new-public-name">{t("channelPublicName")}</label>
+              <input
+                id="new-public-name"
+                value={publicName}
+                onInput={(e) => setPublicName(e.currentTarget.value)}
+                autoComplete="off"
+                maxLength={33}
+                aria-describedby="new-public-name-hint"
+              />
+              <p id="new-public-name-hint" class="hint">
+                {t("channelPublicNameHint")}
+              </p>
+            </>
+          )}
         </>
       )}
       <ErrorNote error={error} />

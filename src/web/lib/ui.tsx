@@ -52,6 +52,7 @@ const ERROR_KEYS: Record<string, Key> = {
   not_found: "err_not_found",
   blocked: "err_blocked",
   privacy_restricted: "err_privacy_restricted",
+  banned: "err_banned",
 };
 
 /** A user-facing sentence for an error. */
