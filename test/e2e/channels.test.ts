@@ -37,6 +37,9 @@ test("the owner creates a public channel with a public name and posts in it", as
   await o.page.getByRole("button", { name: "Создать" }).click();
   await o.page.getByRole("heading", { name: "Новости города", level: 1 }).waitFor();
   const chatId = decodeURIComponent(o.page.url().split("#/chats/")[1] ?? "");
+  // The channel's header names it as people do, and links to its page.
+  await o.page.getByText("Канал · 1 подписчик").waitFor();
+  await o.page.getByTestId("channel-public-name").getByText(`@${channelName}`).waitFor();
   const found = await api<{ chat: { id: string }; username: string }>(server.origin, `/api/v1/channels/${channelName}`, {
     token: reader.accessToken,
   });

@@ -226,7 +226,7 @@ test("a channel created in the app: its subscribers read it live but cannot post
   await a.page.getByLabel("Участники").fill(`boris${suffix}`);
   await a.page.getByRole("button", { name: "Создать" }).click();
   await a.page.getByRole("heading", { name: "Новости двора", level: 1 }).waitFor();
-  await a.page.getByText("Канал · 2 участника").waitFor();
+  await a.page.getByText("Канал · 2 подписчика").waitFor();
 
   const item = b.page.locator(".chat-item", { hasText: "Новости двора" });
   await item.click();

@@ -72,6 +72,16 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
   // The same rules the room enforces (src/chat/policy.ts).
   const mayPost = canPost(chat.type, chat.role);
 
+  // A public channel's name: the header links to its page, where its link is shared.
+  const [publicName, setPublicName] = useState<string | null>(null);
+  useEffect(() => {
+    if (listed.type !== "channel") return;
+    request<{ username: string | null }>(`/chats/${encodeURIComponent(listed.id)}`).then(
+      (r) => setPublicName(r.username),
+      () => undefined,
+    );
+  }, [listed.id, listed.type]);
+
   const nameOf = (userId: string): string => {
     if (userId === user.id) return user.displayName ?? t("youPrefix").replace(/:\s*$/, "");
     const member = snap.members.get(userId);
@@ -118,7 +128,9 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
             ? t("chatTypeOfficial")
             : chat.type === "direct"
               ? ""
-              : `${t(chat.type === "channel" ? "chatTypeChannel" : "chatTypeGroup")} · ${t("memberCount", { count: chat.memberCount })}`;
+              : chat.type === "channel"
+                ? `${t("chatTypeChannel")} · ${t("subscriberCount", { count: chat.memberCount })}`
+                : `${t("chatTypeGroup")} · ${t("memberCount", { count: chat.memberCount })}`;
 
   return (
     <section class="chat" aria-labelledby="chat-title">
@@ -136,6 +148,11 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
           <p class="chat-subtitle" aria-live="polite" data-testid="chat-status">
             {subtitle}
           </p>
+          {publicName && (
+            <a class="chat-subtitle" href={href("channels", publicName)} data-testid="channel-public-name">
+              @{publicName}
+            </a>
+          )}
         </div>
         <MuteMenu chat={chat} chats={chats} />
         <button
