@@ -51,11 +51,17 @@ function toApiError(err: unknown): ApiError | null {
   return null;
 }
 
+/**
+ * The path as logged: an invite link's token is a secret that rides in the path (POST /invites/{token}/join,
+ * DELETE /chats/{chatId}/invites/{token}), so it is replaced by a placeholder.
+ */
+export const loggedPath = (path: string): string => path.replace(/^(\/api\/v1\/(?:chats\/[^/]+\/)?invites\/)[^/]+/, "$1:token");
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
 
   // Request id and one access-log line per request. The path is logged without its query string,
-  // which may carry a ticket.
+  // which may carry a ticket, and without invite tokens (loggedPath).
   app.use("*", async (c, next) => {
     const requestId = c.req.header("cf-ray") ?? newId();
     c.set("requestId", requestId);
@@ -64,7 +70,7 @@ export function createApp() {
     c.header("x-request-id", requestId);
     // Production is HTTPS only (a custom domain); browsers are told never to try plain HTTP for a year.
     if (c.env.ENVIRONMENT === "production") c.header("strict-transport-security", HSTS);
-    log.info("request", { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
+    log.info("request", { requestId, method: c.req.method, path: loggedPath(c.req.path), status: c.res.status, ms: Date.now() - started });
   });
 
   // Media uploads stream raw bytes with limits of their own; every other body is JSON.
@@ -188,7 +194,7 @@ export function createApp() {
     const requestId = c.get("requestId");
     const apiError = toApiError(err);
     if (apiError) return problemResponse(apiError, requestId);
-    log.error("unhandled error", { requestId, method: c.req.method, path: c.req.path, ...errorFields(err) });
+    log.error("unhandled error", { requestId, method: c.req.method, path: loggedPath(c.req.path), ...errorFields(err) });
     return problemResponse(
       new ApiError(500, "internal_error", "Something went wrong on our side; it has been logged. Try again."),
       requestId,

@@ -4,7 +4,7 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   type ChatView,
   call,
@@ -319,6 +319,30 @@ describe("invite links", () => {
     expect((await chatList(guest.accessToken)).map((c) => c.id)).toContain(chat.id);
   });
 
+  it("never reach the logs: the request log names the path with the token replaced", async () => {
+    const [owner, guest] = await signInMany(2);
+    const chat = await newChat(owner.accessToken, { type: "channel", title: "Закрытый" });
+    const lines: string[] = [];
+    const spies = (["log", "warn", "error"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        lines.push(args.map(String).join(" "));
+      }),
+    );
+    try {
+      const { invite } = (
+        await callJson<{ invite: NewInvite }>(`/api/v1/chats/${chat.id}/invites`, { method: "POST", token: owner.accessToken })
+      ).body;
+      expect((await call(`/api/v1/invites/${invite.token}/join`, { method: "POST", token: guest.accessToken })).status).toBe(200);
+      expect((await call(`/api/v1/chats/${chat.id}/invites/${invite.token}`, { method: "DELETE", token: owner.accessToken })).status).toBe(
+        204,
+      );
+      expect(lines.some((l) => l.includes("/api/v1/invites/:token/join"))).toBe(true);
+      expect(lines.filter((l) => l.includes(invite.token))).toEqual([]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+
   it("are revoked by id too, and work for groups", async () => {
     const [owner, guest] = await signInMany(2);
     const group = await newChat(owner.accessToken, { type: "group", title: "Соседи" });
@@ -422,6 +446,57 @@ describe("bans", () => {
     );
     await expectProblem(await call(`/api/v1/chats/${chat.id}/join`, { method: "POST", token: outsider.accessToken }), 403, "banned");
     expect(await storedCount(chat.id)).toBe(2);
+  });
+});
+
+describe("strangers and bad input", () => {
+  it("are refused with problems and change nothing", async () => {
+    const [owner, stranger, sub] = await signInMany(3);
+    const { chat } = await publicChannel(owner);
+    await join(sub, chat.id);
+    const unauthenticated: [string, string, unknown?][] = [
+      ["POST", `/api/v1/chats/${chat.id}/join`],
+      ["POST", `/api/v1/chats/${chat.id}/invites`],
+      ["GET", `/api/v1/chats/${chat.id}/invites`],
+      ["POST", "/api/v1/invites/whatever/join"],
+      ["POST", `/api/v1/chats/${chat.id}/bans`, { userId: sub.user.id }],
+      ["GET", `/api/v1/chats/${chat.id}/bans`],
+      ["POST", `/api/v1/chats/${chat.id}/transfer`, { userId: sub.user.id }],
+    ];
+    for (const [method, path, body] of unauthenticated) await expectProblem(await call(path, { method, body }), 401, "unauthorized");
+    // Strangers see nothing of the chat's management: 404, as for a chat that does not exist.
+    for (const [method, path, body] of unauthenticated.slice(1)) {
+      if (path.startsWith("/api/v1/invites/")) continue;
+      await expectProblem(await call(path, { method, body, token: stranger.accessToken }), 404, "not_found");
+    }
+    // A subscriber is in, but not a moderator.
+    await expectProblem(await call(`/api/v1/chats/${chat.id}/invites`, { method: "POST", token: sub.accessToken }), 403, "not_allowed");
+    await expectProblem(await call(`/api/v1/chats/${chat.id}/bans`, { token: sub.accessToken }), 403, "not_allowed");
+    // Bad bodies.
+    for (const body of [{}, { userId: "" }, { userId: sub.user.id, extra: 1 }, { userId: 5 }]) {
+      await expectProblem(await call(`/api/v1/chats/${chat.id}/transfer`, { token: owner.accessToken, body }), 400, "validation_failed");
+      await expectProblem(await call(`/api/v1/chats/${chat.id}/bans`, { token: owner.accessToken, body }), 400, "validation_failed");
+    }
+    await expectProblem(
+      await call(`/api/v1/chats/${chat.id}`, { method: "PATCH", token: owner.accessToken, body: { username: "no spaces allowed" } }),
+      400,
+      "validation_failed",
+    );
+    // Nothing changed: the same members and roles, no bans, no invites, the same username.
+    const members = await callJson<{ members: { userId: string; role: string }[] }>(`/api/v1/chats/${chat.id}/members`, {
+      token: owner.accessToken,
+    });
+    expect(Object.fromEntries(members.body.members.map((m) => [m.userId, m.role]))).toEqual({
+      [owner.user.id]: "owner",
+      [sub.user.id]: "member",
+    });
+    expect((await callJson<{ bans: unknown[] }>(`/api/v1/chats/${chat.id}/bans`, { token: owner.accessToken })).body.bans).toEqual([]);
+    expect((await callJson<{ invites: unknown[] }>(`/api/v1/chats/${chat.id}/invites`, { token: owner.accessToken })).body.invites).toEqual(
+      [],
+    );
+    expect(await storedCount(chat.id)).toBe(2);
+    // A non-member cannot open the room socket of a public channel: reading is HTTP history only.
+    await expect(openSocket(`/api/v1/chats/${chat.id}/ws`, { token: stranger.accessToken })).rejects.toThrow(/404/);
   });
 });
 
