@@ -90,6 +90,24 @@ test("a second person finds the channel by @name, sees its page and posts, subsc
   expect(pageErrors(o.page)).toEqual([]);
 });
 
+test("an invite link made in a private channel lets the second person in", async () => {
+  const { chat } = await api<{ chat: { id: string } }>(server.origin, "/api/v1/chats", {
+    token: owner.accessToken,
+    body: { type: "channel", title: "Совет дома" },
+  });
+  await o.page.goto(`${server.origin}/#/chats/${chat.id}`);
+  await o.page.getByRole("heading", { name: "Совет дома", level: 1 }).waitFor();
+  await o.page.getByRole("button", { name: "Создать пригласительную ссылку" }).click();
+  const url = await o.page.getByTestId("invite-url").inputValue();
+  expect(url).toMatch(new RegExp(`^${server.origin}/#/join/[\\w-]{32}$`));
+  await r.page.goto(url);
+  await r.page.getByRole("button", { name: "Присоединиться" }).click();
+  await r.page.getByRole("heading", { name: "Совет дома", level: 1 }).waitFor();
+  expect(r.page.url()).toContain(`#/chats/${chat.id}`);
+  // A subscriber makes no invite links.
+  expect(await r.page.getByRole("button", { name: "Создать пригласительную ссылку" }).count()).toBe(0);
+});
+
 test("an unknown channel name says so in people's words", async () => {
   await r.page.goto(`${server.origin}/#/channels/nosuch${suffix}`);
   await expect.poll(() => r.page.getByTestId("channel-missing").textContent()).toContain(`Канал @nosuch${suffix} не найден`);

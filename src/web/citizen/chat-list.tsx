@@ -194,6 +194,8 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
                 onInput={(e) => setPublicName(e.currentTarget.value)}
                 autoComplete="off"
                 maxLength={33}
+                // The server's rule for usernames (src/users/schemas.ts), so a wrong one is caught before sending.
+                pattern="@?[A-Za-z][A-Za-z0-9_]{2,31}"
                 aria-describedby="new-public-name-hint"
               />
               <p id="new-public-name-hint" class="hint">

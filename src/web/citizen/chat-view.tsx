@@ -1,11 +1,12 @@
 // An open chat: header (title, verified badge, muted mark and menu, typing, connection), search, the message log with infinite
 // scroll upwards and stick-to-bottom for new messages, and the composer (reply, edit, upload with progress).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { canDelete, canPost } from "../../chat/policy";
+import { canDelete, canPost, isModerator } from "../../chat/policy";
 import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "../lib/ui";
+import { InviteLinkMaker } from "./channel-page";
 import { chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { MessageItem, summary } from "./message";
@@ -180,6 +181,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
           </button>
         )}
       </header>
+      {(chat.type === "group" || chat.type === "channel") && isModerator(chat.role) && <InviteLinkMaker chatId={chat.id} />}
       {aboutPeer && peerId && <PeerDialog userId={peerId} chatId={chat.id} onClose={() => setAboutPeer(false)} />}
       {reporting && <ReportDialog chatId={chat.id} seq={reporting.seq} onClose={() => setReporting(null)} />}
       {searching && (

@@ -70,7 +70,8 @@ const ru = {
   memberCount: { one: "{count} участник", few: "{count} участника", many: "{count} участников", other: "{count} участника" },
   subscriberCount: { one: "{count} подписчик", few: "{count} подписчика", many: "{count} подписчиков", other: "{count} подписчика" },
   channelPublicName: "Публичная ссылка (необязательно)",
-  channelPublicNameHint: "Имя без @ — по нему канал найдёт любой. Оставьте пустым, чтобы канал был закрытым.",
+  channelPublicNameHint:
+    "3–32 латинские буквы, цифры или _, начиная с буквы. По этому имени канал найдёт любой. Оставьте пустым, чтобы канал был закрытым.",
   channelNotFound: "Канал @{username} не найден. Возможно, он закрытый или ссылка изменилась.",
   joinChannel: "Подписаться",
   openChannel: "Открыть канал",
@@ -80,6 +81,8 @@ const ru = {
   inviteTitle: "Приглашение",
   inviteLead: "Вас пригласили в чат по ссылке.",
   inviteAccept: "Присоединиться",
+  makeInviteLink: "Создать пригласительную ссылку",
+  inviteLink: "Пригласительная ссылка",
   err_banned: "Администраторы этого чата закрыли вам доступ.",
 
   messages: "Сообщения",
@@ -418,7 +421,8 @@ const en: Dict = {
   memberCount: { one: "{count} member", few: "{count} members", many: "{count} members", other: "{count} members" },
   subscriberCount: { one: "{count} subscriber", few: "{count} subscribers", many: "{count} subscribers", other: "{count} subscribers" },
   channelPublicName: "Public link (optional)",
-  channelPublicNameHint: "A name without @ that lets anyone find the channel. Leave it empty to keep the channel private.",
+  channelPublicNameHint:
+    "3–32 Latin letters, digits or _, starting with a letter. Anyone can find the channel by this name. Leave it empty to keep the channel private.",
   channelNotFound: "No channel @{username}. It may be private, or its link may have changed.",
   joinChannel: "Subscribe",
   openChannel: "Open channel",
@@ -428,6 +432,8 @@ const en: Dict = {
   inviteTitle: "Invitation",
   inviteLead: "You were invited to a chat by a link.",
   inviteAccept: "Join",
+  makeInviteLink: "Make an invite link",
+  inviteLink: "Invite link",
   err_banned: "The admins of this chat have closed it to you.",
 
   messages: "Messages",
