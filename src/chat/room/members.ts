@@ -65,7 +65,8 @@ export class Members {
     if (!columns.has("resumed_epoch")) sql.exec("ALTER TABLE members ADD COLUMN resumed_epoch INTEGER NOT NULL DEFAULT 0");
     // The member count is kept, not counted per summary (a channel's can be millions); a room from before the
     // counter counts once, here.
-    sql.exec("INSERT INTO member_count (id, n) SELECT 0, COUNT(*) FROM members WHERE NOT EXISTS (SELECT 1 FROM member_count)");
+    // (Not `SELECT 0, COUNT(*) FROM members WHERE …`: an aggregate answers one row even when WHERE is false.)
+    sql.exec("INSERT INTO member_count (id, n) SELECT 0, (SELECT COUNT(*) FROM members) WHERE NOT EXISTS (SELECT 1 FROM member_count)");
   }
 
   role(userId: string): Role | null {
