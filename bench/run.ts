@@ -536,16 +536,21 @@ async function main() {
       const t0 = now();
       const channelChat = await group(owner, subs, "channel", "channel");
       const setupSec = round((now() - t0) / 1000);
-      for (const target of ["veche", "baseline"] as const) {
+      // Full runs also measure the same 2,000 sockets on one room (a group of the same people: no relays), so
+      // the relays' own cost shows beside the per-send cost both pay.
+      const sameOnRoom = QUICK ? null : await group(owner, subs, "channel on the room");
+      for (const target of ["veche", "baseline", ...(sameOnRoom ? (["room"] as const) : [])] as const) {
         step(`channel: ${target}`);
+        const on: Target = target === "room" ? "veche" : target;
+        const chatId = target === "room" && sameOnRoom ? sameOnRoom : channelChat;
         const specs = [
-          socketFor(target, channelChat, owner, "channel", 0, true),
-          ...subs.flatMap((u) => [0, 1, 2, 3].map(() => socketFor(target, channelChat, u, "channel", 0))),
+          socketFor(on, chatId, owner, "channel", 0, true),
+          ...subs.flatMap((u) => [0, 1, 2, 3].map(() => socketFor(on, chatId, u, "channel", 0))),
         ];
         await openAll(threads, specs);
-        await warmUp(threads, pid[target], 10, 1);
-        const r = await run(threads, pid[target], 10, CFG.channelSec);
-        results[`channel_${target}`] = {
+        await warmUp(threads, pid[on], 10, 1);
+        const r = await run(threads, pid[on], 10, CFG.channelSec);
+        results[target === "room" ? "channel_veche_room" : `channel_${target}`] = {
           subscribers: subs.length,
           socketsPerSubscriber: 4,
           ...summary(r),
@@ -1030,6 +1035,8 @@ function printTable(report: {
     pair("channel p99 ms", cv.p99Ms, cb.p99Ms);
     pair("channel lost/dup", `${cv.lost}/${cv.duplicated}`, `${cb.lost}/${cb.duplicated}`);
     pair("channel server CPU %", cv.serverCpuPct, cb.serverCpuPct);
+    const cr = r.channel_veche_room;
+    if (cr) pair("the same sockets on one room (no relays): p99 ms, vs through relays", cr.p99Ms, cv.p99Ms);
   }
   for (const [key, label] of [
     ["rooms", `${CFG.rooms} rooms × 4 people`],
