@@ -134,6 +134,29 @@ describe("relays", () => {
     for (const s of [...sockets, own]) s.close();
   });
 
+  it("fill a gap from the room's change log when batches never reached them, before sending anything newer", async () => {
+    const { chatId, owner, subs, pts } = await bigChannel();
+    const sockets = await openAll(chatId, subs, pts);
+    await postText(owner.accessToken, chatId, "первый");
+    await expectExactly(sockets, pts, pts + 1);
+    // The room's calls to its relays are dropped for three posts, as if each call was lost on the way.
+    const drop = (on: boolean) =>
+      runInDurableObject(roomOf(chatId), (room: unknown) => {
+        // `call` is the fanout's private sender of one relay call.
+        const fanout = (room as { relays: { realCall?: unknown; call: unknown } }).relays;
+        fanout.realCall ??= fanout.call;
+        fanout.call = on ? () => undefined : fanout.realCall;
+      });
+    await drop(true);
+    for (const text of ["второй", "третий", "четвёртый"]) await postText(owner.accessToken, chatId, text);
+    await sleep(200);
+    for (const s of sockets) expect(ptsOf(changesOf(s, pts))).toEqual([pts + 1]);
+    await drop(false);
+    await postText(owner.accessToken, chatId, "пятый");
+    await expectExactly(sockets, pts, pts + 5);
+    for (const s of sockets) s.close();
+  });
+
   it("lose nothing for a subscriber whose socket moves to another relay when the channel grows", { timeout: 60_000 }, async () => {
     const { chatId, owner, subs, pts } = await bigChannel();
     // 24 members: 4 relays; 7 more make 31: 6 relays. Someone whose relay changes with that:
@@ -188,6 +211,8 @@ describe("relays", () => {
     const other = await openSocket(`/api/v1/chats/${chatId}/ws`, { token: (subs[1] as SignedIn).accessToken });
     other.send({ type: "send", clientId: "nope", text: "можно?" });
     expect(await other.next((f) => f.type === "error")).toMatchObject({ code: "not_allowed", clientId: "nope" });
-    other.close();
+    // Signing the device out closes its socket on the relay, as on a room.
+    expect((await call("/api/v1/auth/logout", { method: "POST", token: (subs[1] as SignedIn).accessToken })).status).toBe(204);
+    expect((await other.closed).code).toBe(4001);
   });
 });
