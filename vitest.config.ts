@@ -16,7 +16,17 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { ...secrets, TEST_MIGRATIONS: migrations, WEBHOOK_RETRY_BASE_SECONDS: "1", PUSH_RETRY_BASE_SECONDS: "1" },
+          bindings: {
+            ...secrets,
+            TEST_MIGRATIONS: migrations,
+            WEBHOOK_RETRY_BASE_SECONDS: "1",
+            PUSH_RETRY_BASE_SECONDS: "1",
+            // Relays from channels of more than 20 members, one per 6, the room calling 2 (test/chat/relays.test.ts);
+            // the other tests' channels are smaller and stay on their rooms.
+            RELAY_MIN_MEMBERS: "20",
+            RELAY_MEMBERS_PER_RELAY: "6",
+            RELAY_FANOUT: "2",
+          },
           // The real queues, with fewer retries so a dead-lettered webhook is seen within a test.
           queueConsumers: {
             "veche-webhooks": { maxBatchTimeout: 1, maxRetries: 3, deadLetterQueue: "veche-webhooks-dlq" },

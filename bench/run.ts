@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=fanout,saturation,rooms,busy,http,growth,media,memory]`
+// `npm run bench [-- --quick] [-- --only=fanout,saturation,channel,rooms,busy,http,growth,media,memory] [-- --channel-scale]`
 // Starts the real local server (scripts/serve.mjs: workerd through Miniflare, as `npm start` does) and a
 // bare Node `ws` broadcast server as the baseline, drives both with the same clients from worker threads,
 // and writes bench/results/<date>.json and .svg (docs/performance.md explains the figures).
@@ -9,10 +9,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
+import { channelScale } from "./channel-scale.ts";
 import { renderChart } from "./chart.ts";
 import { merge, newHistogram, quantile } from "./histogram.ts";
 
-const { values: args } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, only: { type: "string" }, "channel-scale": { type: "boolean", default: false } },
+});
 const QUICK = args.quick;
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 const want = (s: string) => !ONLY || ONLY.has(s);
@@ -33,6 +36,8 @@ const CFG = QUICK
       growth: 10_000,
       growthSec: 5,
       idleSec: 5,
+      channelUsers: 500,
+      channelSec: 10,
     }
   : {
       sockets: 1000,
@@ -49,6 +54,8 @@ const CFG = QUICK
       growth: 100_000,
       growthSec: 10,
       idleSec: 15,
+      channelUsers: 500,
+      channelSec: 30,
     };
 const THREADS = 2;
 const VECHE_PORT = 8791;
@@ -324,10 +331,10 @@ async function users(n: number, offset: number): Promise<User[]> {
   return out;
 }
 
-async function group(owner: User, members: User[], title: string): Promise<string> {
+async function group(owner: User, members: User[], title: string, type: "group" | "channel" = "group"): Promise<string> {
   const { chat } = await api<{ chat: { id: string } }>("/api/v1/chats", {
     token: owner.token,
-    body: { type: "group", title, memberIds: members.slice(0, 200).map((m) => m.id) },
+    body: { type, title, memberIds: members.slice(0, 200).map((m) => m.id) },
   });
   // One call per member (there is no bulk add), 10 in flight. Each add waits for the room's push to every
   // member's inbox; 50 in flight was no faster (2026-12-01: 420 s against 372 s for 1,001 members).
@@ -439,7 +446,8 @@ async function main() {
   console.log(`Veche benchmark${QUICK ? " (quick)" : ""}: starting servers…`);
   const veche = await startProcess(
     process.execPath,
-    ["scripts/serve.mjs", "--port", String(VECHE_PORT), "--state", state, "--no-assets", "--observe-limits"],
+    // Channels of more than 100 members use relays, one per 100 members: the channel scenario's 501 get 6.
+    ["scripts/serve.mjs", "--port", String(VECHE_PORT), "--state", state, "--no-assets", "--observe-limits", "--relays", "100,100,16"],
     /ready /,
   );
   const baseline = await startProcess(process.execPath, ["bench/baseline.ts", "--port", String(BASELINE_PORT)], /ready /);
@@ -461,7 +469,13 @@ async function main() {
     step("setup: signing in");
     const t0 = now();
     const people = await users(
-      want("fanout") || want("saturation") ? CFG.sockets + 1 : want("busy") ? CFG.busyWriters + CFG.busyReaders : 6,
+      want("fanout") || want("saturation")
+        ? Math.max(CFG.sockets, CFG.channelUsers) + 1
+        : want("channel")
+          ? CFG.channelUsers + 1
+          : want("busy")
+            ? CFG.busyWriters + CFG.busyReaders
+            : 6,
       0,
     );
     console.log(`  signed in ${people.length} users in ${round((now() - t0) / 1000)} s`);
@@ -512,6 +526,40 @@ async function main() {
         results[`fanout_${rate}_veche_unbatched`] = summary(await run(threads, pid.veche, rate, CFG.fanoutSec));
         await closeAll(threads);
       }
+    }
+
+    // 2b: a channel of 500 subscribers with 4 devices each (2,000 sockets) at 10 posts/s: on Veche the
+    // subscribers' sockets are on the channel's relays (6 of them, with --relays above), the owner's on the room.
+    if (want("channel")) {
+      const subs = members.slice(0, CFG.channelUsers);
+      step(`setup: channel of ${subs.length + 1}`);
+      const t0 = now();
+      const channelChat = await group(owner, subs, "channel", "channel");
+      const setupSec = round((now() - t0) / 1000);
+      // Full runs also measure the same 2,000 sockets on one room (a group of the same people: no relays), so
+      // the relays' own cost shows beside the per-send cost both pay.
+      const sameOnRoom = QUICK ? null : await group(owner, subs, "channel on the room");
+      for (const target of ["veche", "baseline", ...(sameOnRoom ? (["room"] as const) : [])] as const) {
+        step(`channel: ${target}`);
+        const on: Target = target === "room" ? "veche" : target;
+        const chatId = target === "room" && sameOnRoom ? sameOnRoom : channelChat;
+        const specs = [
+          socketFor(on, chatId, owner, "channel", 0, true),
+          ...subs.flatMap((u) => [0, 1, 2, 3].map(() => socketFor(on, chatId, u, "channel", 0))),
+        ];
+        await openAll(threads, specs);
+        await warmUp(threads, pid[on], 10, 1);
+        const r = await run(threads, pid[on], 10, CFG.channelSec);
+        results[target === "room" ? "channel_veche_room" : `channel_${target}`] = {
+          subscribers: subs.length,
+          socketsPerSubscriber: 4,
+          ...summary(r),
+          ...(target === "veche" ? { relays: Math.ceil((subs.length + 1) / 100), setupSec } : {}),
+        };
+        console.log(`  p99 ${round(r.p99)} ms, lost ${r.lost}, dup ${r.duplicated}`);
+        await closeAll(threads);
+      }
+      ratio(results, "channel");
     }
 
     // 3: many rooms, each of 4 different people (as real traffic is); one of them sends 1 msg/s.
@@ -910,6 +958,16 @@ function targets(r: Results) {
       out.push({ name, value: `${round(ratio * 100, 0)}%`, met: ratio >= 0.5 });
     }
   }
+  const ch = r.channel_veche;
+  const chb = r.channel_baseline;
+  if (ch && chb) {
+    const p99Ratio = num(ch.p99Ms) / num(chb.p99Ms);
+    out.push({
+      name: `channel through relays (${CFG.channelUsers} subscribers × 4 sockets, 10 posts/s): p99 ≤ 2× baseline, 0 lost, 0 duplicated`,
+      value: `${round(p99Ratio, 2)}× (${ch.p99Ms} vs ${chb.p99Ms} ms; lost ${ch.lost}, dup ${ch.duplicated})`,
+      met: p99Ratio <= 2 && ch.lost === 0 && ch.duplicated === 0,
+    });
+  }
   for (const [key, label] of [
     ["rooms", `many rooms (${CFG.rooms} × 4 different people, 1 msg/s each)`],
     ["busy", `busy group (${CFG.busyWriters} writers at 1 msg/s, ${CFG.busyReaders} more readers)`],
@@ -969,6 +1027,17 @@ function printTable(report: {
   }
   if (r.saturation_veche && r.saturation_baseline)
     pair("saturation deliveries/s", r.saturation_veche.deliveriesPerSec, r.saturation_baseline.deliveriesPerSec);
+  const cv = r.channel_veche;
+  const cb = r.channel_baseline;
+  if (cv && cb) {
+    pair("channel 2,000 sockets 10 posts/s deliveries/s", cv.deliveriesPerSec, cb.deliveriesPerSec);
+    pair("channel p50 ms", cv.p50Ms, cb.p50Ms);
+    pair("channel p99 ms", cv.p99Ms, cb.p99Ms);
+    pair("channel lost/dup", `${cv.lost}/${cv.duplicated}`, `${cb.lost}/${cb.duplicated}`);
+    pair("channel server CPU %", cv.serverCpuPct, cb.serverCpuPct);
+    const cr = r.channel_veche_room;
+    if (cr) pair("the same sockets on one room (no relays): p99 ms, vs through relays", cr.p99Ms, cv.p99Ms);
+  }
   for (const [key, label] of [
     ["rooms", `${CFG.rooms} rooms × 4 people`],
     ["busy", `busy group ${CFG.busyWriters}w+${CFG.busyReaders}r`],
@@ -1030,5 +1099,7 @@ function printTable(report: {
   console.log(`\n${JSON.stringify(report.machine)}`);
 }
 
-await main();
+// `--channel-scale`: the channel table alone (bench/channel-scale.ts), inside workerd, no servers.
+if (args["channel-scale"]) channelScale();
+else await main();
 process.exit(0);

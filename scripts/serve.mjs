@@ -3,6 +3,7 @@
 // every request and WebSocket frame, which cost more than half the fan-out throughput
 // (docs/performance.md). Usage: node scripts/serve.mjs [--port 8787] [--state .wrangler/state] [--observe-limits]
 // --observe-limits: per-user limits are consulted but refuse nothing (the benchmark's senders outpace a person).
+// --relays min,perRelay,fanout: big channels' relay settings (wrangler.toml RELAY_*), lowered for the benchmark.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -68,9 +69,25 @@ function phoneMetadataOnly(request) {
   return new Response(readFileSync(file), { headers: { "content-type": "application/json" } });
 }
 
+/** `--relays 100,100,16` as the RELAY_* bindings (src/chat/relay/plan.ts). */
+function relaySettings(value) {
+  const [min, perRelay, fanout] = value.split(",");
+  if (![min, perRelay, fanout].every((v) => /^\d+$/.test(v ?? ""))) throw new Error("--relays takes min,perRelay,fanout");
+  return { RELAY_MIN_MEMBERS: min, RELAY_MEMBERS_PER_RELAY: perRelay, RELAY_FANOUT: fanout };
+}
+
 /** Starts Veche on host:port with state under `state` (the layout `wrangler --persist-to` uses). */
 /** `demo`: the caller seeds the demo data; /health answers 503 until it is in (src/dev/demo.ts). */
-export async function serve({ port, state, host = "127.0.0.1", verbose = false, assets = true, observeLimits = false, demo = false }) {
+export async function serve({
+  port,
+  state,
+  host = "127.0.0.1",
+  verbose = false,
+  assets = true,
+  observeLimits = false,
+  demo = false,
+  relays = null,
+}) {
   Object.assign(process.env, quietEnv);
   const secrets = ensureDevVars();
   migrate(state);
@@ -93,6 +110,7 @@ export async function serve({ port, state, host = "127.0.0.1", verbose = false, 
         ...secrets,
         ...(observeLimits ? { LIMITS: "observe" } : {}),
         ...(demo ? { DEMO_DATA: "expected" } : {}),
+        ...(relays ? relaySettings(relays) : {}),
       },
       // Locally the static assets put a router worker in front of every request and WebSocket (on Cloudflare
       // that router is the platform's); the benchmark leaves it out to measure the Worker itself, and the one
@@ -122,6 +140,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       verbose: { type: "boolean" },
       "no-assets": { type: "boolean" },
       "observe-limits": { type: "boolean" },
+      relays: { type: "string" },
     },
   });
   const { mf, url } = await serve({
@@ -130,6 +149,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     verbose: values.verbose ?? false,
     assets: !values["no-assets"],
     observeLimits: values["observe-limits"] ?? false,
+    relays: values.relays ?? null,
   });
   console.log(`ready ${url.href}`);
   for (const signal of ["SIGINT", "SIGTERM"]) {

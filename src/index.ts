@@ -11,6 +11,7 @@ import { handleWebhookBatch } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/events";
 
 export { Inbox } from "./chat/inbox";
+export { ChannelRelay } from "./chat/relay";
 export { ChatRoom } from "./chat/room";
 
 const app = createApp();

@@ -6,6 +6,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** The stand-in agency endpoint (test/fixtures/webhook-sink.mjs): GET /boxes/<box> lists what it received. */
       WEBHOOK_SINK: Fetcher;
+      /** Channel sizes the channel-scale measurement makes (vitest.scale.config.ts); unset in the tests. */
+      CHANNEL_SCALE_SIZES?: string;
     }
   }
 }

@@ -7,11 +7,18 @@ import type { AppEnv } from "../lib/hono";
 import { namespaceFor } from "../lib/objects";
 import type { Inbox } from "./inbox";
 import type { ChatType, Role } from "./protocol";
+import type { ChannelRelay } from "./relay";
 import type { ChatRoom, RoomResult } from "./room";
 
 export function roomStub(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
   const rooms = namespaceFor(env, "CHAT_ROOM");
   return rooms.get(rooms.idFromName(chatId));
+}
+
+/** One of a big channel's relays (src/chat/relay/plan.ts): named by chat and index, so every level finds it. */
+export function relayStub(env: Env, chatId: string, index: number): DurableObjectStub<ChannelRelay> {
+  const relays = namespaceFor(env, "CHAT_RELAY");
+  return relays.get(relays.idFromName(`${chatId}#${index}`));
 }
 
 export function inboxStub(env: Env, userId: string): DurableObjectStub<Inbox> {

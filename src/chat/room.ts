@@ -22,6 +22,8 @@ import {
   type Role,
   type RoomFrame,
 } from "./protocol";
+import { RelayFanout } from "./relay/fanout";
+import { relayConfig } from "./relay/plan";
 import { Blocks } from "./room/blocks";
 import { ChangeLog } from "./room/changes";
 import { MessageLog } from "./room/log";
@@ -120,6 +122,15 @@ const PUSH_CONCURRENCY = 100;
 const MAX_CACHED_INBOXES = 5_000;
 /** Replays go out in sends of this many frames. */
 const REPLAY_CHUNK = 200;
+/** A relay's `?after=` replay goes up to this many messages (beyond, `too_long`: ?pts= is the way). */
+const RELAY_AFTER_LIMIT = 5_000;
+
+/** What a relay sends a socket before live frames: encoded change frames up to `pts`, or `too_long`. */
+export interface RelayCatchUp {
+  frames: string[];
+  pts: number;
+  tooLong: boolean;
+}
 
 /**
  * One chat. A thin shell over its stores: the message log (seq), the change log (pts), the membership that
@@ -135,6 +146,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly blocks: Blocks;
   private readonly hub: SocketHub<RoomFrame>;
   private readonly gate: SendGate;
+  /** A big channel's relays (src/chat/relay/fanout.ts): one call per first-level relay per batch. */
+  private readonly relays: RelayFanout;
   private info: ChatInfo | null = null;
   private loading: Promise<ChatInfo | null> | null = null;
   private absent = false;
@@ -161,6 +174,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.blocks = new Blocks(this.sql);
     this.hub = new SocketHub(ctx);
     this.gate = new SendGate(this.env);
+    this.relays = new RelayFanout(this.sql, this.env, relayConfig(this.env), () => this.info?.chatId ?? "");
     this.rev = Math.max(this.members.maxRev(), Number(this.meta("head_dirty") ?? 0));
     const stored = this.meta("info");
     if (stored) this.info = StoredInfo.parse(JSON.parse(stored));
@@ -181,6 +195,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
     const rev = this.nextRev();
     for (const m of members) if (!this.members.role(m.userId)) this.members.upsert(m, rev);
+    this.relays.resize(info.type, this.members.count());
     this.headChanged(rev);
     await this.pushNow();
   }
@@ -255,6 +270,7 @@ export class ChatRoom extends DurableObject<Env> {
       this.members.upsert({ userId: p.user_id, role: p.role, username: p.username, name: p.name, readSeq: p.read_seq }, rev);
     if (!this.log.isEmpty()) this.changes.startAfterUnnumberedHistory();
     this.bindInfo(info);
+    this.relays.resize(info.type, this.members.count());
     return info;
   }
 
@@ -293,6 +309,7 @@ export class ChatRoom extends DurableObject<Env> {
         } else if (before.role !== m.role)
           this.record({ type: "member", userId: m.userId, action: "role_changed", role: m.role, memberCount: this.members.count() });
       }
+      this.relays.resize(info.type, this.members.count());
       this.headChanged(rev);
       if (actorId) this.members.markDirty(actorId, rev);
       // The newcomers' lists now; everyone's member count with the next coalesced push (adding people one by
@@ -327,6 +344,7 @@ export class ChatRoom extends DurableObject<Env> {
       if (!privateInChannel(info.type, before.role))
         this.record({ type: "member", userId, action, role: null, memberCount: this.members.count() });
       this.hub.closeTagged(userId, CLOSE.removed, "removed from chat");
+      await this.relays.closeUser(userId);
       this.headChanged(rev);
       // As with adds: the one who left and the one who acted now, the others with the next push.
       if (actorId && actorId !== userId) this.members.markDirty(actorId, rev);
@@ -381,8 +399,9 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** A session was signed out: its sockets here close at once (the device must sign in again). */
-  async closeSession(sessionId: string): Promise<void> {
+  async closeSession(sessionId: string, userId?: string): Promise<void> {
     this.hub.closeTagged(sessionTag(sessionId), CLOSE.sessionEnded, "signed out");
+    if (userId) await this.relays.closeSession(userId, sessionId);
   }
 
   async readMarkers(chatId: string, userId: string): Promise<RoomResult<Record<string, number>>> {
@@ -402,6 +421,7 @@ export class ChatRoom extends DurableObject<Env> {
   private record(change: NewChange): ChangeFrame {
     const { frame, encoded } = this.changes.append(change);
     this.hub.broadcastEncoded(encoded);
+    this.relays.enqueue(frame.pts, encoded);
     return frame;
   }
 
@@ -464,6 +484,7 @@ export class ChatRoom extends DurableObject<Env> {
       const { frame, encoded } = this.changes.append({ type: "message", message });
       if (origin) this.hub.send(origin, { type: "ack", clientId: message.clientId, seq: message.seq, pts: frame.pts });
       this.hub.broadcastEncoded(encoded);
+      this.relays.enqueue(frame.pts, encoded);
       if (message.mentions.length > 0) this.tellMentioned(info.chatId, message);
       // Members away read the chat's state when they are back (resume): with nobody here, no push to plan.
       if (this.members.anyPresent()) {
@@ -510,6 +531,47 @@ export class ChatRoom extends DurableObject<Env> {
     if (!access.ok) return access;
     const since = this.changes.since(pts, limit);
     return ok({ changes: since.frames.map((f) => JSON.parse(f) as ChangeFrame), pts: since.pts, tooLong: since.tooLong });
+  }
+
+  /**
+   * A relay opens a subscriber's socket: the room checks membership (null: not a member) and answers what the
+   * socket must get before live frames, as its own replay would (?pts= or ?after=), and the pts that brings it to.
+   */
+  async relayJoin(chatId: string, userId: string, resume: { pts?: number; after?: number }): Promise<RelayCatchUp | null> {
+    const info = await this.ready(chatId);
+    if (!info || !this.members.role(userId) || this.blocks.isBlocked(userId)) return null;
+    if (resume.pts !== undefined) return this.since(resume.pts);
+    const frames: string[] = [];
+    if (resume.after !== undefined) {
+      for (let from = resume.after; ; ) {
+        const page = this.log.history({ after: from, limit: REPLAY_CHUNK });
+        if (page.length === 0) break;
+        const pts = this.changes.messagePts(page[0]?.seq ?? 0, page[page.length - 1]?.seq ?? 0);
+        for (const message of page) frames.push(JSON.stringify({ type: "message", message, pts: pts.get(message.seq) ?? 0 }));
+        from = page[page.length - 1]?.seq ?? from;
+        // Over this many, ?pts= is the way: the relay says too_long, and the client reloads over HTTP.
+        if (frames.length > RELAY_AFTER_LIMIT) return { frames: [], pts: this.changes.current(), tooLong: true };
+        if (page.length < REPLAY_CHUNK) break;
+      }
+    }
+    return { frames, pts: this.changes.current(), tooLong: false };
+  }
+
+  /** A relay's gap: every change after `pts` (consecutive, so the relay numbers them by position). */
+  async relaySince(chatId: string, pts: number): Promise<RelayCatchUp> {
+    await this.ready(chatId);
+    return this.since(pts);
+  }
+
+  private since(pts: number): RelayCatchUp {
+    const frames: string[] = [];
+    for (let from = pts; ; ) {
+      const page = this.changes.since(from, REPLAY_CHUNK);
+      if (page.tooLong) return { frames: [], pts: page.pts, tooLong: true };
+      frames.push(...page.frames);
+      from += page.frames.length;
+      if (page.frames.length < REPLAY_CHUNK) return { frames, pts: from, tooLong: false };
+    }
   }
 
   async edit(chatId: string, userId: string, seq: number, text: string): Promise<RoomResult<ChatMessage>> {
@@ -630,6 +692,9 @@ export class ChatRoom extends DurableObject<Env> {
     // The room's membership decides, so a removal that raced this connect cannot leave a socket open.
     if (!info || !this.members.role(userId)) return new Response("not a member", { status: 404 });
     if (this.blocks.isBlocked(userId)) return new Response("blocked", { status: 403 });
+    // A big channel's subscribers are served by its relays; owners and admins (who post) stay here.
+    const relay = this.relays.route(userId, this.members.role(userId) ?? "member");
+    if (relay !== null) return new Response(null, { status: 307, headers: { "x-veche-relay": String(relay) } });
 
     // Changes already stored but not yet fanned out would reach the new socket twice: once in the replay,
     // once in the fan-out. Send them to the current sockets first.

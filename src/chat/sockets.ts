@@ -9,7 +9,7 @@ import { type AppEnv, citizenSecurity, json, problems, router } from "../lib/hon
 import { randomToken } from "../lib/ids";
 import { log } from "../lib/log";
 import { tokenTrust } from "../safety/trust";
-import { inboxStub, roomStub } from "./access";
+import { inboxStub, relayStub, roomStub } from "./access";
 import { chatsOf } from "./store";
 
 const TICKET_TTL_MS = 60_000;
@@ -55,7 +55,8 @@ export async function closeInboxSession(env: Env, userId: string, sessionId: str
 export async function closeSessionSockets(env: Env, sessionId: string): Promise<void> {
   const session = await env.DB.prepare("SELECT user_id FROM sessions WHERE id = ?1").bind(sessionId).first<{ user_id: string }>();
   if (!session) return;
-  const closing = (await chatsOf(env.DB, session.user_id)).map((chatId) => roomStub(env, chatId).closeSession(sessionId));
+  // With the user id, big channels' rooms find the relays the session's sockets are on.
+  const closing = (await chatsOf(env.DB, session.user_id)).map((chatId) => roomStub(env, chatId).closeSession(sessionId, session.user_id));
   closing.push(inboxStub(env, session.user_id).closeSession(sessionId));
   const failed = (await Promise.allSettled(closing)).filter((r) => r.status === "rejected");
   if (failed.length > 0) log.warn("closing a signed-out session's sockets failed in some rooms", { sessionId, failed: failed.length });
@@ -86,6 +87,12 @@ function requireUpgrade(c: Context<AppEnv>): void {
     throw new ApiError(426, "upgrade_required", "This endpoint speaks WebSocket only.", { headers: { upgrade: "websocket" } });
   }
 }
+
+/** The relay a room names for a subscriber's socket (its `x-veche-relay` header). */
+const RelayIndex = z
+  .string()
+  .regex(/^\d{1,7}$/)
+  .transform(Number);
 
 const After = z.object({
   after: z.coerce.number().int().min(0).optional().openapi({ description: "Resume by message: every message with a greater seq first." }),
@@ -156,17 +163,20 @@ export const sockets = router()
       const url = new URL("https://room/ws");
       if (after !== undefined) url.searchParams.set("after", String(after));
       if (pts !== undefined) url.searchParams.set("pts", String(pts));
+      const headers = {
+        upgrade: "websocket",
+        "x-veche-user": c.var.citizen.userId,
+        "x-veche-chat": chatId,
+        "x-veche-session": c.var.citizen.sessionId,
+        ...(c.var.citizen.trust ? { "x-veche-trust": c.var.citizen.trust } : {}),
+        ...(batch ? { "x-veche-batch": "1" } : {}),
+      };
       // The room checks membership itself (no D1 read) and refuses non-members before upgrading.
-      const res = await roomStub(c.env, chatId).fetch(url, {
-        headers: {
-          upgrade: "websocket",
-          "x-veche-user": c.var.citizen.userId,
-          "x-veche-chat": chatId,
-          "x-veche-session": c.var.citizen.sessionId,
-          ...(c.var.citizen.trust ? { "x-veche-trust": c.var.citizen.trust } : {}),
-          ...(batch ? { "x-veche-batch": "1" } : {}),
-        },
-      });
+      let res = await roomStub(c.env, chatId).fetch(url, { headers });
+      // A big channel's subscriber: the room names the relay that serves them (src/chat/relay/plan.ts), which
+      // asks the room again (membership, and the catch-up) before it upgrades.
+      const relay = res.status === 307 ? RelayIndex.safeParse(res.headers.get("x-veche-relay")) : null;
+      if (relay?.success) res = await relayStub(c.env, chatId, relay.data).fetch(url, { headers });
       if (res.status === 404) throw notFound("chat");
       // The other person in this direct chat blocked the caller (src/chat/room/blocks.ts).
       if (res.status === 403) throw new ApiError(403, "blocked", "This person does not accept messages from you.");

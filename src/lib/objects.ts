@@ -22,7 +22,7 @@ export function jurisdictionOf(env: Env): Jurisdiction | undefined | null {
   return env.ENVIRONMENT === "development" ? null : value;
 }
 
-type Namespaces = "CHAT_ROOM" | "INBOX";
+type Namespaces = "CHAT_ROOM" | "INBOX" | "CHAT_RELAY";
 
 /** The namespace to make ids and stubs from: the binding, restricted to the deployment's jurisdiction. */
 export function namespaceFor<N extends Namespaces>(env: Env, name: N): Env[N] {
