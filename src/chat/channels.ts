@@ -382,7 +382,7 @@ export const channels = router()
         db.prepare("UPDATE chat_members SET role = 'owner' WHERE chat_id = ?1 AND user_id = ?2").bind(chatId, userId),
         db.prepare("UPDATE chat_members SET role = 'admin' WHERE chat_id = ?1 AND user_id = ?2").bind(chatId, me),
       ]);
-      unwrap(await room.setRole(chatId, userId, "owner"));
+      unwrap(await room.setRole(chatId, userId, "owner", me));
       unwrap(await room.setRole(chatId, me, "admin"));
       return c.json({ chat: await chatFor(c.env, me, chatId) }, 200);
     },

@@ -319,7 +319,8 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
-  async setRole(chatId: string, userId: string, role: Role): Promise<RoomResult<Member>> {
+  /** `actorId`: who made the change over HTTP, whose chat list must show it when they get the answer. */
+  async setRole(chatId: string, userId: string, role: Role, actorId?: string): Promise<RoomResult<Member>> {
     if (!(await this.ready(chatId))) return NO_CHAT;
     return this.serial(async () => {
       const before = this.members.get(userId);
@@ -327,7 +328,7 @@ export class ChatRoom extends DurableObject<Env> {
       if (before.role !== role) {
         this.members.upsert({ ...before, role }, this.nextRev());
         this.record({ type: "member", userId, action: "role_changed", role, memberCount: this.members.count() });
-        await this.pushNow([userId]);
+        await this.pushNow(actorId && actorId !== userId ? [userId, actorId] : [userId]);
       }
       return ok({ ...before, role });
     });

@@ -562,7 +562,7 @@ export const chats = router()
       if (!hasMembers(m.type) || !canChangeRole(m.role, userId === c.var.citizen.userId))
         throw new ApiError(403, "not_allowed", "Only the owner changes roles, and not their own.");
       if (!(await setRole(c.env.DB, chatId, userId, role))) throw notFound("member");
-      const changed = unwrap(await roomStub(c.env, chatId).setRole(chatId, userId, role));
+      const changed = unwrap(await roomStub(c.env, chatId).setRole(chatId, userId, role, c.var.citizen.userId));
       const row = await getMember(database(c.env.DB), chatId, userId);
       if (!row) throw notFound("member");
       return c.json({ member: await toMember(c.env, c.var.citizen.userId, row, changed.readSeq) }, 200);
