@@ -198,6 +198,28 @@ export const FOREVER = "9999-12-31T23:59:59Z";
 export const InboxFrame = z.discriminatedUnion("type", [ChatFrame, ChatRemovedFrame, NotificationFrame, TooLongFrame, ErrorFrame]);
 export type InboxFrame = z.infer<typeof InboxFrame>;
 
+/**
+ * Reads one client frame as a room (or a relay standing in for one) takes it: the error frame to answer
+ * otherwise, with the codes docs/protocol.md lists.
+ */
+export function readClientFrame(
+  data: string | ArrayBuffer,
+): { ok: true; frame: ClientFrame } | { ok: false; error: { type: "error"; code: string; detail: string } } {
+  const error = (code: string, detail: string) => ({ ok: false as const, error: { type: "error" as const, code, detail } });
+  if (typeof data !== "string") return error("unsupported_frame", "Frames are JSON text.");
+  if (data.length > MAX_FRAME_BYTES) return error("frame_too_large", `Frames are limited to ${MAX_FRAME_BYTES} bytes.`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return error("malformed_json", "The frame is not valid JSON.");
+  }
+  const frame = ClientFrame.safeParse(raw);
+  if (!frame.success)
+    return error("invalid_frame", frame.error.issues.map((i) => `${i.path.join(".") || "frame"}: ${i.message}`).join("; "));
+  return { ok: true, frame: frame.data };
+}
+
 /** Parses what a socket received: one frame, or (with `?batch=1`) a JSON array of frames, in order. */
 export function parseFrames<T extends z.ZodType>(schema: T, data: string): { frames: z.infer<T>[]; rejected: number } {
   let raw: unknown;

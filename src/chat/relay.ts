@@ -3,7 +3,7 @@ import * as z from "zod";
 import { errorFields, log } from "../lib/log";
 import { relayStub, roomStub } from "./access";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
-import { CLOSE, ClientFrame, MAX_FRAME_BYTES, type RoomFrame } from "./protocol";
+import { CLOSE, type RoomFrame, readClientFrame } from "./protocol";
 import { childrenOf, type RelayBatch } from "./relay/plan";
 
 /** What the Worker forwards with a subscriber's socket upgrade, after the room said which relay serves it. */
@@ -161,21 +161,9 @@ export class ChannelRelay extends DurableObject<Env> {
       const identity = SocketAttachment.safeParse(ws.deserializeAttachment());
       if (!identity.success) return this.hub.close(ws, CLOSE.internal, "lost socket identity; reconnect");
       const { userId, chatId } = identity.data;
-      if (typeof data !== "string") return this.hub.send(ws, { type: "error", code: "unsupported_frame", detail: "Frames are JSON text." });
-      if (data.length > MAX_FRAME_BYTES)
-        return this.hub.send(ws, { type: "error", code: "frame_too_large", detail: `Frames are limited to ${MAX_FRAME_BYTES} bytes.` });
-      let raw: unknown;
-      try {
-        raw = JSON.parse(data);
-      } catch {
-        return this.hub.send(ws, { type: "error", code: "malformed_json", detail: "The frame is not valid JSON." });
-      }
-      const frame = ClientFrame.safeParse(raw);
-      if (!frame.success) {
-        const detail = frame.error.issues.map((i) => `${i.path.join(".") || "frame"}: ${i.message}`).join("; ");
-        return this.hub.send(ws, { type: "error", code: "invalid_frame", detail });
-      }
-      switch (frame.data.type) {
+      const frame = readClientFrame(data);
+      if (!frame.ok) return this.hub.send(ws, frame.error);
+      switch (frame.frame.type) {
         case "send":
           // Owners' and admins' sockets are the room's (it acknowledges sends); a subscriber made admin while
           // connected here posts after reconnecting, which the room then serves.
@@ -183,10 +171,10 @@ export class ChannelRelay extends DurableObject<Env> {
             type: "error",
             code: "not_allowed",
             detail: "Only owners and admins post in a channel; reconnect if you were just made one.",
-            clientId: frame.data.clientId,
+            clientId: frame.frame.clientId,
           });
         case "read": {
-          const result = await roomStub(this.env, chatId).read(chatId, userId, frame.data.seq);
+          const result = await roomStub(this.env, chatId).read(chatId, userId, frame.frame.seq);
           if (!result.ok) this.hub.send(ws, { type: "error", code: result.code, detail: result.detail });
           return;
         }
@@ -194,7 +182,7 @@ export class ChannelRelay extends DurableObject<Env> {
           // Subscribers may not post, so the room would drop their typing too.
           return;
         default: {
-          const unhandled: never = frame.data;
+          const unhandled: never = frame.frame;
           return unhandled;
         }
       }

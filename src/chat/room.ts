@@ -15,12 +15,11 @@ import {
   type ChatMessage,
   ChatType,
   CLOSE,
-  ClientFrame,
-  MAX_FRAME_BYTES,
   type MessageAction,
   type NewChange,
   type Role,
   type RoomFrame,
+  readClientFrame,
 } from "./protocol";
 import { RelayFanout } from "./relay/fanout";
 import { relayConfig } from "./relay/plan";
@@ -772,23 +771,11 @@ export class ChatRoom extends DurableObject<Env> {
       const info = this.info;
       if (!identity || !info) return this.hub.close(ws, CLOSE.internal, "lost socket identity; reconnect");
       const { userId, trust } = identity;
-      if (typeof data !== "string") return this.hub.send(ws, { type: "error", code: "unsupported_frame", detail: "Frames are JSON text." });
-      if (data.length > MAX_FRAME_BYTES)
-        return this.hub.send(ws, { type: "error", code: "frame_too_large", detail: `Frames are limited to ${MAX_FRAME_BYTES} bytes.` });
-      let raw: unknown;
-      try {
-        raw = JSON.parse(data);
-      } catch {
-        return this.hub.send(ws, { type: "error", code: "malformed_json", detail: "The frame is not valid JSON." });
-      }
-      const frame = ClientFrame.safeParse(raw);
-      if (!frame.success) {
-        const detail = frame.error.issues.map((i) => `${i.path.join(".") || "frame"}: ${i.message}`).join("; ");
-        return this.hub.send(ws, { type: "error", code: "invalid_frame", detail });
-      }
-      switch (frame.data.type) {
+      const frame = readClientFrame(data);
+      if (!frame.ok) return this.hub.send(ws, frame.error);
+      switch (frame.frame.type) {
         case "send": {
-          const { clientId, text, attachments, replyTo } = frame.data;
+          const { clientId, text, attachments, replyTo } = frame.frame;
           const result = await this.append(
             info,
             { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true, ...(trust ? { trust } : {}) },
@@ -811,7 +798,7 @@ export class ChatRoom extends DurableObject<Env> {
           return;
         }
         case "read": {
-          const result = await this.markRead(userId, frame.data.seq);
+          const result = await this.markRead(userId, frame.frame.seq);
           if (!result.ok) this.hub.send(ws, { type: "error", code: result.code, detail: result.detail });
           return;
         }
@@ -828,7 +815,7 @@ export class ChatRoom extends DurableObject<Env> {
           return;
         }
         default: {
-          const unhandled: never = frame.data;
+          const unhandled: never = frame.frame;
           return unhandled;
         }
       }
