@@ -46,6 +46,7 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 
 // ---- messages ----
 
+/** In a channel `userIds` lists only the reader, if they reacted: who else reacted is not shown, nor sent to every subscriber. */
 export const Reaction = z.object({ emoji: z.string(), count: z.number().int(), userIds: z.array(z.string()) });
 
 /** A button on an official message: what it does and what it acts on (a bill, a form, a record, a consent). */
@@ -71,6 +72,8 @@ export const ChatMessage = z.object({
   actions: z.array(MessageAction),
   reactions: z.array(Reaction),
   pinned: z.boolean(),
+  /** Channel posts read over HTTP: how many subscribers have read up to it (their read marker reached it). */
+  views: z.number().int().optional(),
   createdAt: z.string(),
   editedAt: z.string().nullable(),
   deletedAt: z.string().nullable(),
@@ -89,6 +92,13 @@ export const ReactionFrame = z.object({
   emoji: z.string(),
   userId: z.string(),
   on: z.boolean(),
+  pts: Pts,
+});
+/** A channel's reactions on a message, as counts, at most once per message per tick (contract v1.1 "Sync"). */
+export const ReactionsFrame = z.object({
+  type: z.literal("reactions"),
+  seq: z.number().int(),
+  reactions: z.array(z.object({ emoji: z.string(), count: z.number().int() })),
   pts: Pts,
 });
 export const PinnedFrame = z.object({ type: z.literal("pinned"), seq: z.number().int(), on: z.boolean(), pts: Pts });
@@ -113,6 +123,7 @@ export const ChangeFrame = z.discriminatedUnion("type", [
   EditedFrame,
   DeletedFrame,
   ReactionFrame,
+  ReactionsFrame,
   PinnedFrame,
   ReadMarkerFrame,
   MemberFrame,
@@ -125,6 +136,11 @@ export type NewChange = ChangeFrame extends infer F ? (F extends ChangeFrame ? O
 export const AckFrame = z.object({ type: z.literal("ack"), clientId: z.string(), seq: z.number().int(), pts: Pts });
 export const TypingNoticeFrame = z.object({ type: z.literal("typing"), userId: z.string() });
 /** The client is further behind than the change log reaches: reload over HTTP, continue from `pts`. */
+/** A channel's view counts of its latest posts, live only (no pts), at most once per tick when readers moved. */
+export const ViewsFrame = z.object({
+  type: z.literal("views"),
+  views: z.array(z.object({ seq: z.number().int(), count: z.number().int() })),
+});
 export const TooLongFrame = z.object({ type: z.literal("too_long"), pts: Pts });
 export const ErrorFrame = z.object({
   type: z.literal("error"),
@@ -137,7 +153,14 @@ export const ErrorFrame = z.object({
 });
 
 /** Every frame a room sends. */
-export const RoomFrame = z.discriminatedUnion("type", [...ChangeFrame.options, AckFrame, TypingNoticeFrame, TooLongFrame, ErrorFrame]);
+export const RoomFrame = z.discriminatedUnion("type", [
+  ...ChangeFrame.options,
+  AckFrame,
+  TypingNoticeFrame,
+  ViewsFrame,
+  TooLongFrame,
+  ErrorFrame,
+]);
 export type RoomFrame = z.infer<typeof RoomFrame>;
 
 // ---- chat list (inbox) ----
@@ -244,5 +267,7 @@ export const CLOSE = {
   /** The device's session was signed out (logout, revoked from another device, a reused refresh token). */
   sessionEnded: 4001,
   removed: 4003,
+  /** The member's role changed where that moves their socket (a channel subscriber made admin): reconnect now. */
+  moved: 4005,
   internal: 1011,
 } as const;

@@ -79,6 +79,11 @@ export class ChannelRelay extends DurableObject<Env> {
 
   private async apply(batch: RelayBatch): Promise<void> {
     this.batches += 1;
+    if (batch.frames.length > 0 || !batch.live) await this.applyChanges(batch);
+    if (batch.live && this.hub.sockets().length > 0) this.sendAll(batch.live);
+  }
+
+  private async applyChanges(batch: RelayBatch): Promise<void> {
     if (this.pts !== null && batch.upTo <= this.pts) return;
     // Nobody to serve: remember where the chat is, and the next connect catches its socket up from the room.
     if (this.hub.sockets().length === 0) {
@@ -165,12 +170,11 @@ export class ChannelRelay extends DurableObject<Env> {
       if (!frame.ok) return this.hub.send(ws, frame.error);
       switch (frame.frame.type) {
         case "send":
-          // Owners' and admins' sockets are the room's (it acknowledges sends); a subscriber made admin while
-          // connected here posts after reconnecting, which the room then serves.
+          // Owners' and admins' sockets are the room's (it acknowledges sends); one made admin is moved there.
           return this.hub.send(ws, {
             type: "error",
             code: "not_allowed",
-            detail: "Only owners and admins post in a channel; reconnect if you were just made one.",
+            detail: "Only owners and admins post in a channel.",
             clientId: frame.frame.clientId,
           });
         case "read": {
@@ -200,9 +204,12 @@ export class ChannelRelay extends DurableObject<Env> {
     this.hub.failed(ws, error, { object: "relay" });
   }
 
-  /** The room removed this member: their sockets here close at once (after any connect of theirs in flight). */
-  async closeUser(userId: string): Promise<void> {
-    await this.serial(() => this.hub.closeTagged(userId, CLOSE.removed, "removed from chat"));
+  /**
+   * The room removed this member (or made them an admin, whom the room serves: `moved`): their sockets here
+   * close at once, after any connect of theirs in flight.
+   */
+  async closeUser(userId: string, code: number = CLOSE.removed): Promise<void> {
+    await this.serial(() => this.hub.closeTagged(userId, code, code === CLOSE.moved ? "role changed; reconnect" : "removed from chat"));
   }
 
   async closeSession(sessionId: string): Promise<void> {

@@ -25,6 +25,7 @@ import { RelayFanout } from "./relay/fanout";
 import { relayConfig } from "./relay/plan";
 import { Blocks } from "./room/blocks";
 import { ChangeLog } from "./room/changes";
+import { ChannelCounts, LIVE_VIEWS } from "./room/counts";
 import { MessageLog } from "./room/log";
 import { type Member, Members, type NewMember } from "./room/members";
 import { extractMentions, ftsQuery } from "./text";
@@ -113,6 +114,8 @@ const PUSH_RETRY_MS = 2_000;
 /** A room pushes summaries to its members' inboxes at most this often (HTTP callers wait for a push). */
 const SUMMARY_INTERVAL_MS = 1_000;
 const TYPING_INTERVAL_MS = 2_000;
+/** A channel's reaction and view counts go out at most this often (src/chat/room/counts.ts). */
+const COUNTS_TICK_MS = 1_000;
 /** Channels up to this many members push each post's summary to every subscriber's inbox, as groups do. */
 export const CHANNEL_PUSH_LIMIT = 1_000;
 /** Inbox calls in flight at once during a push. */
@@ -142,6 +145,9 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly log: MessageLog;
   private readonly changes: ChangeLog;
   private readonly members: Members;
+  /** A channel's reaction and view counts, sent per tick. */
+  private readonly counts: ChannelCounts;
+  private countsTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly blocks: Blocks;
   private readonly hub: SocketHub<RoomFrame>;
   private readonly gate: SendGate;
@@ -167,9 +173,14 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, countD1(env));
     this.sql = ctx.storage.sql;
     this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    this.log = new MessageLog(this.sql, () => this.info?.chatId ?? "");
+    this.log = new MessageLog(
+      this.sql,
+      () => this.info?.chatId ?? "",
+      () => this.info?.type === "channel",
+    );
     this.changes = new ChangeLog(this.sql);
     this.members = new Members(this.sql);
+    this.counts = new ChannelCounts(this.sql);
     this.blocks = new Blocks(this.sql);
     this.hub = new SocketHub(ctx);
     this.gate = new SendGate(this.env);
@@ -177,6 +188,8 @@ export class ChatRoom extends DurableObject<Env> {
     this.rev = Math.max(this.members.maxRev(), Number(this.meta("head_dirty") ?? 0));
     const stored = this.meta("info");
     if (stored) this.info = StoredInfo.parse(JSON.parse(stored));
+    // Reaction counts stored as changed before an eviction go out now.
+    if (this.info?.type === "channel" && this.counts.pending()) this.scheduleCounts();
   }
 
   // ---- identity and membership ----
@@ -327,6 +340,7 @@ export class ChatRoom extends DurableObject<Env> {
       if (before.role !== role) {
         this.members.upsert({ ...before, role }, this.nextRev());
         this.record({ type: "member", userId, action: "role_changed", role, memberCount: this.members.count() });
+        await this.moveSockets(userId, before.role, role);
         await this.pushNow(actorId && actorId !== userId ? [userId, actorId] : [userId]);
       }
       return ok({ ...before, role });
@@ -396,6 +410,16 @@ export class ChatRoom extends DurableObject<Env> {
       this.blocks.set(blockerId, blockedId, on);
       return ok(null);
     });
+  }
+
+  /**
+   * A big channel's subscribers are the relays' and its owners and admins the room's (they post): a role change
+   * across that line closes the member's sockets with `moved`, and the client reconnects to where it now belongs.
+   */
+  private async moveSockets(userId: string, from: Role, to: Role): Promise<void> {
+    if (this.relays.count() === 0 || (from === "member") === (to === "member")) return;
+    if (to === "member") this.hub.closeTagged(userId, CLOSE.moved, "role changed; reconnect");
+    else await this.relays.closeUser(userId, CLOSE.moved);
   }
 
   /** A session was signed out: its sockets here close at once (the device must sign in again). */
@@ -480,7 +504,7 @@ export class ChatRoom extends DurableObject<Env> {
       });
       const rev = this.nextRev();
       // The sender has read everything up to their own message (implied by the message; no change of its own).
-      this.members.markRead(input.senderId, message.seq, rev);
+      this.moveMarker(input.senderId, message.seq, rev);
       const { frame, encoded } = this.changes.append({ type: "message", message });
       if (origin) this.hub.send(origin, { type: "ack", clientId: message.clientId, seq: message.seq, pts: frame.pts });
       this.hub.broadcastEncoded(encoded);
@@ -499,17 +523,18 @@ export class ChatRoom extends DurableObject<Env> {
     const access = await this.access(chatId, userId);
     if (!access.ok) return access;
     const row = this.log.row(seq);
-    return row ? ok(this.log.toMessage(row)) : NO_MESSAGE;
+    const [message] = row ? this.withViews([this.log.toMessage(row, undefined, userId)]) : [];
+    return message ? ok(message) : NO_MESSAGE;
   }
 
   async history(chatId: string, userId: string, q: { after?: number; before?: number; limit: number }): Promise<RoomResult<ChatMessage[]>> {
     const access = await this.mayRead(chatId, userId);
-    return access.ok ? ok(this.log.history(q)) : access;
+    return access.ok ? ok(this.withViews(this.log.history(q, userId))) : access;
   }
 
   async pins(chatId: string, userId: string): Promise<RoomResult<ChatMessage[]>> {
     const access = await this.access(chatId, userId);
-    return access.ok ? ok(this.log.pins()) : access;
+    return access.ok ? ok(this.withViews(this.log.pins(userId))) : access;
   }
 
   /** Full-text search, newest first. Words match by prefix, so Russian word forms are found from their stem. */
@@ -517,7 +542,7 @@ export class ChatRoom extends DurableObject<Env> {
     const access = await this.access(chatId, userId);
     if (!access.ok) return access;
     const match = ftsQuery(q);
-    return ok(match ? this.log.search(match, limit) : []);
+    return ok(match ? this.withViews(this.log.search(match, limit, userId)) : []);
   }
 
   /** The changes after `pts`, as the frames sent live. */
@@ -631,7 +656,12 @@ export class ChatRoom extends DurableObject<Env> {
       if (!row) return NO_MESSAGE;
       if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
       // A reaction is not a chat-list change: no inbox push.
-      if (this.log.react(seq, emoji, userId, on)) this.record({ type: "reaction", seq, emoji, userId, on });
+      if (!this.log.react(seq, emoji, userId, on)) return ok(null);
+      // A channel's go out as counts with the next tick, however many subscribers tap.
+      if (this.info?.type === "channel") {
+        this.counts.reacted(seq);
+        this.scheduleCounts();
+      } else this.record({ type: "reaction", seq, emoji, userId, on });
       return ok(null);
     });
   }
@@ -664,13 +694,53 @@ export class ChatRoom extends DurableObject<Env> {
     return this.serial(async () => {
       if (!this.members.role(userId)) return NO_CHAT;
       const target = Math.min(seq, this.log.lastSeq());
-      if (this.members.markRead(userId, target, this.nextRev())) {
+      if (this.moveMarker(userId, target, this.nextRev())) {
         // In a channel read markers are private: only the reader's own inbox hears of it.
         if (this.info?.type !== "channel") this.record({ type: "read", userId, seq: target });
         this.schedulePush();
       }
       return ok({ seq: target });
     });
+  }
+
+  /** Moves a member's read marker forward; in a channel it also counts as a view of every post it passes. */
+  private moveMarker(userId: string, seq: number, rev: number): boolean {
+    if (this.info?.type !== "channel") return this.members.markRead(userId, seq, rev);
+    const from = this.members.get(userId)?.readSeq ?? 0;
+    if (!this.members.markRead(userId, seq, rev)) return false;
+    this.counts.read(from, seq);
+    this.scheduleCounts();
+    return true;
+  }
+
+  private scheduleCounts(): void {
+    this.countsTimer ??= setTimeout(() => {
+      this.countsTimer = null;
+      this.serial(async () => this.sendCounts()).catch((err: unknown) => log.error("channel counts failed", errorFields(err)));
+    }, COUNTS_TICK_MS);
+  }
+
+  /** One `reactions` change per message whose reactions changed this tick, and one live `views` frame. */
+  private sendCounts(): void {
+    const last = this.log.lastSeq();
+    const latest = Array.from({ length: Math.min(LIVE_VIEWS, last) }, (_, i) => last - Math.min(LIVE_VIEWS, last) + 1 + i);
+    const { reactions, views } = this.counts.take(latest);
+    for (const r of reactions) {
+      if (this.log.row(r.seq)?.deleted_at === null) this.record({ type: "reactions", seq: r.seq, reactions: r.reactions });
+    }
+    if (views) {
+      // Live only: views are a count of read markers, each already stored, not a change of their own.
+      const encoded = JSON.stringify({ type: "views", views } satisfies RoomFrame);
+      this.hub.broadcastEncoded(encoded);
+      this.relays.enqueueLive(encoded);
+    }
+  }
+
+  /** A channel's posts read over HTTP carry their views. */
+  private withViews(messages: ChatMessage[]): ChatMessage[] {
+    if (this.info?.type !== "channel" || messages.length === 0) return messages;
+    const views = this.counts.views(messages.map((m) => m.seq).sort((a, b) => a - b));
+    return messages.map((m) => ({ ...m, views: views.get(m.seq) ?? 0 }));
   }
 
   // ---- sockets ----

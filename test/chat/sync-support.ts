@@ -6,7 +6,7 @@ import { callJson, type MessageView, newChat, type SignedIn, signInMany, type Te
 export type Frame = Record<string, unknown>;
 
 /** Room frames that report a stored change and so carry the chat's `pts`. */
-export const CHANGE_TYPES = ["message", "edited", "deleted", "reaction", "pinned", "read", "member", "chat_updated"] as const;
+export const CHANGE_TYPES = ["message", "edited", "deleted", "reaction", "reactions", "pinned", "read", "member", "chat_updated"] as const;
 export const isChange = (f: Frame): boolean => (CHANGE_TYPES as readonly string[]).includes(f.type as string);
 /** The change frames a socket received (with `pts` > `after`), in the order received. */
 export const changesOf = (s: TestSocket, after = 0): Frame[] => s.frames.filter((f) => isChange(f) && (f.pts as number) > after);

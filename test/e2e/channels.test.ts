@@ -90,6 +90,28 @@ test("a second person finds the channel by @name, sees its page and posts, subsc
   expect(pageErrors(o.page)).toEqual([]);
 });
 
+test("a subscriber's reaction reaches the owner as a count, and the owner sees how many read each post", async () => {
+  const { chat } = await api<{ chat: { id: string } }>(server.origin, `/api/v1/channels/${channelName}`, { token: reader.accessToken });
+  await o.page.goto(`${server.origin}/#/chats/${chat.id}`);
+  await r.page.goto(`${server.origin}/#/chats/${chat.id}`);
+  const last = (page: Page) => page.locator("[data-testid=messages] > li").last();
+  await expect.poll(async () => messageTexts(r.page), { timeout: 15_000 }).toHaveLength(2);
+  // Both read the latest post (the owner by posting it, the subscriber by having it open): 2 views, live.
+  await expect.poll(() => last(o.page).locator(".views").getAttribute("title"), { timeout: 15_000 }).toBe("2 просмотра");
+  await last(r.page).getByRole("button", { name: "Действия с сообщением" }).click();
+  await last(r.page).getByRole("button", { name: "Реакция 👍" }).click();
+  // The subscriber's own reaction is shown as theirs; the owner gets the count with the next tick.
+  await expect.poll(() => last(r.page).locator(".reactions button").getAttribute("aria-pressed"), { timeout: 15_000 }).toBe("true");
+  await expect.poll(() => last(o.page).locator(".reactions button").textContent(), { timeout: 15_000 }).toBe("👍 1");
+  expect(await last(o.page).locator(".reactions button").getAttribute("aria-pressed")).toBe("false");
+  // Taken back: gone on both.
+  await last(r.page).locator(".reactions button").click();
+  await expect.poll(() => last(o.page).locator(".reactions button").count(), { timeout: 15_000 }).toBe(0);
+  await expect.poll(() => last(r.page).locator(".reactions button").count(), { timeout: 15_000 }).toBe(0);
+  expect(pageErrors(r.page)).toEqual([]);
+  expect(pageErrors(o.page)).toEqual([]);
+});
+
 test("an invite link made in a private channel lets the second person in", async () => {
   const { chat } = await api<{ chat: { id: string } }>(server.origin, "/api/v1/chats", {
     token: owner.accessToken,

@@ -2,6 +2,7 @@
 // one call per first-level relay per batch (never one per subscriber or socket). Relays forward down the tree.
 import { errorFields, log } from "../../lib/log";
 import { relayStub } from "../access";
+import { CLOSE } from "../protocol";
 import { firstLevel, type RelayBatch, type RelayConfig, relayIndex, relaysFor } from "./plan";
 
 const SCHEMA = "CREATE TABLE IF NOT EXISTS relay_counts (count INTEGER PRIMARY KEY)";
@@ -12,6 +13,8 @@ export class RelayFanout {
   /** Every relay count the channel has had, ascending: it never shrinks, so a socket's relay keeps its feed. */
   private counts: number[];
   private outbox: string[] = [];
+  /** Live-only frames (views) for the same batch: sent to sockets, never replayed. */
+  private live: string[] = [];
   private upTo = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly retries = new Map<number, ReturnType<typeof setTimeout>>();
@@ -61,13 +64,22 @@ export class RelayFanout {
     this.timer ??= setTimeout(() => this.flush(), 0);
   }
 
+  /** Queues a live-only frame (no pts: not in the change log) for the next batch. */
+  enqueueLive(encoded: string): void {
+    if (this.count() === 0) return;
+    this.live.push(encoded);
+    this.timer ??= setTimeout(() => this.flush(), 0);
+  }
+
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.outbox.length === 0) return;
+    if (this.outbox.length === 0 && this.live.length === 0) return;
     const count = this.count();
     const batch: RelayBatch = { chatId: this.chatId(), upTo: this.upTo, frames: this.outbox, count, fanout: this.config.fanout };
+    if (this.live.length > 0) batch.live = this.live;
     this.outbox = [];
+    this.live = [];
     this.batches += 1;
     for (const index of firstLevel(count, this.config.fanout)) this.call(index, batch);
   }
@@ -86,7 +98,8 @@ export class RelayFanout {
           index,
           setTimeout(() => {
             this.retries.delete(index);
-            this.call(index, { ...batch, frames: [], count: this.count() });
+            // Live frames are not worth resending: the next ones replace them.
+            this.call(index, { chatId: batch.chatId, upTo: batch.upTo, frames: [], count: this.count(), fanout: batch.fanout });
           }, RETRY_MS),
         );
       });
@@ -97,9 +110,9 @@ export class RelayFanout {
     return [...new Set(this.counts.map((c) => relayIndex(this.chatId(), userId, c)))];
   }
 
-  /** A member left or was removed: their sockets on relays close, as the room's own do. */
-  closeUser(userId: string): Promise<void> {
-    return this.each(userId, (i) => relayStub(this.env, this.chatId(), i).closeUser(userId));
+  /** A member left or was removed (or is now served by the room, `moved`): their sockets on relays close. */
+  closeUser(userId: string, code: number = CLOSE.removed): Promise<void> {
+    return this.each(userId, (i) => relayStub(this.env, this.chatId(), i).closeUser(userId, code));
   }
 
   /** A device was signed out: its sockets on relays close. */

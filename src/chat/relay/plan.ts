@@ -75,6 +75,8 @@ export interface RelayBatch {
   upTo: number;
   /** Encoded change frames, as the change log stored them. */
   frames: string[];
+  /** Live-only frames (a channel's views), sent to the sockets as they are: no pts, never replayed. */
+  live?: string[];
   /** The channel's relay count and fanout when the batch left the room, so every level builds the same tree. */
   count: number;
   fanout: number;

@@ -90,6 +90,8 @@ export class MessageLog {
   constructor(
     private readonly sql: SqlStorage,
     private readonly chatId: () => string,
+    /** A channel's: reactions are counts, and `userIds` lists only the reader (a subscriber sees no one else). */
+    private readonly countsOnly: () => boolean = () => false,
   ) {
     sql.exec(SCHEMA);
     // Rooms created before official messages had actions.
@@ -195,7 +197,7 @@ export class MessageLog {
   }
 
   /** Ascending by seq. `after`/`before` are exclusive; without `after` the page is the latest before `before`. */
-  history(q: { after?: number; before?: number; limit: number }): ChatMessage[] {
+  history(q: { after?: number; before?: number; limit: number }, viewer?: string): ChatMessage[] {
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
     const rows =
       q.after !== undefined
@@ -203,15 +205,15 @@ export class MessageLog {
             .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? AND seq < ? ORDER BY seq LIMIT ?", q.after, before, q.limit)
             .toArray()
         : this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?", before, q.limit).toArray().reverse();
-    return this.toMessages(rows);
+    return this.toMessages(rows, viewer);
   }
 
-  pins(): ChatMessage[] {
-    return this.toMessages(this.sql.exec<MessageRow>("SELECT * FROM messages WHERE pinned_at IS NOT NULL ORDER BY seq").toArray());
+  pins(viewer?: string): ChatMessage[] {
+    return this.toMessages(this.sql.exec<MessageRow>("SELECT * FROM messages WHERE pinned_at IS NOT NULL ORDER BY seq").toArray(), viewer);
   }
 
   /** Full-text search, newest first (`match` is an FTS5 query built by ftsQuery). */
-  search(match: string, limit: number): ChatMessage[] {
+  search(match: string, limit: number, viewer?: string): ChatMessage[] {
     const rows = this.sql
       .exec<MessageRow>(
         `SELECT m.* FROM messages_fts f JOIN messages m ON m.seq = f.rowid
@@ -220,10 +222,11 @@ export class MessageLog {
         limit,
       )
       .toArray();
-    return this.toMessages(rows);
+    return this.toMessages(rows, viewer);
   }
 
-  toMessage(row: MessageRow, reactions?: ChatMessage["reactions"]): ChatMessage {
+  /** `viewer`: who reads it (in a channel, the only one `userIds` may name). */
+  toMessage(row: MessageRow, reactions?: ChatMessage["reactions"], viewer?: string): ChatMessage {
     return {
       id: row.id,
       chatId: this.chatId(),
@@ -236,7 +239,7 @@ export class MessageLog {
       forwardOf: ForwardOf.parse(row.forward_of === null ? null : JSON.parse(row.forward_of)),
       mentions: StringList.parse(JSON.parse(row.mentions)),
       actions: Actions.parse(JSON.parse(row.actions)),
-      reactions: reactions ?? this.reactionsFor(row.seq, row.seq).get(row.seq) ?? [],
+      reactions: reactions ?? this.reactionsFor(row.seq, row.seq, viewer).get(row.seq) ?? [],
       pinned: row.pinned_at !== null,
       createdAt: iso(row.created_at),
       editedAt: isoOrNull(row.edited_at),
@@ -244,14 +247,15 @@ export class MessageLog {
     };
   }
 
-  toMessages(rows: MessageRow[]): ChatMessage[] {
+  toMessages(rows: MessageRow[], viewer?: string): ChatMessage[] {
     if (rows.length === 0) return [];
     const seqs = rows.map((r) => r.seq);
-    const reactions = this.reactionsFor(Math.min(...seqs), Math.max(...seqs));
+    const reactions = this.reactionsFor(Math.min(...seqs), Math.max(...seqs), viewer);
     return rows.map((r) => this.toMessage(r, reactions.get(r.seq) ?? []));
   }
 
-  private reactionsFor(from: number, to: number): Map<number, ChatMessage["reactions"]> {
+  private reactionsFor(from: number, to: number, viewer?: string): Map<number, ChatMessage["reactions"]> {
+    if (this.countsOnly()) return this.reactionCounts(from, to, viewer);
     const bySeq = new Map<number, Map<string, string[]>>();
     const rows = this.sql.exec<{ seq: number; emoji: string; user_id: string }>(
       "SELECT seq, emoji, user_id FROM reactions WHERE seq BETWEEN ? AND ? ORDER BY created_at",
@@ -269,6 +273,24 @@ export class MessageLog {
         seq,
         [...emojis].map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds })),
       );
+    return out;
+  }
+
+  /** Counted in SQL: a channel's post may have a reaction from every one of a million subscribers. */
+  private reactionCounts(from: number, to: number, viewer?: string): Map<number, ChatMessage["reactions"]> {
+    const out = new Map<number, ChatMessage["reactions"]>();
+    const rows = this.sql.exec<{ seq: number; emoji: string; n: number; mine: number }>(
+      `SELECT seq, emoji, COUNT(*) AS n, SUM(user_id = ?) AS mine FROM reactions
+       WHERE seq BETWEEN ? AND ? GROUP BY seq, emoji ORDER BY seq, MIN(created_at)`,
+      viewer ?? "",
+      from,
+      to,
+    );
+    for (const r of rows) {
+      const list = out.get(r.seq) ?? [];
+      out.set(r.seq, list);
+      list.push({ emoji: r.emoji, count: r.n, userIds: viewer && r.mine > 0 ? [viewer] : [] });
+    }
     return out;
   }
 }

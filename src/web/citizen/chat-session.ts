@@ -238,11 +238,17 @@ export class ChatSession {
       case "edited":
       case "deleted":
       case "reaction":
+      case "reactions":
       case "pinned":
       case "read":
       case "member":
       case "chat_updated":
         await this.change(f);
+        break;
+      case "views":
+        // A channel's latest posts' views: live only, the newest frame says it all.
+        for (const v of f.views) this.patch(v.seq, { views: v.count });
+        this.emit();
         break;
       case "typing":
         if (f.userId === this.me) return;
@@ -323,6 +329,9 @@ export class ChatSession {
         break;
       case "reaction":
         this.applyReaction(f.seq, f.emoji, f.userId, f.on);
+        break;
+      case "reactions":
+        this.applyCounts(f.seq, f.reactions);
         break;
       case "pinned":
         this.patch(f.seq, { pinned: f.on });
@@ -454,13 +463,26 @@ export class ChatSession {
     if (!m) return;
     const current = m.reactions.find((r) => r.emoji === emoji);
     const users = new Set(current?.userIds ?? []);
+    // My own tap is applied when the server answers and again when its frame comes: once is enough.
+    if (users.has(userId) === on) return;
     if (on) users.add(userId);
     else users.delete(userId);
-    const updated = { emoji, count: users.size, userIds: [...users] };
+    // By one, not by the list: a channel's lists name only me, its counts are everyone's.
+    const count = Math.max(0, (current?.count ?? 0) + (on ? 1 : -1));
+    const updated = { emoji, count, userIds: [...users] };
     let reactions = m.reactions;
-    if (!current) reactions = users.size > 0 ? [...m.reactions, updated] : m.reactions;
-    else if (users.size === 0) reactions = m.reactions.filter((r) => r.emoji !== emoji);
+    if (!current) reactions = count > 0 ? [...m.reactions, updated] : m.reactions;
+    else if (count === 0) reactions = m.reactions.filter((r) => r.emoji !== emoji);
     else reactions = m.reactions.map((r) => (r.emoji === emoji ? updated : r));
+    this.replace({ ...m, reactions });
+  }
+
+  /** A channel's reaction counts for a message; which ones are mine stays as I last knew it. */
+  private applyCounts(seq: number, counts: Array<{ emoji: string; count: number }>): void {
+    const m = this.bySeq.get(seq);
+    if (!m) return;
+    const mine = new Set(m.reactions.filter((r) => r.userIds.includes(this.me)).map((r) => r.emoji));
+    const reactions = counts.map((r) => ({ ...r, userIds: mine.has(r.emoji) ? [this.me] : [] }));
     this.replace({ ...m, reactions });
   }
 

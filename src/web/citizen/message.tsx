@@ -108,6 +108,12 @@ export function MessageItem(p: MessageProps) {
         )}
         <div class="meta">
           {m.editedAt && !deleted && <span>{t("edited")}</span>}
+          {m.views !== undefined && !deleted && (
+            <span class="views" title={t("views", { count: m.views })}>
+              <span aria-hidden="true">👁 {m.views}</span>
+              <span class="sr-only">{t("views", { count: m.views })}</span>
+            </span>
+          )}
           <time dateTime={m.createdAt}>{formatTime(m.createdAt)}</time>
           {p.mine && p.state && (
             <span class={`tick ${p.state}`} title={t(p.state)}>

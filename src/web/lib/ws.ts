@@ -130,6 +130,8 @@ export class LiveSocket<F> {
         this.opts.onGone?.();
         return;
       }
+      // 4005: my role moved my socket (a channel's new admin goes from a relay to the room): come back at once.
+      if (e.code === 4005) this.attempts = 0;
       this.retry();
     };
   }
