@@ -77,6 +77,10 @@ const UploadQuery = z.object({
   as: z.literal("file").optional().openapi({ description: "`file`: store as a file (no photo processing, downloaded, not shown inline)." }),
   filename: Filename.optional(),
   thumbhash: Thumbhash.optional(),
+  durationMs: z.coerce.number().int().min(0).max(3_600_000).optional().openapi({
+    description:
+      "Voice notes and videos: their length as the recorder measured it, in ms (at most an hour). Used only when the file's first bytes carry none (a browser's MediaRecorder WebM does not).",
+  }),
 });
 
 function declaredType(c: Context<AppEnv>): string {
@@ -265,7 +269,7 @@ export const mediaRoutes = router()
             q.filename ?? null,
             stored.width ?? null,
             stored.height ?? null,
-            stored.durationMs ?? null,
+            stored.durationMs ?? (kind === "voice" || kind === "video" ? q.durationMs : undefined) ?? null,
             q.thumbhash ?? null,
             now,
           )

@@ -9,7 +9,7 @@ export type MediaKind = "photo" | "video" | "voice" | "document" | "file";
 
 export const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "image/heif"];
 export const VIDEO_TYPES = ["video/mp4", "video/quicktime", "video/webm"];
-export const VOICE_TYPES = ["audio/ogg", "audio/mp4", "audio/x-m4a"];
+export const VOICE_TYPES = ["audio/ogg", "audio/webm", "audio/mp4", "audio/x-m4a"];
 
 const DAY_MS = 24 * 3600_000;
 

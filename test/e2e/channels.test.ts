@@ -94,7 +94,7 @@ test("a subscriber's reaction reaches the owner as a count, and the owner sees h
   const { chat } = await api<{ chat: { id: string } }>(server.origin, `/api/v1/channels/${channelName}`, { token: reader.accessToken });
   await o.page.goto(`${server.origin}/#/chats/${chat.id}`);
   await r.page.goto(`${server.origin}/#/chats/${chat.id}`);
-  const last = (page: Page) => page.locator("[data-testid=messages] > li").last();
+  const last = (page: Page) => page.locator("[data-testid=messages] > li.msg").last();
   await expect.poll(async () => messageTexts(r.page), { timeout: 15_000 }).toHaveLength(2);
   // Both read the latest post (the owner by posting it, the subscriber by having it open): 2 views, live.
   await expect.poll(() => last(o.page).locator(".views").getAttribute("title"), { timeout: 15_000 }).toBe("2 просмотра");

@@ -249,7 +249,7 @@ test("history loads page by page while scrolling up, keeping the reader's place"
   }
   await b.page.goto(`${server.origin}/#/chats/${chat.id}`);
   await b.page.locator("li.msg", { hasText: "Сообщение 130" }).waitFor();
-  expect(await b.page.locator("[data-testid=messages] > li").count()).toBe(50);
+  expect(await b.page.locator("[data-testid=messages] > li.msg").count()).toBe(50);
 
   const log = b.page.locator(".log");
   const topOf = (n: number) =>
@@ -257,7 +257,7 @@ test("history loads page by page while scrolling up, keeping the reader's place"
   await log.evaluate((el) => {
     el.scrollTop = 0;
   });
-  await expect.poll(() => b.page.locator("[data-testid=messages] > li").count()).toBe(100);
+  await expect.poll(() => b.page.locator("[data-testid=messages] > li.msg").count()).toBe(100);
   // The message that was at the top is still where the reader left it, not pushed away by the older page.
   const logTop = await log.evaluate((el) => el.getBoundingClientRect().top);
   expect(Math.abs((await topOf(81)) - logTop)).toBeLessThan(120);
@@ -265,7 +265,7 @@ test("history loads page by page while scrolling up, keeping the reader's place"
   await log.evaluate((el) => {
     el.scrollTop = 0;
   });
-  await expect.poll(() => b.page.locator("[data-testid=messages] > li").count()).toBe(130);
+  await expect.poll(() => b.page.locator("[data-testid=messages] > li.msg").count()).toBe(130);
   await b.page.getByText("Начало переписки").waitFor();
   const texts = await messageTexts(b.page);
   expect(texts).toEqual(Array.from({ length: 130 }, (_, i) => `Сообщение ${i + 1}`));

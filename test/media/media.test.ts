@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { BASE, call, callJson, expectProblem, openSocket, type SignedIn, signIn } from "../helpers";
+import { float64, webm } from "./bytes/fixtures";
 
 // ---------- fixtures: real minimal files, built byte by byte ----------
 
@@ -112,6 +113,31 @@ const mediaRows = async (ownerId: string) =>
 // ---------- tests ----------
 
 describe("single-request uploads", () => {
+  it("takes a browser's voice recording (audio/webm) as a voice note, with the length the recorder measured", async () => {
+    const anna = await signIn();
+    // MediaRecorder's WebM: an EBML header and a Segment of unknown size, with no Duration in it.
+    const recording = webm({});
+    const { status, body } = await upload(anna, recording, "audio/webm", "?durationMs=4200");
+    expect(status).toBe(201);
+    expect(body.media).toMatchObject({ kind: "voice", durationMs: 4200 });
+    const info = await callJson<{ media: { contentType: string; durationMs: number } }>(`/api/v1/media/${body.media.id}/info`, {
+      token: anna.accessToken,
+    });
+    expect(info.body.media).toMatchObject({ contentType: "audio/webm", durationMs: 4200 });
+    // A length in the file wins over the declared one (10 s at the default timecode scale of 1 ms).
+    const timed = await upload(anna, webm({ duration: float64(10_000) }), "audio/webm", "?durationMs=1");
+    expect(timed.body.media).toMatchObject({ kind: "voice", durationMs: 10_000 });
+  });
+
+  it("refuses a voice note whose bytes are not WebM, or a length that is not one, and stores nothing", async () => {
+    const anna = await signIn();
+    await expectProblem(await postMedia(anna, png(4, 4), "audio/webm"), 415, "unsupported_media_type");
+    for (const bad of ["-1", "3600001", "1.5", "soon"])
+      await expectProblem(await postMedia(anna, webm({}), "audio/webm", `?durationMs=${bad}`), 400, "validation_failed");
+    const listed = await env.DB.prepare("SELECT COUNT(*) AS n FROM media WHERE owner_id = ?").bind(anna.user.id).first<{ n: number }>();
+    expect(listed?.n).toBe(0);
+  });
+
   it("stores a photo with its dimensions and hash and serves it back to the uploader", async () => {
     const anna = await signIn();
     const bytes = png(40, 30);

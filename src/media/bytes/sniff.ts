@@ -203,6 +203,8 @@ const AGREEING: ReadonlyMap<string, readonly SniffedType[]> = new Map<string, re
   ["video/quicktime", ["video/quicktime", "video/mp4"]],
   ["video/webm", ["video/webm"]],
   ["audio/ogg", ["audio/ogg"]],
+  // A WebM holding only audio (what browsers' MediaRecorder writes) has the same header as a video one.
+  ["audio/webm", ["video/webm"]],
   ["audio/mp4", ["audio/mp4", "video/mp4", "video/3gpp"]],
   // Documents are offered for preview as PDFs, so they must be PDFs.
   ["application/pdf", ["application/pdf"]],

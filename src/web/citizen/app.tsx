@@ -8,6 +8,7 @@ import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
 import { ChannelPage, InviteJoin } from "./channel-page";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
+import { clearDrafts } from "./drafts";
 import { clearOutboxes } from "./outbox";
 import { forgetPush, trackBadge } from "./push";
 import { PrivacyView } from "./safety";
@@ -139,6 +140,7 @@ async function signOut(chats: ChatList): Promise<void> {
   await request("/auth/logout", { method: "POST" }).catch(() => undefined);
   // Unsent messages belong to this account: they must not linger for the next one on this browser.
   await Promise.all([clearOutboxes(), forgetPush()]);
+  clearDrafts();
   clearSession();
   location.hash = "";
 }

@@ -5,7 +5,7 @@ import { ApiError, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href, navigate } from "../lib/router";
 import { Avatar, CopyButton, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
-import { chatTitle } from "./chat-list";
+import { attachmentLabel, chatTitle } from "./chat-list";
 import type { ChatMessage } from "./chat-session";
 import type { ChatList, ChatSummary } from "./state";
 
@@ -99,7 +99,7 @@ export function ChannelPage({ username, chats }: { username: string; chats: Chat
               .map((m) => (
                 <li key={m.seq} class="bubble">
                   {m.text && <p class="text">{m.text}</p>}
-                  {m.attachments.length > 0 && <p class="muted">{t("attachment")}</p>}
+                  {m.attachments.length > 0 && <p class="muted">{attachmentLabel(m)}</p>}
                   <time class="muted small" dateTime={m.createdAt}>
                     {formatDateTime(m.createdAt)}
                   </time>

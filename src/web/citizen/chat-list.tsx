@@ -1,10 +1,12 @@
 // The chat list (live unread counts, previews and muted marks from the inbox socket) and starting a new chat: a direct
 // chat by username, or a group or channel with members named by username.
-import { useState } from "preact/hooks";
-import { request } from "../lib/api";
+import { useEffect, useState } from "preact/hooks";
+import { knownMediaInfo, mediaInfo, request } from "../lib/api";
 import { formatTime, t } from "../lib/i18n";
 import { href, navigate } from "../lib/router";
 import { Avatar, ErrorNote, useStore, VerifiedBadge } from "../lib/ui";
+import type { ChatMessage } from "./chat-session";
+import { loadDraft, onDraftsChange } from "./drafts";
 import { MutedIcon } from "./mute";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
@@ -18,8 +20,49 @@ export function preview(chat: ChatSummary, me: Me): string {
   if (!m) return t("noMessagesYet");
   if (m.deletedAt) return t("deletedMessage");
   const prefix = m.senderId === me.id && chat.type !== "official" ? t("youPrefix") : "";
-  const text = m.text ? (isPresentation(m.text) ? t("presentationCard") : m.text) : m.attachments.length > 0 ? t("attachment") : "";
+  const text = m.text ? (isPresentation(m.text) ? t("presentationCard") : m.text) : attachmentLabel(m);
   return prefix + text;
+}
+
+const KIND_LABELS = { photo: "photo", video: "video", voice: "voiceNote", document: "documentNote", file: "fileNote" } as const;
+
+/** "Фото", "Голосовое сообщение", …: what a message without text carries, once its media's kind is known. */
+export function attachmentLabel(m: Pick<ChatMessage, "attachments">): string {
+  const first = m.attachments[0];
+  if (first === undefined) return "";
+  const kind = knownMediaInfo(first)?.kind;
+  return kind ? t(KIND_LABELS[kind]) : t("attachment");
+}
+
+/** Loads the kinds of the media last messages carry without text, and re-renders once they are known. */
+function useAttachmentKinds(chats: ChatSummary[]): void {
+  const [, setKnown] = useState(0);
+  useEffect(() => {
+    let live = true;
+    const unknown = chats.flatMap((c) => {
+      const id = !c.lastMessage?.text ? c.lastMessage?.attachments[0] : undefined;
+      return id !== undefined && !knownMediaInfo(id) ? [id] : [];
+    });
+    for (const id of unknown)
+      mediaInfo(id).then(
+        () => live && setKnown((n) => n + 1),
+        () => undefined,
+      );
+    return () => {
+      live = false;
+    };
+  }, [chats]);
+}
+
+/** A chat's draft, when it is not the open one, comes before its last message: "Черновик: …". */
+function Preview({ chat, me, open }: { chat: ChatSummary; me: Me; open: boolean }) {
+  const draft = open ? "" : loadDraft(me.id, chat.id).trim();
+  if (!draft) return <>{preview(chat, me)}</>;
+  return (
+    <>
+      <span class="draft">{t("draftPrefix")}</span> {draft.slice(0, 120)}
+    </>
+  );
 }
 
 /** A shared record presentation: an SD-JWT (`<jwt>~<disclosure>~…~`) as the whole message text. */
@@ -28,6 +71,9 @@ export const isPresentation = (text: string): boolean => /^eyJ[\w-]+\.[\w-]+\.[\
 export function ChatListView({ chats, currentId, me }: { chats: ChatList; currentId?: string; me: Me }) {
   const state = useStore(chats);
   useStore(agencies);
+  useAttachmentKinds(state.chats);
+  const [, setDrafts] = useState(0);
+  useEffect(() => onDraftsChange(() => setDrafts((n) => n + 1)), []);
   const [creating, setCreating] = useState(false);
   return (
     <div class="chat-list">
@@ -65,7 +111,9 @@ export function ChatListView({ chats, currentId, me }: { chats: ChatList; curren
                     )}
                   </span>
                   <span class="chat-item-bottom">
-                    <span class="chat-item-preview">{preview(c, me)}</span>
+                    <span class="chat-item-preview">
+                      <Preview chat={c} me={me} open={c.id === currentId} />
+                    </span>
                     {c.unreadCount > 0 && (
                       <span class="unread" data-testid="unread">
                         <span aria-hidden="true">{c.unreadCount}</span>

@@ -1,18 +1,21 @@
 // An open chat: header (title, verified badge, muted mark and menu, typing, connection), search, the message log with infinite
 // scroll upwards and stick-to-bottom for new messages, and the composer (reply, edit, upload with progress).
+import { Fragment } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { canDelete, canPost, isModerator } from "../../chat/policy";
 import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
-import { formatDateTime, t } from "../lib/i18n";
+import { formatDateTime, locale, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "../lib/ui";
 import { InviteLinkMaker } from "./channel-page";
-import { chatTitle } from "./chat-list";
+import { attachmentLabel, chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
+import { loadDraft, saveDraft } from "./drafts";
 import { MessageItem, summary } from "./message";
 import { MutedIcon, MuteMenu } from "./mute";
 import { PeerDialog, ReportDialog } from "./safety";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
+import { canRecordVoice, VoiceRecorder } from "./voice";
 
 /** Within this many pixels of the bottom counts as "at the bottom": new messages keep the view there. */
 const BOTTOM_SLACK = 48;
@@ -268,6 +271,27 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
   );
 }
 
+/** The local calendar day of a time, as YYYY-MM-DD. */
+const dayOf = (iso: string): string => {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+};
+
+/** "Сегодня", "Вчера", "17 мая", "17 мая 2025 г.": the date separator between days of messages. */
+function dayLabel(iso: string): string {
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  const day = dayOf(iso);
+  if (day === dayOf(today.toISOString())) return t("today");
+  if (day === dayOf(yesterday.toISOString())) return t("yesterday");
+  const d = new Date(iso);
+  return new Intl.DateTimeFormat(locale(), {
+    day: "numeric",
+    month: "long",
+    ...(d.getFullYear() === today.getFullYear() ? {} : { year: "numeric" }),
+  }).format(d);
+}
+
 function MessageLog({
   session,
   snap,
@@ -369,11 +393,24 @@ function MessageLog({
         </div>
         <div role="log" aria-live="polite" aria-label={t("messages")}>
           <ol class="messages" data-testid="messages">
-            {snap.messages.map((m, i) => render(m, snap.messages[i - 1]))}
+            {snap.messages.map((m, i) => {
+              const prev = snap.messages[i - 1];
+              const day = dayOf(m.createdAt);
+              return prev && dayOf(prev.createdAt) === day ? (
+                render(m, prev)
+              ) : (
+                <Fragment key={m.seq}>
+                  <li class="day">
+                    <time dateTime={day}>{dayLabel(m.createdAt)}</time>
+                  </li>
+                  {render(m, prev)}
+                </Fragment>
+              );
+            })}
             {snap.outbox.map((o) => (
               <li key={o.clientId} class={`msg mine pending${o.error ? " failed" : ""}`} data-client-id={o.clientId}>
                 <div class="bubble">
-                  {o.attachments && o.attachments.length > 0 && <p class="muted">{t("attachment")}</p>}
+                  {o.attachments && o.attachments.length > 0 && <p class="muted">{attachmentLabel({ attachments: o.attachments })}</p>}
                   {o.text && <p class="text">{o.text}</p>}
                   <div class="meta">
                     {o.error ? (
@@ -427,7 +464,12 @@ function Composer({
   onDone: () => void;
   onEditLast: () => void;
 }) {
-  const [text, setText] = useState("");
+  const [text, setTextState] = useState(() => loadDraft(session.me, session.chatId));
+  // What is typed (not an edit of a sent message) is the chat's draft until it is sent.
+  const setText = (value: string) => {
+    setTextState(value);
+    if (!editing) saveDraft(session.me, session.chatId, value);
+  };
   const [progress, setProgress] = useState<{ name: string; fraction: number; upload: Upload } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -435,8 +477,9 @@ function Composer({
 
   // Before paint, in the same frame as the "editing" bar: typing that starts as soon as the bar shows must
   // not be overwritten by the old text arriving a frame later.
+  // When an edit ends, the draft it covered comes back.
   useLayoutEffect(() => {
-    if (editing) setText(editing.text ?? "");
+    setTextState(editing ? (editing.text ?? "") : loadDraft(session.me, session.chatId));
     if (editing || replyTo) input.current?.focus();
   }, [editing, replyTo]);
 
@@ -460,9 +503,9 @@ function Composer({
     onDone();
   };
 
-  const onFile = async (file: File) => {
+  const onFile = async (file: File, durationMs?: number) => {
     setError(null);
-    const u = upload(file, (fraction) => setProgress((p) => (p ? { ...p, fraction } : p)));
+    const u = upload(file, (fraction) => setProgress((p) => (p ? { ...p, fraction } : p)), { durationMs });
     setProgress({ name: file.name, fraction: 0, upload: u });
     try {
       const media = await u.promise;
@@ -570,9 +613,13 @@ function Composer({
             }
           }}
         />
-        <button type="submit" class="primary" disabled={text.trim() === ""}>
-          {editing ? t("save") : t("send")}
-        </button>
+        {!editing && text.trim() === "" && canRecordVoice() ? (
+          <VoiceRecorder onRecorded={(file, durationMs) => void onFile(file, durationMs)} onError={setError} />
+        ) : (
+          <button type="submit" class="primary" disabled={text.trim() === ""}>
+            {editing ? t("save") : t("send")}
+          </button>
+        )}
       </div>
     </form>
   );

@@ -5,8 +5,10 @@ import { knownMediaInfo, type Media, mediaInfo, mediaUrl, request } from "../lib
 import { formatTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { ErrorNote, VerifiedBadge } from "../lib/ui";
-import { isPresentation } from "./chat-list";
+import { attachmentLabel, isPresentation } from "./chat-list";
 import type { ChatMessage } from "./chat-session";
+import { Linkified } from "./linkify";
+import { VoicePlayer } from "./voice";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
@@ -80,7 +82,14 @@ export function MessageItem(p: MessageProps) {
             {m.attachments.map((id) => (
               <MediaView key={id} id={id} />
             ))}
-            {m.text && (isPresentation(m.text) ? <PresentationCard text={m.text.trim()} /> : <p class="text">{m.text}</p>)}
+            {m.text &&
+              (isPresentation(m.text) ? (
+                <PresentationCard text={m.text.trim()} />
+              ) : (
+                <p class="text">
+                  <Linkified text={m.text} />
+                </p>
+              ))}
             {m.actions.length > 0 && (
               <div class="actions">
                 {m.actions.map((a) => (
@@ -168,7 +177,7 @@ function ToolButton({ label, onClick }: { label: string; onClick: () => void }) 
 export function summary(m: ChatMessage): string {
   if (m.deletedAt) return t("deletedMessage");
   if (m.text) return isPresentation(m.text) ? t("presentationCard") : m.text.slice(0, 120);
-  return m.attachments.length > 0 ? t("attachment") : "";
+  return attachmentLabel(m);
 }
 
 /** Default box for media whose dimensions are unknown (4:3), so it still does not jump when it loads. */
@@ -199,8 +208,7 @@ export function MediaView({ id }: { id: string }) {
   const w = info?.width ?? (kind === "video" ? 320 : DEFAULT_W);
   const h = info?.height ?? (kind === "video" ? 180 : DEFAULT_H);
   const label = info?.filename ?? t(kind === "video" ? "video" : "photo");
-  // biome-ignore lint/a11y/useMediaCaption: voice notes carry no caption track
-  if (kind === "voice") return url ? <audio controls src={url} aria-label={label} /> : <span class="media-ph-line" />;
+  if (kind === "voice") return <VoicePlayer url={url} durationMs={info?.durationMs ?? null} label={t("voiceNote")} />;
   if (!url || !info) {
     return (
       <svg class="media media-ph" viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={label}>

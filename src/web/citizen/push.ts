@@ -2,7 +2,7 @@
 // language kept where it reads it (IndexedDB), clicks on notifications routed inside the open app, this
 // device's Web Push subscription (on and off in settings), and the app badge with the unread count.
 import { ApiError, request } from "../lib/api";
-import { lang, onLangChange } from "../lib/i18n";
+import { lang, onLangChange, t } from "../lib/i18n";
 import { idbPut, PREFS } from "../lib/idb";
 
 /** This device's subscription as the server knows it: its id (to delete it) and its endpoint. */
@@ -153,7 +153,7 @@ export function setBadge(unread: number): void {
   done?.catch(() => undefined);
 }
 
-/** Keeps the badge at the total of the chat list's unread counts. */
+/** Keeps the badge and the tab's title at the total of the chat list's unread counts. */
 export function trackBadge(chats: {
   subscribe(l: () => void): () => void;
   getSnapshot(): { chats: { unreadCount: number }[]; loaded: boolean };
@@ -166,7 +166,20 @@ export function trackBadge(chats: {
     if (total === last) return;
     last = total;
     setBadge(total);
+    setTitle(total);
   };
   update();
-  return chats.subscribe(update);
+  const unsubscribe = chats.subscribe(update);
+  // The title follows the language too ("Вече" / "Veche").
+  const unlisten = onLangChange(() => setTitle(Math.max(0, last)));
+  return () => {
+    unsubscribe();
+    unlisten();
+    setTitle(0);
+  };
+}
+
+/** The tab's title carries the unread count, as the badge does: "(3) Вече". */
+function setTitle(unread: number): void {
+  document.title = unread > 0 ? `(${unread}) ${t("appName")}` : t("appName");
 }

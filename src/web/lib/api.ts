@@ -189,7 +189,7 @@ export interface Media {
   durationMs: number | null;
 }
 
-const INLINE_TYPES = /^(image\/(jpeg|png|webp|gif|heic|heif)|video\/(mp4|quicktime|webm)|audio\/(ogg|mp4|x-m4a)|application\/pdf)$/;
+const INLINE_TYPES = /^(image\/(jpeg|png|webp|gif|heic|heif)|video\/(mp4|quicktime|webm)|audio\/(ogg|webm|mp4|x-m4a)|application\/pdf)$/;
 
 export interface Upload {
   promise: Promise<Media>;
@@ -200,7 +200,7 @@ export interface Upload {
  * Uploads a file in one request with XMLHttpRequest, which (unlike fetch) reports upload progress.
  * Types the server does not show inline go up as plain files (`as=file`).
  */
-export function upload(file: File, onProgress: (fraction: number) => void): Upload {
+export function upload(file: File, onProgress: (fraction: number) => void, opts: { durationMs?: number } = {}): Upload {
   let xhr: XMLHttpRequest | null = null;
   let aborted = false;
   const attempt = (bearer: string) =>
@@ -210,6 +210,8 @@ export function upload(file: File, onProgress: (fraction: number) => void): Uplo
       const type = file.type || "application/octet-stream";
       const query = new URLSearchParams({ filename: file.name.slice(0, 200) });
       if (!INLINE_TYPES.test(type)) query.set("as", "file");
+      // A recording's length as the recorder measured it: MediaRecorder's WebM carries none in its header.
+      if (opts.durationMs !== undefined) query.set("durationMs", String(Math.round(opts.durationMs)));
       x.open("POST", `${BASE}/media?${query}`);
       x.setRequestHeader("authorization", `Bearer ${bearer}`);
       x.setRequestHeader("content-type", type);
