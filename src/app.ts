@@ -21,6 +21,7 @@ import { errorFields, log } from "./lib/log";
 import { mediaRoutes } from "./media/routes";
 import { push } from "./push/routes";
 import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
+import { recordTransfers } from "./records/transfers";
 import { reportRoutes } from "./safety/reports";
 import { safety } from "./safety/routes";
 import { directory, me } from "./users/routes";
@@ -145,6 +146,8 @@ export function createApp() {
   app.route("/api/v1", citizenBills);
   app.route("/api/v1", accessLog);
   app.route("/api/v1", agencyRecords);
+  // Before citizenRecords, whose GET /records/{id} would otherwise take /records/transfers.
+  app.route("/api/v1", recordTransfers);
   app.route("/api/v1", citizenRecords);
   app.route("/api/v1", statusLists);
   app.route("/api/v1", verification);

@@ -7,6 +7,7 @@ import { errorFields, log } from "./lib/log";
 import { pruneRateLimits } from "./lib/rate-limit";
 import { cleanupMedia, hashPendingMedia } from "./media/store";
 import { handlePushBatch } from "./push/send";
+import { pruneStaleCredentials } from "./records/holders";
 import { handleWebhookBatch } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/events";
 
@@ -28,8 +29,9 @@ export default {
       pruneRefreshTokens(env.DB),
       hashPendingMedia(env),
       endExpiredSessions(env),
+      pruneStaleCredentials(env.DB),
     ]);
-    const [media, webhooks, receipts, limits, tokens, hashes, subscriptions] = results;
+    const [media, webhooks, receipts, limits, tokens, hashes, subscriptions, credentials] = results;
     if (media.status === "fulfilled") log.info("media cleanup", media.value);
     else log.error("media cleanup failed", errorFields(media.reason));
     if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
@@ -44,6 +46,8 @@ export default {
     else log.error("media hashes failed", errorFields(hashes.reason));
     if (subscriptions.status === "fulfilled") log.info("expired sessions' push subscriptions", { sessions: subscriptions.value });
     else log.error("ending expired sessions' push subscriptions failed", errorFields(subscriptions.reason));
+    if (credentials.status === "fulfilled") log.info("ended devices' record credentials", { deleted: credentials.value });
+    else log.error("pruning ended devices' record credentials failed", errorFields(credentials.reason));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   },

@@ -396,13 +396,22 @@ export const records = sqliteTable(
     type: text("type").notNull(),
     /** JSON object of the claims, as issued (the citizen's own data, shown in their app). */
     claims: text("claims").notNull(),
-    /** The SD-JWT VC in issuance form: JWT~disclosure~…~ */
+    /**
+     * The SD-JWT VC in issuance form (JWT~disclosure~…~) bound to no device: presentable without key binding
+     * only. Device-bound copies are in record_credentials. (Records issued before migration 0014 hold a copy
+     * bound to a server-held key that no longer exists.)
+     */
     credential: text("credential").notNull(),
     statusIdx: integer("status_idx").notNull(),
     createdAt: integer("created_at").notNull(),
     /** The credential's `exp`, when the agency gave one; an expired record no longer prefills forms. */
     expiresAt: integer("expires_at"),
     revokedAt: integer("revoked_at"),
+    /**
+     * When the record was first bound to a device's holder key; null while the citizen had no device key (and
+     * for records issued before holder keys moved to devices). Then the first device to publish a key gets it.
+     */
+    boundAt: integer("bound_at"),
   },
   (t) => [
     uniqueIndex("records_status_uq").on(t.agencyId, t.statusIdx),
@@ -412,17 +421,61 @@ export const records = sqliteTable(
 );
 
 /**
- * Each citizen's holder key, which credentials are bound to (`cnf`). Citizens' apps hold no keys yet, so
- * Veche keeps it sealed and signs key-binding JWTs when the signed-in citizen makes a presentation.
+ * One credential per record and active holder device: the record re-issued under the agency's key with that
+ * device's public holder key as `cnf.jwk`. The private half never leaves the device, so only the device can
+ * sign a presentation's key-binding JWT. Rows of a device that signed out or was revoked are deleted.
  */
-export const holderKeys = sqliteTable("holder_keys", {
-  userId: text("user_id")
-    .primaryKey()
-    .references(() => users.id),
-  publicJwk: text("public_jwk").notNull(),
-  privateJwkSealed: text("private_jwk_sealed").notNull(),
-  createdAt: integer("created_at").notNull(),
-});
+export const recordCredentials = sqliteTable(
+  "record_credentials",
+  {
+    recordId: text("record_id")
+      .notNull()
+      .references(() => records.id),
+    deviceId: text("device_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    /** The device's public JWK the credential binds (JSON), so a replaced key's credentials are told apart. */
+    holderJwk: text("holder_jwk").notNull(),
+    credential: text("credential").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.recordId, t.deviceId] }),
+    index("record_credentials_device_idx").on(t.deviceId),
+    index("record_credentials_user_idx").on(t.userId),
+  ],
+);
+
+/**
+ * A new device asking for the citizen's records. An old device that holds them approves with an ES256
+ * signature by its holder key over the new device's key (docs/api.md, "Records on a new device"); the
+ * server then re-binds the records to the new device.
+ */
+export const holderTransfers = sqliteTable(
+  "holder_transfers",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    toDeviceId: text("to_device_id").notNull(),
+    /** The new device's public holder JWK (JSON), as it was when the request was made. */
+    toHolderJwk: text("to_holder_jwk").notNull(),
+    deviceName: text("device_name"),
+    status: text("status", { enum: ["pending", "approved", "denied"] }).notNull(),
+    /** The device that approved or denied. */
+    approvedBy: text("approved_by"),
+    /** The approving device's compact JWS over the request (kept as proof of who allowed it). */
+    signature: text("signature"),
+    /** How many records were bound to the new device on approval. */
+    records: integer("records"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    decidedAt: integer("decided_at"),
+  },
+  (t) => [index("holder_transfers_user_idx").on(t.userId, t.status)],
+);
 
 /**
  * Consents: an agency asks to read a citizen's records issued by others (`scope`: "records" for all, or
