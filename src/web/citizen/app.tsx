@@ -8,6 +8,7 @@ import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
 import { ChannelPage, InviteJoin } from "./channel-page";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
+import { holderKey } from "./holder";
 import { clearOutboxes } from "./outbox";
 import { forgetPush, trackBadge } from "./push";
 import { PrivacyView } from "./safety";
@@ -39,6 +40,8 @@ function SignedIn() {
       );
     void load();
     void loadAgencies();
+    // This device's holder key, made and published once per load, so records issued meanwhile bind to it.
+    void holderKey().catch(() => undefined);
     chats.start();
     const untrack = trackBadge(chats);
     return () => {
