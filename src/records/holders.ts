@@ -15,6 +15,8 @@
 
 import type { JWK } from "jose";
 import { agencySigningKey } from "../agencies/store";
+import type { PublicJwk } from "../keys/chain";
+import { activeDevices, deviceOfSession } from "../keys/devices";
 // issue.ts imports this module too; only functions cross, called long after both modules loaded.
 import { issuerUrl, vctOf } from "./issue";
 import { issueCredential } from "./sdjwt";
@@ -62,32 +64,29 @@ export function parseHolderJwk(text: string | null | undefined): HolderJwk | nul
   }
 }
 
-// An active device: not revoked, and its session neither ended nor expired (expiry sets nothing by itself).
+// An active device: not revoked, and its session neither ended nor expired (as src/keys/devices.ts has it).
 const ACTIVE = "d.revoked_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > ?2";
+
+/**
+ * The stored text of a device's holder key. src/keys/devices.ts writes JSON.stringify of the parsed key and
+ * reads it back with JSON.parse, which keeps member order, so this is exactly `devices.holder_key`; the SQL
+ * here compares credentials' `holder_jwk` with that column as text.
+ */
+const keyText = (k: PublicJwk) => JSON.stringify(k);
 
 /** The caller's device (one per session), or null when this session has not registered one. */
 export async function callerDevice(env: Env, sessionId: string, now = Date.now()): Promise<CallerDevice | null> {
-  const row = await env.DB.prepare(
-    `SELECT d.id, d.holder_key FROM devices d JOIN sessions s ON s.id = d.session_id WHERE d.session_id = ?1 AND ${ACTIVE}`,
-  )
-    .bind(sessionId, now)
-    .first<{ id: string; holder_key: string | null }>();
-  if (!row) return null;
-  const key = parseHolderJwk(row.holder_key);
-  return { id: row.id, key, keyText: key ? row.holder_key : null };
+  const device = await deviceOfSession(env, sessionId, now);
+  if (!device) return null;
+  const key = device.holderKey ? parseHolderJwk(keyText(device.holderKey)) : null;
+  return { id: device.id, key, keyText: key && device.holderKey ? keyText(device.holderKey) : null };
 }
 
 /** Every active device of the user that has a holder key. */
 export async function holderDevices(env: Env, userId: string, now = Date.now()): Promise<HolderDevice[]> {
-  const { results } = await env.DB.prepare(
-    `SELECT d.id, d.holder_key FROM devices d JOIN sessions s ON s.id = d.session_id
-     WHERE d.user_id = ?1 AND d.holder_key IS NOT NULL AND ${ACTIVE} ORDER BY d.created_at, d.id`,
-  )
-    .bind(userId, now)
-    .all<{ id: string; holder_key: string }>();
-  return results.flatMap((r) => {
-    const key = parseHolderJwk(r.holder_key);
-    return key ? [{ id: r.id, key, keyText: r.holder_key }] : [];
+  return (await activeDevices(env.DB, userId, now)).flatMap((d) => {
+    const key = d.holderKey ? parseHolderJwk(keyText(d.holderKey)) : null;
+    return key && d.holderKey ? [{ id: d.id, key, keyText: keyText(d.holderKey) }] : [];
   });
 }
 
