@@ -6,7 +6,9 @@
 // the DOM, so the service worker bundle can import it.
 
 const DB_NAME = "veche";
-const DB_VERSION = 2;
+// 3: device keys (the digital-id branch's verifier stores are version 2; opening at 3 creates whatever is
+// missing, so either order of upgrades ends with every store).
+const DB_VERSION = 3;
 export const OUTBOX = "outbox";
 export const PREFS = "prefs";
 export const KEYS = "keys";
@@ -24,7 +26,7 @@ export function openDb(): Promise<IDBDatabase> {
       // Out-of-line keys: the outbox is keyed by chat id, a preference by its name.
       if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
       if (!db.objectStoreNames.contains(PREFS)) db.createObjectStore(PREFS);
-      // Version 2: device keys, keyed by what they are for ("holder").
+      // Device keys, keyed by what they are for ("holder").
       if (!db.objectStoreNames.contains(KEYS)) db.createObjectStore(KEYS);
     };
     req.onsuccess = () => {

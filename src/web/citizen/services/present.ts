@@ -29,7 +29,7 @@ function boundKey(sdJwt: string): { x?: unknown; y?: unknown } | null {
  * device. Throws when the record is not bound to this device's key yet (see the records page: pass the
  * records from another device, or ask the agency to re-issue).
  */
-export async function presentRecord(recordId: string, disclose: string[], opts: PresentOptions = {}): Promise<string> {
+export async function presentRecord(recordId: string, disclose: string[], opts: PresentOptions): Promise<string> {
   const bind = Boolean(opts.audience || opts.nonce);
   if (bind && (!opts.audience || !opts.nonce)) throw new Error(t("kbNeedsBoth"));
   // Published before asking, so a record waiting for this device's first key is bound to it by this request.
