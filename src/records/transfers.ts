@@ -55,7 +55,9 @@ const Transfer = z
   .openapi("RecordTransfer");
 
 async function toTransfer(r: TransferRow, callerDeviceId: string | null) {
-  const key = parseHolderJwk(r.to_holder_jwk) as HolderJwk;
+  // Written from a device's validated key (holderDevice), so this only fails on a corrupted row.
+  const key = parseHolderJwk(r.to_holder_jwk);
+  if (!key) throw new Error(`transfer ${r.id} holds no valid holder key`);
   return {
     id: r.id,
     deviceName: r.device_name,
