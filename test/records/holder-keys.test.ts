@@ -281,6 +281,67 @@ describe("holder keys on devices", () => {
       expect((await call(`/api/v1/sessions/${s.id}`, { method: "DELETE", token: third.session.accessToken })).status).toBe(204);
     expect((await credentialRows(record.id)).map((r) => r.device_id)).toEqual([third.id]);
     expect((await recordOf(third.session, record.id)).binding).toBe("device");
+    // Each holder key was published to, and revoked in, the citizen's public key log.
+    const log = await callJson<{ entries: { deviceId: string; action: string; use: string; key: unknown }[] }>(
+      `/api/v1/users/${third.session.user.id}/key-log`,
+      { token: third.session.accessToken },
+    );
+    const holder = log.body.entries.filter((e) => e.use === "holder").map((e) => [e.deviceId, e.action, e.key]);
+    expect(holder).toEqual(
+      expect.arrayContaining([
+        [first.id, "added", first.jwk],
+        [first.id, "revoked", first.jwk],
+        [second.id, "revoked", second.jwk],
+        [third.id, "added", third.jwk],
+      ]),
+    );
+    expect(holder).not.toContainEqual([third.id, "revoked", third.jwk]);
+  });
+
+  it("a refused request, or one from a device that then signs out, binds nothing", async () => {
+    const agency = await newAgency();
+    const phone = freshPhone();
+    const old = await device(phone);
+    const record = await issue(agency, phone);
+    const fresh = await device(phone);
+    const ask = async (who: Device) =>
+      (await callJson<{ transfer: { id: string } }>("/api/v1/records/transfers", { method: "POST", token: who.session.accessToken })).body
+        .transfer.id;
+    const refused = await ask(fresh);
+    await expectProblem(
+      await call(`/api/v1/records/transfers/${refused}/deny`, { method: "POST", token: fresh.session.accessToken }),
+      409,
+      "own_request",
+    );
+    const denied = await callJson<{ transfer: { status: string } }>(`/api/v1/records/transfers/${refused}/deny`, {
+      method: "POST",
+      token: old.session.accessToken,
+    });
+    expect(denied.body.transfer.status).toBe("denied");
+    await expectProblem(
+      await call(`/api/v1/records/transfers/${refused}/approve`, {
+        token: old.session.accessToken,
+        body: { signature: await approval(refused, fresh.jwk, old.privateKey) },
+      }),
+      409,
+      "transfer_not_pending",
+    );
+    const later = await ask(fresh);
+    expect(later).not.toBe(refused);
+    expect((await call("/api/v1/auth/logout", { method: "POST", token: fresh.session.accessToken })).status).toBe(204);
+    const gone = await callJson<{ transfers: { id: string; status: string }[] }>("/api/v1/records/transfers", {
+      token: old.session.accessToken,
+    });
+    expect(gone.body.transfers.find((t) => t.id === later)?.status).toBe("denied");
+    await expectProblem(
+      await call(`/api/v1/records/transfers/${later}/approve`, {
+        token: old.session.accessToken,
+        body: { signature: await approval(later, fresh.jwk, old.privateKey) },
+      }),
+      409,
+      "transfer_not_pending",
+    );
+    expect((await credentialRows(record.id)).map((r) => r.device_id)).toEqual([old.id]);
   });
 
   it("the issuing agency re-issues a record to a citizen who lost every device holding it", async () => {
