@@ -5,8 +5,7 @@ import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/s
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
-import type { CitizenAuth } from "../lib/hono";
-import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
+import { agencySecurity, type CitizenAuth, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { rfc3339Instant } from "../lib/time";
 import {
   type Binding,
@@ -138,7 +137,6 @@ export const agencyRecords = router()
       const id = await issueRecord(c.env, agency, citizenId, body.type, body.claims, { expiresAt });
       const record = await recordById(c.env.DB, id);
       if (!record) throw new Error("record missing after insert");
-      const view: DeviceView = { credential: record.credential, binding: record.bound_at === null ? "pending" : "device" };
       await announce(
         c.env,
         agency,
@@ -146,7 +144,7 @@ export const agencyRecords = router()
         { clientId: `record:${id}`, text: `Выдан документ: ${body.type}`, action: { type: "view_record", label: "Открыть", ref: id } },
         { kind: "record", recordId: id },
       );
-      return c.json({ record: toRecord(record, view) }, 201);
+      return c.json({ record: toRecord(record, agencyView(record)) }, 201);
     },
   )
   .openapi(
