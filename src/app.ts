@@ -13,6 +13,7 @@ import { agencyConsents, citizenConsents } from "./consents/routes";
 import { demoPending } from "./dev/demo";
 import { dev } from "./dev/routes";
 import { agencyForms, citizenForms } from "./forms/routes";
+import { keys } from "./keys/routes";
 import { missingConfig, requireService } from "./lib/config";
 import { ApiError, notFound, problemResponse } from "./lib/errors";
 import type { AppEnv } from "./lib/hono";
@@ -21,6 +22,7 @@ import { errorFields, log } from "./lib/log";
 import { mediaRoutes } from "./media/routes";
 import { push } from "./push/routes";
 import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
+import { recordTransfers } from "./records/transfers";
 import { reportRoutes } from "./safety/reports";
 import { safety } from "./safety/routes";
 import { directory, me } from "./users/routes";
@@ -130,6 +132,7 @@ export function createApp() {
   app.route("/api/v1", auth);
   app.route("/api/v1", me);
   app.route("/api/v1", directory);
+  app.route("/api/v1", keys);
   app.route("/api/v1", safety);
   app.route("/api/v1", reportRoutes);
   app.route("/api/v1", chats);
@@ -145,6 +148,8 @@ export function createApp() {
   app.route("/api/v1", citizenBills);
   app.route("/api/v1", accessLog);
   app.route("/api/v1", agencyRecords);
+  // Before citizenRecords, whose GET /records/{id} would otherwise take /records/transfers.
+  app.route("/api/v1", recordTransfers);
   app.route("/api/v1", citizenRecords);
   app.route("/api/v1", statusLists);
   app.route("/api/v1", verification);

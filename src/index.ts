@@ -2,11 +2,13 @@ import { createApp } from "./app";
 import { pruneRefreshTokens } from "./auth/store";
 import { sweepReceipts } from "./bills/receipts";
 import { endExpiredSessions } from "./chat/sockets";
+import { endEndedDevices } from "./keys/devices";
 import { countD1 } from "./lib/d1-count";
 import { errorFields, log } from "./lib/log";
 import { pruneRateLimits } from "./lib/rate-limit";
 import { cleanupMedia, hashPendingMedia } from "./media/store";
 import { handlePushBatch } from "./push/send";
+import { pruneStaleCredentials } from "./records/holders";
 import { handleWebhookBatch } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/events";
 
@@ -28,8 +30,10 @@ export default {
       pruneRefreshTokens(env.DB),
       hashPendingMedia(env),
       endExpiredSessions(env),
+      endEndedDevices(env),
+      pruneStaleCredentials(env.DB),
     ]);
-    const [media, webhooks, receipts, limits, tokens, hashes, subscriptions] = results;
+    const [media, webhooks, receipts, limits, tokens, hashes, subscriptions, devices, credentials] = results;
     if (media.status === "fulfilled") log.info("media cleanup", media.value);
     else log.error("media cleanup failed", errorFields(media.reason));
     if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
@@ -44,6 +48,10 @@ export default {
     else log.error("media hashes failed", errorFields(hashes.reason));
     if (subscriptions.status === "fulfilled") log.info("expired sessions' push subscriptions", { sessions: subscriptions.value });
     else log.error("ending expired sessions' push subscriptions failed", errorFields(subscriptions.reason));
+    if (devices.status === "fulfilled") log.info("ended sessions' device keys revoked", { devices: devices.value.length });
+    else log.error("revoking ended sessions' device keys failed", errorFields(devices.reason));
+    if (credentials.status === "fulfilled") log.info("ended devices' record credentials", { deleted: credentials.value });
+    else log.error("pruning ended devices' record credentials failed", errorFields(credentials.reason));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   },

@@ -111,7 +111,7 @@ export const chats = sqliteTable(
   "chats",
   {
     id: text("id").primaryKey(),
-    type: text("type", { enum: ["direct", "group", "channel", "official"] }).notNull(),
+    type: text("type", { enum: ["direct", "group", "channel", "official", "secret"] }).notNull(),
     title: text("title"),
     createdBy: text("created_by"),
     createdAt: integer("created_at").notNull(),
@@ -396,13 +396,22 @@ export const records = sqliteTable(
     type: text("type").notNull(),
     /** JSON object of the claims, as issued (the citizen's own data, shown in their app). */
     claims: text("claims").notNull(),
-    /** The SD-JWT VC in issuance form: JWT~disclosure~…~ */
+    /**
+     * The SD-JWT VC in issuance form (JWT~disclosure~…~) bound to no device: presentable without key binding
+     * only. Device-bound copies are in record_credentials. (Records issued before migration 0014 hold a copy
+     * bound to a server-held key that no longer exists.)
+     */
     credential: text("credential").notNull(),
     statusIdx: integer("status_idx").notNull(),
     createdAt: integer("created_at").notNull(),
     /** The credential's `exp`, when the agency gave one; an expired record no longer prefills forms. */
     expiresAt: integer("expires_at"),
     revokedAt: integer("revoked_at"),
+    /**
+     * When the record was first bound to a device's holder key; null while the citizen had no device key (and
+     * for records issued before holder keys moved to devices). Then the first device to publish a key gets it.
+     */
+    boundAt: integer("bound_at"),
   },
   (t) => [
     uniqueIndex("records_status_uq").on(t.agencyId, t.statusIdx),
@@ -412,17 +421,61 @@ export const records = sqliteTable(
 );
 
 /**
- * Each citizen's holder key, which credentials are bound to (`cnf`). Citizens' apps hold no keys yet, so
- * Veche keeps it sealed and signs key-binding JWTs when the signed-in citizen makes a presentation.
+ * One credential per record and active holder device: the record re-issued under the agency's key with that
+ * device's public holder key as `cnf.jwk`. The private half never leaves the device, so only the device can
+ * sign a presentation's key-binding JWT. Rows of a device that signed out or was revoked are deleted.
  */
-export const holderKeys = sqliteTable("holder_keys", {
-  userId: text("user_id")
-    .primaryKey()
-    .references(() => users.id),
-  publicJwk: text("public_jwk").notNull(),
-  privateJwkSealed: text("private_jwk_sealed").notNull(),
-  createdAt: integer("created_at").notNull(),
-});
+export const recordCredentials = sqliteTable(
+  "record_credentials",
+  {
+    recordId: text("record_id")
+      .notNull()
+      .references(() => records.id),
+    deviceId: text("device_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    /** The device's public JWK the credential binds (JSON), so a replaced key's credentials are told apart. */
+    holderJwk: text("holder_jwk").notNull(),
+    credential: text("credential").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.recordId, t.deviceId] }),
+    index("record_credentials_device_idx").on(t.deviceId),
+    index("record_credentials_user_idx").on(t.userId),
+  ],
+);
+
+/**
+ * A new device asking for the citizen's records. An old device that holds them approves with an ES256
+ * signature by its holder key over the new device's key (docs/api.md, "Records on a new device"); the
+ * server then re-binds the records to the new device.
+ */
+export const holderTransfers = sqliteTable(
+  "holder_transfers",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    toDeviceId: text("to_device_id").notNull(),
+    /** The new device's public holder JWK (JSON), as it was when the request was made. */
+    toHolderJwk: text("to_holder_jwk").notNull(),
+    deviceName: text("device_name"),
+    status: text("status", { enum: ["pending", "approved", "denied"] }).notNull(),
+    /** The device that approved or denied. */
+    approvedBy: text("approved_by"),
+    /** The approving device's compact JWS over the request (kept as proof of who allowed it). */
+    signature: text("signature"),
+    /** How many records were bound to the new device on approval. */
+    records: integer("records"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    decidedAt: integer("decided_at"),
+  },
+  (t) => [index("holder_transfers_user_idx").on(t.userId, t.status)],
+);
 
 /**
  * Consents: an agency asks to read a citizen's records issued by others (`scope`: "records" for all, or
@@ -608,4 +661,64 @@ export const reports = sqliteTable(
     reviewedBy: text("reviewed_by"),
   },
   (t) => [index("reports_status_created_idx").on(t.status, t.createdAt), index("reports_user_created_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * A device: one signed-in session's public keys (src/keys/devices.ts). `mlsKey` and `holderKey` are the keys it
+ * has now; every key it ever published or revoked is in `key_log`. `revokedAt` is set when the session ends.
+ */
+export const devices = sqliteTable(
+  "devices",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    name: text("name"),
+    /** base64url MLS signature public key. */
+    mlsKey: text("mls_key"),
+    /** JSON of a P-256 public JWK { kty, crv, x, y }. */
+    holderKey: text("holder_key"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("devices_session_uq").on(t.sessionId), index("devices_user_idx").on(t.userId)],
+);
+
+/** Each user's key log, hash-chained like access_log; append-only (triggers in migrations/0013). */
+export const keyLog = sqliteTable(
+  "key_log",
+  {
+    userId: text("user_id").notNull(),
+    seq: integer("seq").notNull(),
+    at: text("at").notNull(),
+    deviceId: text("device_id").notNull(),
+    action: text("action", { enum: ["added", "revoked"] }).notNull(),
+    use: text("use", { enum: ["mls", "holder"] }).notNull(),
+    /** The key as the entry carries it: base64url for mls, JWK JSON for holder. */
+    key: text("key").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.seq] })],
+);
+
+/** MLS KeyPackages waiting to be claimed (src/keys/packages.ts). */
+export const keyPackages = sqliteTable(
+  "key_packages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id),
+    userId: text("user_id").notNull(),
+    /** base64url of the TLS-encoded KeyPackage (a MLSMessage). */
+    package: text("package").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("key_packages_device_idx").on(t.deviceId, t.id)],
 );

@@ -1,15 +1,16 @@
-// Issuing records: an SD-JWT VC signed with the agency's key, bound to the citizen's holder key, with a
-// status-list index for revocation, stored in the same D1 batch as the citizen's access-log entry.
+// Issuing records: an SD-JWT VC signed with the agency's key, with a status-list index for revocation, stored
+// in the same D1 batch as the citizen's access-log entry. The record keeps one copy bound to no key (presentable
+// without key binding only) and one per holder device the citizen has now, each with that device's public key
+// as `cnf.jwk` (holders.ts); the server never holds a holder private key.
 
 // Adds `.openapi()` to the schemas below before they are built.
 import "@hono/zod-openapi";
-import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import * as z from "zod";
 import { type AgencyRow, agencySigningKey } from "../agencies/store";
 import { type NewEntry, withAccessLog } from "../audit/log";
-import { seal, unseal } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { bindStatements, holderDevices } from "./holders";
 import { issueCredential, SdJwtError } from "./sdjwt";
 import { isRecordType, RECORD_TYPE_MAX } from "./type";
 
@@ -29,26 +30,6 @@ export const RecordType = z
     description: `The agency's own name for the record type: 1–${RECORD_TYPE_MAX} printable characters, returned unchanged (also by verify).`,
     examples: ["DriverLicense", "driver_license", "https://gov.example/vct/passport"],
   });
-
-/** The citizen's holder key, made on first need and kept sealed. */
-export async function holderKey(env: Env, userId: string): Promise<{ publicJwk: JWK; privateKey: CryptoKey }> {
-  const select = env.DB.prepare("SELECT public_jwk, private_jwk_sealed FROM holder_keys WHERE user_id = ?1").bind(userId);
-  let row = await select.first<{ public_jwk: string; private_jwk_sealed: string }>();
-  if (!row) {
-    const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-    const pub = JSON.stringify(await exportJWK(publicKey));
-    const sealed = await seal(env.DATA_ENCRYPTION_KEY, JSON.stringify(await exportJWK(privateKey)), `holder:${userId}`);
-    await env.DB.prepare(
-      "INSERT INTO holder_keys (user_id, public_jwk, private_jwk_sealed, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-    )
-      .bind(userId, pub, sealed, Date.now())
-      .run();
-    row = await select.first<{ public_jwk: string; private_jwk_sealed: string }>();
-    if (!row) throw new Error("holder key missing after insert");
-  }
-  const privateJwk = JSON.parse(await unseal(env.DATA_ENCRYPTION_KEY, row.private_jwk_sealed, `holder:${userId}`)) as JWK;
-  return { publicJwk: JSON.parse(row.public_jwk) as JWK, privateKey: (await importJWK(privateJwk, "ES256")) as CryptoKey };
-}
 
 export interface IssueOptions {
   /** When the credential stops being valid (its `exp`), epoch ms; none when null or absent. */
@@ -73,7 +54,7 @@ export async function issueRecord(
   claims: Record<string, unknown>,
   opts: IssueOptions = {},
 ): Promise<string> {
-  const holder = await holderKey(env, citizenId);
+  const devices = await holderDevices(env, citizenId);
   const key = await agencySigningKey(env, agency.id);
   const iss = issuerUrl(env, agency.id);
   for (let attempt = 0; ; attempt++) {
@@ -89,7 +70,6 @@ export async function issueRecord(
         claims,
         status: { uri: `${iss}/status-list`, idx: statusIdx },
         ...(opts.expiresAt == null ? {} : { expiresAt: new Date(opts.expiresAt) }),
-        holderJwk: holder.publicJwk,
         key,
       });
     } catch (err) {
@@ -97,6 +77,14 @@ export async function issueRecord(
       throw err;
     }
     const id = newId();
+    const now = Date.now();
+    const bound = await bindStatements(
+      env,
+      citizenId,
+      [{ id, agency_id: agency.id, type, claims: JSON.stringify(claims), status_idx: statusIdx, expires_at: opts.expiresAt ?? null }],
+      devices,
+      now,
+    );
     const entry: NewEntry = {
       actor: { type: "agency", id: agency.id, name: agency.name },
       action: "create",
@@ -111,7 +99,8 @@ export async function issueRecord(
         [
           env.DB.prepare(
             "INSERT INTO records (id, agency_id, citizen_id, type, claims, credential, status_idx, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-          ).bind(id, agency.id, citizenId, type, JSON.stringify(claims), credential, statusIdx, Date.now(), opts.expiresAt ?? null),
+          ).bind(id, agency.id, citizenId, type, JSON.stringify(claims), credential, statusIdx, now, opts.expiresAt ?? null),
+          ...bound,
           ...(opts.with?.(id) ?? []),
         ],
       );

@@ -5,9 +5,19 @@ import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/s
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
-import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
+import { agencySecurity, type CitizenAuth, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { rfc3339Instant } from "../lib/time";
-import { holderKey, issueRecord, RecordType, typeOfVct, vctOf } from "./issue";
+import {
+  type Binding,
+  bindPending,
+  bindStatements,
+  type CallerDevice,
+  callerDevice,
+  heldCredentials,
+  holderDevices,
+  standing,
+} from "./holders";
+import { issueRecord, RecordType, typeOfVct, vctOf } from "./issue";
 import { encodeStatusList, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
 
 interface RecordRow {
@@ -23,6 +33,7 @@ interface RecordRow {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+  bound_at: number | null;
 }
 
 const RECORD_SELECT =
@@ -30,13 +41,20 @@ const RECORD_SELECT =
 
 const ClaimsObject = z.record(z.string(), z.unknown());
 
-const toRecord = (r: RecordRow) => ({
+/** What the caller's device has of a record: its own credential when bound to it, else the unbound copy. */
+interface DeviceView {
+  credential: string;
+  binding: Binding;
+}
+
+const toRecord = (r: RecordRow, view: DeviceView) => ({
   id: r.id,
   agency: { id: r.agency_id, name: r.agency_name, verified: r.agency_verified === 1 },
   type: r.type,
   vct: vctOf(r.type),
   claims: ClaimsObject.parse(JSON.parse(r.claims)),
-  credential: r.credential,
+  credential: view.credential,
+  binding: view.binding,
   revoked: r.revoked_at !== null,
   createdAt: iso(r.created_at),
   expiresAt: isoOrNull(r.expires_at),
@@ -50,7 +68,14 @@ const RecordSchema = z
     type: z.string(),
     vct: z.string(),
     claims: z.record(z.string(), z.unknown()),
-    credential: z.string().openapi({ description: "The SD-JWT VC (issuance form), signed with the agency's key." }),
+    credential: z.string().openapi({
+      description:
+        "The SD-JWT VC (issuance form), signed with the agency's key. For a citizen: the copy bound to the calling device's holder key (`cnf.jwk`) when `binding` is `device`, so the device can append a key-binding JWT; otherwise a copy bound to no key, presentable without key binding only.",
+    }),
+    binding: z.enum(["device", "pending", "other_device", "none"]).openapi({
+      description:
+        "How the calling device stands with the record: `device` bound to its holder key; `pending` no device held it yet (it binds when this device publishes a holder key); `other_device` only the citizen's other devices hold it (ask for a transfer, POST /records/transfers); `none` no active device holds it (the issuing agency can re-issue). For the issuing agency: `device` when bound to at least one of the citizen's devices, else `pending`.",
+    }),
     revoked: z.boolean(),
     createdAt: z.string(),
     expiresAt: z
@@ -62,9 +87,12 @@ const RecordSchema = z
   .openapi("Record");
 
 /** A record as the agency that issued it lists it: without the credential, with the citizen and its status-list bit. */
-const AgencyRecord = RecordSchema.omit({ credential: true })
+const AgencyRecord = RecordSchema.omit({ credential: true, binding: true })
   .extend({ citizenPhone: z.string(), statusIdx: z.number().int() })
   .openapi("AgencyRecord");
+
+/** The issuing agency's view: the unbound copy (it signed it anyway), and whether any device holds the record. */
+const agencyView = (r: RecordRow): DeviceView => ({ credential: r.credential, binding: r.bound_at === null ? "pending" : "device" });
 
 const recordById = (db: D1Database, id: string) => db.prepare(`${RECORD_SELECT} WHERE r.id = ?1`).bind(id).first<RecordRow>();
 
@@ -116,7 +144,7 @@ export const agencyRecords = router()
         { clientId: `record:${id}`, text: `Выдан документ: ${body.type}`, action: { type: "view_record", label: "Открыть", ref: id } },
         { kind: "record", recordId: id },
       );
-      return c.json({ record: toRecord(record) }, 201);
+      return c.json({ record: toRecord(record, agencyView(record)) }, 201);
     },
   )
   .openapi(
@@ -150,7 +178,51 @@ export const agencyRecords = router()
       }
       const updated = await recordById(c.env.DB, record.id);
       if (!updated) throw notFound("record");
-      return c.json({ record: toRecord(updated) }, 200);
+      return c.json({ record: toRecord(updated, agencyView(updated)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/agency/records/{id}/reissue",
+      operationId: "reissueRecord",
+      tags: ["records"],
+      summary: "Re-issue a record to the citizen's current devices (a new or lost device)",
+      description:
+        "For a citizen who lost the devices holding a record, or has a new one, once the agency has confirmed who they are by its own means. The record (same claims, expiry and status-list bit) is signed again for each device the citizen has now, each bound to that device's holder key; copies held by devices no longer signed in are gone already. With no device yet, the record binds to the first device that publishes a holder key. Logged in the citizen's access log (`reissue`).",
+      security: agencySecurity,
+      middleware: requireAgency("records"),
+      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      responses: {
+        200: json(
+          z.object({
+            record: RecordSchema,
+            devices: z.number().int().openapi({ description: "How many devices the record is bound to now." }),
+          }),
+          "Re-issued.",
+        ),
+        ...problems([401, "unauthorized"], [403, "insufficient_scope"], [404, "not_found"], [409, "record_revoked"]),
+      },
+    }),
+    async (c) => {
+      const record = await recordById(c.env.DB, c.req.valid("param").id);
+      if (!record || record.agency_id !== c.var.agency.agencyId) throw notFound("record");
+      if (record.revoked_at !== null) throw new ApiError(409, "record_revoked", "A revoked record is not re-issued; issue a new one.");
+      const devices = await holderDevices(c.env, record.citizen_id);
+      const now = Date.now();
+      await withAccessLog(
+        c.env.DB,
+        record.citizen_id,
+        [{ actor: { type: "agency", id: record.agency_id, name: record.agency_name }, action: "reissue", resource: `record:${record.id}` }],
+        [
+          // Without devices the record waits for the first one, as a never-bound record does.
+          ...(devices.length === 0 ? [c.env.DB.prepare("UPDATE records SET bound_at = NULL WHERE id = ?1").bind(record.id)] : []),
+          ...(await bindStatements(c.env, record.citizen_id, [record], devices, now)),
+        ],
+      );
+      const updated = await recordById(c.env.DB, record.id);
+      if (!updated) throw notFound("record");
+      return c.json({ record: toRecord(updated, agencyView(updated)), devices: devices.length }, 200);
     },
   )
   .openapi(
@@ -192,7 +264,7 @@ export const agencyRecords = router()
       return c.json(
         {
           records: rows.map((r) => {
-            const { credential: _credential, ...record } = toRecord(r);
+            const { credential: _credential, binding: _binding, ...record } = toRecord(r, agencyView(r));
             return { ...record, citizenPhone: r.citizen_phone, statusIdx: r.status_idx };
           }),
         },
@@ -229,6 +301,15 @@ export const statusLists = router().openapi(
   },
 );
 
+/**
+ * The caller's device, once the citizen's never-bound records are bound to their holder devices: a device that
+ * has just published its first holder key gets them on its first read.
+ */
+async function citizenDevice(env: Env, citizen: CitizenAuth): Promise<CallerDevice | null> {
+  await bindPending(env, citizen.userId);
+  return callerDevice(env, citizen.sessionId);
+}
+
 export const citizenRecords = router()
   .openapi(
     createRoute({
@@ -242,10 +323,12 @@ export const citizenRecords = router()
       responses: { 200: json(z.object({ records: z.array(RecordSchema) }), "Records, newest first."), ...problems([401, "unauthorized"]) },
     }),
     async (c) => {
+      const device = await citizenDevice(c.env, c.var.citizen);
       const { results } = await c.env.DB.prepare(`${RECORD_SELECT} WHERE r.citizen_id = ?1 ORDER BY r.created_at DESC`)
         .bind(c.var.citizen.userId)
         .all<RecordRow>();
-      return c.json({ records: results.map(toRecord) }, 200);
+      const held = await heldCredentials(c.env, c.var.citizen.userId);
+      return c.json({ records: results.map((r) => toRecord(r, standing(r, held, device))) }, 200);
     },
   )
   .openapi(
@@ -261,9 +344,11 @@ export const citizenRecords = router()
       responses: { 200: json(z.object({ record: RecordSchema }), "The record."), ...problems([401, "unauthorized"], [404, "not_found"]) },
     }),
     async (c) => {
+      const device = await citizenDevice(c.env, c.var.citizen);
       const record = await recordById(c.env.DB, c.req.valid("param").id);
       if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
-      return c.json({ record: toRecord(record) }, 200);
+      const held = await heldCredentials(c.env, record.citizen_id, record.id);
+      return c.json({ record: toRecord(record, standing(record, held, device)) }, 200);
     },
   )
   .openapi(
@@ -273,7 +358,8 @@ export const citizenRecords = router()
       operationId: "createPresentation",
       tags: ["records"],
       summary: "Present a record disclosing only the chosen claims",
-      description: "With audience and nonce, the presentation carries a key-binding JWT signed with the citizen's holder key.",
+      description:
+        "Never with key binding: the server holds no holder private key. The answer is the SD-JWT ending in `~`, from the credential bound to the calling device when it has one (`binding: device`); that device appends the key-binding JWT (typ kb+jwt; iat, aud, nonce, sd_hash) signed with its own holder key. `audience` and `nonce` are accepted for older clients and change nothing.",
       security: citizenSecurity,
       middleware: requireCitizen,
       request: {
@@ -290,24 +376,18 @@ export const citizenRecords = router()
         ),
       },
       responses: {
-        201: json(z.object({ presentation: z.string() }), "The SD-JWT with only those disclosures."),
+        201: json(z.object({ presentation: z.string() }), "The SD-JWT with only those disclosures, without key binding."),
         ...problems([400, "validation_failed, unknown_claim"], [401, "unauthorized"], [404, "not_found"]),
       },
     }),
     async (c) => {
+      const device = await citizenDevice(c.env, c.var.citizen);
       const record = await recordById(c.env.DB, c.req.valid("param").id);
       if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
       const body = c.req.valid("json");
+      const held = await heldCredentials(c.env, record.citizen_id, record.id);
       try {
-        const presentation = await present(record.credential, body.disclose, {
-          ...(body.audience && body.nonce
-            ? {
-                audience: body.audience,
-                nonce: body.nonce,
-                holderKey: { privateKey: (await holderKey(c.env, record.citizen_id)).privateKey },
-              }
-            : {}),
-        });
+        const presentation = await present(standing(record, held, device).credential, body.disclose);
         return c.json({ presentation }, 201);
       } catch (err) {
         if (err instanceof SdJwtError) throw new ApiError(400, err.code, err.message);

@@ -53,7 +53,6 @@ export const KEPT = [
     what: "accessLog",
     why: "The access log is append-only and hash-chained; removing entries would break the chain, so it stays verifiable.",
   },
-  { what: "holderKey", why: "The public key kept records are bound to, so they can still be verified (its private half is erased)." },
 ] as const;
 
 interface Gathered {
@@ -117,7 +116,12 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
     "SELECT c.*, a.name AS agency_name FROM consents c JOIN agencies a ON a.id = c.agency_id WHERE c.citizen_id = ?1",
     userId,
   );
-  const holderKey = await db.prepare("SELECT public_jwk, created_at FROM holder_keys WHERE user_id = ?1").bind(userId).first();
+  // The copies of records bound to each device's public holder key (the private halves never left the devices).
+  const recordCredentials = await rows(
+    db,
+    "SELECT record_id, device_id, holder_jwk, credential, created_at FROM record_credentials WHERE user_id = ?1",
+    userId,
+  );
   const entries: unknown[] = [];
   let head = "";
   for (let after = 0; ; ) {
@@ -144,6 +148,7 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
               "direct and official chats: every message; groups and channels: the messages you sent (others' words there are theirs)",
             "media.json, media/<id>": "the files you uploaded, with their bytes",
             "bills.json, payments.json, records.json, submissions.json, consents.json": "your citizen services",
+            "record-credentials.json": "your records as bound to each of your devices' public holder keys",
             "access-log.json":
               'every read or change of your data by someone else; hash = hex(SHA-256(prevHash + "\\n" + JCS(entry without hash))), head is the last hash',
           },
@@ -161,7 +166,7 @@ async function gather(env: Env, userId: string): Promise<Gathered> {
       { name: "records.json", json: records },
       { name: "submissions.json", json: submissions },
       { name: "consents.json", json: consents },
-      { name: "holder-key.json", json: holderKey },
+      { name: "record-credentials.json", json: recordCredentials },
       { name: "access-log.json", json: { entries, head } },
     ],
     media: media.filter((m) => m.status === "ready").map((m) => ({ id: String(m.id), name: `media/${String(m.id)}` })),
@@ -299,9 +304,10 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
          WHERE id = ?1`,
       )
       .bind(userId, now),
-    // The public half stays, so kept records still verify; the private half goes, so nothing can ever again
-    // present a record on this account's behalf (holderKey() is only called for a signed-in citizen).
-    db.prepare("UPDATE holder_keys SET private_jwk_sealed = '' WHERE user_id = ?1").bind(userId),
+    // Every device is signed out, so no copy bound to a device key is of use to anyone; the kept records keep
+    // their unbound copy, which still verifies with the agency's published keys.
+    db.prepare("DELETE FROM record_credentials WHERE user_id = ?1").bind(userId),
+    db.prepare("DELETE FROM holder_transfers WHERE user_id = ?1").bind(userId),
     db.prepare("DELETE FROM media_usage WHERE user_id = ?1").bind(userId),
     db.prepare("DELETE FROM idempotency_keys WHERE user_id = ?1").bind(userId),
     // Their contacts and blocks, and the entries for them in other people's lists; nobody can invite them.
@@ -319,8 +325,7 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
       .prepare(
         `SELECT (SELECT COUNT(*) FROM bills WHERE citizen_id = ?1) AS bills, (SELECT COUNT(*) FROM payments WHERE citizen_id = ?1) AS payments,
            (SELECT COUNT(*) FROM records WHERE citizen_id = ?1) AS records, (SELECT COUNT(*) FROM submissions WHERE citizen_id = ?1) AS submissions,
-           (SELECT COUNT(*) FROM consents WHERE citizen_id = ?1) AS consents, (SELECT COUNT(*) FROM access_log WHERE citizen_id = ?1) AS accessLog,
-           (SELECT COUNT(*) FROM holder_keys WHERE user_id = ?1) AS holderKey`,
+           (SELECT COUNT(*) FROM consents WHERE citizen_id = ?1) AS consents, (SELECT COUNT(*) FROM access_log WHERE citizen_id = ?1) AS accessLog`,
       )
       .bind(userId),
   ]);

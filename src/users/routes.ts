@@ -47,7 +47,7 @@ const EXPORTS: Limit = { name: "export:user", max: 5, windowMs: 3600_000 };
 
 const Kept = z
   .object({
-    what: z.enum(["bills", "payments", "records", "submissions", "consents", "accessLog", "holderKey"]),
+    what: z.enum(["bills", "payments", "records", "submissions", "consents", "accessLog"]),
     why: z.string(),
     count: z.number().int(),
   })

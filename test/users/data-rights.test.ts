@@ -182,12 +182,10 @@ describe("account deletion", () => {
     expect(row).toMatchObject({ phone: `deleted:${anna.user.id}`, display_name: null, username: null });
     expect(row?.deleted_at).toEqual(expect.any(Number));
     expect(await env.DB.prepare("SELECT citizen_id FROM bills WHERE id = ?1").bind(billId).first()).toEqual({ citizen_id: anna.user.id });
-    // Her records still verify against the public half of her holder key; the private half is gone.
-    const key = await env.DB.prepare("SELECT public_jwk, private_jwk_sealed FROM holder_keys WHERE user_id = ?1")
-      .bind(anna.user.id)
-      .first<{ public_jwk: string; private_jwk_sealed: string }>();
-    expect(JSON.parse(key?.public_jwk ?? "{}")).toMatchObject({ kty: "EC" });
-    expect(key?.private_jwk_sealed).toBe("");
+    // No copy of her records bound to a device key outlives her devices (the kept records keep their unbound copy).
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM record_credentials WHERE user_id = ?1").bind(anna.user.id).first()).toEqual({
+      n: 0,
+    });
     const { results } = await env.DB.prepare(
       "SELECT seq, at, actor_type, actor_id, actor_name, action, resource, purpose, prev_hash, hash FROM access_log WHERE citizen_id = ?1 ORDER BY seq",
     )

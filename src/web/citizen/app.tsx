@@ -9,6 +9,7 @@ import { ChannelPage, InviteJoin } from "./channel-page";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
 import { clearDrafts } from "./drafts";
+import { holderKey } from "./holder";
 import { clearOutboxes } from "./outbox";
 import { forgetPush, trackBadge } from "./push";
 import { PrivacyView } from "./safety";
@@ -40,6 +41,8 @@ function SignedIn() {
       );
     void load();
     void loadAgencies();
+    // This device's holder key, made and published once per load, so records issued meanwhile bind to it.
+    void holderKey().catch(() => undefined);
     chats.start();
     const untrack = trackBadge(chats);
     return () => {

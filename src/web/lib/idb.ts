@@ -1,13 +1,18 @@
 // The citizen app's IndexedDB, shared by the page and the service worker (src/web/sw): the unsent outbox
-// per chat (it must outlive a closed tab, and localStorage is not readable from a service worker) and a few
-// preferences the service worker needs without a page (the UI language for notification texts). Nothing
-// here touches the DOM, so the service worker bundle can import it.
+// per chat (it must outlive a closed tab, and localStorage is not readable from a service worker), a few
+// preferences the service worker needs without a page (the UI language for notification texts), and this
+// device's keys (the SD-JWT holder key: a non-extractable WebCrypto key, which IndexedDB stores as the key
+// object itself, so its private half is never readable, not even by this app's scripts). Nothing here touches
+// the DOM, so the service worker bundle can import it.
 
 const DB_NAME = "veche";
-const DB_VERSION = 1;
+// 3: device keys (the digital-id branch's verifier stores are version 2; opening at 3 creates whatever is
+// missing, so either order of upgrades ends with every store).
+const DB_VERSION = 3;
 export const OUTBOX = "outbox";
 export const PREFS = "prefs";
-type Store = typeof OUTBOX | typeof PREFS;
+export const KEYS = "keys";
+type Store = typeof OUTBOX | typeof PREFS | typeof KEYS;
 
 let opening: Promise<IDBDatabase> | null = null;
 
@@ -21,6 +26,8 @@ export function openDb(): Promise<IDBDatabase> {
       // Out-of-line keys: the outbox is keyed by chat id, a preference by its name.
       if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
       if (!db.objectStoreNames.contains(PREFS)) db.createObjectStore(PREFS);
+      // Device keys, keyed by what they are for ("holder").
+      if (!db.objectStoreNames.contains(KEYS)) db.createObjectStore(KEYS);
     };
     req.onsuccess = () => {
       const db = req.result;

@@ -224,6 +224,7 @@ export function RecordsPage() {
   const [local, setLocal] = useState<AgencyRecord[]>([]);
   const [revoking, setRevoking] = useState<AgencyRecord | null>(null);
   const revokeAction = useAction();
+  const [reissuing, setReissuing] = useState<AgencyRecord | null>(null);
 
   const withCreated = (r: AgencyRecord) => ({ ...r, createdAt: issuedAt(r) ?? "" });
   const records = mergeById(local.map(withCreated), (loaded.data ?? []).map(withCreated));
@@ -237,6 +238,16 @@ export function RecordsPage() {
       loaded.setData((list) => replaceById(list ?? [], updated, false));
       setRevoking(null);
       revokeAction.setNote(t("records.revoked"));
+    });
+  };
+
+  // For a citizen who lost the devices holding the record, once the agency has confirmed who they are.
+  const reissue = async () => {
+    if (!reissuing) return;
+    await revokeAction.run(async () => {
+      const { devices } = await api.post<{ devices: number }>(`/agency/records/${encodeURIComponent(reissuing.id)}/reissue`);
+      setReissuing(null);
+      revokeAction.setNote(devices > 0 ? t("records.reissued", { count: devices }) : t("records.reissuedPending"));
     });
   };
 
@@ -288,6 +299,20 @@ export function RecordsPage() {
                     {t("records.revoke")}
                   </button>
                 )}
+                {r.revoked ? null : (
+                  <button
+                    type="button"
+                    class="button button-small"
+                    aria-label={t("records.reissueLabel", { type: r.type, date: formatDateTime(issuedAt(r)) })}
+                    onClick={() => {
+                      revokeAction.setError(null);
+                      revokeAction.setNote(null);
+                      setReissuing(r);
+                    }}
+                  >
+                    {t("records.reissue")}
+                  </button>
+                )}
               </td>
             </>
           )}
@@ -302,6 +327,16 @@ export function RecordsPage() {
         error={revokeAction.error}
         onConfirm={() => void revoke()}
         onClose={() => setRevoking(null)}
+      />
+      <ConfirmDialog
+        open={reissuing !== null}
+        title={t("records.reissueTitle")}
+        question={reissuing ? t("records.reissueQuestion", { type: reissuing.type }) : ""}
+        confirmLabel={t("records.reissueConfirm")}
+        busy={revokeAction.busy}
+        error={revokeAction.error}
+        onConfirm={() => void reissue()}
+        onClose={() => setReissuing(null)}
       />
     </>
   );

@@ -1,14 +1,17 @@
 // Documents (records): the list, one record with the claims to disclose, its presentation as a QR code and
-// as a chat message, and verifying a presentation someone shared.
-import { useState } from "preact/hooks";
+// as a chat message (key-bound by this device when a verifier asks), moving documents to a new device with
+// the old one's approval, and verifying a presentation someone shared.
+import { useEffect, useState } from "preact/hooks";
 import { randomId, request } from "../../lib/api";
 import { formatDate, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href, navigate } from "../../lib/router";
 import { CopyButton, ErrorNote, Loading, ScreenTitle, useAsync, useStore, VerifiedBadge } from "../../lib/ui";
 import { chatTitle } from "../chat-list";
+import { holderKey, type PublicJwk, signJws, thumbprint, unb64u } from "../holder";
 import { VerificationResult } from "../message";
 import type { ChatList } from "../state";
+import { presentRecord } from "./present";
 
 interface RecordItem {
   id: string;
@@ -17,15 +20,40 @@ interface RecordItem {
   claims: Record<string, unknown>;
   revoked: boolean;
   createdAt: string;
+  /** How this device stands with the record (docs/api.md, "Records on devices"). */
+  binding: "device" | "pending" | "other_device" | "none";
 }
 
+interface Transfer {
+  id: string;
+  deviceName: string | null;
+  holderKey: PublicJwk;
+  status: "pending" | "approved" | "denied";
+  fromThisDevice: boolean;
+  records: number | null;
+}
+
+/** The holder key published first, so records waiting for this device's first key are bound by the read. */
+const withKey = async <T,>(load: () => Promise<T>): Promise<T> => {
+  await holderKey().catch(() => undefined);
+  return load();
+};
+
+const BINDING_KEYS = { pending: "bindingPending", other_device: "bindingOther", none: "bindingNone" } as const;
+
 export function RecordsView() {
-  const records = useAsync(() => request<{ records: RecordItem[] }>("/records"), []);
+  const records = useAsync(() => withKey(() => request<{ records: RecordItem[] }>("/records")), []);
+  const list = records.data?.records ?? [];
   return (
     <div class="page">
       <ScreenTitle back={href("services")}>{t("records")}</ScreenTitle>
       {records.loading && !records.data && <Loading />}
       <ErrorNote error={records.error} onRetry={records.reload} />
+      <Transfers
+        elsewhere={list.some((r) => r.binding === "other_device" && !r.revoked)}
+        lost={list.some((r) => r.binding === "none" && !r.revoked)}
+        onMoved={records.reload}
+      />
       {records.data?.records.length === 0 && <p class="muted">{t("noRecords")}</p>}
       <ul class="cards">
         {records.data?.records.map((r) => (
@@ -34,6 +62,7 @@ export function RecordsView() {
               <span class="row spread">
                 <strong>{r.type}</strong>
                 {r.revoked && <span class="status status-cancelled">{t("revoked")}</span>}
+                {!r.revoked && r.binding !== "device" && <span class="status">{t(BINDING_KEYS[r.binding])}</span>}
               </span>
               <span class="muted">
                 {t("issuedBy", { agency: r.agency.name })}
@@ -48,10 +77,12 @@ export function RecordsView() {
 }
 
 export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
-  const data = useAsync(() => request<{ record: RecordItem }>(`/records/${encodeURIComponent(id)}`), [id]);
+  const data = useAsync(() => withKey(() => request<{ record: RecordItem }>(`/records/${encodeURIComponent(id)}`)), [id]);
   const record = data.data?.record;
   const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const [presentation, setPresentation] = useState<string | null>(null);
+  const [audience, setAudience] = useState("");
+  const [nonce, setNonce] = useState("");
+  const [presentation, setPresentation] = useState<{ text: string; bound: boolean } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -60,10 +91,9 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
     setBusy(true);
     setError(null);
     try {
-      const r = await request<{ presentation: string }>(`/records/${encodeURIComponent(id)}/presentations`, {
-        body: { disclose: [...chosen] },
-      });
-      setPresentation(r.presentation);
+      const opts = audience.trim() || nonce.trim() ? { audience: audience.trim(), nonce: nonce.trim() } : {};
+      const text = await presentRecord(id, [...chosen], opts);
+      setPresentation({ text, bound: "nonce" in opts });
     } catch (err) {
       setError(err);
     } finally {
@@ -85,6 +115,8 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
             </p>
             <p class="muted">{t("issuedAt", { date: formatDate(record.createdAt) })}</p>
             {record.revoked && <p class="status status-cancelled">{t("revoked")}</p>}
+            {!record.revoked && record.binding !== "device" && <p class="status">{t(BINDING_KEYS[record.binding])}</p>}
+            {record.binding === "none" && <p class="muted">{t("reissueHint")}</p>}
           </section>
           <form class="card" onSubmit={present}>
             <fieldset class="group">
@@ -109,19 +141,44 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
                 </div>
               ))}
             </fieldset>
+            <details class="group">
+              <summary>{t("verifierAsks")}</summary>
+              <div class="field">
+                <label for="kb-audience">{t("verifierAudience")}</label>
+                <input
+                  id="kb-audience"
+                  value={audience}
+                  onInput={(e) => {
+                    setAudience(e.currentTarget.value);
+                    setPresentation(null);
+                  }}
+                />
+              </div>
+              <div class="field">
+                <label for="kb-nonce">{t("verifierNonce")}</label>
+                <input
+                  id="kb-nonce"
+                  value={nonce}
+                  onInput={(e) => {
+                    setNonce(e.currentTarget.value);
+                    setPresentation(null);
+                  }}
+                />
+              </div>
+            </details>
             <ErrorNote error={error} />
             <button type="submit" class="primary" disabled={busy || chosen.size === 0}>
               {t("present")}
             </button>
           </form>
-          {presentation && <PresentationPanel presentation={presentation} chats={chats} />}
+          {presentation && <PresentationPanel presentation={presentation.text} bound={presentation.bound} chats={chats} />}
         </>
       )}
     </div>
   );
 }
 
-function PresentationPanel({ presentation, chats }: { presentation: string; chats: ChatList }) {
+function PresentationPanel({ presentation, bound, chats }: { presentation: string; bound: boolean; chats: ChatList }) {
   const list = useStore(chats).chats.filter(
     (c) => c.type === "direct" || c.type === "group" || (c.type === "channel" && c.role !== "member"),
   );
@@ -132,6 +189,7 @@ function PresentationPanel({ presentation, chats }: { presentation: string; chat
     <section class="card presentation-panel" aria-labelledby="presentation-heading" data-testid="presentation">
       <h2 id="presentation-heading">{t("presentation")}</h2>
       <p class="muted">{t("presentationLead")}</p>
+      {bound && <p role="status">{t("signedByDevice")}</p>}
       <QrCode text={presentation} label={t("qrLabel")} />
       <label for="presentation-text">{t("presentationText")}</label>
       <textarea id="presentation-text" class="mono" readOnly rows={4} value={presentation} />
@@ -217,5 +275,126 @@ export function VerifyView() {
         </section>
       )}
     </div>
+  );
+}
+
+/** Six digits from a key's thumbprint, shown on both devices so the citizen can tell it is the same request. */
+async function codeOf(key: PublicJwk): Promise<string> {
+  const [a = 0, b = 0, c = 0] = unb64u(await thumbprint(key));
+  const n = ((a << 16) | (b << 8) | c) % 1_000_000;
+  const digits = String(n).padStart(6, "0");
+  return `${digits.slice(0, 3)} ${digits.slice(3)}`;
+}
+
+/** While the records page is open, new requests and answers show within a few seconds. */
+const POLL_MS = 3000;
+
+/**
+ * Moving documents between the citizen's devices: on a device that lacks some, a button asks the other devices;
+ * on a device that holds them, each request from a new device shows with its code, to allow or refuse.
+ */
+function Transfers({ elsewhere, lost, onMoved }: { elsewhere: boolean; lost: boolean; onMoved: () => void }) {
+  const [transfers, setTransfers] = useState<Transfer[]>([]);
+  const [codes, setCodes] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [asked, setAsked] = useState(false);
+  const [allowed, setAllowed] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    const load = async () => {
+      try {
+        const r = await request<{ transfers: Transfer[] }>("/records/transfers");
+        if (!live) return;
+        setTransfers(r.transfers);
+        const next: Record<string, string> = {};
+        for (const tr of r.transfers) next[tr.id] = await codeOf(tr.holderKey);
+        if (live) setCodes(next);
+      } catch {
+        // A failed poll is tried again on the next one.
+      }
+    };
+    void load();
+    const timer = setInterval(() => void load(), POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [tick]);
+
+  const mine = transfers.find((tr) => tr.fromThisDevice);
+  const moved = mine?.status === "approved";
+  useEffect(() => {
+    if (moved) onMoved();
+  }, [moved]);
+  const incoming = transfers.filter((tr) => !tr.fromThisDevice && tr.status === "pending");
+
+  const ask = async () => {
+    setError(null);
+    try {
+      await holderKey();
+      await request("/records/transfers", { method: "POST" });
+      setAsked(true);
+      setTick((n) => n + 1);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const answer = async (tr: Transfer, allow: boolean) => {
+    setError(null);
+    try {
+      if (allow) {
+        const key = await holderKey();
+        const signature = await signJws(
+          { alg: "ES256", typ: "holder-transfer+jwt" },
+          { transfer: tr.id, jkt: await thumbprint(tr.holderKey), iat: Math.floor(Date.now() / 1000) },
+          key.privateKey,
+        );
+        await request(`/records/transfers/${encodeURIComponent(tr.id)}/approve`, { body: { signature } });
+        setAllowed(tr.id);
+      } else {
+        await request(`/records/transfers/${encodeURIComponent(tr.id)}/deny`, { method: "POST" });
+      }
+      setTick((n) => n + 1);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  if (!elsewhere && !lost && !mine && incoming.length === 0 && !allowed && !error) return null;
+  return (
+    <section class="card" aria-labelledby="devices-heading" data-testid="transfers">
+      <h2 id="devices-heading">{t("devicesTitle")}</h2>
+      {incoming.map((tr) => (
+        <div key={tr.id} class="group" data-testid="transfer-request">
+          <p>{tr.deviceName ? t("transferRequest", { name: tr.deviceName }) : t("transferRequestUnnamed")}</p>
+          <p>{t("transferCode", { code: codes[tr.id] ?? "…" })}</p>
+          <div class="row">
+            <button type="button" class="primary" onClick={() => void answer(tr, true)}>
+              {t("transferAllow")}
+            </button>
+            <button type="button" onClick={() => void answer(tr, false)}>
+              {t("transferDeny")}
+            </button>
+          </div>
+        </div>
+      ))}
+      {allowed && <p role="status">{t("transferAllowed")}</p>}
+      {mine?.status === "pending" && <p role="status">{t("transferWaiting", { code: codes[mine.id] ?? "…" })}</p>}
+      {mine?.status === "approved" && <p role="status">{t("transferDone", { count: mine.records ?? 0 })}</p>}
+      {mine?.status === "denied" && <p role="status">{t("transferDenied")}</p>}
+      {elsewhere && mine?.status !== "pending" && !moved && (
+        <>
+          <p class="muted">{t("transferLead")}</p>
+          <button type="button" class="primary" disabled={asked && !mine} onClick={() => void ask()}>
+            {t("transferAsk")}
+          </button>
+        </>
+      )}
+      {lost && <p class="muted">{t("reissueHint")}</p>}
+      <ErrorNote error={error} />
+    </section>
   );
 }
