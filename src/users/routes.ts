@@ -13,6 +13,7 @@ import { hit, type Limit } from "../lib/rate-limit";
 import { type Relation, relationsTo, visibleTo } from "../safety/privacy";
 import { deleteAccount, exportArchive } from "./data-rights";
 import { OwnUser, PublicUser, UpdateMe, Username } from "./schemas";
+import { SEARCH_MAX, searchPeople } from "./search";
 import { getUser, getUserByUsername, ownUser, type Presence, publicUser, type UserRow } from "./store";
 
 /** A profile as `viewerId` sees it, with presence from the user's inbox when they show it to this viewer. */
@@ -191,6 +192,28 @@ export const directory = router()
       const user = await getUserByUsername(database(c.env.DB), c.req.valid("query").username);
       if (!user) throw notFound("user");
       return c.json({ user: await profileFor(c.env, user, c.var.citizen.userId) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/users/search",
+      operationId: "searchPeople",
+      tags: ["profiles"],
+      summary: "Find people by username, by name among your contacts, or by phone number",
+      description: `Public profiles whose username starts with \`q\` (an \`@\` before it is ignored), the caller's contacts whose display name contains it (any letter case), and, when \`q\` is a phone number, the person with that number if their \`phone\` privacy shows it to the caller. People who blocked the caller are not found. At most ${SEARCH_MAX}, best matches first. Phone lookups are limited per caller (429).`,
+      security: citizenSecurity,
+      middleware: [requireCitizen] as const,
+      request: { query: z.object({ q: z.string().trim().min(1).max(64) }) },
+      responses: {
+        200: json(z.object({ users: z.array(PublicUser) }), "The people found."),
+        ...problems([400, "validation_failed"], [401, "unauthorized"], [429, "rate_limited: too many phone lookups; see Retry-After"]),
+      },
+    }),
+    async (c) => {
+      const viewerId = c.var.citizen.userId;
+      const found = await searchPeople(c.env, viewerId, c.req.valid("query").q);
+      return c.json({ users: await Promise.all(found.map((f) => profileWith(c.env, f.user, viewerId, f.rel))) }, 200);
     },
   )
   .openapi(
