@@ -134,3 +134,33 @@ test("a draft stays with its chat through a reload and shows in the chat list", 
   expect(pageErrors(a.page)).toEqual([]);
   expect(pageErrors(b.page)).toEqual([]);
 });
+
+test("people are found while typing: by username, and by phone number where they allow it", async () => {
+  const vera = await citizen(server.origin, uniquePhone(), { displayName: "Вера Лебедева", username: `vera${suffix}` });
+  await api(server.origin, "/api/v1/me/privacy", { method: "PATCH", token: vera.accessToken, body: { phone: "everyone" } });
+  await a.page.goto(`${server.origin}/#/chats`);
+  await a.page.getByRole("button", { name: "Новый чат" }).click();
+  await a.page.getByLabel("Имя пользователя").fill(`ver`);
+  const results = a.page.getByRole("list", { name: "Найденные люди" });
+  await results.getByRole("button", { name: /Вера Лебедева/ }).click();
+  // Picked from the list: the direct chat opens at once.
+  await a.page.getByRole("heading", { name: "Вера Лебедева", level: 1 }).waitFor({ timeout: 15_000 });
+
+  // A group: Борис by his username's start, Вера by her number, as people write it.
+  await a.page.getByRole("button", { name: "Новый чат" }).click();
+  await a.page.getByText("Группа", { exact: true }).click();
+  await a.page.getByLabel("Название").fill("Соседи по площадке");
+  await a.page.getByLabel("Участники").fill("bor");
+  await results.getByRole("button", { name: /Борис/ }).click();
+  await a.page.getByLabel("Участники").fill(`8 ${vera.phone.slice(2, 5)} ${vera.phone.slice(5)}`);
+  await results.getByRole("button", { name: /Вера Лебедева/ }).click();
+  expect(await a.page.locator(".chips li").allTextContents()).toEqual(["Борис✕", "Вера Лебедева✕"]);
+  await a.page.getByRole("button", { name: "Создать" }).click();
+  await a.page.getByRole("heading", { name: "Соседи по площадке", level: 1 }).waitFor({ timeout: 15_000 });
+  const groupId = decodeURIComponent(a.page.url().split("#/chats/")[1] ?? "");
+  const { members } = await api<{ members: Array<{ userId: string }> }>(server.origin, `/api/v1/chats/${groupId}/members`, {
+    token: anna.accessToken,
+  });
+  expect(members.map((m) => m.userId).sort()).toEqual([anna.id, boris.id, vera.id].sort());
+  expect(pageErrors(a.page)).toEqual([]);
+});

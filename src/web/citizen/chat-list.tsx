@@ -8,6 +8,7 @@ import { Avatar, ErrorNote, useStore, VerifiedBadge } from "../lib/ui";
 import type { ChatMessage } from "./chat-session";
 import { loadDraft, onDraftsChange } from "./drafts";
 import { MutedIcon } from "./mute";
+import { PeopleResults, type Person, personName } from "./people-search";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
 /** A chat's name as people see it: a direct chat with no name left is one whose other person deleted their account. */
@@ -160,9 +161,37 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
   const [username, setUsername] = useState("");
   const [title, setTitle] = useState("");
   const [members, setMembers] = useState("");
+  const [picked, setPicked] = useState<Person[]>([]);
   const [publicName, setPublicName] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const create = async (body: unknown) => {
+    const { chat } = await request<{ chat: ChatSummary }>("/chats", { body });
+    chats.upsert(chat);
+    onDone();
+    navigate("chats", chat.id);
+  };
+  /** A person picked from the search results: a direct chat at once, or one more member. */
+  const pick = async (p: Person) => {
+    if (kind !== "direct") {
+      setPicked((list) => [...list, p]);
+      // The search was the last name typed: it is replaced by the chip.
+      setMembers((typed) => {
+        const before = typed.split(",").slice(0, -1).join(",");
+        return before ? `${before}, ` : "";
+      });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await create({ type: "direct", userId: p.id });
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -184,14 +213,11 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
         body = {
           type: kind,
           title: title.trim(),
-          memberIds: await Promise.all(names.map(userIdOf)),
+          memberIds: [...new Set([...picked.map((p) => p.id), ...(await Promise.all(names.map(userIdOf)))])],
           ...(kind === "channel" && name ? { username: name } : {}),
         };
       }
-      const { chat } = await request<{ chat: ChatSummary }>("/chats", { body });
-      chats.upsert(chat);
-      onDone();
-      navigate("chats", chat.id);
+      await create(body);
     } catch (err) {
       setError(err);
     } finally {
@@ -223,16 +249,35 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
           <p id="new-username-hint" class="hint">
             {t("usernameHint")}
           </p>
+          <PeopleResults query={username} onPick={(p) => void pick(p)} />
         </>
       ) : (
         <>
           <label for="new-title">{t("title")}</label>
           <input id="new-title" value={title} onInput={(e) => setTitle(e.currentTarget.value)} required maxLength={128} />
           <label for="new-members">{t("members")}</label>
+          {picked.length > 0 && (
+            <ul class="chips">
+              {picked.map((p) => (
+                <li key={p.id}>
+                  {personName(p)}
+                  <button
+                    type="button"
+                    class="icon"
+                    aria-label={t("removePerson", { name: personName(p) })}
+                    onClick={() => setPicked((list) => list.filter((x) => x.id !== p.id))}
+                  >
+                    ✕
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
           <input id="new-members" value={members} onInput={(e) => setMembers(e.currentTarget.value)} aria-describedby="new-members-hint" />
           <p id="new-members-hint" class="hint">
             {t("membersHint")}
           </p>
+          <PeopleResults query={members.split(",").at(-1) ?? ""} onPick={(p) => void pick(p)} exclude={picked.map((p) => p.id)} />
           {kind === "channel" && (
             <>
               <label for="new-public-name">{t("channelPublicName")}</label>
