@@ -132,7 +132,14 @@ export function InviteJoin({ token, chats }: { token: string; chats: ChatList })
     <div class="page channel-page">
       <ScreenTitle back={href("chats")}>{t("inviteTitle")}</ScreenTitle>
       <p>{t("inviteLead")}</p>
-      <ErrorNote error={error} />
+      {/* An unknown or revoked token answers 404: say what that means for a link. */}
+      {error instanceof ApiError && error.status === 404 ? (
+        <div class="note note-error" role="alert">
+          {t("inviteInvalid")}
+        </div>
+      ) : (
+        <ErrorNote error={error} />
+      )}
       <div class="row">
         <button type="button" class="primary" onClick={join} disabled={busy}>
           {t("inviteAccept")}
