@@ -6,9 +6,9 @@ import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/ap
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, lazy, useStore, VerifiedBadge } from "../lib/ui";
-import { InviteLinkMaker } from "./channel-page";
 import { chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
+import { InviteLinkMaker } from "./invite-link";
 import { MessageItem, summary } from "./message";
 import { MutedIcon, MuteMenu } from "./mute";
 import { PeerDialog, ReportDialog } from "./safety";
