@@ -26,7 +26,7 @@ beforeAll(async () => {
   reader = await citizen(server.origin, uniquePhone(), { displayName: "Пётр Соседов", username: readerName });
   const { chat } = await api<{ chat: { id: string } }>(server.origin, "/api/v1/chats", {
     token: owner.accessToken,
-    body: { type: "channel", title: "Новости района" },
+    body: { type: "channel", title: "Новости" },
   });
   channelId = chat.id;
   o = await openAs(browser, server.origin, owner.phone, { hash: `#/chats/${channelId}` });
@@ -60,10 +60,14 @@ async function roles(chatId: string): Promise<Record<string, string>> {
   return Object.fromEntries(members.map((m) => [m.userId, m.role]));
 }
 
-test("the owner makes the channel public by a name in its settings (a taken name is refused), and a second person joins by the link", async () => {
-  await o.page.getByRole("heading", { name: "Новости района", level: 1 }).waitFor();
+test("the owner renames the channel and makes it public by a name in its settings (a taken name is refused), and a second person joins by the link", async () => {
+  await o.page.getByRole("heading", { name: "Новости", level: 1 }).waitFor();
   await o.page.getByText("Канал · 1 подписчик").waitFor();
   const dialog = await openSettings(o.page);
+  await dialog.getByRole("textbox", { name: "Название канала" }).fill("Новости района");
+  await dialog.getByRole("button", { name: "Переименовать" }).click();
+  await dialog.getByText("Сохранено").waitFor();
+  await o.page.getByRole("heading", { name: "Новости района", level: 1 }).waitFor();
   await dialog.getByText("Канал закрытый: в него попадают только по пригласительной ссылке.").waitFor();
   const name = dialog.getByLabel("Публичное имя канала");
   // A person has this username already: one namespace for people and channels.
@@ -227,4 +231,17 @@ test("the owner hands the channel on after confirming, and stays on as an admin"
   await closeSettings(theirs);
   expect(pageErrors(o.page)).toEqual([]);
   expect(pageErrors(r.page)).toEqual([]);
+});
+
+test("the settings speak English too", async () => {
+  const en = await openAs(browser, server.origin, owner.phone, { lang: "en", hash: `#/chats/${channelId}` });
+  await en.page.getByRole("heading", { name: "Новости района", level: 1 }).waitFor();
+  await en.page.getByText("Channel · 2 subscribers").waitFor();
+  const dialog = await openSettings(en.page, "Channel settings");
+  for (const heading of ["Channel name", "Public link", "Invite links", "Subscribers", "Banned"])
+    await dialog.getByRole("heading", { name: heading, exact: true }).waitFor();
+  await expect.poll(() => row(dialog, reader.id).textContent()).toContain("Пётр Соседов · owner");
+  await dialog.getByRole("button", { name: "Leave the channel" }).waitFor();
+  expect(pageErrors(en.page)).toEqual([]);
+  await en.context.close();
 });
