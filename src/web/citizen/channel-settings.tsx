@@ -39,6 +39,8 @@ interface Ban {
 
 /** The server's page size for members (GET /chats/:id/members, at most 200). */
 const MEMBERS_PAGE = 200;
+/** Bans shown at a time: each shown one costs a profile request for its name. */
+const BANS_PAGE = 20;
 
 const ROLE_KEYS: Record<Role, Key> = { owner: "roleOwner", admin: "roleAdmin", member: "roleSubscriber" };
 
@@ -88,6 +90,26 @@ function Done({ text }: { text: string | null }) {
       {text}
     </p>
   ) : null;
+}
+
+/** Asks before something that cannot be simply undone; the keyboard lands on the answer. */
+function Confirm(props: { legend: string; text: string; yes: string; busy: boolean; onYes: () => void; onNo: () => void }) {
+  const yes = useRef<HTMLButtonElement>(null);
+  useEffect(() => yes.current?.focus(), []);
+  return (
+    <fieldset class="confirm">
+      <legend class="sr-only">{props.legend}</legend>
+      <p>{props.text}</p>
+      <div class="row">
+        <button ref={yes} type="button" class="primary" disabled={props.busy} onClick={props.onYes}>
+          {props.yes}
+        </button>
+        <button type="button" class="secondary" onClick={props.onNo}>
+          {t("cancel")}
+        </button>
+      </div>
+    </fieldset>
+  );
 }
 
 function TitleSection({ chat }: { chat: ChatSummary }) {
@@ -306,7 +328,10 @@ async function loadMembers(chatId: string, after: string): Promise<Member[]> {
 function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; chats: ChatList }) {
   const [pages, setPages] = useState<Member[] | null>(null);
   const [more, setMore] = useState(false);
-  const [bans, setBans] = useState<(Ban & { user?: Person })[] | null>(null);
+  const [bans, setBans] = useState<Ban[] | null>(null);
+  const [bansShown, setBansShown] = useState(BANS_PAGE);
+  // A ban names a user id only: their names, as their profiles show them to me, fetched for those shown.
+  const [names, setNames] = useState<ReadonlyMap<string, Person>>(new Map());
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Member | null>(null);
@@ -320,20 +345,30 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
       ]);
       setPages(first);
       setMore(first.length === MEMBERS_PAGE);
-      // A ban names a user id only: their names, as their profiles show them to me.
-      const named = await Promise.all(
-        b.map((ban) =>
-          request<{ user: Person }>(`/users/${encodeURIComponent(ban.userId)}`).then(
-            (r) => ({ ...ban, user: r.user }),
-            () => ban,
-          ),
-        ),
-      );
-      setBans(named);
+      setBans(b);
     } catch (err) {
       setError(err);
     }
   };
+  useEffect(() => {
+    const unnamed = (bans ?? []).slice(0, bansShown).filter((b) => !names.has(b.userId));
+    if (unnamed.length === 0) return;
+    let live = true;
+    void Promise.all(
+      unnamed.map((b) =>
+        request<{ user: Person }>(`/users/${encodeURIComponent(b.userId)}`).then(
+          (r) => [b.userId, r.user] as const,
+          // A deleted account has no profile: it shows as one without a name.
+          () => [b.userId, { id: b.userId, displayName: null, username: null }] as const,
+        ),
+      ),
+    ).then((found) => {
+      if (live) setNames((known) => new Map([...known, ...found]));
+    });
+    return () => {
+      live = false;
+    };
+  }, [bans, bansShown]);
   // Roles change here and by others (the room's frames move `chat.role` and the count): read the list anew.
   useEffect(() => {
     void reload();
@@ -369,15 +404,16 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
       await request(chatPath(chat.id, `/members/${encodeURIComponent(m.userId)}`), { method: "PATCH", body: { role } });
       return t(role === "admin" ? "madeAdmin" : "madeSubscriber", { name: personName(m.user) });
     });
-  const ban = (m: { userId: string; user?: Person }) =>
+  const ban = (m: Member) =>
     act(async () => {
       await request(chatPath(chat.id, "/bans"), { body: { userId: m.userId } });
+      setNames((known) => new Map(known).set(m.userId, m.user));
       return t("bannedDone", { name: personName(m.user) });
     });
-  const unban = (b: Ban & { user?: Person }) =>
+  const unban = (b: Ban) =>
     act(async () => {
       await request(chatPath(chat.id, `/bans/${encodeURIComponent(b.userId)}`), { method: "DELETE" });
-      return t("unbannedDone", { name: personName(b.user) });
+      return t("unbannedDone", { name: personName(names.get(b.userId)) });
     });
   const transfer = (m: Member) =>
     act(async () => {
@@ -433,18 +469,14 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
                     )}
                   </span>
                   {confirming?.userId === m.userId && (
-                    <fieldset class="confirm">
-                      <legend class="sr-only">{t("transferChannel")}</legend>
-                      <p>{t("transferConfirm", { name })}</p>
-                      <div class="row">
-                        <button type="button" class="primary" disabled={busy} onClick={() => void transfer(m)}>
-                          {t("transferYes")}
-                        </button>
-                        <button type="button" class="secondary" onClick={() => setConfirming(null)}>
-                          {t("cancel")}
-                        </button>
-                      </div>
-                    </fieldset>
+                    <Confirm
+                      legend={t("transferChannel")}
+                      text={t("transferConfirm", { name })}
+                      yes={t("transferYes")}
+                      busy={busy}
+                      onYes={() => void transfer(m)}
+                      onNo={() => setConfirming(null)}
+                    />
                   )}
                 </li>
               );
@@ -463,18 +495,26 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
           <p class="muted">{t("noBans")}</p>
         ) : (
           <ul class="plain-list admin-list" data-testid="bans">
-            {bans.map((b) => (
-              <li key={b.userId}>
-                <span>
-                  {personName(b.user)} <span class="muted">· {formatDateTime(b.bannedAt)}</span>
-                </span>
-                <button type="button" class="secondary small" disabled={busy} onClick={() => void unban(b)}>
-                  {t("unban")}
-                  <span class="sr-only"> {personName(b.user)}</span>
-                </button>
-              </li>
-            ))}
+            {bans.slice(0, bansShown).map((b) => {
+              const who = names.get(b.userId);
+              return (
+                <li key={b.userId}>
+                  <span>
+                    {who ? personName(who) : "…"} <span class="muted">· {formatDateTime(b.bannedAt)}</span>
+                  </span>
+                  <button type="button" class="secondary small" disabled={busy} onClick={() => void unban(b)}>
+                    {t("unban")}
+                    <span class="sr-only"> {who ? personName(who) : ""}</span>
+                  </button>
+                </li>
+              );
+            })}
           </ul>
+        )}
+        {bans && bans.length > bansShown && (
+          <button type="button" class="link" onClick={() => setBansShown(bansShown + BANS_PAGE)}>
+            {t("showMore")}
+          </button>
         )}
       </section>
     </>
@@ -504,18 +544,14 @@ function LeaveSection({ chat, user, chats }: { chat: ChatSummary; user: Me; chat
         {t("leaveChannel")}
       </h3>
       {confirming ? (
-        <fieldset class="confirm">
-          <legend class="sr-only">{t("leaveChannel")}</legend>
-          <p>{chat.role === "owner" ? t("leaveConfirmOwner") : t("leaveConfirm")}</p>
-          <div class="row">
-            <button type="button" class="primary danger" disabled={busy} onClick={() => void leave()}>
-              {t("leaveYes")}
-            </button>
-            <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-              {t("cancel")}
-            </button>
-          </div>
-        </fieldset>
+        <Confirm
+          legend={t("leaveChannel")}
+          text={chat.role === "owner" ? t("leaveConfirmOwner") : t("leaveConfirm")}
+          yes={t("leaveYes")}
+          busy={busy}
+          onYes={() => void leave()}
+          onNo={() => setConfirming(false)}
+        />
       ) : (
         <button type="button" class="secondary danger" onClick={() => setConfirming(true)}>
           {t("leaveChannel")}
