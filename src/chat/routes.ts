@@ -483,6 +483,8 @@ export const chats = router()
       operationId: "listChatMembers",
       tags: ["chats"],
       summary: "Members, by user id; page with ?after=<last userId>",
+      description:
+        'In a channel, its subscribers are private to its owners and admins (contract v1.1, "Channels"): a subscriber gets the owners and admins, and themselves.',
       ...secured,
       request: {
         params: ChatIdParam,
@@ -492,9 +494,13 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const markers = unwrap(await roomStub(c.env, chatId).readMarkers(chatId, c.var.citizen.userId));
+      const me = c.var.citizen.userId;
+      const m = await requireMember(c, chatId);
+      const markers = unwrap(await roomStub(c.env, chatId).readMarkers(chatId, me));
       const q = c.req.valid("query");
-      const rows = await listMembers(database(c.env.DB), chatId, q.after, q.limit);
+      // A subscriber must not learn who else subscribes, nor how far they read.
+      const subscriber = m.type === "channel" && m.role === "member";
+      const rows = await listMembers(database(c.env.DB), chatId, q.after, q.limit, subscriber ? me : undefined);
       return c.json({ members: await toMembers(c.env, c.var.citizen.userId, rows, markers) }, 200);
     },
   )

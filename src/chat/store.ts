@@ -1,7 +1,7 @@
 // The chat directory in D1: which chats exist and who is in them, for what is not on the message path
 // (listing members, media grants, signing a device out, official chats). Rooms hold the membership that
 // decides posting, and inboxes the chat lists; both are told of every change written here.
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, ne, or } from "drizzle-orm";
 import type { Db } from "../db";
 import { chatMembers, users } from "../db/schema";
 import { newId } from "../lib/ids";
@@ -118,12 +118,15 @@ export async function setRole(db: D1Database, chatId: string, userId: string, ro
 export type MemberWithUser = { member: typeof chatMembers.$inferSelect; user: typeof users.$inferSelect };
 
 /** Members in user-id order, with their profiles; page with `after` (the last user id seen). */
-export function listMembers(db: Db, chatId: string, after: string, limit: number): Promise<MemberWithUser[]> {
+/** `onlyModeratorsAnd`: the owners and admins only, and this one member (a channel's subscriber listing it). */
+export function listMembers(db: Db, chatId: string, after: string, limit: number, onlyModeratorsAnd?: string): Promise<MemberWithUser[]> {
+  const visible =
+    onlyModeratorsAnd === undefined ? undefined : or(ne(chatMembers.role, "member"), eq(chatMembers.userId, onlyModeratorsAnd));
   return db
     .select({ member: chatMembers, user: users })
     .from(chatMembers)
     .innerJoin(users, eq(users.id, chatMembers.userId))
-    .where(and(eq(chatMembers.chatId, chatId), gt(chatMembers.userId, after)))
+    .where(and(eq(chatMembers.chatId, chatId), gt(chatMembers.userId, after), visible))
     .orderBy(chatMembers.userId)
     .limit(limit);
 }

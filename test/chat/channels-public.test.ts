@@ -149,6 +149,38 @@ describe("a public channel", () => {
       .not.toContain(chat.id);
   });
 
+  it("keeps its subscribers private: a subscriber lists only its owners and admins and themselves; admins list everyone", async () => {
+    const [owner, admin, ann, ben] = await signInMany(4);
+    const { chat } = await publicChannel(owner);
+    for (const u of [admin, ann, ben]) expect((await join(u, chat.id)).status).toBe(200);
+    const promoted = await call(`/api/v1/chats/${chat.id}/members/${admin.user.id}`, {
+      method: "PATCH",
+      token: owner.accessToken,
+      body: { role: "admin" },
+    });
+    expect(promoted.status).toBe(200);
+    // Ann reads far, Ben does not: neither may learn of the other, nor how far they read.
+    const seq = (await postText(owner.accessToken, chat.id, "Новость")).seq;
+    expect((await call(`/api/v1/chats/${chat.id}/read`, { token: ann.accessToken, body: { seq } })).status).toBe(204);
+    const list = async (u: SignedIn, after = "") =>
+      (
+        await callJson<{ members: { userId: string; role: string; readSeq: number }[] }>(
+          `/api/v1/chats/${chat.id}/members?after=${after}&limit=200`,
+          { token: u.accessToken },
+        )
+      ).body.members;
+    const ids = (ms: { userId: string }[]) => ms.map((m) => m.userId).sort();
+    expect(ids(await list(ben))).toEqual([owner.user.id, admin.user.id, ben.user.id].sort());
+    expect((await list(ann)).find((m) => m.userId === ann.user.id)?.readSeq).toBe(seq);
+    expect((await list(ann)).some((m) => m.userId === ben.user.id)).toBe(false);
+    // Those who run it see every subscriber, as they manage them.
+    expect(ids(await list(admin))).toEqual([owner.user.id, admin.user.id, ann.user.id, ben.user.id].sort());
+    expect((await list(owner)).find((m) => m.userId === ann.user.id)?.readSeq).toBe(seq);
+    // Paging after the last one seen keeps the same rule.
+    const first = ids(await list(ben))[0] ?? "";
+    expect(ids(await list(ben, first))).toEqual(ids(await list(ben)).slice(1));
+  });
+
   it("cannot be joined when it is not public (404, nothing revealed) or the chat does not exist", async () => {
     const [owner, reader] = await signInMany(2);
     const closed = await newChat(owner.accessToken, { type: "channel", title: "Закрытый" });

@@ -119,14 +119,20 @@ test("an invite link made in a private channel lets the second person in", async
   });
   await o.page.goto(`${server.origin}/#/chats/${chat.id}`);
   await o.page.getByRole("heading", { name: "Совет дома", level: 1 }).waitFor();
+  // A channel's invite links are in its settings, opened from the header.
+  await o.page.getByRole("button", { name: "Управление каналом", exact: true }).click();
   await o.page.getByRole("button", { name: "Создать пригласительную ссылку" }).click();
   const url = await o.page.getByTestId("invite-url").inputValue();
+  await o.page.getByRole("button", { name: "Закрыть" }).click();
   expect(url).toMatch(new RegExp(`^${server.origin}/#/join/[\\w-]{32}$`));
   await r.page.goto(url);
   await r.page.getByRole("button", { name: "Присоединиться" }).click();
   await r.page.getByRole("heading", { name: "Совет дома", level: 1 }).waitFor();
   expect(r.page.url()).toContain(`#/chats/${chat.id}`);
-  // A subscriber makes no invite links.
+  // A subscriber makes no invite links: their header offers only what a subscriber does.
+  expect(await r.page.getByRole("button", { name: "Управление каналом", exact: true }).count()).toBe(0);
+  await r.page.getByRole("button", { name: "О канале", exact: true }).click();
+  await r.page.getByRole("button", { name: "Покинуть канал" }).waitFor();
   expect(await r.page.getByRole("button", { name: "Создать пригласительную ссылку" }).count()).toBe(0);
 });
 

@@ -5,7 +5,6 @@ import { clearSession, hasSession, onAuthChange, request } from "../lib/api";
 import { onLangChange, t } from "../lib/i18n";
 import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
-import { ChannelPage, InviteJoin } from "./channel-page";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
 import { clearDrafts } from "./drafts";
@@ -19,6 +18,9 @@ import { ChatList, loadAgencies, type Me, me } from "./state";
 
 // Service screens are a chunk of their own, loaded on first visit.
 const Services = lazy(() => import("./services").then((m) => m.Services));
+// So are a public channel's page and an invite link's.
+const ChannelPage = lazy(() => import("./channel-page").then((m) => m.ChannelPage));
+const InviteJoin = lazy(() => import("./channel-page").then((m) => m.InviteJoin));
 
 export function App() {
   const [signedIn, setSignedIn] = useState(hasSession);

@@ -1,5 +1,6 @@
 // A public channel's page (#/channels/<username>): its name, how many subscribe, the latest posts as a preview,
 // a join button (then it opens like any chat) and its link to share. And #/join/<token>, an invite link.
+// Both are rarely opened: the app loads them as a chunk of their own.
 import { useState } from "preact/hooks";
 import { ApiError, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
@@ -132,7 +133,14 @@ export function InviteJoin({ token, chats }: { token: string; chats: ChatList })
     <div class="page channel-page">
       <ScreenTitle back={href("chats")}>{t("inviteTitle")}</ScreenTitle>
       <p>{t("inviteLead")}</p>
-      <ErrorNote error={error} />
+      {/* An unknown or revoked token answers 404: say what that means for a link. */}
+      {error instanceof ApiError && error.status === 404 ? (
+        <div class="note note-error" role="alert">
+          {t("inviteInvalid")}
+        </div>
+      ) : (
+        <ErrorNote error={error} />
+      )}
       <div class="row">
         <button type="button" class="primary" onClick={join} disabled={busy}>
           {t("inviteAccept")}
@@ -141,41 +149,6 @@ export function InviteJoin({ token, chats }: { token: string; chats: ChatList })
           {t("cancel")}
         </a>
       </div>
-    </div>
-  );
-}
-
-/** Owners and admins make an invite link to their group or channel, to copy and send. */
-export function InviteLinkMaker({ chatId }: { chatId: string }) {
-  const [url, setUrl] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const make = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { invite } = await request<{ invite: { token: string } }>(`/chats/${encodeURIComponent(chatId)}/invites`, { method: "POST" });
-      // The app's own address, so the link opens where this app is served.
-      setUrl(`${location.origin}${location.pathname}${href("join", invite.token)}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <div class="invite-maker">
-      {url ? (
-        <div class="row">
-          <input readOnly value={url} aria-label={t("inviteLink")} onFocus={(e) => e.currentTarget.select()} data-testid="invite-url" />
-          <CopyButton text={url} />
-        </div>
-      ) : (
-        <button type="button" class="secondary small" onClick={make} disabled={busy}>
-          {t("makeInviteLink")}
-        </button>
-      )}
-      <ErrorNote error={error} />
     </div>
   );
 }

@@ -6,16 +6,19 @@ import { canDelete, canPost, isModerator } from "../../chat/policy";
 import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
 import { formatDateTime, locale, t } from "../lib/i18n";
 import { href } from "../lib/router";
-import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "../lib/ui";
-import { InviteLinkMaker } from "./channel-page";
+import { Avatar, ErrorNote, errorText, Loading, lazy, useStore, VerifiedBadge } from "../lib/ui";
 import { attachmentLabel, chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { loadDraft, saveDraft } from "./drafts";
+import { InviteLinkMaker } from "./invite-link";
 import { MessageItem, summary } from "./message";
 import { MutedIcon, MuteMenu } from "./mute";
 import { PeerDialog, ReportDialog } from "./safety";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 import { canRecordVoice, VoiceRecorder } from "./voice";
+
+// A channel's settings are a chunk of their own, loaded when first opened.
+const ChannelSettings = lazy(() => import("./channel-settings").then((m) => m.ChannelSettings));
 
 /** Within this many pixels of the bottom counts as "at the bottom": new messages keep the view there. */
 const BOTTOM_SLACK = 48;
@@ -26,9 +29,13 @@ export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatL
   const fromList = list.chats.find((c) => c.id === chatId);
   const [fetched, setFetched] = useState<ChatSummary | null>(null);
   const [missing, setMissing] = useState<unknown>(null);
-  const chat = fromList ?? fetched;
+  // A chat that leaves the list while open (the member was removed, banned, or left on another device) stays
+  // on screen, so the open chat can say what happened instead of "not found".
+  const seen = useRef<ChatSummary | null>(null);
+  if (fromList) seen.current = fromList;
+  const chat = fromList ?? fetched ?? seen.current;
   useEffect(() => {
-    if (fromList) return;
+    if (fromList || seen.current) return;
     request<{ chat: ChatSummary }>(`/chats/${encodeURIComponent(chatId)}`).then(
       (r) => setFetched(r.chat),
       (err: unknown) => setMissing(err),
@@ -60,10 +67,15 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
   }, [session]);
   const snap = useStore(session);
   // Title, member count and my role as the room reports them (in order with the messages), over the list's.
-  const chat: ChatSummary = snap.chat ? { ...listed, ...snap.chat } : listed;
+  // A channel's subscribers join and leave without a frame to the room's sockets (src/chat/room.ts): its
+  // count is the one the chat list's pushes bring.
+  const chat: ChatSummary = snap.chat
+    ? { ...listed, ...snap.chat, ...(listed.type === "channel" ? { memberCount: listed.memberCount } : {}) }
+    : listed;
   const agency = agencyOf(chat) ?? agencies.getSnapshot().get(snap.messages[0]?.senderId ?? "");
   const [searching, setSearching] = useState(false);
   const [aboutPeer, setAboutPeer] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const [reporting, setReporting] = useState<ChatMessage | null>(null);
   // A direct chat's other person, for their profile (contacts, block, report).
   const peerId = chat.type === "direct" ? [...snap.members.keys()].find((id) => id !== user.id) : undefined;
@@ -173,6 +185,23 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
             />
           </svg>
         </button>
+        {chat.type === "channel" && !snap.gone && (
+          <button
+            type="button"
+            class="icon"
+            aria-label={isModerator(chat.role) ? t("channelSettings") : t("aboutChannel")}
+            aria-haspopup="dialog"
+            onClick={() => setSettingsOpen(true)}
+            data-testid="channel-settings"
+          >
+            <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
+              <path
+                d="M10 6.5a3.5 3.5 0 100 7 3.5 3.5 0 000-7zM9 1h2l.5 2.5 2 1 2.3-1.2 1.4 1.4-1.2 2.3 1 2L19 9v2l-2.5.5-1 2 1.2 2.3-1.4 1.4-2.3-1.2-2 1L11 19H9l-.5-2.5-2-1-2.3 1.2-1.4-1.4 1.2-2.3-1-2L1 11V9l2.5-.5 1-2-1.2-2.3 1.4-1.4 2.3 1.2 2-1z"
+                fill="currentColor"
+              />
+            </svg>
+          </button>
+        )}
         {peerId && (
           <button type="button" class="icon" aria-label={t("aboutPeer")} aria-haspopup="dialog" onClick={() => setAboutPeer(true)}>
             <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
@@ -184,7 +213,11 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
           </button>
         )}
       </header>
-      {(chat.type === "group" || chat.type === "channel") && isModerator(chat.role) && <InviteLinkMaker chatId={chat.id} />}
+      {/* A group's invite link is made here; a channel's, with the rest of its settings. */}
+      {chat.type === "group" && isModerator(chat.role) && <InviteLinkMaker chatId={chat.id} />}
+      {settingsOpen && chat.type === "channel" && !snap.gone && (
+        <ChannelSettings chat={chat} user={user} chats={chats} onUsername={setPublicName} onClose={() => setSettingsOpen(false)} />
+      )}
       {aboutPeer && peerId && <PeerDialog userId={peerId} chatId={chat.id} onClose={() => setAboutPeer(false)} />}
       {reporting && <ReportDialog chatId={chat.id} seq={reporting.seq} onClose={() => setReporting(null)} />}
       {searching && (
