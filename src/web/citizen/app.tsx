@@ -17,12 +17,17 @@ import { ChatList, loadAgencies, type Me, me } from "./state";
 
 // Service screens are a chunk of their own, loaded on first visit.
 const Services = lazy(() => import("./services").then((m) => m.Services));
+// The verifier (with jose and, where the browser has no BarcodeDetector, jsQR) too.
+const Verifier = lazy(() => import("./verifier/page").then((m) => m.VerifierPage));
 
 export function App() {
   const [signedIn, setSignedIn] = useState(hasSession);
   const [, setLangTick] = useState(0);
+  const route = useRoute();
   useEffect(() => onAuthChange(setSignedIn), []);
   useEffect(() => onLangChange(() => setLangTick((n) => n + 1)), []);
+  // Staff checking a Digital ID need no account: the verifier opens signed in or not.
+  if (route?.[0] === "verify") return <Verifier />;
   return signedIn ? <SignedIn /> : <SignIn />;
 }
 

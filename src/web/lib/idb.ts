@@ -1,13 +1,20 @@
 // The citizen app's IndexedDB, shared by the page and the service worker (src/web/sw): the unsent outbox
 // per chat (it must outlive a closed tab, and localStorage is not readable from a service worker) and a few
-// preferences the service worker needs without a page (the UI language for notification texts). Nothing
+// preferences the service worker needs without a page (the UI language for notification texts), and the
+// in-person verifier's offline cache (agency keys and status lists) and the codes it has accepted. Nothing
 // here touches the DOM, so the service worker bundle can import it.
 
 const DB_NAME = "veche";
-const DB_VERSION = 1;
+// 2: the verifier's stores.
+const DB_VERSION = 2;
 export const OUTBOX = "outbox";
 export const PREFS = "prefs";
-type Store = typeof OUTBOX | typeof PREFS;
+/** The verifier's cache: the agency directory and each agency's keys and status list (citizen/verifier/store.ts). */
+export const VERIFIER = "verifier";
+/** Digital ID codes the verifier accepted: key → when (ms), for the replay rule. */
+export const SEEN = "seen";
+type Store = typeof OUTBOX | typeof PREFS | typeof VERIFIER | typeof SEEN;
+const STORES: readonly Store[] = [OUTBOX, PREFS, VERIFIER, SEEN];
 
 let opening: Promise<IDBDatabase> | null = null;
 
@@ -18,9 +25,8 @@ export function openDb(): Promise<IDBDatabase> {
     const req = indexedDB.open(DB_NAME, DB_VERSION);
     req.onupgradeneeded = () => {
       const db = req.result;
-      // Out-of-line keys: the outbox is keyed by chat id, a preference by its name.
-      if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
-      if (!db.objectStoreNames.contains(PREFS)) db.createObjectStore(PREFS);
+      // Out-of-line keys: the outbox is keyed by chat id, a preference by its name, and so on.
+      for (const store of STORES) if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
     };
     req.onsuccess = () => {
       const db = req.result;

@@ -9,6 +9,8 @@ import { CopyButton, ErrorNote, Loading, ScreenTitle, useAsync, useStore, Verifi
 import { chatTitle } from "../chat-list";
 import { VerificationResult } from "../message";
 import type { ChatList } from "../state";
+import { tid } from "../verifier/strings";
+import { presentRecord } from "./present";
 
 interface RecordItem {
   id: string;
@@ -60,10 +62,7 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
     setBusy(true);
     setError(null);
     try {
-      const r = await request<{ presentation: string }>(`/records/${encodeURIComponent(id)}/presentations`, {
-        body: { disclose: [...chosen] },
-      });
-      setPresentation(r.presentation);
+      setPresentation(await presentRecord(id, [...chosen], {}));
     } catch (err) {
       setError(err);
     } finally {
@@ -85,6 +84,13 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
             </p>
             <p class="muted">{t("issuedAt", { date: formatDate(record.createdAt) })}</p>
             {record.revoked && <p class="status status-cancelled">{t("revoked")}</p>}
+            {!record.revoked && (
+              <p>
+                <a class="button" href={href("services", "digital-id", record.id)}>
+                  {tid("idShowAsId")}
+                </a>
+              </p>
+            )}
           </section>
           <form class="card" onSubmit={present}>
             <fieldset class="group">
