@@ -43,6 +43,8 @@ export function VerifierPage() {
   const [cache, setCache] = useState<CacheSummary | null>(null);
   const [offline, setOffline] = useState(!navigator.onLine);
   const [verdict, setVerdict] = useState<Verdict | null>(null);
+  // Counts verdicts, so the same verdict twice in a row (two replays) still reads as a new one.
+  const [checks, setChecks] = useState(0);
   const [busy, setBusy] = useState(false);
   const [scanning, setScanning] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -85,6 +87,7 @@ export function VerifierPage() {
     setNote(null);
     try {
       setVerdict(await checkCode(code, { trust: cachedTrust, seen: cachedSeen }));
+      setChecks((n) => n + 1);
       setCache(await cacheSummary());
     } catch (err) {
       setError(err);
@@ -129,7 +132,7 @@ export function VerifierPage() {
           : tid("checkerCacheEmpty")}
       </p>
 
-      {verdict && <VerdictCard verdict={verdict} />}
+      {verdict && <VerdictCard key={checks} verdict={verdict} check={checks} />}
 
       <section class="card">
         <div class="row">
@@ -200,7 +203,7 @@ export function VerifierPage() {
   );
 }
 
-function VerdictCard({ verdict }: { verdict: Verdict }) {
+function VerdictCard({ verdict, check }: { verdict: Verdict; check: number }) {
   const ok = verdict.state === "valid";
   const claims = Object.entries(verdict.claims);
   return (
@@ -210,6 +213,7 @@ function VerdictCard({ verdict }: { verdict: Verdict }) {
       aria-live="assertive"
       data-testid="verdict"
       data-state={verdict.state}
+      data-check={check}
     >
       <h2>
         <span aria-hidden="true">{ok ? "✓ " : "✕ "}</span>

@@ -4,7 +4,6 @@
 // check.ts decides; this only keeps what it decides with. Everything here is public data: nothing is tied to
 // whoever is signed in, so signing out keeps it.
 import type { JSONWebKeySet } from "jose";
-import { request } from "../../lib/api";
 import { idbEntries, idbGet, idbPut, idbPutMany, SEEN, VERIFIER } from "../../lib/idb";
 import { memorySeen, SEEN_RETENTION_MS, type Seen, type Trust, type TrustedIssuer } from "./check";
 
@@ -26,8 +25,6 @@ interface AgencyCache {
   fetchedAt: number;
 }
 
-/** Before a check, an issuer's keys and list older than this are fetched again when the device is online. */
-const FRESH_MS = 60_000;
 /** A check never waits longer than this for the network; the cached copy is used instead. */
 const TIMEOUT_MS = 4000;
 
@@ -55,7 +52,16 @@ function asStatusList(body: unknown): string {
 }
 
 const online = () => typeof navigator === "undefined" || navigator.onLine !== false;
-const get = (path: string) => request<unknown>(path, { anonymous: true, signal: AbortSignal.timeout(TIMEOUT_MS) });
+/**
+ * A public API read past the browser's HTTP cache (the status list is sent with max-age=60, and a check
+ * online must see a revocation made a moment ago). No Authorization: these are public, and the verifier
+ * works signed out.
+ */
+async function get(path: string): Promise<unknown> {
+  const res = await fetch(`/api/v1${path}`, { cache: "no-cache", signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!res.ok) throw new Error(`${path} answered ${res.status}`);
+  return res.json();
+}
 
 // Without IndexedDB (a private window in some browsers) the cache lives as long as the page.
 const memory = new Map<string, unknown>();
@@ -128,8 +134,8 @@ export async function refreshAll(): Promise<CacheSummary> {
 
 /**
  * Trust backed by the cache: an `iss` is trusted when it is exactly an agency's `issuer` in the directory.
- * Online, its keys and status list are refreshed first when older than FRESH_MS (so a revocation shows
- * within a minute); offline, or when the network fails, the kept copies are used.
+ * Online, its keys and status list are fetched again first (two small reads), so a revocation made a moment
+ * ago shows; offline, or when the network fails or is slow, the kept copies are used.
  */
 export const cachedTrust: Trust = {
   async issuer(iss) {
@@ -141,7 +147,7 @@ export const cachedTrust: Trust = {
     }
     if (!entry) return null;
     let cached = await cachedAgency(entry.id);
-    if (online() && (!cached || Date.now() - cached.fetchedAt > FRESH_MS)) {
+    if (online()) {
       const id = entry.id;
       cached = await refreshAgency(id).catch(() => cached);
     }
