@@ -31,7 +31,7 @@ export function matrixOf(text: string): Matrix {
 }
 
 /** Up to 4 px a module, as large as fits. */
-const fit = (m: Matrix, side: number) => Math.max(1, Math.min(4, Math.floor(side / m.length)));
+const moduleSize = (m: Matrix, side: number) => Math.max(1, Math.min(4, Math.floor(side / m.length)));
 
 /** Luma of a picture `side` pixels square with the code centred at `scale` pixels a module, white around. */
 function luma(m: Matrix, scale: number, side: number): Buffer {
@@ -50,7 +50,7 @@ function luma(m: Matrix, scale: number, side: number): Buffer {
 }
 
 /** A YUV4MPEG2 (4:2:0) video of one frame: the code in black and white. Chromium loops it. */
-export function y4m(m: Matrix, side = 640, scale = fit(m, side)): Buffer {
+export function y4m(m: Matrix, side = 640, scale = moduleSize(m, side)): Buffer {
   const header = Buffer.from(`YUV4MPEG2 W${side} H${side} F10:1 Ip A1:1 C420jpeg\n`, "ascii");
   const chroma = Buffer.alloc((side / 2) * (side / 2) * 2, 128);
   return Buffer.concat([header, Buffer.from("FRAME\n", "ascii"), luma(m, scale, side), chroma]);
@@ -66,7 +66,7 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 /** A grayscale PNG of the code, as a photo or screenshot of it would be uploaded. */
-export function png(m: Matrix, side = 640, scale = fit(m, side)): Buffer {
+export function png(m: Matrix, side = 640, scale = moduleSize(m, side)): Buffer {
   const y = luma(m, scale, side);
   const raw = Buffer.alloc((side + 1) * side);
   for (let r = 0; r < side; r++) y.copy(raw, r * (side + 1) + 1, r * side, (r + 1) * side);
