@@ -219,10 +219,12 @@ test("an expired record is shown as expired, and a code older than 60 s as too o
 }, 120_000);
 
 test("the verifier speaks English in full", async () => {
-  await verifier.page.evaluate(() => localStorage.setItem("veche.lang", "en"));
-  await verifier.page.reload();
-  checks = 0;
+  await verifier.page.getByRole("button", { name: "English" }).click();
   await verifier.page.getByRole("heading", { name: "Check a document by QR code" }).waitFor();
+  await verifier.page
+    .getByTestId("verifier-cache")
+    .getByText(/Keys and revocation lists of 1 agency|Keys and the revocation list of 1 agency/)
+    .waitFor();
   await upload(matrixOf(await presentation(ageRecord)), "en.png");
   await expectVerdict("valid");
   expect(await verdict().getByRole("heading").textContent()).toContain("Valid");

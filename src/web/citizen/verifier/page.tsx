@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { hasSession } from "../../lib/api";
 import { claimLabel, claimValue, typeLabel } from "../../lib/claim-labels";
-import { formatDate, formatDateTime, t } from "../../lib/i18n";
+import { formatDate, formatDateTime, lang, setLang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, ScreenTitle, VerifiedBadge } from "../../lib/ui";
 import { ACCEPT_WINDOW_SEC, checkCode, type Verdict, type VerdictState } from "./check";
@@ -125,6 +125,8 @@ export function VerifierPage() {
   return (
     <main class="page verifier" id="main" tabIndex={-1}>
       <ScreenTitle back={hasSession() ? href("services") : undefined}>{tid("checkerTitle")}</ScreenTitle>
+      {/* Signed out there are no settings to choose the language in. */}
+      {!hasSession() && <Languages />}
       <p class="muted" data-testid="verifier-cache">
         {offline && `${tid("checkerOffline")} `}
         {cache && cache.agencies > 0 && cache.oldest !== null
@@ -200,6 +202,20 @@ export function VerifierPage() {
         </details>
       </section>
     </main>
+  );
+}
+
+/** As the sign-in page's switch (its styles), written out here so the app's first chunk is not split for it. */
+function Languages() {
+  return (
+    <fieldset class="lang-switch">
+      <legend class="sr-only">{t("language")}</legend>
+      {(["ru", "en"] as const).map((l) => (
+        <button key={l} type="button" class={lang() === l ? "on" : ""} aria-pressed={lang() === l} onClick={() => setLang(l)} lang={l}>
+          {l === "ru" ? "Русский" : "English"}
+        </button>
+      ))}
+    </fieldset>
   );
 }
 
