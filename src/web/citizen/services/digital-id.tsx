@@ -9,7 +9,7 @@ import { formatDate, formatTime, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, VerifiedBadge } from "../../lib/ui";
-import { IN_PERSON_AUDIENCE, REFRESH_SEC } from "../verifier/check";
+import { IN_PERSON_AUDIENCE, REFRESH_SEC } from "../verifier/constants";
 import { tid } from "../verifier/strings";
 import { presentRecord } from "./present";
 

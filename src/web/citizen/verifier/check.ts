@@ -7,23 +7,11 @@ import { decodeJwt, type JSONWebKeySet } from "jose";
 import { isRecord, sha256Base64url, splitSdJwt } from "../../../records/sdjwt/format";
 import { decodeStatusList, isSet } from "../../../records/sdjwt/status-list";
 import { CLOCK_TOLERANCE_SEC, verifyPresentation } from "../../../records/sdjwt/verify";
+import { ACCEPT_WINDOW_SEC, IN_PERSON_AUDIENCE, SEEN_RETENTION_MS } from "./constants";
 
-/**
- * The Key Binding JWT's `aud` for a code shown face to face. A QR code is one-way (the verifier cannot send
- * a challenge), so the holder's app picks the nonce and the verifier checks freshness and replay instead.
- */
-export const IN_PERSON_AUDIENCE = "veche:in-person";
-/** A code is accepted for this many seconds after the holder's app made it (its KB-JWT `iat`). */
-export const ACCEPT_WINDOW_SEC = 60;
+export { ACCEPT_WINDOW_SEC, IN_PERSON_AUDIENCE, REFRESH_SEC, SEEN_RETENTION_MS } from "./constants";
 /** How far in the future a KB-JWT `iat` may be, for clocks that disagree a little. */
 export const FUTURE_SKEW_SEC = CLOCK_TOLERANCE_SEC;
-/** The Digital ID makes a new code this often: half the window, so a shown code is always acceptable. */
-export const REFRESH_SEC = 30;
-/**
- * How long a seen code's nonce is remembered. Past ACCEPT_WINDOW_SEC + FUTURE_SKEW_SEC after it was made a
- * code is "too old" anyway, so forgetting it later than that loses no replay.
- */
-export const SEEN_RETENTION_MS = 10 * 60_000;
 
 /** An agency as the verifier last fetched it: the directory entry, its keys and its status list. */
 export interface TrustedIssuer {
