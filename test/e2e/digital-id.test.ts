@@ -122,10 +122,11 @@ test("the citizen's Digital ID shows a QR code of only «Старше 18 лет�
   expect(await a.page.getByLabel(/Старше 18 лет/).isChecked()).toBe(true);
   const length = Number(await a.page.getByTestId("digital-id-code").getAttribute("data-length"));
   const version = Number(await code().getAttribute("data-version"));
-  // One disclosure and the key binding: well inside what a phone reads off a screen.
-  expect(length).toBeLessThan(1600);
-  expect(version).toBeLessThanOrEqual(32);
-  console.log(`Digital ID code: ${length} characters, QR version ${version}`);
+  // One disclosure and the key binding: ~1,400–1,650 characters (the issuer adds 2–5 decoy digests), QR
+  // version 27–30 at error correction L, what a phone reads off a screen (docs/web.md).
+  expect(length).toBeGreaterThan(1000);
+  expect(length).toBeLessThan(1800);
+  expect(version).toBeLessThanOrEqual(31);
   await a.page.getByText(/Код от .*, новый через \d+ с/).waitFor();
   const before = await pathOf();
   const started = Date.now();

@@ -6,11 +6,11 @@ import { t } from "./i18n";
  * QR code (byte mode) drawn as one SVG path, with the standard 4-module quiet zone; a note instead when the
  * text is too long for one. The version (size) is the smallest that holds the text at error correction L, and
  * the correction is then raised as far as that version allows (uqr's boostEcc). Measured: a Digital ID code
- * (one disclosure and the KB-JWT) is ~1,480 characters in development and ~1,570 with a production issuer
- * URL, version 29 (141 modules with the quiet zone) at L; M would need version 33 and Q version 39, so L it
- * is for those: a screen shows a clean, flat code, where the extra correction buys little and the denser
- * code costs readability. Shorter texts get M or better at no cost in size. `large`: drawn bigger, for codes
- * meant to be scanned off this screen.
+ * (one disclosure and the KB-JWT) is ~1,400–1,650 characters (the issuer adds 2–5 decoy digests), version
+ * 27–30 (133–145 modules with the quiet zone) at L; at ~1,570 characters M needs version 33 and Q version 39,
+ * so L it is for those: a screen shows a clean, flat code, where the extra correction buys little and the
+ * denser code costs readability. Shorter texts get M or better at no cost in size. `large`: drawn bigger, for
+ * codes meant to be scanned off this screen.
  */
 export function QrCode({ text, label, large = false }: { text: string; label: string; large?: boolean }) {
   let qr: ReturnType<typeof encode>;
