@@ -59,7 +59,8 @@ function writeHashed(content, name, ext) {
 
 /**
  * Response headers for every asset (Workers static assets read `_headers`). The service worker and the
- * manifest come from 'self', which default-src (and so worker-src and manifest-src) allows. /sw.js is
+ * manifest come from 'self', which default-src (and so worker-src and manifest-src) allows. The camera is
+ * allowed for the app's own pages only: the verifier (#/verify) scans Digital ID codes with it. /sw.js is
  * revalidated every time, so a new build's worker (and with it the new shell) is found on the next visit.
  * The microphone and camera are this origin's only (voice messages, calls, scanning a QR code), never a frame's.
  */

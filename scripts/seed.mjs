@@ -101,6 +101,9 @@ export async function seed(origin) {
     birthdate: "1990-05-17",
     place_of_birth: "Москва",
   });
+  // The Digital ID's proof of age: a derived claim only (as ISO mDL's age_over_NN), so a cashier checking it
+  // learns that Anna is over 18 and nothing else, not even her birth date.
+  await record(registry, anna, "age_confirmation", { age_over_18: true });
   // Keep this the last step: /health reports the demo ready once a consent request exists (src/dev/demo.ts).
   await api(origin, "/api/v1/agency/consent-requests", {
     token: tax.token,

@@ -7,9 +7,15 @@ import { agencySecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
 import { displayableName } from "../lib/names";
 import { checkOutboundUrl } from "../lib/outbound-url";
+import { issuerUrl } from "../records/issue";
 import { type AgencyRow, agencyJwks, checkCredentials, createAgency, getAgency, listAgencies, publicAgency } from "./store";
 
 const Agency = z.object({ id: z.string(), name: z.string(), verified: z.boolean(), logoUrl: z.string().nullable() }).openapi("Agency");
+
+/** A directory entry: with the agency's issuer identifier, so an offline verifier can match a credential's `iss` to it exactly. */
+const DirectoryAgency = Agency.extend({
+  issuer: z.string().openapi({ description: "The `iss` of the agency's records; its keys are at `/api/v1/agencies/{id}/jwks.json`." }),
+}).openapi("DirectoryAgency");
 
 const AgencyProfile = z
   .object({
@@ -133,9 +139,10 @@ export const agencyDirectory = router()
       security: [],
       tags: ["agencies"],
       summary: "The directory of agencies",
-      responses: { 200: json(z.object({ agencies: z.array(Agency) }), "Agencies.") },
+      responses: { 200: json(z.object({ agencies: z.array(DirectoryAgency) }), "Agencies.") },
     }),
-    async (c) => c.json({ agencies: (await listAgencies(c.env.DB)).map(publicAgency) }, 200),
+    async (c) =>
+      c.json({ agencies: (await listAgencies(c.env.DB)).map((a) => ({ ...publicAgency(a), issuer: issuerUrl(c.env, a.id) })) }, 200),
   )
   .openapi(
     createRoute({

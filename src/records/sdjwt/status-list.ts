@@ -61,7 +61,9 @@ export async function decodeStatusList(lst: string): Promise<Uint8Array> {
 async function transform(input: Uint8Array, stream: CompressionStream | DecompressionStream, maxOutput: number): Promise<Uint8Array> {
   const writer = stream.writable.getWriter();
   // Read while writing; the write side's failure surfaces on the read side too, so this one is only observed.
-  const written = writer.write(input).then(() => writer.close());
+  // A copy on an ArrayBuffer of its own: the DOM's stream types (this also runs in the web verifier) refuse a
+  // view that could be on a SharedArrayBuffer.
+  const written = writer.write(new Uint8Array(input)).then(() => writer.close());
   written.catch(() => {});
   const reader = stream.readable.getReader();
   const chunks: Uint8Array[] = [];

@@ -39,6 +39,12 @@ export interface VerifyOptions {
   nonce?: string;
   /** Asked only for a credential that is otherwise valid and has a status reference. */
   isRevoked?: (status: { uri: string; idx: number }) => Promise<boolean>;
+  /**
+   * How old a KB-JWT may be, in seconds (default KEY_BINDING_MAX_AGE_SEC). null: no age check here, for a
+   * verifier with a time rule of its own (the web app's in-person verifier reads `keyBinding.iat` and tells
+   * "too old" apart from "tampered"); `iat` is still required.
+   */
+  keyBindingMaxAgeSec?: number | null;
 }
 
 export interface VerificationResult {
@@ -53,6 +59,8 @@ export interface VerificationResult {
    * status mechanism other than a status list).
    */
   revoked?: boolean;
+  /** The verified Key Binding JWT's claims, when the presentation carries one. */
+  keyBinding?: { iat: number; nonce: string; aud: string | string[] };
   error?: VerifyErrorCode;
 }
 
@@ -119,7 +127,8 @@ async function verify(presentation: string, opts: VerifyOptions): Promise<Verifi
 
   const resolved = await resolveDisclosures(payload, parts.disclosures);
 
-  if (parts.kbJwt) await verifyKeyBinding(parts, payload, opts);
+  let keyBinding: VerificationResult["keyBinding"];
+  if (parts.kbJwt) keyBinding = await verifyKeyBinding(parts, payload, opts);
   else if (opts.audience !== undefined || opts.nonce !== undefined) throw new Rejection("key_binding_required");
 
   const claims = Object.fromEntries(Object.entries(resolved).filter(([name]) => !MACHINERY_CLAIMS.includes(name)));
@@ -130,7 +139,7 @@ async function verify(presentation: string, opts: VerifyOptions): Promise<Verifi
     const { isRevoked } = opts;
     revoked = await callback(() => isRevoked(status));
   }
-  return { valid: true, issuer, vct, claims, ...(revoked === undefined ? {} : { revoked }) };
+  return { valid: true, issuer, vct, claims, ...(revoked === undefined ? {} : { revoked }), ...(keyBinding ? { keyBinding } : {}) };
 }
 
 async function verifyIssuerJwt(jwt: string, opts: VerifyOptions): Promise<JWTPayload> {
@@ -256,7 +265,11 @@ async function resolveDisclosures(payload: JWTPayload, encoded: readonly string[
   return resolved;
 }
 
-async function verifyKeyBinding(parts: SdJwtParts, payload: JWTPayload, opts: VerifyOptions): Promise<void> {
+async function verifyKeyBinding(
+  parts: SdJwtParts,
+  payload: JWTPayload,
+  opts: VerifyOptions,
+): Promise<{ iat: number; nonce: string; aud: string | string[] }> {
   const jwk = isRecord(payload.cnf) ? payload.cnf.jwk : undefined;
   // Only the public coordinates of an ES256 key are used; anything else in `cnf` cannot bind a KB-JWT.
   if (
@@ -268,6 +281,7 @@ async function verifyKeyBinding(parts: SdJwtParts, payload: JWTPayload, opts: Ve
     jwk.d !== undefined
   )
     throw new Rejection("key_binding_invalid");
+  const maxAge = opts.keyBindingMaxAgeSec === undefined ? KEY_BINDING_MAX_AGE_SEC : opts.keyBindingMaxAgeSec;
   try {
     const holderKey = await importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, SIGNING_ALG);
     const { payload: kb } = await jwtVerify(parts.kbJwt, holderKey, {
@@ -277,11 +291,13 @@ async function verifyKeyBinding(parts: SdJwtParts, payload: JWTPayload, opts: Ve
       currentDate: opts.now,
       clockTolerance: CLOCK_TOLERANCE_SEC,
       // Also rejects an `iat` in the future (beyond the tolerance).
-      maxTokenAge: KEY_BINDING_MAX_AGE_SEC,
+      ...(maxAge === null ? {} : { maxTokenAge: maxAge }),
       requiredClaims: ["iat", "aud", "nonce", "sd_hash"],
     });
     if (typeof kb.nonce !== "string" || (opts.nonce !== undefined && kb.nonce !== opts.nonce)) throw new Rejection("key_binding_invalid");
     if (kb.sd_hash !== (await sha256Base64url(parts.signedPart))) throw new Rejection("key_binding_invalid");
+    if (typeof kb.iat !== "number" || kb.aud === undefined) throw new Rejection("key_binding_invalid");
+    return { iat: kb.iat, nonce: kb.nonce, aud: kb.aud };
   } catch {
     throw new Rejection("key_binding_invalid");
   }

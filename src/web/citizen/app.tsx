@@ -21,12 +21,17 @@ const Services = lazy(() => import("./services").then((m) => m.Services));
 // So are a public channel's page and an invite link's.
 const ChannelPage = lazy(() => import("./channel-page").then((m) => m.ChannelPage));
 const InviteJoin = lazy(() => import("./channel-page").then((m) => m.InviteJoin));
+// The verifier (with jose and, where the browser has no BarcodeDetector, jsQR) too.
+const Verifier = lazy(() => import("./verifier/page").then((m) => m.VerifierPage));
 
 export function App() {
   const [signedIn, setSignedIn] = useState(hasSession);
   const [, setLangTick] = useState(0);
+  const route = useRoute();
   useEffect(() => onAuthChange(setSignedIn), []);
   useEffect(() => onLangChange(() => setLangTick((n) => n + 1)), []);
+  // Staff checking a Digital ID need no account: the verifier opens signed in or not.
+  if (route?.[0] === "verify") return <Verifier />;
   return signedIn ? <SignedIn /> : <SignIn />;
 }
 

@@ -924,6 +924,23 @@ export function t(key: Key, params?: Params): string {
   return fill(value[form] ?? value.other, params);
 }
 
+/** Plural forms of a counted string, as in the dictionaries above. */
+export type Plural = { one: string; few?: string; many?: string; other: string };
+
+/**
+ * A feature's own strings, loaded with its lazy chunk instead of with the app (the initial JavaScript budget):
+ * the same rules as `t` (current language, {name} parameters, plural forms by `count`), and every key in both
+ * languages, which the types enforce.
+ */
+export function dictionary<K extends string>(dicts: Record<Lang, Record<K, string | Plural>>): (key: K, params?: Params) => string {
+  return (key, params) => {
+    const value = dicts[current][key];
+    if (typeof value === "string") return fill(value, params);
+    const form = new Intl.PluralRules(locale()).select(Number(params?.count ?? 0)) as keyof Plural;
+    return fill(value[form] ?? value.other, params);
+  };
+}
+
 /** A key built at run time (a status, an action): its string if the dictionary has one, else the raw value. */
 export function tKey(prefix: string, value: string): string {
   const key = `${prefix}${value}`;

@@ -1,18 +1,24 @@
 // The citizen app's IndexedDB, shared by the page and the service worker (src/web/sw): the unsent outbox
 // per chat (it must outlive a closed tab, and localStorage is not readable from a service worker), a few
-// preferences the service worker needs without a page (the UI language for notification texts), and this
+// preferences the service worker needs without a page (the UI language for notification texts), this
 // device's keys (the SD-JWT holder key: a non-extractable WebCrypto key, which IndexedDB stores as the key
-// object itself, so its private half is never readable, not even by this app's scripts). Nothing here touches
-// the DOM, so the service worker bundle can import it.
+// object itself, so its private half is never readable, not even by this app's scripts), and the in-person
+// verifier's offline cache (agency keys and status lists) and the codes it has accepted. Nothing here
+// touches the DOM, so the service worker bundle can import it.
 
 const DB_NAME = "veche";
-// 3: device keys (the digital-id branch's verifier stores are version 2; opening at 3 creates whatever is
-// missing, so either order of upgrades ends with every store).
+// 2: the verifier's stores; 3: device keys. Opening at 3 creates whatever is missing, whichever came first.
 const DB_VERSION = 3;
 export const OUTBOX = "outbox";
 export const PREFS = "prefs";
+/** Device keys, keyed by what they are for ("holder"). */
 export const KEYS = "keys";
-type Store = typeof OUTBOX | typeof PREFS | typeof KEYS;
+/** The verifier's cache: the agency directory and each agency's keys and status list (citizen/verifier/store.ts). */
+export const VERIFIER = "verifier";
+/** Digital ID codes the verifier accepted: key → when (ms), for the replay rule. */
+export const SEEN = "seen";
+type Store = typeof OUTBOX | typeof PREFS | typeof KEYS | typeof VERIFIER | typeof SEEN;
+const STORES: readonly Store[] = [OUTBOX, PREFS, KEYS, VERIFIER, SEEN];
 
 let opening: Promise<IDBDatabase> | null = null;
 
@@ -23,11 +29,8 @@ export function openDb(): Promise<IDBDatabase> {
     const req = indexedDB.open(DB_NAME, DB_VERSION);
     req.onupgradeneeded = () => {
       const db = req.result;
-      // Out-of-line keys: the outbox is keyed by chat id, a preference by its name.
-      if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
-      if (!db.objectStoreNames.contains(PREFS)) db.createObjectStore(PREFS);
-      // Device keys, keyed by what they are for ("holder").
-      if (!db.objectStoreNames.contains(KEYS)) db.createObjectStore(KEYS);
+      // Out-of-line keys: the outbox is keyed by chat id, a preference by its name, and so on.
+      for (const store of STORES) if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
     };
     req.onsuccess = () => {
       const db = req.result;

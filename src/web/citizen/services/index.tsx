@@ -4,9 +4,11 @@ import { t } from "../../lib/i18n";
 import { href, type Route } from "../../lib/router";
 import { lazy, ScreenTitle } from "../../lib/ui";
 import type { ChatList, Me } from "../state";
+import { tid } from "../verifier/strings";
 import { AccessLogView } from "./access-log";
 import { BillsView, BillView } from "./bills";
 import { ConsentsView } from "./consents";
+import { DigitalIdView } from "./digital-id";
 import { RecordsView, RecordView, VerifyView } from "./records";
 
 // Forms carry the server's own schema validator (and with it zod): a chunk of their own, loaded only here.
@@ -27,6 +29,8 @@ export function Services({ route, chats }: { route: Route; chats: ChatList; user
       return id ? <RecordView key={id} id={id} chats={chats} /> : <RecordsView />;
     case "verify":
       return <VerifyView />;
+    case "digital-id":
+      return <DigitalIdView id={id} />;
     case "consents":
       return <ConsentsView highlight={id} chats={chats} />;
     case "access-log":
@@ -50,6 +54,12 @@ function ServicesHome() {
     <div class="page">
       <ScreenTitle>{t("servicesTitle")}</ScreenTitle>
       <ul class="tiles">
+        <li>
+          <a class="tile" href={href("services", "digital-id")}>
+            <strong>{tid("idTitle")}</strong>
+            <span class="muted">{tid("idTileLead")}</span>
+          </a>
+        </li>
         {SECTIONS.map((s) => (
           <li key={s.to}>
             <a class="tile" href={href("services", s.to)}>
@@ -58,6 +68,12 @@ function ServicesHome() {
             </a>
           </li>
         ))}
+        <li>
+          <a class="tile" href={href("verify")}>
+            <strong>{tid("checkerTitle")}</strong>
+            <span class="muted">{tid("checkerTileLead")}</span>
+          </a>
+        </li>
       </ul>
     </div>
   );

@@ -11,6 +11,7 @@ import { chatTitle } from "../chat-list";
 import { holderKey, type PublicJwk, signJws, thumbprint, unb64u } from "../holder";
 import { VerificationResult } from "../message";
 import type { ChatList } from "../state";
+import { tid } from "../verifier/strings";
 import { presentRecord } from "./present";
 
 interface RecordItem {
@@ -117,6 +118,13 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
             {record.revoked && <p class="status status-cancelled">{t("revoked")}</p>}
             {!record.revoked && record.binding !== "device" && <p class="status">{t(BINDING_KEYS[record.binding])}</p>}
             {record.binding === "none" && <p class="muted">{t("reissueHint")}</p>}
+            {!record.revoked && (
+              <p>
+                <a class="button" href={href("services", "digital-id", record.id)}>
+                  {tid("idShowAsId")}
+                </a>
+              </p>
+            )}
           </section>
           <form class="card" onSubmit={present}>
             <fieldset class="group">
