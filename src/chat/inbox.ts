@@ -7,7 +7,7 @@ import { type PushOptions, type PushPayload, queuePushes } from "../push/send";
 import { roomStub } from "./access";
 import { SocketHub, sessionTag } from "./hub";
 import { type MessageAlert, messagePayload } from "./inbox/alerts";
-import { type CallClaim, callPayload, HeldCall } from "./inbox/calls";
+import { type CallClaim, callPayload, HeldCall, RING_REPLAY_MS, ringingFrame } from "./inbox/calls";
 import { Dialogs, type DialogUpdate, type ListChange, type PushAnswer, type Updates } from "./inbox/dialogs";
 import { type PushSubscriptionRecord, Subscriptions } from "./inbox/subscriptions";
 import { type CallStateFrame, type ChatSummary, CLOSE, InboxClientFrame, type InboxFrame, MAX_FRAME_BYTES, parseFrames } from "./protocol";
@@ -95,6 +95,9 @@ export class Inbox extends DurableObject<Env> {
       if (changes === null) this.hub.send(pair[1], { type: "too_long", pts: this.dialogs.current() });
       else for (const c of changes) this.hub.send(pair[1], c);
     }
+    // A call ringing for the user rings on this device too.
+    const ringing = ringingFrame(this.heldCall(), Date.now());
+    if (ringing) this.hub.send(pair[1], ringing);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
@@ -228,16 +231,19 @@ export class Inbox extends DurableObject<Env> {
    * Web Push to the devices that are away).
    */
   async claimCall(userId: string, claim: CallClaim): Promise<{ busy: boolean }> {
-    const raw = this.dialogs.meta("call");
-    const held = raw ? HeldCall.safeParse(JSON.parse(raw)) : null;
-    if (held?.success && held.data.callId !== claim.callId && held.data.chatId !== claim.chatId) {
+    const held = this.heldCall();
+    if (held && held.callId !== claim.callId && held.chatId !== claim.chatId) {
       // A claim whose end never reached us (a failed call to this inbox) is asked of its room, not trusted.
-      const current = await roomStub(this.env, held.data.chatId)
-        .currentCall(held.data.chatId)
-        .catch(() => held.data.callId);
-      if (current === held.data.callId) return { busy: true };
+      const current = await roomStub(this.env, held.chatId)
+        .currentCall(held.chatId)
+        .catch(() => held.callId);
+      if (current === held.callId) return { busy: true };
     }
-    this.dialogs.setMeta("call", JSON.stringify({ chatId: claim.chatId, callId: claim.callId } satisfies HeldCall));
+    const ring = claim.ring ? { ...claim.ring, until: Date.now() + RING_REPLAY_MS } : undefined;
+    this.dialogs.setMeta(
+      "call",
+      JSON.stringify({ chatId: claim.chatId, callId: claim.callId, ...(ring ? { ring } : {}) } satisfies HeldCall),
+    );
     if (claim.ring) {
       const frame: InboxFrame = { type: "call_incoming", chatId: claim.chatId, callId: claim.callId, ...claim.ring };
       for (const ws of this.hub.sockets()) this.hub.send(ws, frame);
@@ -249,10 +255,18 @@ export class Inbox extends DurableObject<Env> {
   /** A call moved (answered, ended): every device hears it, so those still ringing stop; an ended call frees the user. */
   async callState(frame: CallStateFrame): Promise<void> {
     for (const ws of this.hub.sockets()) this.hub.send(ws, frame);
-    if (frame.state !== "ended") return;
+    const held = this.heldCall();
+    if (held?.callId !== frame.callId) return;
+    // Answered: it rings no more, but the user stays in it (busy) until it ends.
+    if (frame.state === "ended") this.dialogs.setMeta("call", "null");
+    else if (frame.state === "active")
+      this.dialogs.setMeta("call", JSON.stringify({ chatId: held.chatId, callId: held.callId } satisfies HeldCall));
+  }
+
+  private heldCall(): HeldCall | null {
     const raw = this.dialogs.meta("call");
     const held = raw ? HeldCall.safeParse(JSON.parse(raw)) : null;
-    if (held?.success && held.data.callId === frame.callId) this.dialogs.setMeta("call", "null");
+    return held?.success ? held.data : null;
   }
 
   // ---- Web Push subscriptions and settings (src/push/routes.ts) ----

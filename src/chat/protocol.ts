@@ -63,6 +63,7 @@ export const IceCandidate = z
   })
   .strict()
   .nullable();
+export type IceCandidate = z.infer<typeof IceCandidate>;
 
 export const CallInviteFrame = z.object({ type: z.literal("call_invite"), callId: CallId, video: z.boolean(), sdp: Sdp }).strict();
 export const CallAnswerFrame = z.object({ type: z.literal("call_answer"), callId: CallId, sdp: Sdp }).strict();

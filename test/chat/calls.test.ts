@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readAnswer } from "../../src/chat/calls/turn";
+import { fingerprints, shortAuthCode } from "../../src/web/citizen/calls/sas";
 import { call, callJson, expectProblem, historyOf, newChat, openSocket, type SignedIn, signIn, type TestSocket } from "../helpers";
 
 const OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\na=fingerprint:sha-256 AA:BB\r\n";
@@ -218,6 +219,10 @@ describe("calls: signalling in a direct chat", () => {
     annaRoom.send({ type: "call_invite", callId, video: true, sdp: OFFER });
     await frameOf(borisInbox, "call_incoming", callId);
     await frameOf(annaRoom, "call_state", callId, (f) => f.state === "ringing");
+    // A device that opens the app while it rings (from the call's push, say) rings too.
+    const later = await inboxSocket(boris);
+    expect(await frameOf(later, "call_incoming", callId)).toMatchObject({ chatId, callerId: anna.user.id, video: true });
+    later.close();
     // The alarm before the ring's time leaves it ringing.
     await runDurableObjectAlarm(room(chatId));
     expect(annaRoom.frames.some((f) => f.type === "call_state" && f.state === "ended")).toBe(false);
@@ -285,5 +290,24 @@ describe("calls: Cloudflare's TURN answer", () => {
     ]);
     expect(readAnswer({ iceServers: turn })).toHaveLength(1);
     expect(readAnswer({ error: "unauthorized" })).toBeNull();
+  });
+});
+
+describe("calls: the short authentication code", () => {
+  const sdp = (fp: string) => `v=0\r\na=group:BUNDLE 0 1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 ${fp}\r\n`;
+  const alice = sdp("AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89");
+  const bob = sdp("10:32:54:76:98:BA:DC:FE:10:32:54:76:98:BA:DC:FE:10:32:54:76:98:BA:DC:FE:10:32:54:76:98:BA:DC:FE");
+  const mallory = sdp("FF:EE:DD:CC:BB:AA:99:88:77:66:55:44:33:22:11:00:FF:EE:DD:CC:BB:AA:99:88:77:66:55:44:33:22:11:00");
+
+  it("is the same on both sides, and differs when someone in the middle swaps a fingerprint", async () => {
+    expect(fingerprints(alice)).toEqual([`sha-256 ${alice.match(/sha-256 (\S+)/)?.[1]}`]);
+    const callerSees = await shortAuthCode(alice, bob);
+    const calleeSees = await shortAuthCode(bob, alice);
+    expect(callerSees).toEqual(calleeSees);
+    expect(callerSees?.emoji).toHaveLength(4);
+    expect(callerSees?.digits).toMatch(/^\d{6}$/);
+    // A relay that terminates DTLS shows each side its own certificate instead of the other's.
+    expect(await shortAuthCode(alice, mallory)).not.toEqual(callerSees);
+    expect(await shortAuthCode("v=0\r\n", bob)).toBeNull();
   });
 });
