@@ -61,12 +61,13 @@ function writeHashed(content, name, ext) {
  * Response headers for every asset (Workers static assets read `_headers`). The service worker and the
  * manifest come from 'self', which default-src (and so worker-src and manifest-src) allows. /sw.js is
  * revalidated every time, so a new build's worker (and with it the new shell) is found on the next visit.
+ * Camera and microphone are the app's own (calls), never an embedded frame's.
  */
 const HEADERS = `/*
   Content-Security-Policy: default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'
   X-Content-Type-Options: nosniff
   Referrer-Policy: no-referrer
-  Permissions-Policy: camera=(), microphone=(), geolocation=()
+  Permissions-Policy: camera=(self), microphone=(self), geolocation=()
 /assets/*
   Cache-Control: public, max-age=31536000, immutable
 /sw.js

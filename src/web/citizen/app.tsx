@@ -5,6 +5,8 @@ import { clearSession, hasSession, onAuthChange, request } from "../lib/api";
 import { onLangChange, t } from "../lib/i18n";
 import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
+import { calls } from "./calls/manager";
+import { CallScreen } from "./calls/screen";
 import { ChannelPage, InviteJoin } from "./channel-page";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
@@ -41,9 +43,13 @@ function SignedIn() {
     void loadAgencies();
     chats.start();
     const untrack = trackBadge(chats);
+    // Calls ring on every device through the inbox socket, whatever screen is open.
+    const unring = chats.onCall((f) => calls.onInbox(f));
     return () => {
       live = false;
       untrack();
+      unring();
+      calls.stop();
       chats.stop();
       me.set(null);
     };
@@ -91,6 +97,7 @@ function Shell({ chats, user }: { chats: ChatList; user: Me }) {
       <main id="main" tabIndex={-1}>
         <Screen route={route} section={section} chatId={chatId} chats={chats} user={user} />
       </main>
+      <CallScreen />
     </div>
   );
 }
@@ -134,6 +141,7 @@ function NotFound() {
 }
 
 async function signOut(chats: ChatList): Promise<void> {
+  calls.stop();
   chats.stop();
   // Signing out deletes this session's push subscriptions on the server; the browser's goes too.
   await request("/auth/logout", { method: "POST" }).catch(() => undefined);

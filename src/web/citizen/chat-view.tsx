@@ -6,6 +6,7 @@ import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/ap
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "../lib/ui";
+import { CallButtons } from "./calls/screen";
 import { InviteLinkMaker } from "./channel-page";
 import { chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
@@ -155,6 +156,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
             </a>
           )}
         </div>
+        {chat.type === "direct" && peerId && <CallButtons chatId={chat.id} peerName={chat.title} />}
         <MuteMenu chat={chat} chats={chats} />
         <button
           type="button"
