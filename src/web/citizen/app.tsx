@@ -5,8 +5,7 @@ import { clearSession, hasSession, onAuthChange, request } from "../lib/api";
 import { onLangChange, t } from "../lib/i18n";
 import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
-import { calls } from "./calls/manager";
-import { CallScreen } from "./calls/screen";
+import { CallScreen, onCallFrame, stopCalls } from "./calls/lazy";
 import { ChannelPage, InviteJoin } from "./channel-page";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
@@ -44,12 +43,12 @@ function SignedIn() {
     chats.start();
     const untrack = trackBadge(chats);
     // Calls ring on every device through the inbox socket, whatever screen is open.
-    const unring = chats.onCall((f) => calls.onInbox(f));
+    const unring = chats.onCall(onCallFrame);
     return () => {
       live = false;
       untrack();
       unring();
-      calls.stop();
+      stopCalls();
       chats.stop();
       me.set(null);
     };
@@ -141,7 +140,7 @@ function NotFound() {
 }
 
 async function signOut(chats: ChatList): Promise<void> {
-  calls.stop();
+  stopCalls();
   chats.stop();
   // Signing out deletes this session's push subscriptions on the server; the browser's goes too.
   await request("/auth/logout", { method: "POST" }).catch(() => undefined);

@@ -6,7 +6,7 @@ import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/ap
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "../lib/ui";
-import { CallButtons } from "./calls/screen";
+import { CallButtons } from "./calls/lazy";
 import { InviteLinkMaker } from "./channel-page";
 import { chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";

@@ -5,6 +5,9 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { t, tKey } from "../../lib/i18n";
 import { Avatar, useStore } from "../../lib/ui";
 import { type CallView, calls } from "./manager";
+
+export { calls };
+
 import { formatDuration } from "./text";
 
 export function CallScreen() {
