@@ -931,6 +931,9 @@ export class ChatRoom extends DurableObject<Env> {
     else this.sql.exec("DELETE FROM meta WHERE key = 'call'");
   }
 
+  /** When each member last started a call here (in memory: a brake on ringing floods, not an exact quota). */
+  private readonly lastInvite = new Map<string, number>();
+
   private sessionOf(ws: WebSocket): string | null {
     return calls.sessionOfTags(this.ctx.getTags(ws));
   }
@@ -949,8 +952,18 @@ export class ChatRoom extends DurableObject<Env> {
       blocked: this.blocks.isBlocked(userId),
       connected: (session) => this.hub.sockets(sessionTag(session)).length > 0,
     };
-    const result = calls.step(this.loadCall(), ctx, { userId, sessionId }, frame, Date.now());
+    const now = Date.now();
+    const result = calls.step(this.loadCall(), ctx, { userId, sessionId }, frame, now);
     if (!result.ok) return this.hub.send(ws, { type: "error", code: result.code, detail: result.detail });
+    if (result.ring) {
+      // Each call rings someone's every device (and pushes): a person starts at most one every few seconds.
+      const wait = (this.lastInvite.get(userId) ?? 0) + calls.INVITE_INTERVAL_MS - now;
+      if (wait > 0) {
+        const retryAfter = Math.ceil(wait / 1000);
+        return this.hub.send(ws, { type: "error", code: "rate_limited", detail: "Wait a moment before calling again.", retryAfter });
+      }
+      this.lastInvite.set(userId, now);
+    }
     if (result.ring && result.call) return this.ring(info, result.call);
     await this.applyCallStep(info, result);
   }
@@ -981,21 +994,24 @@ export class ChatRoom extends DurableObject<Env> {
     // Stored first, so a second invite arriving meanwhile finds this call.
     this.saveCall(call);
     const caller = this.members.get(call.callerId);
-    const [callee, self] = await Promise.all([
-      this.inbox(call.calleeId).claimCall(call.calleeId, {
+    const claim = async () => {
+      // The caller first: a caller already in another call must not make the callee's devices ring at all.
+      const self = await this.inbox(call.callerId).claimCall(call.callerId, { chatId: info.chatId, callId: call.callId });
+      if (self.busy) return self;
+      return this.inbox(call.calleeId).claimCall(call.calleeId, {
         chatId: info.chatId,
         callId: call.callId,
         ring: { callerId: call.callerId, callerName: caller?.name ?? null, video: call.video },
-      }),
-      this.inbox(call.callerId).claimCall(call.callerId, { chatId: info.chatId, callId: call.callId }),
-    ]).catch((err: unknown) => {
+      });
+    };
+    const { busy } = await claim().catch((err: unknown) => {
       log.warn("ringing a call failed", { chatId: info.chatId, ...errorFields(err) });
-      return [{ busy: false }, { busy: false }];
+      return { busy: false };
     });
     const now = this.loadCall();
     // Hung up while the inboxes were asked: that step already ended it.
     if (now?.callId !== call.callId) return;
-    if (callee.busy || self.busy) {
+    if (busy) {
       const ended = calls.endCall(call, "busy", Date.now());
       return this.applyCallStep(info, { ok: true, call: null, state: calls.stateFrame(info.chatId, call, "ended", "busy"), ended });
     }

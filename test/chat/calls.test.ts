@@ -196,11 +196,17 @@ describe("calls: signalling in a direct chat", () => {
     expect(await ended(veraRoom, busyId)).toMatchObject({ reason: "busy" });
     expect((await callMessage(vera.accessToken, second, busyId)).call?.outcome).toBe("busy");
 
-    // Once the first call ends Boris is free again: Vera's next call rings.
+    // Once the first call ends Boris is free again: Vera's next call rings (after a few seconds: calling
+    // again at once is refused, so nobody can make another's devices ring in a loop).
     annaRoom.send({ type: "call_hangup", callId });
     await ended(borisRoom, callId);
     const againId = newCallId();
     const borisInbox = await inboxSocket(boris);
+    const mark = veraRoom.frames.length;
+    veraRoom.send({ type: "call_invite", callId: againId, video: true, sdp: OFFER });
+    const refused = await errorFrame(veraRoom, "rate_limited", mark);
+    expect(refused.retryAfter).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, Number(refused.retryAfter) * 1000));
     veraRoom.send({ type: "call_invite", callId: againId, video: true, sdp: OFFER });
     await frameOf(borisInbox, "call_incoming", againId);
     // The callee's device that is in another call can say busy itself.

@@ -7,6 +7,8 @@ import type { CallEndReason, CallRecord, CallStateFrame, ChatType, ClientFrame, 
 
 /** How long a call rings before it is recorded as missed. */
 export const RING_TIMEOUT_MS = 45_000;
+/** A person starts at most one call per chat in this time (`rate_limited` otherwise). */
+export const INVITE_INTERVAL_MS = 3_000;
 
 /** Chat types where a call may be made: one-to-one chats (a secret chat is one too, built elsewhere). */
 const CALLABLE: ReadonlySet<string> = new Set(["direct", "secret"]);

@@ -282,7 +282,7 @@ export class CallManager extends Store<CallView | null> {
         return this.onState(f);
       case "error":
         // The room refused the call (busy chat, blocked, not allowed): it ends here with its reason.
-        if (["call_in_progress", "blocked", "call_not_allowed", "no_such_call", "call_answered"].includes(f.code)) {
+        if (["call_in_progress", "blocked", "call_not_allowed", "no_such_call", "call_answered", "rate_limited"].includes(f.code)) {
           if (f.code === "call_answered" && v.phase === "connecting") return this.close();
           this.finish(f.code);
         }

@@ -10,6 +10,9 @@ export { calls };
 
 import { formatDuration } from "./text";
 
+/** How a call ended, in words; anything else (a refusal, a failure) reads as "could not connect". */
+const ENDED = new Set(["declined", "busy", "no_answer", "cancelled", "hangup"]);
+
 export function CallScreen() {
   const v = useStore(calls);
   if (!v) return null;
@@ -88,9 +91,9 @@ function InCall({ v, name }: { v: CallView; name: string }) {
     v.phase === "ended"
       ? v.endReason === "no_media"
         ? t("callNoMedia")
-        : v.endReason === "failed"
-          ? t("callFailed")
-          : tKey("callEnded_", v.endReason ?? "hangup")
+        : ENDED.has(v.endReason ?? "hangup")
+          ? tKey("callEnded_", v.endReason ?? "hangup")
+          : t("callFailed")
       : v.phase === "outgoing"
         ? t("callRinging")
         : v.phase === "connecting"
