@@ -111,7 +111,7 @@ export class CallManager extends Store<CallView | null> {
 
   async answer(): Promise<void> {
     const v = this.view;
-    if (!v || v.phase !== "incoming" || this.answering) return;
+    if (v?.phase !== "incoming" || this.answering) return;
     this.answering = true;
     this.patch({ phase: "connecting" });
     try {
@@ -133,7 +133,7 @@ export class CallManager extends Store<CallView | null> {
 
   decline(): void {
     const v = this.view;
-    if (!v || v.phase !== "incoming") return;
+    if (v?.phase !== "incoming") return;
     this.sendNow({ type: "call_decline", callId: v.callId });
     this.finish("declined");
   }
