@@ -6,6 +6,7 @@ import { agencyAuth, agencyDirectory, agencySelf, devAgencies } from "./agencies
 import { accessLog } from "./audit/routes";
 import { auth, jwks } from "./auth/routes";
 import { agencyBills, citizenBills, devPayments } from "./bills/routes";
+import { callRoutes } from "./chat/calls/routes";
 import { channels } from "./chat/channels";
 import { chats } from "./chat/routes";
 import { sockets } from "./chat/sockets";
@@ -138,6 +139,7 @@ export function createApp() {
   app.route("/api/v1", chats);
   app.route("/api/v1", channels);
   app.route("/api/v1", sockets);
+  app.route("/api/v1", callRoutes);
   app.route("/api/v1", mediaRoutes);
   app.route("/api/v1", agencyAuth);
   app.route("/api/v1", agencySelf);

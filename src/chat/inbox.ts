@@ -3,13 +3,14 @@ import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { iso } from "../lib/hono";
 import { errorFields, log } from "../lib/log";
-import { type PushPayload, queuePushes } from "../push/send";
+import { type PushOptions, type PushPayload, queuePushes } from "../push/send";
 import { roomStub } from "./access";
 import { SocketHub, sessionTag } from "./hub";
 import { type MessageAlert, messagePayload } from "./inbox/alerts";
+import { type CallClaim, callPayload, HeldCall, RING_REPLAY_MS, ringingFrame } from "./inbox/calls";
 import { Dialogs, type DialogUpdate, type ListChange, type PushAnswer, type Updates } from "./inbox/dialogs";
 import { type PushSubscriptionRecord, Subscriptions } from "./inbox/subscriptions";
-import { type ChatSummary, CLOSE, InboxClientFrame, type InboxFrame, MAX_FRAME_BYTES, parseFrames } from "./protocol";
+import { type CallStateFrame, type ChatSummary, CLOSE, InboxClientFrame, type InboxFrame, MAX_FRAME_BYTES, parseFrames } from "./protocol";
 import { legacySummaries } from "./store";
 
 /**
@@ -94,6 +95,9 @@ export class Inbox extends DurableObject<Env> {
       if (changes === null) this.hub.send(pair[1], { type: "too_long", pts: this.dialogs.current() });
       else for (const c of changes) this.hub.send(pair[1], c);
     }
+    // A call ringing for the user rings on this device too.
+    const ringing = ringingFrame(this.heldCall(), Date.now());
+    if (ringing) this.hub.send(pair[1], ringing);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
@@ -155,7 +159,7 @@ export class Inbox extends DurableObject<Env> {
    * Queues the payload for every subscription of a device that is away (no socket open, or the app hidden).
    * A queue failure is logged: what the push tells of is stored and listed anyway.
    */
-  private async pushAway(userId: string, payload: PushPayload): Promise<void> {
+  private async pushAway(userId: string, payload: PushPayload, options?: PushOptions): Promise<void> {
     const targets = this.subscriptions.away(this.sessionsHere());
     if (targets.length === 0) return;
     await queuePushes(
@@ -163,6 +167,7 @@ export class Inbox extends DurableObject<Env> {
       userId,
       targets.map((s) => s.id),
       payload,
+      options,
     ).catch((err: unknown) => log.error("queueing push notifications failed", { count: targets.length, ...errorFields(err) }));
   }
 
@@ -216,6 +221,52 @@ export class Inbox extends DurableObject<Env> {
     const change = this.dialogs.notify(notification);
     this.send(change);
     if (change.type === "notification" && this.subscriptions.any()) await this.pushAway(userId, change);
+  }
+
+  // ---- calls (src/chat/calls/call.ts, src/chat/inbox/calls.ts) ----
+
+  /**
+   * A direct chat's room starts a call this user is in: busy when they are in another call (one the room of
+   * that chat still has), otherwise held as theirs; with `ring`, every device rings (the inbox socket, and
+   * Web Push to the devices that are away).
+   */
+  async claimCall(userId: string, claim: CallClaim): Promise<{ busy: boolean }> {
+    const held = this.heldCall();
+    if (held && held.callId !== claim.callId && held.chatId !== claim.chatId) {
+      // A claim whose end never reached us (a failed call to this inbox) is asked of its room, not trusted.
+      const current = await roomStub(this.env, held.chatId)
+        .currentCall(held.chatId)
+        .catch(() => held.callId);
+      if (current === held.callId) return { busy: true };
+    }
+    const ring = claim.ring ? { ...claim.ring, until: Date.now() + RING_REPLAY_MS } : undefined;
+    this.dialogs.setMeta(
+      "call",
+      JSON.stringify({ chatId: claim.chatId, callId: claim.callId, ...(ring ? { ring } : {}) } satisfies HeldCall),
+    );
+    if (claim.ring) {
+      const frame: InboxFrame = { type: "call_incoming", chatId: claim.chatId, callId: claim.callId, ...claim.ring };
+      for (const ws of this.hub.sockets()) this.hub.send(ws, frame);
+      if (this.subscriptions.any()) await this.pushAway(userId, callPayload(frame), { ttlSec: 45, urgency: "high" });
+    }
+    return { busy: false };
+  }
+
+  /** A call moved (answered, ended): every device hears it, so those still ringing stop; an ended call frees the user. */
+  async callState(frame: CallStateFrame): Promise<void> {
+    for (const ws of this.hub.sockets()) this.hub.send(ws, frame);
+    const held = this.heldCall();
+    if (held?.callId !== frame.callId) return;
+    // Answered: it rings no more, but the user stays in it (busy) until it ends.
+    if (frame.state === "ended") this.dialogs.setMeta("call", "null");
+    else if (frame.state === "active")
+      this.dialogs.setMeta("call", JSON.stringify({ chatId: held.chatId, callId: held.callId } satisfies HeldCall));
+  }
+
+  private heldCall(): HeldCall | null {
+    const raw = this.dialogs.meta("call");
+    const held = raw ? HeldCall.safeParse(JSON.parse(raw)) : null;
+    return held?.success ? held.data : null;
   }
 
   // ---- Web Push subscriptions and settings (src/push/routes.ts) ----

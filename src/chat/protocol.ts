@@ -40,8 +40,55 @@ export const SendFrame = z
 export const ReadFrame = z.object({ type: z.literal("read"), seq: z.number().int().min(0) }).strict();
 export const TypingFrame = z.object({ type: z.literal("typing") }).strict();
 
+// ---- calls (one-to-one, signalled through the direct chat's room; docs/protocol.md "Calls") ----
+
+/** A call's id: the caller's client makes it (a UUID), and the room keys the call and its message by it. */
+export const CallId = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _");
+/** An SDP offer or answer as RTCPeerConnection makes it (a few KB; the frame limit bounds it anyway). */
+export const Sdp = z
+  .string()
+  .min(1)
+  .max(24 * 1024);
+/** An RTCIceCandidateInit; null says the sender has gathered every candidate. */
+export const IceCandidate = z
+  .object({
+    candidate: z.string().max(2048),
+    sdpMid: z.string().max(64).nullable().optional(),
+    sdpMLineIndex: z.number().int().min(0).max(1024).nullable().optional(),
+    usernameFragment: z.string().max(256).nullable().optional(),
+  })
+  .strict()
+  .nullable();
+export type IceCandidate = z.infer<typeof IceCandidate>;
+
+export const CallInviteFrame = z.object({ type: z.literal("call_invite"), callId: CallId, video: z.boolean(), sdp: Sdp }).strict();
+export const CallAnswerFrame = z.object({ type: z.literal("call_answer"), callId: CallId, sdp: Sdp }).strict();
+export const CallIceFrame = z.object({ type: z.literal("call_ice"), callId: CallId, candidate: IceCandidate }).strict();
+export const CallDeclineFrame = z.object({ type: z.literal("call_decline"), callId: CallId }).strict();
+/** The callee's device is in another call: like a decline, recorded as busy. */
+export const CallBusyFrame = z.object({ type: z.literal("call_busy"), callId: CallId }).strict();
+/** Ends the call: the caller cancelling while it rings, or either side once it is answered. */
+export const CallHangupFrame = z.object({ type: z.literal("call_hangup"), callId: CallId }).strict();
+/** The sender's microphone and camera are on or off (the tracks are toggled on the device; this tells the other UI). */
+export const CallMediaFrame = z.object({ type: z.literal("call_media"), callId: CallId, audio: z.boolean(), video: z.boolean() }).strict();
+
 /** Every frame a client may send to a room. */
-export const ClientFrame = z.discriminatedUnion("type", [SendFrame, ReadFrame, TypingFrame]);
+export const ClientFrame = z.discriminatedUnion("type", [
+  SendFrame,
+  ReadFrame,
+  TypingFrame,
+  CallInviteFrame,
+  CallAnswerFrame,
+  CallIceFrame,
+  CallDeclineFrame,
+  CallBusyFrame,
+  CallHangupFrame,
+  CallMediaFrame,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 // ---- messages ----
@@ -56,6 +103,19 @@ export const MessageAction = z.object({
   ref: z.string(),
 });
 export type MessageAction = z.infer<typeof MessageAction>;
+
+/**
+ * What a call message records: written by the room when a call ends (the caller is its sender). `outcome`:
+ * `answered` (with its length), `missed` (no answer, or the caller hung up while it rang), `declined`, `busy`.
+ */
+export const CallRecord = z.object({
+  callId: z.string(),
+  video: z.boolean(),
+  outcome: z.enum(["answered", "missed", "declined", "busy"]),
+  /** Seconds from answer to hang-up; 0 unless answered. */
+  durationSec: z.number().int().min(0),
+});
+export type CallRecord = z.infer<typeof CallRecord>;
 
 export const ChatMessage = z.object({
   id: z.string(),
@@ -77,6 +137,8 @@ export const ChatMessage = z.object({
   createdAt: z.string(),
   editedAt: z.string().nullable(),
   deletedAt: z.string().nullable(),
+  /** Only on a call message (no text then): the call it records. */
+  call: CallRecord.optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -152,6 +214,43 @@ export const ErrorFrame = z.object({
   retryAfter: z.number().optional(),
 });
 
+/** Relayed to the callee's sockets of the chat (and sent again to each one that connects while it rings). */
+export const CallInviteNotice = z.object({
+  type: z.literal("call_invite"),
+  callId: z.string(),
+  callerId: z.string(),
+  video: z.boolean(),
+  sdp: z.string(),
+});
+/** Relayed to the caller's device that invited. */
+export const CallAnswerNotice = z.object({ type: z.literal("call_answer"), callId: z.string(), sdp: z.string() });
+/** Relayed between the two devices in the call. */
+export const CallIceNotice = z.object({ type: z.literal("call_ice"), callId: z.string(), candidate: IceCandidate });
+export const CallMediaNotice = z.object({
+  type: z.literal("call_media"),
+  callId: z.string(),
+  userId: z.string(),
+  audio: z.boolean(),
+  video: z.boolean(),
+});
+export const CallStateName = z.enum(["ringing", "active", "ended"]);
+export const CallEndReason = z.enum(["hangup", "cancelled", "declined", "busy", "no_answer"]);
+/**
+ * Where a call is, to both people's sockets of the chat and to the callee's inbox (so every device that rang
+ * stops once one answers). `reason` only when ended.
+ */
+export const CallStateFrame = z.object({
+  type: z.literal("call_state"),
+  chatId: z.string(),
+  callId: z.string(),
+  state: CallStateName,
+  callerId: z.string(),
+  calleeId: z.string(),
+  video: z.boolean(),
+  reason: CallEndReason.optional(),
+});
+export type CallStateFrame = z.infer<typeof CallStateFrame>;
+
 /** Every frame a room sends. */
 export const RoomFrame = z.discriminatedUnion("type", [
   ...ChangeFrame.options,
@@ -160,6 +259,11 @@ export const RoomFrame = z.discriminatedUnion("type", [
   ViewsFrame,
   TooLongFrame,
   ErrorFrame,
+  CallInviteNotice,
+  CallAnswerNotice,
+  CallIceNotice,
+  CallMediaNotice,
+  CallStateFrame,
 ]);
 export type RoomFrame = z.infer<typeof RoomFrame>;
 
@@ -217,8 +321,27 @@ export type InboxClientFrame = z.infer<typeof InboxClientFrame>;
 /** `mutedUntil` of a chat muted until unmuted. */
 export const FOREVER = "9999-12-31T23:59:59Z";
 
+/** A call rings: on every device's inbox socket, whatever screen it shows (the SDP comes on the room socket). */
+export const CallIncomingFrame = z.object({
+  type: z.literal("call_incoming"),
+  chatId: z.string(),
+  callId: z.string(),
+  callerId: z.string(),
+  callerName: z.string().nullable(),
+  video: z.boolean(),
+});
+export type CallIncomingFrame = z.infer<typeof CallIncomingFrame>;
+
 /** Every frame an inbox sends. */
-export const InboxFrame = z.discriminatedUnion("type", [ChatFrame, ChatRemovedFrame, NotificationFrame, TooLongFrame, ErrorFrame]);
+export const InboxFrame = z.discriminatedUnion("type", [
+  ChatFrame,
+  ChatRemovedFrame,
+  NotificationFrame,
+  TooLongFrame,
+  ErrorFrame,
+  CallIncomingFrame,
+  CallStateFrame,
+]);
 export type InboxFrame = z.infer<typeof InboxFrame>;
 
 /**

@@ -185,6 +185,15 @@ export class ChannelRelay extends DurableObject<Env> {
         case "typing":
           // Subscribers may not post, so the room would drop their typing too.
           return;
+        case "call_invite":
+        case "call_answer":
+        case "call_ice":
+        case "call_decline":
+        case "call_busy":
+        case "call_hangup":
+        case "call_media":
+          // Calls are one-to-one, in direct chats; a relay serves only big channels.
+          return this.hub.send(ws, { type: "error", code: "call_not_allowed", detail: "Calls are one-to-one, in direct chats." });
         default: {
           const unhandled: never = frame.frame;
           return unhandled;

@@ -4,6 +4,7 @@ import { countD1 } from "../lib/d1-count";
 import { errorFields, log } from "../lib/log";
 import { attachOwnMedia } from "../media/store";
 import { inboxStub } from "./access";
+import * as calls from "./calls/call";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
 import type { Inbox } from "./inbox";
 import type { DialogUpdate } from "./inbox/dialogs";
@@ -11,6 +12,7 @@ import { type LimitRefusal, SendGate } from "./limits";
 import { canDelete, canEdit, canPin, canPost, canReact } from "./policy";
 import {
   AgencyRef,
+  type CallRecord,
   type ChangeFrame,
   type ChatMessage,
   ChatType,
@@ -56,6 +58,8 @@ export interface PostInput {
   checkAttachments?: boolean;
   /** Official messages: posted by an agency (the sender id is the agency's), with buttons. */
   official?: { actions: MessageAction[] };
+  /** A call's message, written by the room when the call ends (src/chat/calls/call.ts): no text, no limit. */
+  call?: CallRecord;
 }
 
 /** The chat-wide part of a chat's summary. */
@@ -441,6 +445,12 @@ export class ChatRoom extends DurableObject<Env> {
     return run;
   }
 
+  /** The id of the call this chat has now (ringing or answered), if any: an inbox checks a claim it holds. */
+  async currentCall(chatId: string): Promise<string | null> {
+    if (!(await this.ready(chatId))) return null;
+    return this.loadCall()?.callId ?? null;
+  }
+
   /** Stores a change under the chat's next pts and sends it to every socket. */
   private record(change: NewChange): ChangeFrame {
     const { frame, encoded } = this.changes.append(change);
@@ -461,7 +471,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** Stores a message (or finds the one this sender already stored under this clientId) and fans it out. */
   private append(info: ChatInfo, input: PostInput, origin?: WebSocket): Promise<RoomResult<{ message: ChatMessage; created: boolean }>> {
     // The sender's limit across their chats (src/chat/limits.ts), asked as the send arrives; official messages are the agency's.
-    const limited = input.official ? null : this.gate.check(input.senderId, input.trust);
+    const limited = input.official || input.call ? null : this.gate.check(input.senderId, input.trust);
     return this.serial(async () => {
       const role = this.members.role(input.senderId);
       if (!input.official && !role) return NO_CHAT;
@@ -483,7 +493,7 @@ export class ChatRoom extends DurableObject<Env> {
       if (!input.official && this.blocks.isBlocked(input.senderId)) return BLOCKED;
       const text = input.text?.trim() ? (input.text ?? null) : null;
       const attachments = input.attachments ?? [];
-      if (text === null && attachments.length === 0 && !input.forwardOf)
+      if (text === null && attachments.length === 0 && !input.forwardOf && !input.call)
         return refuse(400, "empty_message", "A message needs text or attachments.");
       if (input.replyTo !== undefined && input.replyTo > this.log.lastSeq())
         return refuse(400, "invalid_reply", "replyTo must be the seq of a message in this chat.");
@@ -501,6 +511,7 @@ export class ChatRoom extends DurableObject<Env> {
         forwardOf: input.forwardOf ?? null,
         mentions: text ? this.members.withUsernames(extractMentions(text)) : [],
         actions: input.official?.actions ?? [],
+        call: input.call ?? null,
       });
       const rev = this.nextRev();
       // The sender has read everything up to their own message (implied by the message; no change of its own).
@@ -606,6 +617,7 @@ export class ChatRoom extends DurableObject<Env> {
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
       if (!canEdit(row.sender_id, userId)) return refuse(403, "not_sender", "Only the sender can edit a message.");
+      if (row.call !== null) return refuse(403, "not_allowed", "A call's message cannot be edited.");
       if (row.deleted_at !== null) return refuse(409, "message_deleted", "The message was deleted.");
       // Changing what the blocker sees reaches them as a send would; withdrawing (deleting) stays possible.
       if (this.blocks.isBlocked(userId)) return BLOCKED;
@@ -780,6 +792,7 @@ export class ChatRoom extends DurableObject<Env> {
     const { pts, after } = resume.data;
     if (pts !== undefined) this.replayChanges(server, pts, batch === "1");
     else if (after !== undefined) this.replayMessages(server, after, batch === "1");
+    this.callOnConnect(server, info, userId);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -872,6 +885,14 @@ export class ChatRoom extends DurableObject<Env> {
           if (!result.ok) this.hub.send(ws, { type: "error", code: result.code, detail: result.detail });
           return;
         }
+        case "call_invite":
+        case "call_answer":
+        case "call_ice":
+        case "call_decline":
+        case "call_busy":
+        case "call_hangup":
+        case "call_media":
+          return await this.onCallFrame(ws, info, userId, frame.frame);
         case "typing": {
           const now = Date.now();
           if (
@@ -897,6 +918,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     this.hub.reciprocate(ws, code, reason);
+    await this.callDeviceGone(ws);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
@@ -964,6 +986,145 @@ export class ChatRoom extends DurableObject<Env> {
       lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
       pts: this.changes.current(),
     };
+  }
+
+  // ---- calls (src/chat/calls/call.ts decides; the room stores, sends and records) ----
+
+  private loadCall(): calls.StoredCall | null {
+    const raw = this.meta("call");
+    const parsed = raw ? calls.StoredCall.safeParse(JSON.parse(raw)) : null;
+    return parsed?.success ? parsed.data : null;
+  }
+
+  private saveCall(call: calls.StoredCall | null): void {
+    if (call) this.setMeta("call", JSON.stringify(call));
+    else this.sql.exec("DELETE FROM meta WHERE key = 'call'");
+  }
+
+  /** When each member last started a call here (in memory: a brake on ringing floods, not an exact quota). */
+  private readonly lastInvite = new Map<string, number>();
+
+  private sessionOf(ws: WebSocket): string | null {
+    return calls.sessionOfTags(this.ctx.getTags(ws));
+  }
+
+  private sendTo(to: calls.Target, frame: RoomFrame): void {
+    for (const ws of this.hub.sockets("user" in to ? to.user : sessionTag(to.session))) this.hub.send(ws, frame);
+  }
+
+  private async onCallFrame(ws: WebSocket, info: ChatInfo, userId: string, frame: calls.CallFrame): Promise<void> {
+    const sessionId = this.sessionOf(ws);
+    if (!sessionId) return this.hub.close(ws, CLOSE.internal, "lost socket identity; reconnect");
+    const ctx: calls.CallContext = {
+      chatId: info.chatId,
+      type: info.type,
+      members: this.members.all().map((m) => m.userId),
+      blocked: this.blocks.isBlocked(userId),
+      connected: (session) => this.hub.sockets(sessionTag(session)).length > 0,
+    };
+    const now = Date.now();
+    const result = calls.step(this.loadCall(), ctx, { userId, sessionId }, frame, now);
+    if (!result.ok) return this.hub.send(ws, { type: "error", code: result.code, detail: result.detail });
+    if (result.ring) {
+      // Each call rings someone's every device (and pushes): a person starts at most one every few seconds.
+      const wait = (this.lastInvite.get(userId) ?? 0) + calls.INVITE_INTERVAL_MS - now;
+      if (wait > 0) {
+        const retryAfter = Math.ceil(wait / 1000);
+        return this.hub.send(ws, { type: "error", code: "rate_limited", detail: "Wait a moment before calling again.", retryAfter });
+      }
+      this.lastInvite.set(userId, now);
+    }
+    if (result.ring && result.call) return this.ring(info, result.call);
+    await this.applyCallStep(info, result);
+  }
+
+  /** Stores and sends what a step decided, tells the inboxes, and writes the call's message when it ended. */
+  private async applyCallStep(info: ChatInfo, result: Extract<calls.Step, { ok: true }>): Promise<void> {
+    const before = this.loadCall();
+    if (result.call !== undefined) this.saveCall(result.call);
+    for (const r of result.relay ?? []) this.sendTo(r.to, r.frame);
+    const state = result.state;
+    if (!state) return;
+    this.sendTo({ user: state.callerId }, state);
+    this.sendTo({ user: state.calleeId }, state);
+    // The callee's other devices stop ringing; when it ended, both people are free for other calls.
+    const inboxes = state.state === "ended" ? [state.calleeId, state.callerId] : [state.calleeId];
+    for (const u of inboxes)
+      this.inbox(u)
+        .callState(state)
+        .catch((err: unknown) => log.warn("telling an inbox of a call failed", { chatId: info.chatId, ...errorFields(err) }));
+    if (result.ended && before && calls.serverWritesCallMessage(info.type)) {
+      // Through the normal message path: a seq, a pts, the chat lists' last message, pushes.
+      await this.append(info, { senderId: before.callerId, clientId: `call:${before.callId}`, call: result.ended.record });
+    }
+  }
+
+  /** A new call: the callee's inbox rings every device (and says busy when they are in another call). */
+  private async ring(info: ChatInfo, call: calls.StoredCall): Promise<void> {
+    // Stored first, so a second invite arriving meanwhile finds this call.
+    this.saveCall(call);
+    const caller = this.members.get(call.callerId);
+    const claim = async () => {
+      // The caller first: a caller already in another call must not make the callee's devices ring at all.
+      const self = await this.inbox(call.callerId).claimCall(call.callerId, { chatId: info.chatId, callId: call.callId });
+      if (self.busy) return self;
+      return this.inbox(call.calleeId).claimCall(call.calleeId, {
+        chatId: info.chatId,
+        callId: call.callId,
+        ring: { callerId: call.callerId, callerName: caller?.name ?? null, video: call.video },
+      });
+    };
+    const { busy } = await claim().catch((err: unknown) => {
+      log.warn("ringing a call failed", { chatId: info.chatId, ...errorFields(err) });
+      return { busy: false };
+    });
+    const now = this.loadCall();
+    // Hung up while the inboxes were asked: that step already ended it.
+    if (now?.callId !== call.callId) return;
+    if (busy) {
+      const ended = calls.endCall(call, "busy", Date.now());
+      return this.applyCallStep(info, { ok: true, call: null, state: calls.stateFrame(info.chatId, call, "ended", "busy"), ended });
+    }
+    this.sendTo(
+      { user: call.calleeId },
+      { type: "call_invite", callId: call.callId, callerId: call.callerId, video: call.video, sdp: call.offer },
+    );
+    const state = calls.stateFrame(info.chatId, call, "ringing");
+    this.sendTo({ user: call.callerId }, state);
+    this.sendTo({ user: call.calleeId }, state);
+    const alarm = await this.ctx.storage.getAlarm();
+    // Only ever earlier: a push retry set sooner fires first, and the alarm then arms the ring's own time again.
+    if (alarm === null || alarm > call.ringUntil) await this.ctx.storage.setAlarm(call.ringUntil);
+  }
+
+  private async callAlarm(): Promise<void> {
+    const info = this.info;
+    const call = this.loadCall();
+    if (!info || !call) return;
+    const result = calls.timeout(call, info.chatId, Date.now());
+    if (result?.ok) return this.applyCallStep(info, result);
+    if (call.state === "ringing") {
+      const alarm = await this.ctx.storage.getAlarm();
+      if (alarm === null || alarm > call.ringUntil) await this.ctx.storage.setAlarm(call.ringUntil);
+    }
+  }
+
+  /** A device's last socket here closed: a call it was in ends (calls.deviceGone). */
+  private async callDeviceGone(ws: WebSocket): Promise<void> {
+    const info = this.info;
+    const sessionId = this.sessionOf(ws);
+    if (!info || !sessionId || this.hub.sockets(sessionTag(sessionId)).length > 0) return;
+    const result = calls.deviceGone(this.loadCall(), info.chatId, sessionId, Date.now());
+    if (result?.ok) await this.applyCallStep(info, result);
+  }
+
+  /** A socket that connects while a call rings for its user gets the invite; one in the call, the state. */
+  private callOnConnect(ws: WebSocket, info: ChatInfo, userId: string): void {
+    const call = this.loadCall();
+    if (!call || (userId !== call.callerId && userId !== call.calleeId)) return;
+    if (call.state === "ringing" && userId === call.calleeId)
+      this.hub.send(ws, { type: "call_invite", callId: call.callId, callerId: call.callerId, video: call.video, sdp: call.offer });
+    this.hub.send(ws, calls.stateFrame(info.chatId, call, call.state));
   }
 
   // ---- members' inboxes ----
@@ -1037,6 +1198,7 @@ export class ChatRoom extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = 0;
     await this.push();
+    await this.callAlarm();
   }
 
   /**

@@ -6,11 +6,12 @@ import { ApiError } from "./errors";
 import { jurisdictionOf } from "./objects";
 
 /** A capability that depends on configuration. */
-export type Service = "keys" | "residency" | "sms" | "payments" | "push";
+export type Service = "keys" | "residency" | "sms" | "payments" | "push" | "calls";
 
 const SECRETS = ["JWT_PRIVATE_KEYS", "CREDENTIAL_HASH_KEY", "DATA_ENCRYPTION_KEY"] as const;
 const SMS = ["SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"] as const;
 const PUSH = ["VAPID_PRIVATE_KEY", "VAPID_SUBJECT"] as const;
+const TURN = ["TURN_KEY_ID", "TURN_KEY_API_TOKEN"] as const;
 
 const WHAT: Record<Service, string> = {
   keys: "the server's keys",
@@ -18,6 +19,7 @@ const WHAT: Record<Service, string> = {
   sms: "sign-in codes by SMS",
   payments: "card payments",
   push: "push notifications",
+  calls: "relaying calls (TURN)",
 };
 
 const absent = (env: Env, name: keyof Env) => {
@@ -42,6 +44,9 @@ export function missingFor(env: Env, service: Service): string[] {
     case "push":
       // Only Web Push needs them: without them the push endpoints answer 503, and nothing is sent.
       return PUSH.filter((name) => absent(env, name));
+    case "calls":
+      // Development calls without TURN (POST /calls/ice-servers answers an empty list); production needs it.
+      return env.ENVIRONMENT === "development" ? [] : TURN.filter((name) => absent(env, name));
   }
 }
 

@@ -34,6 +34,14 @@ export type PushPayload =
       unread: number;
     }
   | {
+      /** A call rings (src/chat/inbox/calls.ts): the device shows it and opens the app to answer. */
+      type: "call";
+      chatId: string;
+      callId: string;
+      callerName: string | null;
+      video: boolean;
+    }
+  | {
       /** A service notification, as the inbox socket's `notification` frame carries it. */
       type: "notification";
       kind: string;

@@ -36,7 +36,12 @@ describe("production readiness", () => {
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({
       status: "not_ready",
-      missing: { keys: ["DATA_ENCRYPTION_KEY"], sms: ["SMS_GATEWAY_URL"], payments: ["PAYMENT_PROVIDER"] },
+      missing: {
+        keys: ["DATA_ENCRYPTION_KEY"],
+        sms: ["SMS_GATEWAY_URL"],
+        payments: ["PAYMENT_PROVIDER"],
+        calls: ["TURN_KEY_ID", "TURN_KEY_API_TOKEN"],
+      },
     });
     expect(text).not.toContain(SMS.SMS_GATEWAY_TOKEN);
     expect(text).not.toContain(env.CREDENTIAL_HASH_KEY);
@@ -44,6 +49,15 @@ describe("production readiness", () => {
     const dev = await fetchAs({ ENVIRONMENT: "development", SMS_GATEWAY_URL: undefined, SMS_GATEWAY_TOKEN: undefined }, "/health");
     expect(dev.status).toBe(200);
     expect(await dev.json()).toEqual({ status: "ok" });
+  });
+
+  it("ICE servers without a TURN key answer 503 service_unavailable in production", async () => {
+    const anna = await signIn();
+    const res = await fetchAs({ TURN_KEY_ID: undefined, TURN_KEY_API_TOKEN: undefined }, "/api/v1/calls/ice-servers", {
+      method: "POST",
+      headers: { authorization: `Bearer ${anna.accessToken}` },
+    });
+    await expectProblem(res, 503, "service_unavailable");
   });
 
   it("sign-in codes without an SMS gateway answer 503 service_unavailable and store nothing", async () => {

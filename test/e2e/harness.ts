@@ -60,9 +60,9 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-/** Debian's chromium (installed by .ci/run), or $CHROMIUM_PATH. Never a downloaded browser. */
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+/** Debian's chromium (installed by .ci/run), or $CHROMIUM_PATH. Never a downloaded browser. `extraArgs`: e.g. a fake camera. */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** A failed API call, with the problem+json body the server answered. */

@@ -3,7 +3,7 @@
 import * as z from "zod";
 import { iso, isoOrNull } from "../../lib/hono";
 import { newId } from "../../lib/ids";
-import { type ChatMessage, MessageAction } from "../protocol";
+import { CallRecord, type ChatMessage, MessageAction } from "../protocol";
 
 const StringList = z.array(z.string());
 const Actions = z.array(MessageAction);
@@ -20,6 +20,8 @@ export interface MessageRow extends Record<string, SqlStorageValue> {
   forward_of: string | null;
   mentions: string;
   actions: string;
+  /** A call message's record (JSON), null for every other message. */
+  call: string | null;
   pinned_at: number | null;
   created_at: number;
   edited_at: number | null;
@@ -44,6 +46,7 @@ CREATE TABLE IF NOT EXISTS messages (
   forward_of TEXT,
   mentions TEXT NOT NULL DEFAULT '[]',
   actions TEXT NOT NULL DEFAULT '[]',
+  call TEXT,
   pinned_at INTEGER,
   created_at INTEGER NOT NULL,
   edited_at INTEGER,
@@ -82,6 +85,7 @@ export interface NewMessage {
   forwardOf: { chatId: string; seq: number; senderId: string } | null;
   mentions: string[];
   actions: MessageAction[];
+  call: CallRecord | null;
 }
 
 export class MessageLog {
@@ -97,6 +101,10 @@ export class MessageLog {
     // Rooms created before official messages had actions.
     if (sql.exec("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'actions'").toArray().length === 0) {
       sql.exec("ALTER TABLE messages ADD COLUMN actions TEXT NOT NULL DEFAULT '[]'");
+    }
+    // Rooms created before calls.
+    if (sql.exec("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'call'").toArray().length === 0) {
+      sql.exec("ALTER TABLE messages ADD COLUMN call TEXT");
     }
     sql.exec(SEARCH_SCHEMA);
     this.last = sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM messages").one().s ?? 0;
@@ -126,8 +134,8 @@ export class MessageLog {
   append(m: NewMessage, now = Date.now()): ChatMessage {
     const row = this.sql
       .exec<MessageRow>(
-        `INSERT INTO messages (seq, id, sender_id, client_id, text, attachments, reply_to, forward_of, mentions, actions, created_at)
-         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO messages (seq, id, sender_id, client_id, text, attachments, reply_to, forward_of, mentions, actions, call, created_at)
+         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         newId(now),
         m.senderId,
         m.clientId,
@@ -137,6 +145,7 @@ export class MessageLog {
         m.forwardOf ? JSON.stringify(m.forwardOf) : null,
         JSON.stringify(m.mentions),
         JSON.stringify(m.actions),
+        m.call ? JSON.stringify(m.call) : null,
         now,
       )
       .one();
@@ -161,7 +170,7 @@ export class MessageLog {
   tombstone(seq: number, now = Date.now()): ChatMessage {
     const row = this.sql
       .exec<MessageRow>(
-        `UPDATE messages SET text = NULL, attachments = '[]', forward_of = NULL, mentions = '[]', pinned_at = NULL, deleted_at = ?
+        `UPDATE messages SET text = NULL, attachments = '[]', forward_of = NULL, mentions = '[]', call = NULL, pinned_at = NULL, deleted_at = ?
          WHERE seq = ? RETURNING *`,
         now,
         seq,
@@ -244,6 +253,8 @@ export class MessageLog {
       createdAt: iso(row.created_at),
       editedAt: isoOrNull(row.edited_at),
       deletedAt: isoOrNull(row.deleted_at),
+      // Only call messages carry it, so every other message keeps its v1 shape.
+      ...(row.call ? { call: CallRecord.parse(JSON.parse(row.call)) } : {}),
     };
   }
 

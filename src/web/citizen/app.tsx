@@ -5,6 +5,7 @@ import { clearSession, hasSession, onAuthChange, request } from "../lib/api";
 import { onLangChange, t } from "../lib/i18n";
 import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
+import { CallScreen, onCallFrame, stopCalls } from "./calls/lazy";
 import { ChatListView } from "./chat-list";
 import { ChatView } from "./chat-view";
 import { clearDrafts } from "./drafts";
@@ -52,9 +53,13 @@ function SignedIn() {
     void holderKey().catch(() => undefined);
     chats.start();
     const untrack = trackBadge(chats);
+    // Calls ring on every device through the inbox socket, whatever screen is open.
+    const unring = chats.onCall(onCallFrame);
     return () => {
       live = false;
       untrack();
+      unring();
+      stopCalls();
       chats.stop();
       me.set(null);
     };
@@ -102,6 +107,7 @@ function Shell({ chats, user }: { chats: ChatList; user: Me }) {
       <main id="main" tabIndex={-1}>
         <Screen route={route} section={section} chatId={chatId} chats={chats} user={user} />
       </main>
+      <CallScreen />
     </div>
   );
 }
@@ -145,6 +151,7 @@ function NotFound() {
 }
 
 async function signOut(chats: ChatList): Promise<void> {
+  stopCalls();
   chats.stop();
   // Signing out deletes this session's push subscriptions on the server; the browser's goes too.
   await request("/auth/logout", { method: "POST" }).catch(() => undefined);

@@ -5,6 +5,7 @@ import { knownMediaInfo, mediaInfo, request } from "../lib/api";
 import { formatTime, t } from "../lib/i18n";
 import { href, navigate } from "../lib/router";
 import { Avatar, ErrorNote, useStore, VerifiedBadge } from "../lib/ui";
+import { callText } from "./calls/text";
 import type { ChatMessage } from "./chat-session";
 import { loadDraft, onDraftsChange } from "./drafts";
 import { MutedIcon } from "./mute";
@@ -21,6 +22,8 @@ export function preview(chat: ChatSummary, me: Me): string {
   if (!m) return t("noMessagesYet");
   if (m.deletedAt) return t("deletedMessage");
   const prefix = m.senderId === me.id && chat.type !== "official" ? t("youPrefix") : "";
+  // A call's message reads the same from both sides' point of view ("Пропущенный звонок"), without "You:".
+  if (m.call) return callText(m, me.id);
   const text = m.text ? (isPresentation(m.text) ? t("presentationCard") : m.text) : attachmentLabel(m);
   return prefix + text;
 }

@@ -264,6 +264,13 @@ export class ChatSession {
       case "error":
         // Sends go over HTTP, which answers each one: nothing to do with these here.
         return;
+      case "call_invite":
+      case "call_answer":
+      case "call_ice":
+      case "call_media":
+      case "call_state":
+        // Calls are signalled on a socket of their own (calls/manager.ts); the call's message comes as a message.
+        return;
       default:
         // Every frame type is handled above: a new one in protocol.ts fails to compile here.
         f satisfies never;

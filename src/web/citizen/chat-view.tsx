@@ -7,6 +7,7 @@ import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/ap
 import { formatDateTime, locale, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, lazy, useStore, VerifiedBadge } from "../lib/ui";
+import { CallButtons } from "./calls/lazy";
 import { attachmentLabel, chatTitle } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { loadDraft, saveDraft } from "./drafts";
@@ -170,6 +171,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
             </a>
           )}
         </div>
+        {chat.type === "direct" && peerId && <CallButtons chatId={chat.id} peerName={chat.title} />}
         <MuteMenu chat={chat} chats={chats} />
         <button
           type="button"

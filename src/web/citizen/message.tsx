@@ -5,6 +5,7 @@ import { knownMediaInfo, type Media, mediaInfo, mediaUrl, request } from "../lib
 import { formatTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { ErrorNote, VerifiedBadge } from "../lib/ui";
+import { callText } from "./calls/text";
 import { attachmentLabel, isPresentation } from "./chat-list";
 import type { ChatMessage } from "./chat-session";
 import { Linkified } from "./linkify";
@@ -82,6 +83,11 @@ export function MessageItem(p: MessageProps) {
             {m.attachments.map((id) => (
               <MediaView key={id} id={id} />
             ))}
+            {m.call && (
+              <p class={`text call-message${m.call.outcome === "answered" ? "" : " missed"}`} data-testid="call-message">
+                {callText(m, p.me)}
+              </p>
+            )}
             {m.text &&
               (isPresentation(m.text) ? (
                 <PresentationCard text={m.text.trim()} />
@@ -176,6 +182,7 @@ function ToolButton({ label, onClick }: { label: string; onClick: () => void }) 
 
 export function summary(m: ChatMessage): string {
   if (m.deletedAt) return t("deletedMessage");
+  if (m.call) return t(m.call.video ? "callVideo" : "callVoice");
   if (m.text) return isPresentation(m.text) ? t("presentationCard") : m.text.slice(0, 120);
   return attachmentLabel(m);
 }

@@ -1,7 +1,14 @@
 // App-wide state of a signed-in citizen: their profile, the chat list kept live by the inbox socket (and
 // caught up from the user's change number `pts` after any time away), and the agency directory (names and
 // verified flags for official chats).
-import { type ChatSummary, type InboxClientFrame, InboxFrame, type Notification } from "../../chat/protocol";
+import {
+  type CallIncomingFrame,
+  type CallStateFrame,
+  type ChatSummary,
+  type InboxClientFrame,
+  InboxFrame,
+  type Notification,
+} from "../../chat/protocol";
 import { request } from "../lib/api";
 import { LiveSocket, type SocketStatus } from "../lib/ws";
 
@@ -85,6 +92,14 @@ export class ChatList extends Store<ChatListState> {
     },
     onStatus: (status) => this.set({ ...this.getSnapshot(), status }),
   });
+  private readonly callListeners = new Set<(f: CallIncomingFrame | CallStateFrame) => void>();
+
+  /** Calls ringing and their state, as the inbox socket tells them (src/web/citizen/calls/manager.ts). */
+  onCall(listener: (f: CallIncomingFrame | CallStateFrame) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
+  }
+
   /** Service notifications (bills, records, forms, consents) for screens that want to refresh. */
   readonly notifications = new Store<number>(0);
 
@@ -190,6 +205,11 @@ export class ChatList extends Store<ChatListState> {
         void this.reload();
         return;
       case "error":
+        return;
+      case "call_incoming":
+      case "call_state":
+        // A call ringing (or answered elsewhere, or over): every device hears it here, whatever it shows.
+        for (const l of this.callListeners) l(f);
         return;
       default:
         // Every frame type is handled above: a new one in protocol.ts fails to compile here.

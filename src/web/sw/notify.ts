@@ -35,7 +35,17 @@ const ServicePush = z.object({
   unread: z.number().int().nonnegative().optional().catch(undefined),
 });
 
-const Push = z.discriminatedUnion("type", [MessagePush, ServicePush]);
+/** A call rings (src/chat/inbox/calls.ts): shown until the app opens, where the call screen answers it. */
+const CallPush = z.object({
+  type: z.literal("call"),
+  chatId: z.string().min(1),
+  callId: id,
+  callerName: text,
+  video: z.boolean().optional().catch(undefined),
+  unread: z.number().int().nonnegative().optional().catch(undefined),
+});
+
+const Push = z.discriminatedUnion("type", [MessagePush, ServicePush, CallPush]);
 export type Push = z.infer<typeof Push>;
 
 /** The payload, or null when it is not one this client knows how to show. */
@@ -68,6 +78,10 @@ const TEXTS = {
     consentNew: "Запрос доступа к документам",
     consentLead: "Ведомство просит вашего согласия — откройте, чтобы ответить",
     other: "Новое уведомление",
+    callVoice: "Входящий звонок",
+    callVideo: "Входящий видеозвонок",
+    callFrom: "Звонит {name}",
+    callOpen: "Откройте Вече, чтобы ответить",
   },
   en: {
     app: "Veche",
@@ -92,6 +106,10 @@ const TEXTS = {
     consentNew: "Request to access your documents",
     consentLead: "An agency asks for your consent: open to answer",
     other: "New notification",
+    callVoice: "Incoming call",
+    callVideo: "Incoming video call",
+    callFrom: "{name} is calling",
+    callOpen: "Open Veche to answer",
   },
 } as const;
 type Key = keyof (typeof TEXTS)["ru"];
@@ -118,7 +136,7 @@ export interface Shown {
 /** The route a click on this push opens. */
 export function urlFor(push: Push): string {
   const route = (...parts: string[]) => `/#/${parts.map(encodeURIComponent).join("/")}`;
-  if (push.type === "message") return route("chats", push.chatId);
+  if (push.type === "message" || push.type === "call") return route("chats", push.chatId);
   switch (push.kind) {
     case "bill":
       return push.billId ? route("services", "bills", push.billId) : route("services", "bills");
@@ -137,6 +155,15 @@ export function urlFor(push: Push): string {
 
 /** Title, body, tag and address of the notification a push shows, in `lang`. */
 export function compose(push: Push, lang: Lang): Shown {
+  if (push.type === "call") {
+    const kind = say(lang, push.video ? "callVideo" : "callVoice");
+    return {
+      title: push.callerName ? say(lang, "callFrom", { name: push.callerName }) : kind,
+      body: push.callerName ? `${kind}. ${say(lang, "callOpen")}` : say(lang, "callOpen"),
+      tag: `call:${push.chatId}`,
+      url: urlFor(push),
+    };
+  }
   return push.type === "message" ? composeMessage(push, lang) : composeService(push, lang);
 }
 
