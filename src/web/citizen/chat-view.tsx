@@ -5,9 +5,9 @@ import { canDelete, canPost, isModerator } from "../../chat/policy";
 import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
-import { Avatar, ErrorNote, errorText, Loading, useStore, VerifiedBadge } from "../lib/ui";
+import { Avatar, ErrorNote, errorText, Loading, lazy, useStore, VerifiedBadge } from "../lib/ui";
 import { InviteLinkMaker } from "./channel-page";
-import { chatTitle } from "./chat-list";
+import { chatTitle, isSecret } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { MessageItem, summary } from "./message";
 import { MutedIcon, MuteMenu } from "./mute";
@@ -16,6 +16,9 @@ import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./
 
 /** Within this many pixels of the bottom counts as "at the bottom": new messages keep the view there. */
 const BOTTOM_SLACK = 48;
+
+// A secret chat decrypts on the device with ts-mls: a chunk of its own, loaded when one opens.
+const SecretChatView = lazy(() => import("./secret/view").then((m) => m.SecretChatView));
 
 export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatList; user: Me }) {
   const list = useStore(chats);
@@ -41,6 +44,7 @@ export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatL
     }
     return <Loading />;
   }
+  if (isSecret(chat)) return <SecretChatView chat={chat} user={user} />;
   return <OpenChat listed={chat} chats={chats} user={user} />;
 }
 

@@ -1,13 +1,16 @@
 // The citizen app's IndexedDB, shared by the page and the service worker (src/web/sw): the unsent outbox
 // per chat (it must outlive a closed tab, and localStorage is not readable from a service worker) and a few
 // preferences the service worker needs without a page (the UI language for notification texts). Nothing
-// here touches the DOM, so the service worker bundle can import it.
+// here touches the DOM, so the service worker bundle can import it. Secret chats keep their device keys,
+// group states and decrypted messages in SECRET, sealed (src/web/citizen/secret/vault.ts).
 
 const DB_NAME = "veche";
-const DB_VERSION = 1;
+// 2: the SECRET store.
+const DB_VERSION = 2;
 export const OUTBOX = "outbox";
 export const PREFS = "prefs";
-type Store = typeof OUTBOX | typeof PREFS;
+export const SECRET = "secret";
+type Store = typeof OUTBOX | typeof PREFS | typeof SECRET;
 
 let opening: Promise<IDBDatabase> | null = null;
 
@@ -21,6 +24,7 @@ export function openDb(): Promise<IDBDatabase> {
       // Out-of-line keys: the outbox is keyed by chat id, a preference by its name.
       if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
       if (!db.objectStoreNames.contains(PREFS)) db.createObjectStore(PREFS);
+      if (!db.objectStoreNames.contains(SECRET)) db.createObjectStore(SECRET);
     };
     req.onsuccess = () => {
       const db = req.result;

@@ -1,0 +1,129 @@
+// This browser as a device of secret chats: its MLS signature key pair (made here, the private half sealed
+// in IndexedDB, vault.ts), published as the device's `mlsKey` (PUT /me/device), and a stock of key packages
+// uploaded for others to add it to groups with, topped up as they are used. A new session is a new device:
+// when the server answers another device id than the one stored, the keys are made afresh.
+import * as z from "zod";
+import { request } from "../../lib/api";
+import * as mls from "./mls";
+import { seal, unseal } from "./vault";
+
+/** Keep at least this many unused key packages on the server; upload this many at a time. */
+const LOW_WATER = 5;
+const BATCH = 10;
+
+export interface DeviceRecord {
+  userId: string;
+  deviceId: string;
+  keys: mls.SignatureKeys;
+  /** Key packages uploaded and not yet used, by ref: their private halves. */
+  packages: Record<string, { message: Uint8Array; privatePackage: mls.OwnKeyPackage["privatePackage"] }>;
+}
+
+const DeviceAnswer = z.object({ device: z.object({ id: z.string(), mlsKey: z.string().nullable().optional() }) });
+const KeyPackagesAnswer = z.object({ available: z.number().int().optional() }).passthrough().nullable();
+
+const NAME = "device";
+
+function isRecord(v: unknown): v is DeviceRecord {
+  if (!v || typeof v !== "object") return false;
+  const r = v as Partial<DeviceRecord>;
+  return typeof r.userId === "string" && typeof r.deviceId === "string" && !!r.keys && !!r.packages;
+}
+
+let current: Promise<DeviceRecord> | null = null;
+
+/** A short name for the device list: the browser and the system, as the user agent says them. */
+function deviceName(): string {
+  const ua = navigator.userAgent;
+  const browser = /Firefox\//.test(ua)
+    ? "Firefox"
+    : /Edg\//.test(ua)
+      ? "Edge"
+      : /Chrome\//.test(ua)
+        ? "Chrome"
+        : /Safari\//.test(ua)
+          ? "Safari"
+          : "Browser";
+  const os = /Android/.test(ua)
+    ? "Android"
+    : /iPhone|iPad/.test(ua)
+      ? "iOS"
+      : /Mac OS/.test(ua)
+        ? "macOS"
+        : /Windows/.test(ua)
+          ? "Windows"
+          : /Linux/.test(ua)
+            ? "Linux"
+            : "";
+  return os ? `${browser}, ${os}` : browser;
+}
+
+async function publish(keys: mls.SignatureKeys): Promise<string> {
+  const answer = DeviceAnswer.parse(
+    await request<unknown>("/me/device", { method: "PUT", body: { name: deviceName(), mlsKey: mls.b64u(keys.publicKey) } }),
+  );
+  return answer.device.id;
+}
+
+async function setUp(userId: string): Promise<DeviceRecord> {
+  const stored = await unseal(NAME);
+  let record: DeviceRecord;
+  if (isRecord(stored) && stored.userId === userId) {
+    const id = await publish(stored.keys);
+    // The same session answers the same device; another id is a new session (signed in again): new keys.
+    record = id === stored.deviceId ? stored : await fresh(userId);
+  } else {
+    record = await fresh(userId);
+  }
+  await topUp(record);
+  return record;
+}
+
+async function fresh(userId: string): Promise<DeviceRecord> {
+  const keys = await mls.newSignatureKeys();
+  const deviceId = await publish(keys);
+  const record: DeviceRecord = { userId, deviceId, keys, packages: {} };
+  await seal(NAME, record);
+  return record;
+}
+
+/** Uploads key packages when fewer than LOW_WATER are left (the private halves are sealed first). */
+async function topUp(record: DeviceRecord, available?: number): Promise<void> {
+  const left = available ?? Object.keys(record.packages).length;
+  if (left >= LOW_WATER) return;
+  const made = await mls.makeKeyPackages(record.keys, record, BATCH);
+  for (const p of made) record.packages[p.ref] = { message: p.message, privatePackage: p.privatePackage };
+  await seal(NAME, record);
+  const answer = KeyPackagesAnswer.safeParse(
+    await request<unknown>("/me/device/key-packages", { body: { keyPackages: made.map((p) => mls.b64u(p.message)) } }),
+  );
+  const now = answer.success ? answer.data?.available : undefined;
+  if (now !== undefined && now < LOW_WATER) await topUp(record, now);
+}
+
+/** This browser's device (set up, published and stocked with key packages on first use after sign-in). */
+export function device(userId: string): Promise<DeviceRecord> {
+  if (!current) {
+    const p = setUp(userId);
+    current = p;
+    p.catch(() => {
+      if (current === p) current = null;
+    });
+  }
+  return current;
+}
+
+/** The private key package a Welcome was made for, if it is one of ours; used once, then forgotten. */
+export async function takePackage(
+  refs: string[],
+): Promise<{ message: Uint8Array; privatePackage: mls.OwnKeyPackage["privatePackage"] } | null> {
+  if (!current) return null;
+  const record = await current;
+  const ref = refs.find((r) => r in record.packages);
+  if (!ref) return null;
+  const own = record.packages[ref] ?? null;
+  delete record.packages[ref];
+  await seal(NAME, record);
+  void topUp(record).catch(() => undefined);
+  return own;
+}
