@@ -1,9 +1,9 @@
 // This browser as a device of secret chats: its MLS signature key pair (made here, the private half sealed
 // in IndexedDB, vault.ts), published as the device's `mlsKey` (PUT /me/device), and a stock of key packages
 // uploaded for others to add it to groups with, topped up as they are used. A new session is a new device:
-// when the server answers another device id than the one stored, the keys are made afresh.
+// when this session's device (GET /me/device) is not the one stored, the keys are made afresh.
 import * as z from "zod";
-import { request } from "../../lib/api";
+import { ApiError, request } from "../../lib/api";
 import * as mls from "./mls";
 import { seal, unseal } from "./vault";
 
@@ -67,11 +67,19 @@ async function publish(keys: mls.SignatureKeys): Promise<string> {
 
 async function setUp(userId: string): Promise<DeviceRecord> {
   const stored = await unseal(NAME);
+  // This session's device as the server has it (none before the first publish).
+  const published = await request<unknown>("/me/device").then(
+    (r) => DeviceAnswer.parse(r).device,
+    (err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    },
+  );
   let record: DeviceRecord;
-  if (isRecord(stored) && stored.userId === userId) {
-    const id = await publish(stored.keys);
-    // The same session answers the same device; another id is a new session (signed in again): new keys.
-    record = id === stored.deviceId ? stored : await fresh(userId);
+  // The same session is the same device; another one (signed in again) is a new device with new keys.
+  if (isRecord(stored) && stored.userId === userId && published?.id === stored.deviceId) {
+    if (published.mlsKey !== mls.b64u(stored.keys.publicKey)) await publish(stored.keys);
+    record = stored;
   } else {
     record = await fresh(userId);
   }

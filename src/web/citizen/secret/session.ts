@@ -87,7 +87,19 @@ type ServerMessage = z.infer<typeof ServerMessage>;
 
 const Page = z.object({ messages: z.array(z.unknown()) });
 const Devices = z.object({ devices: z.array(z.looseObject({ id: z.string(), mlsKey: z.string().nullable() })) });
-const KeyLog = z.object({ entries: z.array(z.unknown()), head: z.string() });
+// Loose: any member the server adds is kept, so the recomputed hash covers exactly what was served.
+const KeyLogEntrySchema = z.looseObject({
+  seq: z.number().int(),
+  at: z.string(),
+  userId: z.string(),
+  deviceId: z.string(),
+  action: z.string(),
+  key: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  use: z.string().optional(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+const KeyLog = z.object({ entries: z.array(KeyLogEntrySchema), head: z.string() });
 const Claimed = z.object({ keyPackages: z.array(z.object({ deviceId: z.string(), keyPackage: z.string() })) });
 const Members = z.object({ members: z.array(z.looseObject({ userId: z.string() })) });
 const Posted = z.object({
@@ -133,13 +145,23 @@ async function hmac(key: Uint8Array, data: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", k, enc.encode(data)));
 }
 
+/** A user's whole key log, page by page (the head is the chain's, whatever the page). */
+async function keyLog(userId: string): Promise<{ entries: KeyLogEntry[]; head: string }> {
+  const entries: KeyLogEntry[] = [];
+  for (;;) {
+    const page = KeyLog.parse(await request<unknown>(`/users/${encodeURIComponent(userId)}/key-log?after=${entries.length}&limit=1000`));
+    entries.push(...page.entries);
+    if (page.entries.length < 1000) return { entries, head: page.head };
+  }
+}
+
 /** Known people's checked keys: the same devices are read by every open secret chat with them. */
 async function person(userId: string): Promise<Person> {
   const [d, log] = await Promise.all([
     request<unknown>(`/users/${encodeURIComponent(userId)}/devices`).then((r) => Devices.parse(r)),
-    request<unknown>(`/users/${encodeURIComponent(userId)}/key-log`).then((r) => KeyLog.parse(r)),
+    keyLog(userId),
   ]);
-  const checked = await verifyKeyLog(log.entries as KeyLogEntry[], log.head, userId);
+  const checked = await verifyKeyLog(log.entries, log.head, userId);
   const devices: Person["devices"] = [];
   for (const x of d.devices) {
     if (!x.mlsKey) continue;
