@@ -44,7 +44,7 @@ export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatL
     }
     return <Loading />;
   }
-  if (isSecret(chat)) return <SecretChatView chat={chat} user={user} />;
+  if (isSecret(chat)) return <SecretChatView chat={chat} user={user} title={chatTitle(chat)} Report={ReportDialog} />;
   return <OpenChat listed={chat} chats={chats} user={user} />;
 }
 

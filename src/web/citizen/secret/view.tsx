@@ -8,8 +8,7 @@ import { formatDateTime, formatTime } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
 import { Avatar, ErrorNote, Loading, useStore } from "../../lib/ui";
-import { chatTitle } from "../chat-list";
-import { ReportDialog } from "../safety";
+import type { ReportDialog } from "../safety";
 import type { ChatSummary, Me } from "../state";
 import { groups, safetyNumber } from "./safety-number";
 import { type Decrypted, decryptedUrl, type SecretFile, SecretSession, type SecretSnapshot } from "./session";
@@ -32,7 +31,12 @@ export function LockIcon() {
   );
 }
 
-export function SecretChatView({ chat, user }: { chat: ChatSummary; user: Me }) {
+/**
+ * `title` and `Report` come from the chat screen (chat-list.tsx, safety.tsx are in the app's initial
+ * JavaScript): importing them here would split those modules into chunks of their own, and the initial
+ * JavaScript into more, worse-compressed files.
+ */
+export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummary; user: Me; title: string; Report: typeof ReportDialog }) {
   const [session] = useState(() => new SecretSession(chat.id, user.id));
   const [openError, setOpenError] = useState<unknown>(null);
   const open = () => {
@@ -49,7 +53,6 @@ export function SecretChatView({ chat, user }: { chat: ChatSummary; user: Me }) 
   const [reporting, setReporting] = useState<Decrypted | null>(null);
   const [ttl, setTtl] = useState<number | null>(WithTtl.safeParse(chat).data?.messageTtl ?? null);
   const [actionError, setActionError] = useState<unknown>(null);
-  const title = chatTitle(chat);
   const nameOf = (id: string) => (id === user.id ? s("you") : title);
 
   return (
@@ -147,7 +150,7 @@ export function SecretChatView({ chat, user }: { chat: ChatSummary; user: Me }) 
       <Composer session={session} snap={snap} />
       {safety && <SafetyDialog session={session} snap={snap} onClose={() => setSafety(false)} />}
       {reporting?.franking && (
-        <ReportDialog
+        <Report
           chatId={chat.id}
           seq={reporting.seq}
           franking={{ plaintext: reporting.franking.body, key: reporting.franking.key }}
