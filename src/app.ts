@@ -13,6 +13,7 @@ import { agencyConsents, citizenConsents } from "./consents/routes";
 import { demoPending } from "./dev/demo";
 import { dev } from "./dev/routes";
 import { agencyForms, citizenForms } from "./forms/routes";
+import { keys } from "./keys/routes";
 import { missingConfig, requireService } from "./lib/config";
 import { ApiError, notFound, problemResponse } from "./lib/errors";
 import type { AppEnv } from "./lib/hono";
@@ -130,6 +131,7 @@ export function createApp() {
   app.route("/api/v1", auth);
   app.route("/api/v1", me);
   app.route("/api/v1", directory);
+  app.route("/api/v1", keys);
   app.route("/api/v1", safety);
   app.route("/api/v1", reportRoutes);
   app.route("/api/v1", chats);

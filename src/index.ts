@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { pruneRefreshTokens } from "./auth/store";
 import { sweepReceipts } from "./bills/receipts";
 import { endExpiredSessions } from "./chat/sockets";
+import { endEndedDevices } from "./keys/devices";
 import { countD1 } from "./lib/d1-count";
 import { errorFields, log } from "./lib/log";
 import { pruneRateLimits } from "./lib/rate-limit";
@@ -28,8 +29,9 @@ export default {
       pruneRefreshTokens(env.DB),
       hashPendingMedia(env),
       endExpiredSessions(env),
+      endEndedDevices(env),
     ]);
-    const [media, webhooks, receipts, limits, tokens, hashes, subscriptions] = results;
+    const [media, webhooks, receipts, limits, tokens, hashes, subscriptions, devices] = results;
     if (media.status === "fulfilled") log.info("media cleanup", media.value);
     else log.error("media cleanup failed", errorFields(media.reason));
     if (webhooks.status === "fulfilled") log.info("webhook sweep", { requeued: webhooks.value });
@@ -44,6 +46,8 @@ export default {
     else log.error("media hashes failed", errorFields(hashes.reason));
     if (subscriptions.status === "fulfilled") log.info("expired sessions' push subscriptions", { sessions: subscriptions.value });
     else log.error("ending expired sessions' push subscriptions failed", errorFields(subscriptions.reason));
+    if (devices.status === "fulfilled") log.info("ended sessions' device keys revoked", { devices: devices.value.length });
+    else log.error("revoking ended sessions' device keys failed", errorFields(devices.reason));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   },

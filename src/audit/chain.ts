@@ -56,7 +56,15 @@ export async function entryHash(entry: UnhashedEntry): Promise<string> {
     purpose: entry.purpose,
     prevHash: entry.prevHash,
   };
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`${entry.prevHash}\n${canonicalize(unhashed)}`));
+  return linkHash(entry.prevHash, unhashed);
+}
+
+/**
+ * hex(SHA-256(prevHash + "\n" + JCS(unhashed))): the link of every hash chain we serve (the access log, the
+ * key log in src/keys/chain.ts), so they are one construction.
+ */
+export async function linkHash(prevHash: string, unhashed: unknown): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`${prevHash}\n${canonicalize(unhashed)}`));
   return hex(digest);
 }
 
@@ -66,8 +74,17 @@ export async function entryHash(entry: UnhashedEntry): Promise<string> {
  * also end there, which detects entries cut off the end (pass a head seen earlier, or the one
  * listEntries returned with the entries). Async only because WebCrypto is.
  */
-export async function verifyChain(
+export function verifyChain(
   entries: readonly AccessLogEntry[],
+  opts: { from?: ChainLink; head?: string } = {},
+): Promise<ChainVerification> {
+  return verifyLinks(entries, entryHash, opts);
+}
+
+/** verifyChain for any chain of entries hashed by `hashOf` (linkHash over the entry without its hash). */
+export async function verifyLinks<E extends { seq: number; prevHash: string; hash: string }>(
+  entries: readonly E[],
+  hashOf: (entry: E) => Promise<string>,
   opts: { from?: ChainLink; head?: string } = {},
 ): Promise<ChainVerification> {
   let prev = opts.from ?? { seq: 0, hash: GENESIS_HASH };
@@ -78,7 +95,7 @@ export async function verifyChain(
     if (entry.seq !== prev.seq + 1 || entry.prevHash !== prev.hash) return broken;
     let hash: string;
     try {
-      hash = await entryHash(entry);
+      hash = await hashOf(entry);
     } catch {
       // An entry that cannot even be canonicalised (a lone surrogate, say) was not written by us.
       return broken;

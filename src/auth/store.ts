@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Db } from "../db";
 import { refreshTokens, sessions } from "../db/schema";
+import { endDevice } from "../keys/devices";
 import { hmacHex, timingSafeEqual } from "../lib/crypto";
 import { newId, randomToken } from "../lib/ids";
 
@@ -97,7 +98,7 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string, no
       .bind(hash)
       .first<{ session_id: string }>();
     if (!known) return { ok: false, reason: "unknown" };
-    await revokeSession(db, known.session_id, "refresh_token_reused", now);
+    await revokeSession(env.DB, known.session_id, "refresh_token_reused", now);
     return { ok: false, reason: "reused", sessionId: known.session_id };
   }
   const session = await db.query.sessions.findFirst({ where: eq(sessions.id, claimed.session_id) });
@@ -114,16 +115,21 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string, no
   return { ok: true, userId: session.userId, sessionId: session.id, refreshToken };
 }
 
+/**
+ * Ends a session, and in the same D1 batch its device's keys (src/keys/devices.ts endDevice: `revoked`
+ * entries in the user's key log), so a signed-out device's keys never outlive it.
+ */
 export async function revokeSession(
-  db: Db,
+  d1: D1Database,
   sessionId: string,
   reason: "logout" | "revoked" | "refresh_token_reused",
   now = Date.now(),
 ): Promise<void> {
-  await db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+  await endDevice(d1, sessionId, [
+    d1
+      .prepare("UPDATE sessions SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL")
+      .bind(sessionId, now, reason),
+  ]);
 }
 
 export function activeSessions(db: Db, userId: string, now = Date.now()) {
@@ -134,14 +140,22 @@ export function activeSessions(db: Db, userId: string, now = Date.now()) {
     .orderBy(desc(sessions.lastUsedAt));
 }
 
-/** Revokes one of the user's own active sessions; false when there is none such (another user's id included). */
-export async function revokeOwnSession(db: Db, userId: string, sessionId: string, now = Date.now()): Promise<boolean> {
-  const rows = await db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: "revoked" })
-    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
-    .returning({ id: sessions.id });
-  return rows.length > 0;
+/** Revokes one of the user's own active sessions (and its device's keys); false when there is none such (another user's id included). */
+export async function revokeOwnSession(d1: D1Database, userId: string, sessionId: string, now = Date.now()): Promise<boolean> {
+  const owned = await d1
+    .prepare("SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3")
+    .bind(sessionId, userId, now)
+    .first();
+  // Another user's session: not even its device is looked at.
+  if (!owned) return false;
+  const { results } = await endDevice(d1, sessionId, [
+    d1
+      .prepare(
+        "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'revoked' WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3",
+      )
+      .bind(sessionId, userId, now),
+  ]);
+  return (results[0]?.meta.changes ?? 0) > 0;
 }
 
 /**

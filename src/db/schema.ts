@@ -111,7 +111,7 @@ export const chats = sqliteTable(
   "chats",
   {
     id: text("id").primaryKey(),
-    type: text("type", { enum: ["direct", "group", "channel", "official"] }).notNull(),
+    type: text("type", { enum: ["direct", "group", "channel", "official", "secret"] }).notNull(),
     title: text("title"),
     createdBy: text("created_by"),
     createdAt: integer("created_at").notNull(),
@@ -608,4 +608,64 @@ export const reports = sqliteTable(
     reviewedBy: text("reviewed_by"),
   },
   (t) => [index("reports_status_created_idx").on(t.status, t.createdAt), index("reports_user_created_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * A device: one signed-in session's public keys (src/keys/devices.ts). `mlsKey` and `holderKey` are the keys it
+ * has now; every key it ever published or revoked is in `key_log`. `revokedAt` is set when the session ends.
+ */
+export const devices = sqliteTable(
+  "devices",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    name: text("name"),
+    /** base64url MLS signature public key. */
+    mlsKey: text("mls_key"),
+    /** JSON of a P-256 public JWK { kty, crv, x, y }. */
+    holderKey: text("holder_key"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("devices_session_uq").on(t.sessionId), index("devices_user_idx").on(t.userId)],
+);
+
+/** Each user's key log, hash-chained like access_log; append-only (triggers in migrations/0013). */
+export const keyLog = sqliteTable(
+  "key_log",
+  {
+    userId: text("user_id").notNull(),
+    seq: integer("seq").notNull(),
+    at: text("at").notNull(),
+    deviceId: text("device_id").notNull(),
+    action: text("action", { enum: ["added", "revoked"] }).notNull(),
+    use: text("use", { enum: ["mls", "holder"] }).notNull(),
+    /** The key as the entry carries it: base64url for mls, JWK JSON for holder. */
+    key: text("key").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.seq] })],
+);
+
+/** MLS KeyPackages waiting to be claimed (src/keys/packages.ts). */
+export const keyPackages = sqliteTable(
+  "key_packages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id),
+    userId: text("user_id").notNull(),
+    /** base64url of the TLS-encoded KeyPackage (a MLSMessage). */
+    package: text("package").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("key_packages_device_idx").on(t.deviceId, t.id)],
 );
