@@ -184,6 +184,8 @@ export async function endDevice(
         ...sessionStatements,
         // The keys stay readable on the row for the record; revoked_at is what makes them inactive.
         db.prepare("UPDATE devices SET revoked_at = ?2, updated_at = ?2 WHERE id = ?1 AND revoked_at IS NULL").bind(device.id, now),
+        // Nobody may add an ended device to a group any more.
+        db.prepare("DELETE FROM key_packages WHERE device_id = ?1").bind(device.id),
       ],
     };
   });
