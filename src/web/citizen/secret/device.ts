@@ -10,17 +10,22 @@ import { seal, unseal } from "./vault";
 /** Keep at least this many unused key packages on the server; upload this many at a time. */
 const LOW_WATER = 5;
 const BATCH = 10;
+/** Private halves kept: the server's cap per device (100) and a batch. */
+const KEEP = 110;
 
 export interface DeviceRecord {
   userId: string;
   deviceId: string;
   keys: mls.SignatureKeys;
-  /** Key packages uploaded and not yet used, by ref: their private halves. */
+  /**
+   * Key packages uploaded, by ref: their private halves. Kept after use: the server hands a device's last
+   * package out again and again (a last resort) until a new one arrives.
+   */
   packages: Record<string, { message: Uint8Array; privatePackage: mls.OwnKeyPackage["privatePackage"] }>;
 }
 
 const DeviceAnswer = z.object({ device: z.object({ id: z.string(), mlsKey: z.string().nullable().optional() }) });
-const KeyPackagesAnswer = z.object({ available: z.number().int().optional() }).passthrough().nullable();
+const KeyPackagesAnswer = z.object({ available: z.number().int() });
 
 const NAME = "device";
 
@@ -83,7 +88,8 @@ async function setUp(userId: string): Promise<DeviceRecord> {
   } else {
     record = await fresh(userId);
   }
-  await topUp(record);
+  // Each session start tops the stock up (a welcome consumed one of them meanwhile, perhaps).
+  await upload(record, 2);
   return record;
 }
 
@@ -95,18 +101,27 @@ async function fresh(userId: string): Promise<DeviceRecord> {
   return record;
 }
 
-/** Uploads key packages when fewer than LOW_WATER are left (the private halves are sealed first). */
-async function topUp(record: DeviceRecord, available?: number): Promise<void> {
-  const left = available ?? Object.keys(record.packages).length;
-  if (left >= LOW_WATER) return;
-  const made = await mls.makeKeyPackages(record.keys, record, BATCH);
+/**
+ * Uploads `n` fresh key packages (their private halves sealed first), and more while the server says fewer
+ * than LOW_WATER are waiting. A full stock (409 key_packages_full) is fine.
+ */
+async function upload(record: DeviceRecord, n: number): Promise<void> {
+  const made = await mls.makeKeyPackages(record.keys, record, n);
   for (const p of made) record.packages[p.ref] = { message: p.message, privatePackage: p.privatePackage };
+  // The server keeps at most 100 per device; older private halves than the newest KEEP are long used up.
+  const refs = Object.keys(record.packages);
+  for (const ref of refs.slice(0, Math.max(0, refs.length - KEEP))) delete record.packages[ref];
   await seal(NAME, record);
-  const answer = KeyPackagesAnswer.safeParse(
-    await request<unknown>("/me/device/key-packages", { body: { keyPackages: made.map((p) => mls.b64u(p.message)) } }),
-  );
-  const now = answer.success ? answer.data?.available : undefined;
-  if (now !== undefined && now < LOW_WATER) await topUp(record, now);
+  let available: number;
+  try {
+    available = KeyPackagesAnswer.parse(
+      await request<unknown>("/me/device/key-packages", { body: { keyPackages: made.map((p) => mls.b64u(p.message)) } }),
+    ).available;
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "key_packages_full") return;
+    throw err;
+  }
+  if (available < LOW_WATER) await upload(record, BATCH);
 }
 
 /** This browser's device (set up, published and stocked with key packages on first use after sign-in). */
@@ -121,7 +136,7 @@ export function device(userId: string): Promise<DeviceRecord> {
   return current;
 }
 
-/** The private key package a Welcome was made for, if it is one of ours; used once, then forgotten. */
+/** The private key package a Welcome was made for, if it is one of ours; one more is uploaded in its place. */
 export async function takePackage(
   refs: string[],
 ): Promise<{ message: Uint8Array; privatePackage: mls.OwnKeyPackage["privatePackage"] } | null> {
@@ -129,9 +144,6 @@ export async function takePackage(
   const record = await current;
   const ref = refs.find((r) => r in record.packages);
   if (!ref) return null;
-  const own = record.packages[ref] ?? null;
-  delete record.packages[ref];
-  await seal(NAME, record);
-  void topUp(record).catch(() => undefined);
-  return own;
+  void upload(record, 1).catch(() => undefined);
+  return record.packages[ref] ?? null;
 }
