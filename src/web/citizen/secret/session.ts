@@ -74,13 +74,18 @@ const Envelope = z.object({
   franking: z.string().optional(),
 });
 
+/** A secret chat's message as the server keeps it: the envelope's fields sit on the message itself. */
 const ServerMessage = z.looseObject({
   seq: z.number().int(),
   senderId: z.string(),
   clientId: z.string(),
   createdAt: z.string(),
-  ciphertext: z.string().nullable().optional(),
-  envelope: Envelope.nullable().optional(),
+  ciphertext: z.string().optional(),
+  mls: Envelope.shape.mls.optional(),
+  epoch: z.number().int().optional(),
+  to: z.array(z.string()).optional(),
+  devices: z.array(z.string()).optional(),
+  franking: z.string().optional(),
   expiresAt: z.string().nullable().optional(),
 });
 type ServerMessage = z.infer<typeof ServerMessage>;
@@ -331,10 +336,10 @@ export class SecretSession {
   }
 
   private async apply(m: ServerMessage): Promise<void> {
-    const env = m.envelope;
     const bytes = m.ciphertext ? mls.fromB64u(m.ciphertext) : null;
     this.group.seq = Math.max(this.group.seq, m.seq);
-    if (!env || !bytes) return;
+    if (!m.mls || m.epoch === undefined || !bytes) return;
+    const env = { mls: m.mls, epoch: m.epoch, to: m.to, franking: m.franking };
     const dev = this.dev;
     if (!dev) return;
     const state = this.group.state;
@@ -391,7 +396,7 @@ export class SecretSession {
   /** Posts one ciphertext message; the answer's seq, or the API error. */
   private async post(ciphertext: Uint8Array, envelope: z.infer<typeof Envelope>, extra: Record<string, unknown> = {}) {
     const r = await request<unknown>(`/chats/${encodeURIComponent(this.chatId)}/messages`, {
-      body: { clientId: randomId(), ciphertext: mls.b64u(ciphertext), envelope, ...extra },
+      body: { clientId: randomId(), ciphertext: mls.b64u(ciphertext), ...envelope, ...extra },
     });
     return Posted.parse(r).message;
   }
@@ -462,7 +467,7 @@ export class SecretSession {
 
   private async anyCommit(): Promise<boolean> {
     const page = Page.parse(await request<unknown>(`/chats/${encodeURIComponent(this.chatId)}/messages?after=0&limit=${PAGE}`));
-    return page.messages.some((m) => ServerMessage.safeParse(m).data?.envelope?.mls === "commit");
+    return page.messages.some((m) => ServerMessage.safeParse(m).data?.mls === "commit");
   }
 
   private async noticeKeys(mine: Person, peer: Person | null): Promise<void> {
