@@ -1,7 +1,8 @@
 // A secret chat between two people in two browser contexts: each browser makes its own device keys and
 // publishes only the public halves, the chat's MLS group covers both users' devices, messages and a photo
 // are encrypted and decrypted in the browsers, both see the same safety number, a new device of the
-// contact shows a key-change warning, and afterwards neither the server's state directory (D1, Durable
+// contact shows a key-change warning (and the new device reads what is sent after it joined), the
+// disappearing-message timer reaches both sides, and afterwards neither the server's state directory (D1, Durable
 // Objects, R2, every file) nor anything the server logged holds a single plaintext.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -36,9 +37,24 @@ function capture(stream: NodeJS.WriteStream): void {
   });
 }
 
+/** Miniflare prints the Worker's console through Node's console, which vitest takes over: wrap it too. */
+function captureConsole(): void {
+  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+    const original = console[level];
+    console[level] = (...args: unknown[]) => {
+      logged.push(Buffer.from(`${args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")}\n`));
+      original.apply(console, args);
+    };
+    restore.push(() => {
+      console[level] = original;
+    });
+  }
+}
+
 beforeAll(async () => {
   capture(process.stdout);
   capture(process.stderr);
+  captureConsole();
   server = await startServer();
   browser = await launchBrowser();
   anna = await citizen(server.origin, uniquePhone(), { displayName: "Анна", username: `anna${suffix}` });
@@ -159,15 +175,33 @@ test("the contact signing in on a new device shows a key-change warning and a ne
   await phone.context.close();
 });
 
+test("the disappearing-message timer is set for both people, and new messages say when they disappear", async () => {
+  await a.page.getByLabel("Исчезающие сообщения").selectOption("3600");
+  await expect.poll(() => b.page.getByLabel("Исчезающие сообщения").inputValue(), { timeout: 20_000 }).toBe("3600");
+  const fleeting = `Fleeting-${suffix}`;
+  plaintexts.push(fleeting);
+  await send(a.page, fleeting);
+  const mine = b.page.locator("[data-testid=secret-chat] li", { hasText: fleeting });
+  await mine.waitFor({ timeout: 30_000 });
+  expect(await mine.textContent()).toContain("Исчезнет");
+});
+
 test("the server's state directory and its logs hold none of the plaintexts", async () => {
   const needles = [...plaintexts.map((p) => Buffer.from(p, "utf8")), photo.subarray(photo.length - 80, photo.length - 20)];
   const files = filesUnder(server.state);
   expect(files.length).toBeGreaterThan(0);
+  // The search does see what the server stores in the clear (a username in D1), so a miss means something.
+  const control = Buffer.from(`boris${suffix}`, "utf8");
+  let controlFound = false;
   for (const file of files) {
     const bytes = readFileSync(file);
+    if (bytes.includes(control)) controlFound = true;
     for (const n of needles) expect(bytes.includes(n), `${file} holds a plaintext`).toBe(false);
   }
+  expect(controlFound).toBe(true);
   const log = Buffer.concat(logged);
+  // The Worker's request lines were captured.
+  expect(log.includes(Buffer.from("/api/v1/me/device"))).toBe(true);
   for (const n of needles) expect(log.includes(n)).toBe(false);
   expect(pageErrors(a.page)).toEqual([]);
   expect(pageErrors(b.page)).toEqual([]);

@@ -63,6 +63,8 @@ export interface SecretSnapshot {
   /** The contact's keys differ from those seen before (or verified). */
   keysChanged: boolean;
   verified: boolean;
+  /** The disappearing-message timer in seconds, null when off. */
+  ttl: number | null;
   error: unknown;
 }
 
@@ -91,6 +93,8 @@ const ServerMessage = z.looseObject({
 type ServerMessage = z.infer<typeof ServerMessage>;
 
 const Page = z.object({ messages: z.array(z.unknown()) });
+const GroupState = z.looseObject({ messageTtl: z.number().int().nullable() });
+const TimerFrame = z.looseObject({ type: z.literal("chat_updated"), messageTtl: z.number().int().nullable().optional() });
 const Devices = z.object({ devices: z.array(z.looseObject({ id: z.string(), mlsKey: z.string().nullable() })) });
 // Loose: any member the server adds is kept, so the recomputed hash covers exactly what was served.
 const KeyLogEntrySchema = z.looseObject({
@@ -208,6 +212,7 @@ export class SecretSession {
       peer: null,
       keysChanged: false,
       verified: false,
+      ttl: null,
       error: null,
     };
     this.socket = new LiveSocket({
@@ -215,6 +220,8 @@ export class SecretSession {
       schema: z.looseObject({ type: z.string() }),
       // Any frame may mean new ciphertext: read on from the last seq (the server's order is the group's).
       onFrame: (f) => {
+        const timer = TimerFrame.safeParse(f);
+        if (timer.success && timer.data.messageTtl !== undefined) this.update({ ttl: timer.data.messageTtl });
         if (f.type !== "typing" && f.type !== "presence") this.later(() => this.sync());
       },
       onOpen: () => this.later(() => this.sync()),
@@ -258,6 +265,8 @@ export class SecretSession {
     if (Array.isArray(cached)) for (const m of cached as Decrypted[]) this.cache.set(m.seq, m);
     const members = Members.parse(await request<unknown>(`/chats/${encodeURIComponent(this.chatId)}/members`));
     this.peerId = members.members.find((m) => m.userId !== this.me)?.userId ?? null;
+    const group = GroupState.safeParse(await request<unknown>(`/chats/${encodeURIComponent(this.chatId)}/secret`).catch(() => null));
+    if (group.success) this.update({ ttl: group.data.messageTtl });
     this.dropExpired();
     this.emitMessages();
     await this.later(async () => {
@@ -575,6 +584,7 @@ export class SecretSession {
   /** The disappearing-message timer (seconds; null: off), for both people. */
   async setTimer(seconds: number | null): Promise<void> {
     await request(`/chats/${encodeURIComponent(this.chatId)}`, { method: "PATCH", body: { messageTtl: seconds } });
+    this.update({ ttl: seconds });
   }
 }
 

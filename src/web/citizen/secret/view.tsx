@@ -3,7 +3,6 @@
 // the disappearing-message timer; the safety number with its QR code; a warning when the contact's keys
 // change; reports with the message's franking proof.
 import { useEffect, useRef, useState } from "preact/hooks";
-import * as z from "zod";
 import { formatDateTime, formatTime } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
@@ -20,8 +19,6 @@ const TIMERS = [
   { seconds: 86_400, label: "timerDay" },
   { seconds: 604_800, label: "timerWeek" },
 ] as const;
-
-const WithTtl = z.object({ messageTtl: z.number().int().nullable() });
 
 export function LockIcon() {
   return (
@@ -51,7 +48,6 @@ export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummar
   const [searching, setSearching] = useState(false);
   const [safety, setSafety] = useState(false);
   const [reporting, setReporting] = useState<Decrypted | null>(null);
-  const [ttl, setTtl] = useState<number | null>(WithTtl.safeParse(chat).data?.messageTtl ?? null);
   const [actionError, setActionError] = useState<unknown>(null);
   const nameOf = (id: string) => (id === user.id ? s("you") : title);
 
@@ -92,12 +88,12 @@ export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummar
         <label for="secret-timer">{s("timer")}</label>
         <select
           id="secret-timer"
-          value={ttl === null ? "" : String(ttl)}
+          value={snap.ttl === null ? "" : String(snap.ttl)}
           onChange={(e) => {
             const v = e.currentTarget.value;
             const seconds = v === "" ? null : Number(v);
             setActionError(null);
-            session.setTimer(seconds).then(() => setTtl(seconds), setActionError);
+            session.setTimer(seconds).catch(setActionError);
           }}
         >
           {TIMERS.map((o) => (
