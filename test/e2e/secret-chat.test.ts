@@ -182,7 +182,7 @@ test("the disappearing-message timer is set for both people, and new messages sa
   plaintexts.push(fleeting);
   await send(a.page, fleeting);
   const mine = b.page.locator("[data-testid=secret-chat] li", { hasText: fleeting });
-  await mine.waitFor({ timeout: 30_000 });
+  await mine.waitFor({ timeout: 40_000 });
   expect(await mine.textContent()).toContain("Исчезнет");
 });
 

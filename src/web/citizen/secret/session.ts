@@ -276,9 +276,13 @@ export class SecretSession {
     this.update({ loading: false });
     if (this.closed) return;
     this.socket.start();
+    // Each round also reads on, in case a socket frame was missed (a reconnect, a dropped push).
     this.timer = setInterval(() => {
       this.dropExpired();
-      void this.later(() => this.checkDevices()).catch(() => undefined);
+      void this.later(async () => {
+        await this.sync();
+        await this.checkDevices();
+      }).catch(() => undefined);
     }, DEVICE_CHECK_MS);
   }
 
