@@ -1,7 +1,7 @@
 // Secret chats on the server: the room is the MLS Delivery Service. It takes ciphertext only, orders commits
 // by epoch, refuses to let anything be sent to a group that still holds a signed-out device, and keeps no
 // text anywhere (D1, the room's and inboxes' storage).
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { endEndedDevices } from "../../src/keys/devices";
