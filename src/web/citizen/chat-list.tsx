@@ -14,7 +14,7 @@ export function chatTitle(chat: Pick<ChatSummary, "title" | "type">): string {
 }
 
 /** A secret chat (end-to-end encrypted, src/web/citizen/secret): the server knows only that something was sent. */
-export const isSecret = (chat: Pick<ChatSummary, "type">): boolean => (chat.type as string) === "secret";
+export const isSecret = (chat: Pick<ChatSummary, "type">): boolean => chat.type === "secret";
 
 export function preview(chat: ChatSummary, me: Me): string {
   const m = chat.lastMessage;
