@@ -103,6 +103,7 @@ function filesUnder(dir: string): string[] {
 }
 
 let chatId = "";
+let phone: { context: BrowserContext; page: Page };
 
 test("each browser publishes its own device key; a secret chat's messages are decrypted on the other side", async () => {
   // Published by the app itself on sign-in: one MLS key per browser, no private key anywhere on the server.
@@ -161,7 +162,7 @@ test("both people see the same safety number", async () => {
 
 test("the contact signing in on a new device shows a key-change warning and a new safety number", async () => {
   const before = await safetyNumberOf(a.page);
-  const phone = await openAs(browser, server.origin, boris.phone, { deviceName: "Boris's phone", hash: `#/chats/${chatId}` });
+  phone = await openAs(browser, server.origin, boris.phone, { deviceName: "Boris's phone", hash: `#/chats/${chatId}` });
   await eventually(async () => (await mlsDevices(boris)).length === 2, 30_000);
   // Anna's open chat checks the devices on its own (every 15 s) and before sending.
   await a.page.getByTestId("keys-warning").waitFor({ timeout: 40_000 });
@@ -172,6 +173,22 @@ test("the contact signing in on a new device shows a key-change warning and a ne
   plaintexts.push(later);
   await send(a.page, later);
   await expect.poll(() => shown(phone.page), { timeout: 40_000 }).toContain(later);
+});
+
+test("a device signed out is removed from the group by the next message; the others still read it", async () => {
+  await phone.page.goto(`${server.origin}/#/settings`);
+  await phone.page.getByRole("button", { name: "Выйти" }).click();
+  await eventually(async () => (await mlsDevices(boris)).length === 1, 30_000);
+  // Anna's next message needs a commit removing the signed-out device first (the room refuses it before).
+  const afterSignOut = `After-sign-out-${suffix}`;
+  plaintexts.push(afterSignOut);
+  await send(a.page, afterSignOut);
+  await expect.poll(() => shown(b.page), { timeout: 40_000 }).toContain(afterSignOut);
+  const group = await api<{ devices: string[]; revoked: string[] }>(server.origin, `/api/v1/chats/${chatId}/secret`, {
+    token: anna.accessToken,
+  });
+  expect(group.revoked).toEqual([]);
+  expect(group.devices).toHaveLength(2);
   await phone.context.close();
 });
 
