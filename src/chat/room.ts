@@ -654,6 +654,28 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
+  /** A secret message's franking record for a report (src/safety/franking.ts): members only; null without one. */
+  async frankingOf(
+    chatId: string,
+    userId: string,
+    seq: number,
+  ): Promise<RoomResult<{ chatId: string; seq: number; senderId: string; franking: string; serverTag: string; sentAt: string } | null>> {
+    const access = await this.access(chatId, userId);
+    if (!access.ok) return access;
+    const row = this.log.row(seq);
+    if (!row) return NO_MESSAGE;
+    const franking = row.envelope === null ? undefined : this.log.toMessage(row, []).franking;
+    if (row.server_tag === null || franking === undefined) return ok(null);
+    return ok({
+      chatId,
+      seq,
+      senderId: row.sender_id,
+      franking,
+      serverTag: row.server_tag,
+      sentAt: new Date(row.created_at).toISOString(),
+    });
+  }
+
   async getMessage(chatId: string, userId: string, seq: number): Promise<RoomResult<ChatMessage>> {
     const access = await this.access(chatId, userId);
     if (!access.ok) return access;
