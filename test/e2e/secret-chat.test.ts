@@ -203,6 +203,18 @@ test("the disappearing-message timer is set for both people, and new messages sa
   expect(await mine.textContent()).toContain("Исчезнет");
 });
 
+test("a message is reported with its franking proof, which the server checks", async () => {
+  // Reported text goes to the operator in the clear by the reporter's choice: not one of the plaintexts above.
+  const reported = `Reported-${suffix}`;
+  await send(b.page, reported);
+  const item = a.page.locator("[data-testid=secret-chat] li", { hasText: reported });
+  await item.waitFor({ timeout: 40_000 });
+  await item.getByRole("button", { name: "Пожаловаться" }).click();
+  const dialog = a.page.locator("dialog[open]");
+  await dialog.getByRole("button", { name: "Отправить жалобу" }).click();
+  await dialog.getByText("Жалоба отправлена").waitFor({ timeout: 15_000 });
+});
+
 test("the server's state directory and its logs hold none of the plaintexts", async () => {
   const needles = [...plaintexts.map((p) => Buffer.from(p, "utf8")), photo.subarray(photo.length - 80, photo.length - 20)];
   const files = filesUnder(server.state);

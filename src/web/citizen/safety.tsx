@@ -306,8 +306,8 @@ export function PeerDialog({ userId, chatId, onClose }: { userId: string; chatId
 }
 
 /**
- * Reporting one message (from its tools in the chat). A secret chat's message brings its plaintext and
- * franking key, which the server checks against the tag it kept when the message was sent.
+ * Reporting one message (from its tools in the chat). A secret chat's message brings its plaintext (base64url)
+ * and franking key, which the server checks against the commitment and tag it kept (docs/protocol.md, Reporting).
  */
 export function ReportDialog({
   chatId,
@@ -317,7 +317,7 @@ export function ReportDialog({
 }: {
   chatId: string;
   seq: number;
-  franking?: { plaintext: string; key: string };
+  franking?: { plaintext: string; frankingKey: string };
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -328,11 +328,7 @@ export function ReportDialog({
   return (
     <dialog ref={ref} class="dialog" aria-labelledby="report-title" onClose={onClose}>
       <h2 id="report-title">{t("reportMessage")}</h2>
-      {sent ? (
-        <p role="status">{t("reportSent")}</p>
-      ) : (
-        <ReportForm target={{ chatId, seq, ...(franking ? { franking } : {}) }} onDone={() => setSent(true)} />
-      )}
+      {sent ? <p role="status">{t("reportSent")}</p> : <ReportForm target={{ chatId, seq, ...franking }} onDone={() => setSent(true)} />}
       <button type="button" class="secondary" onClick={() => ref.current?.close()}>
         {t(sent ? "close" : "cancel")}
       </button>
@@ -345,7 +341,7 @@ export function ReportForm({
   target,
   onDone,
 }: {
-  target: { userId?: string; chatId?: string; seq?: number; franking?: { plaintext: string; key: string } };
+  target: { userId?: string; chatId?: string; seq?: number; plaintext?: string; frankingKey?: string };
   onDone: () => void;
 }) {
   const [reason, setReason] = useState<Reason>("spam");

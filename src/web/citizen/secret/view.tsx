@@ -9,6 +9,7 @@ import { href } from "../../lib/router";
 import { Avatar, ErrorNote, Loading, useStore } from "../../lib/ui";
 import type { ReportDialog } from "../safety";
 import type { ChatSummary, Me } from "../state";
+import { b64u } from "./mls";
 import { groups, safetyNumber } from "./safety-number";
 import { type Decrypted, decryptedUrl, type SecretFile, SecretSession, type SecretSnapshot } from "./session";
 import { s } from "./strings";
@@ -149,7 +150,7 @@ export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummar
         <Report
           chatId={chat.id}
           seq={reporting.seq}
-          franking={{ plaintext: reporting.franking.body, key: reporting.franking.key }}
+          franking={{ plaintext: b64u(new TextEncoder().encode(reporting.franking.body)), frankingKey: reporting.franking.key }}
           onClose={() => setReporting(null)}
         />
       )}
