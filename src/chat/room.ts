@@ -427,7 +427,7 @@ export class ChatRoom extends DurableObject<Env> {
   // ---- secret chats ----
 
   /** A secret message's envelope as the room accepts it, or why not (room/secret.ts, docs/protocol.md). */
-  private async secretEnvelope(info: ChatInfo, input: PostInput): Promise<RoomResult<Envelope>> {
+  private async secretEnvelope(input: PostInput): Promise<RoomResult<Envelope>> {
     if (input.forwardOf) return refuse(400, "forward_not_allowed", "Forward in a secret chat by sending the content again, encrypted.");
     if (input.text != null) return PLAINTEXT;
     const e = input.envelope;
@@ -581,7 +581,7 @@ export class ChatRoom extends DurableObject<Env> {
       if (!input.official && this.blocks.isBlocked(input.senderId)) return BLOCKED;
       let envelope: Envelope | null = null;
       if (info.type === "secret") {
-        const checked = await this.secretEnvelope(info, input);
+        const checked = await this.secretEnvelope(input);
         if (!checked.ok) return checked;
         envelope = checked.value;
       } else if (input.envelope && Object.values(input.envelope).some((v) => v !== undefined)) {
