@@ -10,6 +10,7 @@ export function devSecrets(kid = `dev-${Date.now().toString(36)}`) {
     CREDENTIAL_HASH_KEY: randomBytes(32).toString("base64url"),
     DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
     VAPID_PRIVATE_KEY: JSON.stringify(vapidJwk()),
+    FRANKING_KEY: randomBytes(32).toString("base64url"),
   };
 }
 

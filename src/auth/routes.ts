@@ -193,7 +193,7 @@ export const auth = router()
       responses: { 204: { description: "Signed out; the session's refresh token stops working." }, ...problems([401, "unauthorized"]) },
     }),
     async (c) => {
-      await revokeSession(c.env.DB, c.var.citizen.sessionId, "logout");
+      await revokeSession(c.env, c.var.citizen.sessionId, "logout");
       await closeInboxSession(c.env, c.var.citizen.userId, c.var.citizen.sessionId);
       c.executionCtx.waitUntil(closeSessionSockets(c.env, c.var.citizen.sessionId));
       return c.body(null, 204);
@@ -242,7 +242,7 @@ export const auth = router()
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const revoked = await revokeOwnSession(c.env.DB, c.var.citizen.userId, id);
+      const revoked = await revokeOwnSession(c.env, c.var.citizen.userId, id);
       if (!revoked) throw notFound("session");
       await closeInboxSession(c.env, c.var.citizen.userId, id);
       c.executionCtx.waitUntil(closeSessionSockets(c.env, id));

@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, isNull } from "drizzle-orm";
 import type { Db } from "../db";
 import { refreshTokens, sessions } from "../db/schema";
-import { endDevice } from "../keys/devices";
+import { announceEnded, endDevice } from "../keys/devices";
 import { hmacHex, timingSafeEqual } from "../lib/crypto";
 import { newId, randomToken } from "../lib/ids";
 
@@ -98,7 +98,7 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string, no
       .bind(hash)
       .first<{ session_id: string }>();
     if (!known) return { ok: false, reason: "unknown" };
-    await revokeSession(env.DB, known.session_id, "refresh_token_reused", now);
+    await revokeSession(env, known.session_id, "refresh_token_reused", now);
     return { ok: false, reason: "reused", sessionId: known.session_id };
   }
   const session = await db.query.sessions.findFirst({ where: eq(sessions.id, claimed.session_id) });
@@ -120,16 +120,20 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string, no
  * entries in the user's key log), so a signed-out device's keys never outlive it.
  */
 export async function revokeSession(
-  d1: D1Database,
+  env: Env,
   sessionId: string,
   reason: "logout" | "revoked" | "refresh_token_reused",
   now = Date.now(),
 ): Promise<void> {
-  await endDevice(d1, sessionId, [
-    d1
-      .prepare("UPDATE sessions SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL")
-      .bind(sessionId, now, reason),
+  const { device } = await endDevice(env.DB, sessionId, [
+    env.DB.prepare("UPDATE sessions SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL").bind(
+      sessionId,
+      now,
+      reason,
+    ),
   ]);
+  // Its secret chats' rooms refuse messages until the group drops it (src/chat/room/secret.ts).
+  if (device) await announceEnded(env, device);
 }
 
 export function activeSessions(db: Db, userId: string, now = Date.now()) {
@@ -141,20 +145,22 @@ export function activeSessions(db: Db, userId: string, now = Date.now()) {
 }
 
 /** Revokes one of the user's own active sessions (and its device's keys); false when there is none such (another user's id included). */
-export async function revokeOwnSession(d1: D1Database, userId: string, sessionId: string, now = Date.now()): Promise<boolean> {
+export async function revokeOwnSession(env: Env, userId: string, sessionId: string, now = Date.now()): Promise<boolean> {
+  const d1 = env.DB;
   const owned = await d1
     .prepare("SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3")
     .bind(sessionId, userId, now)
     .first();
   // Another user's session: not even its device is looked at.
   if (!owned) return false;
-  const { results } = await endDevice(d1, sessionId, [
+  const { results, device } = await endDevice(d1, sessionId, [
     d1
       .prepare(
         "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'revoked' WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3",
       )
       .bind(sessionId, userId, now),
   ]);
+  if (device) await announceEnded(env, device);
   return (results[0]?.meta.changes ?? 0) > 0;
 }
 

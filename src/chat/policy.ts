@@ -1,6 +1,9 @@
 // Who may do what in a chat. Dependency-free, so the room, the routes and the web client decide alike.
 
-export type ChatKind = "direct" | "group" | "channel" | "official";
+export type ChatKind = "direct" | "group" | "channel" | "official" | "secret";
+
+/** Two people and nobody else: a direct chat, or a secret (end-to-end encrypted) one. */
+export const isPair = (type: ChatKind): boolean => type === "direct" || type === "secret";
 export type MemberRole = "owner" | "admin" | "member";
 
 export const isModerator = (role: MemberRole | null): boolean => role === "owner" || role === "admin";
@@ -18,11 +21,11 @@ export const canEdit = (senderId: string, userId: string): boolean => senderId =
 /** The sender deletes for everyone; so do owners and admins of groups and channels. */
 export function canDelete(type: ChatKind, role: MemberRole | null, senderId: string, userId: string): boolean {
   if (!role) return false;
-  return senderId === userId || (type !== "direct" && isModerator(role));
+  return senderId === userId || (!isPair(type) && isModerator(role));
 }
 
 /** Anyone in a direct chat pins; owners and admins elsewhere. */
-export const canPin = (type: ChatKind, role: MemberRole | null): boolean => role !== null && (type === "direct" || isModerator(role));
+export const canPin = (type: ChatKind, role: MemberRole | null): boolean => role !== null && (isPair(type) || isModerator(role));
 
 /** Reacting: any member of a chat whose messages they can see. */
 export const canReact = (role: MemberRole | null): boolean => role !== null;

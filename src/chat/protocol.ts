@@ -21,10 +21,31 @@ export const Pts = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const MediaId = z.string().min(1).max(64);
 export const MessageText = z.string().max(MAX_TEXT_LENGTH);
 
-export const ChatType = z.enum(["direct", "group", "channel", "official"]);
+export const ChatType = z.enum(["direct", "group", "channel", "official", "secret"]);
 export type ChatType = z.infer<typeof ChatType>;
 export const Role = z.enum(["owner", "admin", "member"]);
 export type Role = z.infer<typeof Role>;
+
+// ---- secret chats (end-to-end encrypted: docs/protocol.md "Secret chats") ----
+
+/** Bytes of one secret message's ciphertext (an MLS message: application, commit or welcome). */
+export const MAX_CIPHERTEXT_BYTES = 16 * 1024;
+/** Devices in one secret chat's group (two people, each with a few devices). */
+export const MAX_GROUP_DEVICES = 32;
+const Base64url = z.string().regex(/^[A-Za-z0-9_-]*$/, "base64url without padding");
+const DeviceId = z.string().min(1).max(64);
+/** The envelope fields of a secret message (all absent in other chats); their combinations are the room's to check. */
+export const EnvelopeFields = {
+  ciphertext: Base64url.min(1)
+    .max(Math.ceil((MAX_CIPHERTEXT_BYTES * 4) / 3))
+    .optional(),
+  mls: z.enum(["application", "commit", "welcome"]).optional(),
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  to: z.array(DeviceId).min(1).max(MAX_GROUP_DEVICES).optional(),
+  devices: z.array(DeviceId).min(1).max(MAX_GROUP_DEVICES).optional(),
+  /** base64url of HMAC-SHA-256(frankingKey, plaintext): 32 bytes. */
+  franking: Base64url.length(43).optional(),
+};
 
 // ---- client → room ----
 
@@ -35,6 +56,7 @@ export const SendFrame = z
     text: MessageText.optional(),
     attachments: z.array(MediaId).max(MAX_ATTACHMENTS).optional(),
     replyTo: Seq.optional(),
+    ...EnvelopeFields,
   })
   .strict();
 export const ReadFrame = z.object({ type: z.literal("read"), seq: z.number().int().min(0) }).strict();
@@ -139,6 +161,15 @@ export const ChatMessage = z.object({
   deletedAt: z.string().nullable(),
   /** Only on a call message (no text then): the call it records. */
   call: CallRecord.optional(),
+  // Secret chats only (absent elsewhere; gone from a deleted message): the envelope as sent.
+  ciphertext: z.string().optional(),
+  mls: z.enum(["application", "commit", "welcome"]).optional(),
+  epoch: z.number().int().optional(),
+  to: z.array(z.string()).optional(),
+  devices: z.array(z.string()).optional(),
+  franking: z.string().optional(),
+  /** Disappearing messages: when the room deletes it. */
+  expiresAt: z.string().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -177,7 +208,13 @@ export const MemberFrame = z.object({
   memberCount: z.number().int(),
   pts: Pts,
 });
-export const ChatUpdatedFrame = z.object({ type: z.literal("chat_updated"), title: z.string().nullable(), pts: Pts });
+export const ChatUpdatedFrame = z.object({
+  type: z.literal("chat_updated"),
+  title: z.string().nullable(),
+  /** Secret chats: the disappearing-messages timer in seconds (null: off), when it is what changed. */
+  messageTtl: z.number().int().nullable().optional(),
+  pts: Pts,
+});
 
 /** Every frame that is a stored change of a chat, as the change log keeps and replays it. */
 export const ChangeFrame = z.discriminatedUnion("type", [

@@ -2,14 +2,14 @@ import { DurableObject } from "cloudflare:workers";
 import * as z from "zod";
 import { countD1 } from "../lib/d1-count";
 import { errorFields, log } from "../lib/log";
-import { attachOwnMedia } from "../media/store";
+import { attachOwnMedia, revoke } from "../media/store";
 import { inboxStub } from "./access";
 import * as calls from "./calls/call";
 import { BATCH_TAG, SocketHub, sessionTag } from "./hub";
 import type { Inbox } from "./inbox";
 import type { DialogUpdate } from "./inbox/dialogs";
 import { type LimitRefusal, SendGate } from "./limits";
-import { canDelete, canEdit, canPin, canPost, canReact } from "./policy";
+import { canDelete, canEdit, canPin, canPost, canReact, isPair } from "./policy";
 import {
   AgencyRef,
   type CallRecord,
@@ -30,6 +30,7 @@ import { ChangeLog } from "./room/changes";
 import { ChannelCounts, LIVE_VIEWS } from "./room/counts";
 import { MessageLog } from "./room/log";
 import { type Member, Members, type NewMember } from "./room/members";
+import { type Envelope, SecretGroup, serverTag } from "./room/secret";
 import { extractMentions, ftsQuery } from "./text";
 
 export type { ChatType, Role };
@@ -60,6 +61,8 @@ export interface PostInput {
   official?: { actions: MessageAction[] };
   /** A call's message, written by the room when the call ends (src/chat/calls/call.ts): no text, no limit. */
   call?: CallRecord;
+  /** Secret chats: the envelope fields as sent (the room checks their combination). */
+  envelope?: Partial<Envelope>;
 }
 
 /** The chat-wide part of a chat's summary. */
@@ -88,6 +91,15 @@ const NO_CHAT = refuse(404, "not_found", "No such chat, or you may not see it.")
 const NO_MESSAGE = refuse(404, "not_found", "No such message in this chat.");
 /** A direct chat's blocked person: their sends, edits, reactions and pins do not reach the blocker. */
 const BLOCKED = refuse(403, "blocked", "This person does not accept messages from you.");
+/** Secret chats' messages are ciphertext only: the server never holds their text. */
+const PLAINTEXT = refuse(400, "plaintext_not_allowed", "Secret chats carry ciphertext only: encrypt on the device.");
+
+/** A chat list's preview of a message: a secret message without its ciphertext (the devices read it from the room). */
+function preview(m: ChatMessage): ChatMessage {
+  if (m.ciphertext === undefined) return m;
+  const { ciphertext: _ciphertext, to: _to, devices: _devices, franking: _franking, ...rest } = m;
+  return rest;
+}
 
 /** What the Worker forwards with a socket upgrade, after it authenticated the user. */
 const UpgradeHeaders = z.object({
@@ -153,6 +165,8 @@ export class ChatRoom extends DurableObject<Env> {
   private readonly counts: ChannelCounts;
   private countsTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly blocks: Blocks;
+  /** Secret chats: the MLS group's epoch, devices and revoked devices (room/secret.ts). */
+  private readonly secret: SecretGroup;
   private readonly hub: SocketHub<RoomFrame>;
   private readonly gate: SendGate;
   /** A big channel's relays (src/chat/relay/fanout.ts): one call per first-level relay per batch. */
@@ -186,6 +200,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.members = new Members(this.sql);
     this.counts = new ChannelCounts(this.sql);
     this.blocks = new Blocks(this.sql);
+    this.secret = new SecretGroup(this.sql);
     this.hub = new SocketHub(ctx);
     this.gate = new SendGate(this.env);
     this.relays = new RelayFanout(this.sql, this.env, relayConfig(this.env), () => this.info?.chatId ?? "");
@@ -399,7 +414,7 @@ export class ChatRoom extends DurableObject<Env> {
   async setProfile(chatId: string, userId: string, username: string | null, name: string | null): Promise<void> {
     const info = await this.ready(chatId);
     if (!info || !this.members.setProfile(userId, username, name)) return;
-    if (info.type !== "direct") return;
+    if (!isPair(info.type)) return;
     const rev = this.nextRev();
     for (const m of this.members.all()) if (m.userId !== userId) this.members.markDirty(m.userId, rev);
     await this.pushNow();
@@ -408,7 +423,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** A block set or lifted in D1 (src/safety/routes.ts): the room refuses, or again takes, the blocked member's sends. */
   async setBlocked(chatId: string, blockerId: string, blockedId: string, on: boolean): Promise<RoomResult<null>> {
     const info = await this.ready(chatId);
-    if (info?.type !== "direct") return NO_CHAT;
+    if (!info || !isPair(info.type)) return NO_CHAT;
     // In the send queue, so a send that arrived before the block is stored and one after it is refused.
     return this.serial(async () => {
       this.blocks.set(blockerId, blockedId, on);
@@ -435,6 +450,113 @@ export class ChatRoom extends DurableObject<Env> {
   async readMarkers(chatId: string, userId: string): Promise<RoomResult<Record<string, number>>> {
     const access = await this.access(chatId, userId);
     return access.ok ? ok(this.members.readMarkers()) : access;
+  }
+
+  // ---- secret chats ----
+
+  /** A secret message's envelope as the room accepts it, or why not (room/secret.ts, docs/protocol.md). */
+  private async secretEnvelope(input: PostInput): Promise<RoomResult<Envelope>> {
+    if (input.forwardOf) return refuse(400, "forward_not_allowed", "Forward in a secret chat by sending the content again, encrypted.");
+    if (input.text != null) return PLAINTEXT;
+    const e = input.envelope;
+    if (!e?.ciphertext || !e.mls || e.epoch === undefined)
+      return refuse(400, "ciphertext_required", "A secret chat's message carries ciphertext, mls and epoch.");
+    const envelope: Envelope = {
+      ciphertext: e.ciphertext,
+      mls: e.mls,
+      epoch: e.epoch,
+      ...(e.to ? { to: [...new Set(e.to)] } : {}),
+      ...(e.devices ? { devices: [...new Set(e.devices)] } : {}),
+      ...(e.franking ? { franking: e.franking } : {}),
+    };
+    const refusal = this.secret.check(envelope);
+    if (refusal) return refuse(refusal.status, refusal.code, refusal.detail);
+    if (envelope.mls === "commit" && envelope.devices) {
+      // Commits are rare: the one D1 read of the secret path, so a commit cannot bring in a stranger's device
+      // or one whose revocation has not reached this room yet.
+      const members = this.members.all().map((m) => m.userId);
+      const ids = envelope.devices;
+      const { results } = await this.env.DB.prepare(
+        `SELECT d.id FROM devices d JOIN sessions s ON s.id = d.session_id
+         WHERE d.id IN (SELECT value FROM json_each(?1)) AND d.user_id IN (SELECT value FROM json_each(?2))
+           AND d.revoked_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > ?3 AND d.mls_key IS NOT NULL`,
+      )
+        .bind(JSON.stringify(ids), JSON.stringify(members), Date.now())
+        .all<{ id: string }>();
+      const active = new Set(results.map((r) => r.id));
+      const gone = ids.filter((id) => !active.has(id));
+      if (gone.length > 0) {
+        for (const id of gone) this.secret.revoke(id);
+        return refuse(409, "group_outdated", `Not active devices of this chat's members: ${gone.join(", ")}.`);
+      }
+    }
+    return ok(envelope);
+  }
+
+  /** A device was signed out, revoked or expired (src/keys/devices.ts): the group must drop it before more is sent. */
+  async deviceRevoked(chatId: string, deviceId: string): Promise<void> {
+    const info = await this.ready(chatId);
+    if (info?.type !== "secret") return;
+    await this.serial(async () => this.secret.revoke(deviceId));
+  }
+
+  /** What a device needs to re-sync: the group's epoch and devices as the room has them, and the timer. */
+  async secretState(
+    chatId: string,
+    userId: string,
+  ): Promise<RoomResult<{ epoch: number; devices: string[]; revoked: string[]; messageTtl: number | null }>> {
+    const access = await this.access(chatId, userId);
+    if (!access.ok) return access;
+    if (access.value.type !== "secret") return refuse(400, "not_secret", "This is not a secret chat.");
+    const devices = this.secret.devices();
+    return ok({ epoch: this.secret.epoch(), devices, revoked: this.secret.revokedAmong(devices), messageTtl: this.secret.ttl() });
+  }
+
+  /** Disappearing messages: either member sets the timer for messages sent from now on (null: off). */
+  async setMessageTtl(chatId: string, userId: string, seconds: number | null): Promise<RoomResult<{ messageTtl: number | null }>> {
+    const info = await this.ready(chatId);
+    if (!info || !this.members.role(userId)) return NO_CHAT;
+    if (info.type !== "secret") return refuse(400, "not_secret", "Disappearing messages are for secret chats.");
+    return this.serial(async () => {
+      if (this.secret.ttl() !== seconds) {
+        this.secret.setTtl(seconds);
+        this.record({ type: "chat_updated", title: info.title, messageTtl: seconds });
+      }
+      return ok({ messageTtl: seconds });
+    });
+  }
+
+  /** Deletes the disappearing messages that are due, as deletions for everyone (tombstones, `deleted` frames). */
+  private async expire(): Promise<void> {
+    const info = this.info;
+    if (info?.type !== "secret") return;
+    const orphaned = await this.serial(async () => {
+      const out: string[] = [];
+      let last = false;
+      for (const seq of this.log.expired(Date.now())) {
+        const row = this.log.row(seq);
+        if (!row || row.deleted_at !== null) continue;
+        const attachments = this.log.toMessage(row, []).attachments;
+        const tombstone = this.log.tombstone(seq);
+        this.changes.scrub(tombstone);
+        this.record({ type: "deleted", seq });
+        if (seq === this.log.lastSeq()) last = true;
+        out.push(...attachments.filter((id) => !this.log.carries(id)));
+      }
+      if (last) this.headChanged(this.nextRev());
+      return out;
+    });
+    if (orphaned.length > 0) await revoke(this.env.DB, info.chatId, orphaned);
+  }
+
+  /** The alarm also fires for the next disappearing message; one that is set sooner (a push backstop) is kept. */
+  private armExpiry(): void {
+    const next = this.log.nextExpiry();
+    if (next === null) return;
+    void (async () => {
+      const current = await this.ctx.storage.getAlarm();
+      if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+    })();
   }
 
   // ---- the message log ----
@@ -491,28 +613,65 @@ export class ChatRoom extends DurableObject<Env> {
         );
       }
       if (!input.official && this.blocks.isBlocked(input.senderId)) return BLOCKED;
+      let envelope: Envelope | null = null;
+      if (info.type === "secret") {
+        const checked = await this.secretEnvelope(input);
+        if (!checked.ok) return checked;
+        envelope = checked.value;
+      } else if (input.envelope && Object.values(input.envelope).some((v) => v !== undefined)) {
+        return refuse(400, "ciphertext_not_allowed", "Only secret chats carry ciphertext and MLS envelopes.");
+      }
       const text = input.text?.trim() ? (input.text ?? null) : null;
       const attachments = input.attachments ?? [];
-      if (text === null && attachments.length === 0 && !input.forwardOf && !input.call)
+      if (text === null && attachments.length === 0 && !input.forwardOf && !input.call && !envelope)
         return refuse(400, "empty_message", "A message needs text or attachments.");
       if (input.replyTo !== undefined && input.replyTo > this.log.lastSeq())
         return refuse(400, "invalid_reply", "replyTo must be the seq of a message in this chat.");
       if (input.checkAttachments && attachments.length > 0) {
         // Media records live in D1: a message with attachments costs their ownership check there.
-        const missing = await attachOwnMedia(this.env.DB, input.senderId, info.chatId, attachments);
-        if (missing.length > 0) return refuse(400, "unknown_media", `Not your uploaded media: ${missing.join(", ")}.`);
+        const opaque = info.type === "secret";
+        const missing = await attachOwnMedia(this.env.DB, input.senderId, info.chatId, attachments, Date.now(), { opaque });
+        if (missing.length > 0)
+          return opaque
+            ? refuse(
+                400,
+                "media_not_encrypted",
+                `Secret chats carry only encrypted uploads (application/octet-stream) of yours: ${missing.join(", ")}.`,
+              )
+            : refuse(400, "unknown_media", `Not your uploaded media: ${missing.join(", ")}.`);
       }
-      const message = this.log.append({
-        senderId: input.senderId,
-        clientId: input.clientId,
-        text,
-        attachments,
-        replyTo: input.replyTo ?? null,
-        forwardOf: input.forwardOf ?? null,
-        mentions: text ? this.members.withUsernames(extractMentions(text)) : [],
-        actions: input.official?.actions ?? [],
-        call: input.call ?? null,
-      });
+      const now = Date.now();
+      const ttl = envelope ? this.secret.ttl() : null;
+      // The franking tag binds the sender's commitment to this chat, seq, sender and time (room/secret.ts).
+      const tag =
+        envelope?.franking && this.env.FRANKING_KEY
+          ? await serverTag(this.env.FRANKING_KEY, {
+              chatId: info.chatId,
+              seq: this.log.lastSeq() + 1,
+              senderId: input.senderId,
+              franking: envelope.franking,
+              sentAt: new Date(now).toISOString(),
+            })
+          : null;
+      const message = this.log.append(
+        {
+          envelope,
+          serverTag: tag,
+          expiresAt: ttl === null ? null : now + ttl * 1000,
+          senderId: input.senderId,
+          clientId: input.clientId,
+          text,
+          attachments,
+          replyTo: input.replyTo ?? null,
+          forwardOf: input.forwardOf ?? null,
+          mentions: text ? this.members.withUsernames(extractMentions(text)) : [],
+          actions: input.official?.actions ?? [],
+          call: input.call ?? null,
+        },
+        now,
+      );
+      if (envelope) this.secret.accept(envelope);
+      if (ttl !== null) this.armExpiry();
       const rev = this.nextRev();
       // The sender has read everything up to their own message (implied by the message; no change of its own).
       this.moveMarker(input.senderId, message.seq, rev);
@@ -527,6 +686,28 @@ export class ChatRoom extends DurableObject<Env> {
         this.schedulePush();
       }
       return ok({ message, created: true });
+    });
+  }
+
+  /** A secret message's franking record for a report (src/safety/franking.ts): members only; null without one. */
+  async frankingOf(
+    chatId: string,
+    userId: string,
+    seq: number,
+  ): Promise<RoomResult<{ chatId: string; seq: number; senderId: string; franking: string; serverTag: string; sentAt: string } | null>> {
+    const access = await this.access(chatId, userId);
+    if (!access.ok) return access;
+    const row = this.log.row(seq);
+    if (!row) return NO_MESSAGE;
+    const franking = row.envelope === null ? undefined : this.log.toMessage(row, []).franking;
+    if (row.server_tag === null || franking === undefined) return ok(null);
+    return ok({
+      chatId,
+      seq,
+      senderId: row.sender_id,
+      franking,
+      serverTag: row.server_tag,
+      sentAt: new Date(row.created_at).toISOString(),
     });
   }
 
@@ -552,6 +733,7 @@ export class ChatRoom extends DurableObject<Env> {
   async search(chatId: string, userId: string, q: string, limit: number): Promise<RoomResult<ChatMessage[]>> {
     const access = await this.access(chatId, userId);
     if (!access.ok) return access;
+    if (access.value.type === "secret") return refuse(400, "not_searchable", "Secret chats are searched on the device.");
     const match = ftsQuery(q);
     return ok(match ? this.withViews(this.log.search(match, limit, userId)) : []);
   }
@@ -614,6 +796,8 @@ export class ChatRoom extends DurableObject<Env> {
     if (!(await this.ready(chatId))) return NO_CHAT;
     const result = await this.serial(async (): Promise<RoomResult<ChatMessage>> => {
       if (!this.members.role(userId)) return NO_CHAT;
+      // An edit in a secret chat is an encrypted message of its own, which the devices apply.
+      if (this.info?.type === "secret") return PLAINTEXT;
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
       if (!canEdit(row.sender_id, userId)) return refuse(403, "not_sender", "Only the sender can edit a message.");
@@ -663,6 +847,8 @@ export class ChatRoom extends DurableObject<Env> {
     if (!(await this.ready(chatId))) return NO_CHAT;
     return this.serial(async () => {
       if (!canReact(this.members.role(userId))) return NO_CHAT;
+      if (this.info?.type === "secret")
+        return refuse(400, "reactions_not_supported", "Reactions in a secret chat travel inside encrypted messages.");
       if (this.blocks.isBlocked(userId)) return BLOCKED;
       const row = this.log.row(seq);
       if (!row) return NO_MESSAGE;
@@ -858,10 +1044,19 @@ export class ChatRoom extends DurableObject<Env> {
       if (!frame.ok) return this.hub.send(ws, frame.error);
       switch (frame.frame.type) {
         case "send": {
-          const { clientId, text, attachments, replyTo } = frame.frame;
+          const { clientId, text, attachments, replyTo, ciphertext, mls, epoch, to, devices, franking } = frame.frame;
           const result = await this.append(
             info,
-            { senderId: userId, clientId, text, attachments, replyTo, checkAttachments: true, ...(trust ? { trust } : {}) },
+            {
+              senderId: userId,
+              clientId,
+              text,
+              attachments,
+              replyTo,
+              checkAttachments: true,
+              envelope: { ciphertext, mls, epoch, to, devices, franking },
+              ...(trust ? { trust } : {}),
+            },
             ws,
           );
           // The refusal names the send it refuses, so the client can mark that message failed.
@@ -933,16 +1128,16 @@ export class ChatRoom extends DurableObject<Env> {
       type: info.type,
       memberCount: this.members.count(),
       lastSeq: this.log.lastSeq(),
-      lastMessage: last ? this.log.toMessage(last) : null,
+      lastMessage: last ? preview(this.log.toMessage(last)) : null,
       lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
       agency: info.agency,
       pts: this.changes.current(),
       lastSenderName: last ? (this.members.get(last.sender_id)?.name ?? null) : null,
     };
-    const all = info.type === "direct" ? this.members.all() : [];
+    const all = isPair(info.type) ? this.members.all() : [];
     // A direct chat is titled with the other person's name; a group or channel with its own title.
     const titleFor = (userId: string): string | null =>
-      info.type === "direct" ? (all.find((m) => m.userId !== userId)?.name ?? null) : info.title;
+      isPair(info.type) ? (all.find((m) => m.userId !== userId)?.name ?? null) : info.title;
     return (m) => ({ ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq });
   }
 
@@ -982,7 +1177,7 @@ export class ChatRoom extends DurableObject<Env> {
       title: info.title,
       memberCount: this.members.count(),
       lastSeq: this.log.lastSeq(),
-      lastMessage: last ? this.log.toMessage(last) : null,
+      lastMessage: last ? preview(this.log.toMessage(last)) : null,
       lastActivityAt: Math.max(info.createdAt, last?.created_at ?? 0),
       pts: this.changes.current(),
     };
@@ -1197,8 +1392,10 @@ export class ChatRoom extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = 0;
+    await this.expire();
     await this.push();
     await this.callAlarm();
+    this.armExpiry();
   }
 
   /**

@@ -23,6 +23,7 @@ import {
   ChatMessage,
   ChatSummary,
   ClientId,
+  EnvelopeFields,
   FOREVER,
   MAX_ATTACHMENTS,
   MAX_TITLE_LENGTH,
@@ -72,6 +73,10 @@ const Title = z.string().superRefine(displayableName).trim().min(1).max(MAX_TITL
 const CreateChat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("direct"), userId: z.string().min(1).max(64) }).strict(),
   z
+    .object({ type: z.literal("secret"), userId: z.string().min(1).max(64) })
+    .strict()
+    .openapi({ description: "A secret (end-to-end encrypted) chat with one person: one per pair, like a direct chat (docs/protocol.md)." }),
+  z
     .object({
       type: z.enum(["group", "channel"]),
       title: Title,
@@ -103,8 +108,16 @@ const PostMessage = z
       .object({ chatId: z.string().min(1).max(64), seq: z.number().int().min(1) })
       .strict()
       .optional(),
+    ...EnvelopeFields,
   })
   .strict();
+
+/** Disappearing messages: 5 seconds to 31 days. */
+const MessageTtl = z
+  .number()
+  .int()
+  .min(5)
+  .max(31 * 24 * 3600);
 
 const HistoryQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
@@ -195,7 +208,7 @@ export const chats = router()
       ...secured,
       request: { body: jsonBody(CreateChat) },
       responses: {
-        200: json(z.object({ chat: ChatSchema }), "The existing direct chat of these two users."),
+        200: json(z.object({ chat: ChatSchema }), "The existing direct (or secret) chat of these two users."),
         201: json(
           z.object({
             chat: ChatSchema,
@@ -225,7 +238,8 @@ export const chats = router()
       let created = true;
       let notAdded: string[] | undefined;
       const now = Date.now();
-      if (body.type === "direct") {
+      if (body.type === "direct" || body.type === "secret") {
+        const kind = body.type;
         if (body.userId === me) throw new ApiError(400, "invalid_peer", "A direct chat needs another person.");
         const peer = await getUser(database(db), body.userId);
         if (!peer) throw notFound("user");
@@ -233,7 +247,7 @@ export const chats = router()
           { userId: me, role: "member" },
           { userId: body.userId, role: "member" },
         ];
-        const existing = await findDirectChat(db, me, body.userId);
+        const existing = await findDirectChat(db, me, body.userId, kind);
         const rel = await relationTo(db, me, peer.id);
         if (rel.blocked) throw new ApiError(403, "blocked", "This person does not accept messages from you.");
         // A chat the other person opened stays open to both, whatever their setting says now.
@@ -247,12 +261,12 @@ export const chats = router()
           try {
             chatId = await createChat(
               db,
-              { type: "direct", title: null, createdBy: me, members, directKey: directKey(me, body.userId) },
+              { type: kind, title: null, createdBy: me, members, directKey: directKey(me, body.userId, kind) },
               now,
             );
           } catch (err) {
             // Both people started the chat at once: the other request created it.
-            const winner = await findDirectChat(db, me, body.userId);
+            const winner = await findDirectChat(db, me, body.userId, kind);
             if (!winner) throw err;
             chatId = winner;
             created = false;
@@ -286,17 +300,17 @@ export const chats = router()
       const info: ChatInfo = {
         chatId,
         type: body.type,
-        title: body.type === "direct" ? null : body.title,
+        title: body.type === "direct" || body.type === "secret" ? null : body.title,
         agency: null,
         createdAt: now,
-        username: body.type === "direct" ? null : (body.username ?? null),
+        username: body.type === "direct" || body.type === "secret" ? null : (body.username ?? null),
       };
       await roomStub(c.env, chatId).init(
         info,
         members.map((m): NewMember => ({ ...m, ...(profiles.get(m.userId) ?? { username: null, name: null }) })),
       );
       // Someone opening a chat with a person they blocked: the new room must refuse that person's sends.
-      if (body.type === "direct") {
+      if (body.type === "direct" || body.type === "secret") {
         for (const [blocker, blocked] of await blocksBetween(db, me, body.userId))
           unwrap(await roomStub(c.env, chatId).setBlocked(chatId, blocker, blocked, true));
       }
@@ -395,18 +409,28 @@ export const chats = router()
         params: ChatIdParam,
         body: jsonBody(
           z
-            .object({ title: Title.optional(), username: Username.nullable().optional() })
+            .object({
+              title: Title.optional(),
+              username: Username.nullable().optional(),
+              messageTtl: MessageTtl.nullable().optional().openapi({
+                description:
+                  "Secret chats, either member: delete messages sent from now on this many seconds after sending; null turns it off.",
+              }),
+            })
             .strict()
-            .refine((b) => b.title !== undefined || b.username !== undefined, { message: "give title or username", path: ["title"] }),
+            .refine((b) => b.title !== undefined || b.username !== undefined || b.messageTtl !== undefined, {
+              message: "give title, username or messageTtl",
+              path: ["title"],
+            }),
         ),
       },
       responses: {
         200: json(
-          z.object({ chat: ChatSchema, username: z.string().nullable() }),
+          z.object({ chat: ChatSchema, username: z.string().nullable(), messageTtl: z.number().int().nullable().optional() }),
           "Changed; a rename reaches members' rooms as `chat_updated`, their inboxes as `chat`.",
         ),
         ...problems(
-          [400, "validation_failed (also: a username on a group)"],
+          [400, "validation_failed (also: a username on a group); not_secret: messageTtl outside a secret chat"],
           [401, "unauthorized"],
           [403, "not_allowed: renaming is for owners and admins, the username for the owner"],
           [404, "not_found"],
@@ -416,9 +440,16 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const { title, username } = c.req.valid("json");
+      const { title, username, messageTtl } = c.req.valid("json");
       const m = await requireMember(c, chatId);
-      if (!canRetitle(m.type, m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins rename a group or channel.");
+      if ((title !== undefined || username !== undefined) && !canRetitle(m.type, m.role))
+        throw new ApiError(403, "not_allowed", "Only owners and admins rename a group or channel.");
+      // The timer first and alone: a secret chat has no title or username to change with it.
+      if (messageTtl !== undefined) {
+        const set = unwrap(await roomStub(c.env, chatId).setMessageTtl(chatId, c.var.citizen.userId, messageTtl));
+        const chat = await chatFor(c.env, c.var.citizen.userId, chatId);
+        return c.json({ chat, username: null, messageTtl: set.messageTtl }, 200);
+      }
       if (username !== undefined) {
         if (m.type !== "channel") {
           throw new ApiError(400, "validation_failed", "Only a channel can have a username.", {
@@ -617,10 +648,17 @@ export const chats = router()
         201: json(z.object({ message: ChatMessageSchema }), "Stored and delivered."),
         200: json(z.object({ message: ChatMessageSchema }), "A retry: the message stored the first time."),
         ...problems(
-          [400, "validation_failed, empty_message, invalid_reply, unknown_media"],
+          [
+            400,
+            "validation_failed, empty_message, invalid_reply, unknown_media; secret chats: plaintext_not_allowed, ciphertext_required, invalid_envelope, forward_not_allowed, media_not_encrypted; elsewhere ciphertext_not_allowed",
+          ],
           [401, "unauthorized"],
           [403, "not_allowed; blocked: the other person in this direct chat blocked the sender"],
           [404, "not_found"],
+          [
+            409,
+            "secret chats: stale_epoch (re-sync: GET /chats/{chatId}/secret), group_outdated (commit the removal of signed-out devices)",
+          ],
           [429, "rate_limited: sending faster than a person can; see Retry-After (docs/api.md, Limits)"],
         ),
       },
@@ -634,16 +672,31 @@ export const chats = router()
       const mayPost = async () => {
         const m = await requireMember(c, chatId);
         if (!canPost(m.type, m.role)) throw new ApiError(403, "not_allowed", "Only owners and admins post in a channel.");
+        // Nothing of another chat is copied into a secret one in the clear.
+        if (m.type === "secret" && body.forwardOf)
+          throw new ApiError(400, "forward_not_allowed", "Forward in a secret chat by sending the content again, encrypted.");
+        return m;
       };
       if (body.attachments && body.attachments.length > 0) {
-        await mayPost();
-        const missing = await attachOwnMedia(c.env.DB, me, chatId, body.attachments);
+        const opaque = (await mayPost()).type === "secret";
+        const missing = await attachOwnMedia(c.env.DB, me, chatId, body.attachments, Date.now(), { opaque });
         if (missing.length > 0) {
+          if (opaque) {
+            throw new ApiError(
+              400,
+              "media_not_encrypted",
+              "A secret chat carries only your encrypted uploads (application/octet-stream).",
+              {
+                errors: missing.map((id) => ({ path: "attachments", message: `not an application/octet-stream upload of yours: ${id}` })),
+              },
+            );
+          }
           throw new ApiError(400, "unknown_media", "Attach only media you uploaded.", {
             errors: missing.map((id) => ({ path: "attachments", message: `not your uploaded media: ${id}` })),
           });
         }
       }
+      if (body.forwardOf) await mayPost();
       let forward: { text: string | null; attachments: string[]; forwardOf: { chatId: string; seq: number; senderId: string } } | undefined;
       if (body.forwardOf) {
         if (body.text !== undefined || body.attachments?.length) {
@@ -674,6 +727,14 @@ export const chats = router()
         attachments: forward ? forward.attachments : body.attachments,
         replyTo: body.replyTo,
         forwardOf: forward?.forwardOf,
+        envelope: {
+          ciphertext: body.ciphertext,
+          mls: body.mls,
+          epoch: body.epoch,
+          to: body.to,
+          devices: body.devices,
+          franking: body.franking,
+        },
       });
       const { message, created } = unwrap(result);
       return c.json({ message }, created ? 201 : 200);
@@ -710,7 +771,7 @@ export const chats = router()
       responses: {
         200: json(z.object({ message: ChatMessageSchema }), "The edited message, with editedAt."),
         ...problems(
-          [400, "validation_failed, empty_message"],
+          [400, "validation_failed, empty_message; plaintext_not_allowed: a secret chat (edits travel encrypted)"],
           [401, "unauthorized"],
           [403, "not_sender"],
           [404, "not_found"],
@@ -758,7 +819,7 @@ export const chats = router()
       responses: {
         204: { description: "Reacted (idempotent)." },
         ...problems(
-          [400, "validation_failed"],
+          [400, "validation_failed; reactions_not_supported: a secret chat (reactions travel inside encrypted messages)"],
           [401, "unauthorized"],
           [404, "not_found"],
           [409, "message_deleted"],
@@ -785,7 +846,7 @@ export const chats = router()
       responses: {
         204: { description: "Removed (idempotent)." },
         ...problems(
-          [400, "validation_failed"],
+          [400, "validation_failed; reactions_not_supported: a secret chat (reactions travel inside encrypted messages)"],
           [401, "unauthorized"],
           [404, "not_found"],
           [409, "message_deleted"],
@@ -933,11 +994,47 @@ export const chats = router()
         params: ChatIdParam,
         query: z.object({ q: z.string().trim().min(1).max(200), limit: z.coerce.number().int().min(1).max(200).default(50) }),
       },
-      responses: { 200: json(z.object({ messages: z.array(ChatMessageSchema) }), "Matching messages."), ...memberProblems },
+      responses: {
+        200: json(z.object({ messages: z.array(ChatMessageSchema) }), "Matching messages."),
+        ...problems(
+          [400, "validation_failed; not_searchable: a secret chat (search it on the device)"],
+          [401, "unauthorized"],
+          [404, "not_found"],
+        ),
+      },
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
       const { q, limit } = c.req.valid("query");
       return c.json({ messages: unwrap(await roomStub(c.env, chatId).search(chatId, c.var.citizen.userId, q, limit)) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/chats/{chatId}/secret",
+      operationId: "getSecretChatState",
+      tags: ["chats"],
+      summary: "A secret chat's MLS group as the room orders it: epoch, devices, revoked ones, the timer",
+      description:
+        "For re-syncing after `stale_epoch` or `group_outdated`: `devices` as the last accepted commit declared them; `revoked` those of them signed out since (a commit must remove them before more application messages).",
+      ...secured,
+      request: { params: ChatIdParam },
+      responses: {
+        200: json(
+          z.object({
+            epoch: z.number().int(),
+            devices: z.array(z.string()),
+            revoked: z.array(z.string()),
+            messageTtl: z.number().int().nullable(),
+          }),
+          "The group's state.",
+        ),
+        ...problems([400, "not_secret"], [401, "unauthorized"], [404, "not_found"]),
+      },
+    }),
+    async (c) => {
+      const { chatId } = c.req.valid("param");
+      return c.json(unwrap(await roomStub(c.env, chatId).secretState(chatId, c.var.citizen.userId)), 200);
     },
   );

@@ -33,7 +33,7 @@ export async function legacySummaries(db: D1Database, userId: string): Promise<D
   const { results } = await db
     .prepare(
       `SELECT c.id, c.type, c.title, c.member_count, m.role, c.last_seq, m.read_seq, c.last_message, c.last_activity_at,
-         CASE WHEN c.type = 'direct' THEN (
+         CASE WHEN c.type IN ('direct', 'secret') THEN (
            SELECT COALESCE(u.display_name, '@' || u.username) FROM chat_members o JOIN users u ON u.id = o.user_id
            WHERE o.chat_id = c.id AND o.user_id != m.user_id LIMIT 1
          ) END AS peer_name,
@@ -46,7 +46,7 @@ export async function legacySummaries(db: D1Database, userId: string): Promise<D
   return results.map((r) => ({
     chatId: r.id,
     type: r.type,
-    title: r.type === "direct" ? r.peer_name : r.title,
+    title: r.type === "direct" || r.type === "secret" ? r.peer_name : r.title,
     memberCount: r.member_count,
     role: r.role,
     lastSeq: r.last_seq,
@@ -58,10 +58,15 @@ export async function legacySummaries(db: D1Database, userId: string): Promise<D
   }));
 }
 
-export const directKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
+/** The unique key of a pair's chat: one direct and one secret chat per two people (a secret one's key is prefixed). */
+export const directKey = (a: string, b: string, kind: "direct" | "secret" = "direct"): string =>
+  `${kind === "secret" ? "secret:" : ""}${a < b ? `${a}:${b}` : `${b}:${a}`}`;
 
-export async function findDirectChat(db: D1Database, a: string, b: string): Promise<string | null> {
-  const row = await db.prepare("SELECT id FROM chats WHERE direct_key = ?1").bind(directKey(a, b)).first<{ id: string }>();
+export async function findDirectChat(db: D1Database, a: string, b: string, kind: "direct" | "secret" = "direct"): Promise<string | null> {
+  const row = await db
+    .prepare("SELECT id FROM chats WHERE direct_key = ?1")
+    .bind(directKey(a, b, kind))
+    .first<{ id: string }>();
   return row?.id ?? null;
 }
 

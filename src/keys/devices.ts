@@ -4,9 +4,11 @@
 // revoked appends to the user's key log in the same D1 batch (src/keys/log.ts), so the log and the
 // directory never disagree. A device whose session ends (sign-out, revocation, expiry) has its keys revoked.
 
+import { roomStub } from "../chat/access";
 import { ApiError, unauthorized } from "../lib/errors";
 import { isoOrNull } from "../lib/hono";
 import { newId } from "../lib/ids";
+import { log } from "../lib/log";
 import type { PublicJwk } from "./chain";
 import { type NewKeyEntry, withKeyLog } from "./log";
 
@@ -184,10 +186,29 @@ export async function endDevice(
         ...sessionStatements,
         // The keys stay readable on the row for the record; revoked_at is what makes them inactive.
         db.prepare("UPDATE devices SET revoked_at = ?2, updated_at = ?2 WHERE id = ?1 AND revoked_at IS NULL").bind(device.id, now),
+        // Nobody may add an ended device to a group any more.
+        db.prepare("DELETE FROM key_packages WHERE device_id = ?1").bind(device.id),
       ],
     };
   });
   return { results, device: out.device };
+}
+
+/**
+ * An ended device reaches every secret chat of its user, whose rooms then refuse application messages until a
+ * commit removes it (src/chat/room/secret.ts): one D1 read per revocation, none per message. Awaited, so a
+ * sign-out's answer comes after its rooms know; a room that could not be told learns at the next commit,
+ * which checks the declared devices in D1.
+ */
+export async function announceEnded(env: Env, device: Device): Promise<void> {
+  const { results } = await env.DB.prepare(
+    "SELECT m.chat_id FROM chat_members m JOIN chats c ON c.id = m.chat_id WHERE m.user_id = ?1 AND c.type = 'secret'",
+  )
+    .bind(device.userId)
+    .all<{ chat_id: string }>();
+  const told = await Promise.allSettled(results.map((r) => roomStub(env, r.chat_id).deviceRevoked(r.chat_id, device.id)));
+  const failed = told.filter((t) => t.status === "rejected").length;
+  if (failed > 0) log.warn("a revoked device did not reach some secret chats", { deviceId: device.id, failed });
 }
 
 /** How many ended sessions' devices the hourly sweep handles per run (the rest wait an hour). */
@@ -207,7 +228,10 @@ export async function endEndedDevices(env: Env, now = Date.now()): Promise<Devic
   const ended: Device[] = [];
   for (const r of results) {
     const { device } = await endDevice(env.DB, r.session_id, [], now);
-    if (device) ended.push(device);
+    if (device) {
+      ended.push(device);
+      await announceEnded(env, device);
+    }
   }
   return ended;
 }

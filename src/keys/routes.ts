@@ -5,10 +5,23 @@ import * as z from "zod";
 import { requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
+import { hitUser, type Limit } from "../lib/rate-limit";
 import type { PublicJwk } from "./chain";
 import { activeDevices, deviceOfSession, deviceView, publishDevice } from "./devices";
 import { decodeBase64url } from "./encoding";
 import { listKeyLog } from "./log";
+import { addPackages, claimPackages, MAX_PACKAGE_BYTES, MAX_PACKAGES_PER_DEVICE, MAX_PACKAGES_PER_UPLOAD } from "./packages";
+
+/** Claims per claimer: enough to open secret chats with many people, too few to drain anyone's packages. */
+const CLAIMS: Limit = { name: "kp:claim", max: 120, windowMs: 3600_000 };
+
+const KeyPackage = z
+  .string()
+  .max(Math.ceil((MAX_PACKAGE_BYTES * 4) / 3))
+  .refine((s) => (decodeBase64url(s)?.length ?? 0) > 0, "base64url (no padding) of an encoded MLS KeyPackage")
+  .openapi({
+    description: `base64url (no padding) of a TLS-encoded MLSMessage carrying a KeyPackage, at most ${MAX_PACKAGE_BYTES} bytes.`,
+  });
 
 /**
  * Sizes of an MLS SignaturePublicKey for the signature schemes of RFC 9420's ciphersuites: Ed25519 32,
@@ -149,6 +162,59 @@ export const keys = router()
       const device = await deviceOfSession(c.env, c.var.citizen.sessionId);
       if (!device) throw notFound("device");
       return c.json({ device: deviceView(device) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/me/device/key-packages",
+      operationId: "uploadKeyPackages",
+      tags: ["keys"],
+      summary: "Upload MLS KeyPackages for others to add this device to groups",
+      description: `At most ${MAX_PACKAGES_PER_UPLOAD} per request and ${MAX_PACKAGES_PER_DEVICE} waiting per device. Each must carry the device's published mlsKey. The newest is kept as a last resort (never consumed).`,
+      security: citizenSecurity,
+      middleware: [requireCitizen] as const,
+      request: { body: jsonBody(z.object({ keyPackages: z.array(KeyPackage).min(1).max(MAX_PACKAGES_PER_UPLOAD) }).strict()) },
+      responses: {
+        201: json(z.object({ available: z.number().int().openapi({ description: "Packages now waiting for this device." }) }), "Stored."),
+        ...problems(
+          [400, "validation_failed; key_package_mismatch: a package without the device's mlsKey"],
+          [401, "unauthorized; session_ended"],
+          [404, "not_found: no device yet (PUT /me/device first)"],
+          [409, "mls_key_required: the device has no mlsKey; key_packages_full: over the cap, nothing stored"],
+        ),
+      },
+    }),
+    async (c) => {
+      const device = await deviceOfSession(c.env, c.var.citizen.sessionId);
+      if (!device) throw notFound("device");
+      const available = await addPackages(c.env.DB, device, c.req.valid("json").keyPackages);
+      return c.json({ available }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/users/{id}/key-packages/claim",
+      operationId: "claimKeyPackages",
+      tags: ["keys"],
+      summary: "Take one KeyPackage of each of a user's active devices",
+      description:
+        "One per active device with an mlsKey and a package waiting (the caller's own device is left out when claiming one's own), each consumed atomically; a device's last package is handed out without being consumed (last resort), so the same one may come again.",
+      security: citizenSecurity,
+      middleware: [requireCitizen] as const,
+      request: { params: UserIdParam },
+      responses: {
+        200: json(z.object({ keyPackages: z.array(z.object({ deviceId: z.string(), keyPackage: z.string() })) }), "The packages."),
+        ...problems([401, "unauthorized"], [404, "not_found"], [429, "rate_limited"]),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await requireUser(c.env.DB, id);
+      await hitUser(c.env, CLAIMS, c.var.citizen.userId);
+      const devices = (await activeDevices(c.env.DB, id)).filter((d) => d.sessionId !== c.var.citizen.sessionId);
+      return c.json({ keyPackages: await claimPackages(c.env.DB, devices) }, 200);
     },
   )
   .openapi(

@@ -8,7 +8,7 @@ import { jurisdictionOf } from "./objects";
 /** A capability that depends on configuration. */
 export type Service = "keys" | "residency" | "sms" | "payments" | "push" | "calls";
 
-const SECRETS = ["JWT_PRIVATE_KEYS", "CREDENTIAL_HASH_KEY", "DATA_ENCRYPTION_KEY"] as const;
+const SECRETS = ["JWT_PRIVATE_KEYS", "CREDENTIAL_HASH_KEY", "DATA_ENCRYPTION_KEY", "FRANKING_KEY"] as const;
 const SMS = ["SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"] as const;
 const PUSH = ["VAPID_PRIVATE_KEY", "VAPID_SUBJECT"] as const;
 const TURN = ["TURN_KEY_ID", "TURN_KEY_API_TOKEN"] as const;

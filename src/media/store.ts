@@ -132,13 +132,22 @@ export async function refundQuota(env: Env, userId: string, bytes: number, now =
  * Lets the members of `chatId` read these media, after checking the sender owns every one of them and each
  * is fully uploaded. Answers the ids that failed the check (and grants nothing then).
  */
-export async function attachOwnMedia(db: D1Database, ownerId: string, chatId: string, ids: string[], now = Date.now()): Promise<string[]> {
+export async function attachOwnMedia(
+  db: D1Database,
+  ownerId: string,
+  chatId: string,
+  ids: string[],
+  now = Date.now(),
+  opts: { opaque?: boolean } = {},
+): Promise<string[]> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return [];
+  // A secret chat carries only what its client encrypted: opaque bytes the server never parsed or altered.
+  const opaque = opts.opaque ? " AND content_type = 'application/octet-stream'" : "";
   const found = await foundIds(
     db,
     unique,
-    (inList) => `SELECT id FROM media WHERE owner_id = ?1 AND status = 'ready' AND id IN ${inList}`,
+    (inList) => `SELECT id FROM media WHERE owner_id = ?1 AND status = 'ready'${opaque} AND id IN ${inList}`,
     [ownerId],
   );
   const missing = unique.filter((id) => !found.has(id));

@@ -23,7 +23,7 @@ export type PushPayload =
       type: "message";
       chatId: string;
       seq: number;
-      chatType: "direct" | "group" | "channel" | "official";
+      chatType: "direct" | "group" | "channel" | "official" | "secret";
       chatTitle: string | null;
       senderName: string | null;
       /** Only when the user allows previews. Shortened to fit a push if need be. */

@@ -53,8 +53,11 @@ async function otherUser(env: Env, me: string, userId: string) {
  * DELETE, even when D1 already had it, so that a retry after a failed call brings the room in line.
  */
 async function tellRoom(env: Env, blockerId: string, blockedId: string, on: boolean): Promise<void> {
-  const chatId = await findDirectChat(env.DB, blockerId, blockedId);
-  if (chatId) unwrap(await roomStub(env, chatId).setBlocked(chatId, blockerId, blockedId, on));
+  // Both of the pair's chats: the direct one and the secret one.
+  for (const kind of ["direct", "secret"] as const) {
+    const chatId = await findDirectChat(env.DB, blockerId, blockedId, kind);
+    if (chatId) unwrap(await roomStub(env, chatId).setBlocked(chatId, blockerId, blockedId, on));
+  }
 }
 
 export const safety = router()

@@ -1,5 +1,6 @@
 // What a Web Push notification carries (the payload a device's service worker decrypts and shows): enough
-// to say who wrote where and to open the chat, the text only when the user allows previews.
+// to say who wrote where and to open the chat, the text only when the user allows previews, and never for a
+// secret chat (whose messages have no text on the server: the device shows its own preview, if any).
 import type { PushPayload } from "../../push/send";
 import type { ChatType } from "../protocol";
 
@@ -21,7 +22,7 @@ export function messagePayload(alert: MessageAlert, previews: boolean, unread: n
     chatType: alert.chatType,
     chatTitle: alert.chatTitle,
     senderName: alert.senderName,
-    ...(previews && alert.text ? { text: alert.text } : {}),
+    ...(previews && alert.text && alert.chatType !== "secret" ? { text: alert.text } : {}),
     mention: alert.mention,
     unread,
   };

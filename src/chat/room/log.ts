@@ -4,6 +4,7 @@ import * as z from "zod";
 import { iso, isoOrNull } from "../../lib/hono";
 import { newId } from "../../lib/ids";
 import { CallRecord, type ChatMessage, MessageAction } from "../protocol";
+import type { Envelope } from "./secret";
 
 const StringList = z.array(z.string());
 const Actions = z.array(MessageAction);
@@ -26,6 +27,12 @@ export interface MessageRow extends Record<string, SqlStorageValue> {
   created_at: number;
   edited_at: number | null;
   deleted_at: number | null;
+  /** Secret chats: JSON of the message's envelope (ciphertext, mls, epoch, to, devices, franking). */
+  envelope: string | null;
+  /** Secret chats: the server's franking tag (hex), never served. */
+  server_tag: string | null;
+  /** Disappearing messages: when the room deletes it. */
+  expires_at: number | null;
 }
 
 /**
@@ -77,6 +84,9 @@ END;
 `;
 
 export interface NewMessage {
+  envelope?: Envelope | null;
+  serverTag?: string | null;
+  expiresAt?: number | null;
   senderId: string;
   clientId: string;
   text: string | null;
@@ -102,10 +112,19 @@ export class MessageLog {
     if (sql.exec("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'actions'").toArray().length === 0) {
       sql.exec("ALTER TABLE messages ADD COLUMN actions TEXT NOT NULL DEFAULT '[]'");
     }
+    // Secret chats (room/secret.ts): added to every room's table, null outside secret chats.
+    const columns = new Set(
+      sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('messages')")
+        .toArray()
+        .map((c) => c.name),
+    );
     // Rooms created before calls.
-    if (sql.exec("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'call'").toArray().length === 0) {
-      sql.exec("ALTER TABLE messages ADD COLUMN call TEXT");
-    }
+    if (!columns.has("call")) sql.exec("ALTER TABLE messages ADD COLUMN call TEXT");
+    if (!columns.has("envelope")) sql.exec("ALTER TABLE messages ADD COLUMN envelope TEXT");
+    if (!columns.has("server_tag")) sql.exec("ALTER TABLE messages ADD COLUMN server_tag TEXT");
+    if (!columns.has("expires_at")) sql.exec("ALTER TABLE messages ADD COLUMN expires_at INTEGER");
+    sql.exec("CREATE INDEX IF NOT EXISTS messages_expiry ON messages (expires_at) WHERE expires_at IS NOT NULL");
     sql.exec(SEARCH_SCHEMA);
     this.last = sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM messages").one().s ?? 0;
   }
@@ -134,8 +153,8 @@ export class MessageLog {
   append(m: NewMessage, now = Date.now()): ChatMessage {
     const row = this.sql
       .exec<MessageRow>(
-        `INSERT INTO messages (seq, id, sender_id, client_id, text, attachments, reply_to, forward_of, mentions, actions, call, created_at)
-         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO messages (seq, id, sender_id, client_id, text, attachments, reply_to, forward_of, mentions, actions, call, created_at, envelope, server_tag, expires_at)
+         VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         newId(now),
         m.senderId,
         m.clientId,
@@ -147,6 +166,9 @@ export class MessageLog {
         JSON.stringify(m.actions),
         m.call ? JSON.stringify(m.call) : null,
         now,
+        m.envelope ? JSON.stringify(m.envelope) : null,
+        m.serverTag ?? null,
+        m.expiresAt ?? null,
       )
       .one();
     this.last = row.seq;
@@ -170,7 +192,8 @@ export class MessageLog {
   tombstone(seq: number, now = Date.now()): ChatMessage {
     const row = this.sql
       .exec<MessageRow>(
-        `UPDATE messages SET text = NULL, attachments = '[]', forward_of = NULL, mentions = '[]', call = NULL, pinned_at = NULL, deleted_at = ?
+        `UPDATE messages SET text = NULL, attachments = '[]', forward_of = NULL, mentions = '[]', call = NULL, pinned_at = NULL, deleted_at = ?,
+           envelope = NULL, server_tag = NULL, expires_at = NULL
          WHERE seq = ? RETURNING *`,
         now,
         seq,
@@ -234,8 +257,37 @@ export class MessageLog {
     return this.toMessages(rows, viewer);
   }
 
+  /** Disappearing messages due by `now`, oldest first. */
+  expired(now: number, limit = 500): number[] {
+    return this.sql
+      .exec<{ seq: number }>(
+        "SELECT seq FROM messages WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => r.seq);
+  }
+
+  /** When the next disappearing message is due, or null. */
+  nextExpiry(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM messages WHERE expires_at IS NOT NULL").one().at;
+  }
+
   /** `viewer`: who reads it (in a channel, the only one `userIds` may name). */
   toMessage(row: MessageRow, reactions?: ChatMessage["reactions"], viewer?: string): ChatMessage {
+    const e = row.envelope === null ? null : (JSON.parse(row.envelope) as Envelope);
+    // Only the envelope's own fields, whatever else the stored JSON might hold.
+    const envelope = e
+      ? {
+          ciphertext: e.ciphertext,
+          mls: e.mls,
+          epoch: e.epoch,
+          ...(e.to ? { to: e.to } : {}),
+          ...(e.devices ? { devices: e.devices } : {}),
+          ...(e.franking ? { franking: e.franking } : {}),
+        }
+      : {};
     return {
       id: row.id,
       chatId: this.chatId(),
@@ -255,6 +307,8 @@ export class MessageLog {
       deletedAt: isoOrNull(row.deleted_at),
       // Only call messages carry it, so every other message keeps its v1 shape.
       ...(row.call ? { call: CallRecord.parse(JSON.parse(row.call)) } : {}),
+      ...envelope,
+      ...(row.expires_at !== null ? { expiresAt: iso(row.expires_at) } : {}),
     };
   }
 

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { clearSession, hasSession, onAuthChange, request } from "../lib/api";
 import { onLangChange, t } from "../lib/i18n";
+import { idbClear, SECRET } from "../lib/idb";
 import { href, type Route, useRoute } from "../lib/router";
 import { ErrorNote, Loading, lazy, useStore } from "../lib/ui";
 import { CallScreen, onCallFrame, stopCalls } from "./calls/lazy";
@@ -44,7 +45,13 @@ function SignedIn() {
     let live = true;
     const load = () =>
       request<{ user: Me }>("/me").then(
-        (r) => live && me.set(r.user),
+        (r) => {
+          if (!live) return;
+          me.set(r.user);
+          // This browser becomes a device of secret chats: its keys are made here and only the public
+          // halves published (a chunk of its own, with ts-mls, loaded after the app is up).
+          import("./secret/device").then((m) => m.device(r.user.id)).catch(() => undefined);
+        },
         (err: unknown) => live && setError(err),
       );
     void load();
@@ -156,7 +163,9 @@ async function signOut(chats: ChatList): Promise<void> {
   // Signing out deletes this session's push subscriptions on the server; the browser's goes too.
   await request("/auth/logout", { method: "POST" }).catch(() => undefined);
   // Unsent messages belong to this account: they must not linger for the next one on this browser.
-  await Promise.all([clearOutboxes(), forgetPush()]);
+  // So are this device's secret-chat keys and decrypted messages: the server revokes the device on sign-out,
+  // and nothing sent afterwards could be read with them anyway.
+  await Promise.all([clearOutboxes(), forgetPush(), idbClear(SECRET).catch(() => undefined)]);
   clearDrafts();
   clearSession();
   location.hash = "";

@@ -1,5 +1,5 @@
 // The chat list (live unread counts, previews and muted marks from the inbox socket) and starting a new chat: a direct
-// chat by username, or a group or channel with members named by username.
+// chat by username (or a secret one, end-to-end encrypted), or a group or channel with members named by username.
 import { useEffect, useState } from "preact/hooks";
 import { knownMediaInfo, mediaInfo, request } from "../lib/api";
 import { formatTime, t } from "../lib/i18n";
@@ -17,9 +17,13 @@ export function chatTitle(chat: Pick<ChatSummary, "title" | "type">): string {
   return chat.title ?? (chat.type === "direct" ? t("deletedAccount") : t("untitledChat"));
 }
 
+/** A secret chat (end-to-end encrypted, src/web/citizen/secret): the server knows only that something was sent. */
+export const isSecret = (chat: Pick<ChatSummary, "type">): boolean => chat.type === "secret";
+
 export function preview(chat: ChatSummary, me: Me): string {
   const m = chat.lastMessage;
   if (!m) return t("noMessagesYet");
+  if (isSecret(chat)) return t("secretPreview");
   if (m.deletedAt) return t("deletedMessage");
   const prefix = m.senderId === me.id && chat.type !== "official" ? t("youPrefix") : "";
   // A call's message reads the same from both sides' point of view ("Пропущенный звонок"), without "You:".
@@ -104,6 +108,11 @@ export function ChatListView({ chats, currentId, me }: { chats: ChatList; curren
                 <span class="chat-item-body">
                   <span class="chat-item-top">
                     <span class="chat-item-title">
+                      {isSecret(c) && (
+                        <span class="lock-mark" role="img" aria-label={t("secretChat")} data-testid="secret-mark">
+                          🔒{" "}
+                        </span>
+                      )}
                       {chatTitle(c)}
                       {agency?.verified && <VerifiedBadge />}
                       <MutedIcon chat={c} />
@@ -160,7 +169,7 @@ async function userIdOf(username: string): Promise<string> {
 }
 
 function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
-  const [kind, setKind] = useState<"direct" | "group" | "channel">("direct");
+  const [kind, setKind] = useState<"direct" | "secret" | "group" | "channel">("direct");
   const [username, setUsername] = useState("");
   const [title, setTitle] = useState("");
   const [members, setMembers] = useState("");
@@ -201,7 +210,9 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
     setError(null);
     try {
       let body: unknown;
-      if (kind === "direct") {
+      if (kind === "secret") {
+        body = { type: "secret", userId: await userIdOf(username) };
+      } else if (kind === "direct") {
         const found = await findByUsername(username);
         // @name of a public channel: its page, to read and join.
         if ("channel" in found) {
@@ -231,14 +242,14 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
     <form class="new-chat card" onSubmit={submit}>
       <fieldset class="segmented">
         <legend class="sr-only">{t("newChat")}</legend>
-        {(["direct", "group", "channel"] as const).map((k) => (
+        {(["direct", "secret", "group", "channel"] as const).map((k) => (
           <label key={k} class={kind === k ? "on" : ""}>
             <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
-            {t(k === "direct" ? "newDirect" : k === "group" ? "newGroup" : "newChannel")}
+            {t(k === "direct" ? "newDirect" : k === "secret" ? "secretChat" : k === "group" ? "newGroup" : "newChannel")}
           </label>
         ))}
       </fieldset>
-      {kind === "direct" ? (
+      {kind === "direct" || kind === "secret" ? (
         <>
           <label for="new-username">{t("username")}</label>
           <input
@@ -250,7 +261,7 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
             aria-describedby="new-username-hint"
           />
           <p id="new-username-hint" class="hint">
-            {t("usernameHint")}
+            {t(kind === "secret" ? "secretHint" : "usernameHint")}
           </p>
           <PeopleResults query={username} onPick={(p) => void pick(p)} />
         </>
@@ -304,7 +315,7 @@ function NewChat({ chats, onDone }: { chats: ChatList; onDone: () => void }) {
       <ErrorNote error={error} />
       <div class="row">
         <button type="submit" class="primary" disabled={busy}>
-          {kind === "direct" ? t("start") : t("create")}
+          {kind === "direct" || kind === "secret" ? t("start") : t("create")}
         </button>
         <button type="button" class="secondary" onClick={onDone}>
           {t("cancel")}

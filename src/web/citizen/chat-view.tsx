@@ -8,7 +8,7 @@ import { formatDateTime, locale, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, lazy, useStore, VerifiedBadge } from "../lib/ui";
 import { CallButtons } from "./calls/lazy";
-import { attachmentLabel, chatTitle } from "./chat-list";
+import { attachmentLabel, chatTitle, isSecret } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { loadDraft, saveDraft } from "./drafts";
 import { InviteLinkMaker } from "./invite-link";
@@ -23,6 +23,9 @@ const ChannelSettings = lazy(() => import("./channel-settings").then((m) => m.Ch
 
 /** Within this many pixels of the bottom counts as "at the bottom": new messages keep the view there. */
 const BOTTOM_SLACK = 48;
+
+// A secret chat decrypts on the device with ts-mls: a chunk of its own, loaded when one opens.
+const SecretChatView = lazy(() => import("./secret/view").then((m) => m.SecretChatView));
 
 export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatList; user: Me }) {
   const list = useStore(chats);
@@ -52,6 +55,7 @@ export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatL
     }
     return <Loading />;
   }
+  if (isSecret(chat)) return <SecretChatView chat={chat} user={user} title={chatTitle(chat)} Report={ReportDialog} />;
   return <OpenChat listed={chat} chats={chats} user={user} />;
 }
 

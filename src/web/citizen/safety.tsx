@@ -305,8 +305,21 @@ export function PeerDialog({ userId, chatId, onClose }: { userId: string; chatId
   );
 }
 
-/** Reporting one message (from its tools in the chat). */
-export function ReportDialog({ chatId, seq, onClose }: { chatId: string; seq: number; onClose: () => void }) {
+/**
+ * Reporting one message (from its tools in the chat). A secret chat's message brings its plaintext (base64url)
+ * and franking key, which the server checks against the commitment and tag it kept (docs/protocol.md, Reporting).
+ */
+export function ReportDialog({
+  chatId,
+  seq,
+  franking,
+  onClose,
+}: {
+  chatId: string;
+  seq: number;
+  franking?: { plaintext: string; frankingKey: string };
+  onClose: () => void;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const [sent, setSent] = useState(false);
   useEffect(() => {
@@ -315,7 +328,7 @@ export function ReportDialog({ chatId, seq, onClose }: { chatId: string; seq: nu
   return (
     <dialog ref={ref} class="dialog" aria-labelledby="report-title" onClose={onClose}>
       <h2 id="report-title">{t("reportMessage")}</h2>
-      {sent ? <p role="status">{t("reportSent")}</p> : <ReportForm target={{ chatId, seq }} onDone={() => setSent(true)} />}
+      {sent ? <p role="status">{t("reportSent")}</p> : <ReportForm target={{ chatId, seq, ...franking }} onDone={() => setSent(true)} />}
       <button type="button" class="secondary" onClick={() => ref.current?.close()}>
         {t(sent ? "close" : "cancel")}
       </button>
@@ -324,7 +337,13 @@ export function ReportDialog({ chatId, seq, onClose }: { chatId: string; seq: nu
 }
 
 /** A report of a person, a chat or a message (chatId and seq) to the operator. */
-export function ReportForm({ target, onDone }: { target: { userId?: string; chatId?: string; seq?: number }; onDone: () => void }) {
+export function ReportForm({
+  target,
+  onDone,
+}: {
+  target: { userId?: string; chatId?: string; seq?: number; plaintext?: string; frankingKey?: string };
+  onDone: () => void;
+}) {
   const [reason, setReason] = useState<Reason>("spam");
   const [comment, setComment] = useState("");
   const [error, setError] = useState<unknown>(null);

@@ -298,6 +298,23 @@ export function mediaUrl(id: string): Promise<string> {
   return p;
 }
 
+/** The media's raw bytes (a secret chat's encrypted attachment, decrypted by the caller). */
+export async function mediaBytes(id: string): Promise<ArrayBuffer> {
+  for (let attempt = 0; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(`${BASE}/media/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${attempt === 0 ? await token() : await refresh()}` },
+      });
+    } catch {
+      throw new ApiError(0, "network", "No connection.");
+    }
+    if (res.status === 401 && attempt === 0) continue;
+    if (!res.ok) throw await problem(res);
+    return res.arrayBuffer();
+  }
+}
+
 /**
  * The citizen's data export (POST /me/export): the ZIP as a blob, with the file name the server chose. Not
  * through `request`, which parses JSON.

@@ -3,11 +3,13 @@
 // preferences the service worker needs without a page (the UI language for notification texts), this
 // device's keys (the SD-JWT holder key: a non-extractable WebCrypto key, which IndexedDB stores as the key
 // object itself, so its private half is never readable, not even by this app's scripts), and the in-person
-// verifier's offline cache (agency keys and status lists) and the codes it has accepted. Nothing here
-// touches the DOM, so the service worker bundle can import it.
+// verifier's offline cache (agency keys and status lists) and the codes it has accepted. Secret chats keep
+// their device keys, group states and decrypted messages in SECRET, sealed (src/web/citizen/secret/vault.ts).
+// Nothing here touches the DOM, so the service worker bundle can import it.
 
 const DB_NAME = "veche";
-// 2: the verifier's stores; 3: device keys. Opening at 3 creates whatever is missing, whichever came first.
+// 2 and 3 added stores (device keys, the verifier's, secret chats'); opening at 3 creates whatever is missing,
+// whichever upgrade a browser had.
 const DB_VERSION = 3;
 export const OUTBOX = "outbox";
 export const PREFS = "prefs";
@@ -17,8 +19,9 @@ export const KEYS = "keys";
 export const VERIFIER = "verifier";
 /** Digital ID codes the verifier accepted: key → when (ms), for the replay rule. */
 export const SEEN = "seen";
-type Store = typeof OUTBOX | typeof PREFS | typeof KEYS | typeof VERIFIER | typeof SEEN;
-const STORES: readonly Store[] = [OUTBOX, PREFS, KEYS, VERIFIER, SEEN];
+export const SECRET = "secret";
+type Store = typeof OUTBOX | typeof PREFS | typeof KEYS | typeof VERIFIER | typeof SEEN | typeof SECRET;
+const STORES: readonly Store[] = [OUTBOX, PREFS, KEYS, VERIFIER, SEEN, SECRET];
 
 let opening: Promise<IDBDatabase> | null = null;
 
