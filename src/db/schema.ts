@@ -412,6 +412,28 @@ export const records = sqliteTable(
 );
 
 /**
+ * Record types an agency publishes (SD-JWT VC Type Metadata, simplified): the type's name and each claim's
+ * label in Russian and optionally English, and how its values read (src/records/metadata.ts). JSON columns
+ * are checked by zod on the way in and on the way out (src/records/store.ts).
+ */
+export const recordTypes = sqliteTable(
+  "record_types",
+  {
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    type: text("type").notNull(),
+    /** JSON `{ ru, en? }`. */
+    name: text("name").notNull(),
+    /** JSON `{ <claim>: { label: { ru, en? }, format?, values? } }`. */
+    claims: text("claims").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.type] })],
+);
+
+/**
  * Each citizen's holder key, which credentials are bound to (`cnf`). Citizens' apps hold no keys yet, so
  * Veche keeps it sealed and signs key-binding JWTs when the signed-in citizen makes a presentation.
  */

@@ -1,47 +1,54 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
+import { database } from "../db";
 import { ApiError, notFound } from "../lib/errors";
+import type { AppEnv } from "../lib/hono";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { rfc3339Instant } from "../lib/time";
 import { holderKey, issueRecord, RecordType, typeOfVct, vctOf } from "./issue";
+import { Display, displayOf, negotiateLang, pick } from "./metadata";
 import { encodeStatusList, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
-
-interface RecordRow {
-  id: string;
-  agency_id: string;
-  agency_name: string;
-  agency_verified: number;
-  citizen_id: string;
-  type: string;
-  claims: string;
-  credential: string;
-  status_idx: number;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-const RECORD_SELECT =
-  "SELECT r.*, a.name AS agency_name, a.verified AS agency_verified FROM records r JOIN agencies a ON a.id = r.agency_id";
+import { metadataFor, metaKey, type RecordWithAgency, recordsOfCitizen, recordById as storedRecord } from "./store";
 
 const ClaimsObject = z.record(z.string(), z.unknown());
 
-const toRecord = (r: RecordRow) => ({
+const toRecord = ({ record: r, agency }: RecordWithAgency, display: Display) => ({
   id: r.id,
-  agency: { id: r.agency_id, name: r.agency_name, verified: r.agency_verified === 1 },
+  agency,
   type: r.type,
   vct: vctOf(r.type),
   claims: ClaimsObject.parse(JSON.parse(r.claims)),
+  display,
   credential: r.credential,
-  revoked: r.revoked_at !== null,
-  createdAt: iso(r.created_at),
-  expiresAt: isoOrNull(r.expires_at),
-  revokedAt: isoOrNull(r.revoked_at),
+  revoked: r.revokedAt !== null,
+  createdAt: iso(r.createdAt),
+  expiresAt: isoOrNull(r.expiresAt),
+  revokedAt: isoOrNull(r.revokedAt),
 });
+
+/** Records as the caller reads them: each with its type's display in the caller's language (one lookup for all). */
+async function withDisplay(c: Context<AppEnv>, rows: RecordWithAgency[]) {
+  const meta = await metadataFor(
+    database(c.env.DB),
+    rows.map((r) => ({ agencyId: r.agency.id, type: r.record.type })),
+  );
+  const lang = negotiateLang(c.req.header("accept-language"));
+  return rows.map((row) => {
+    const claims = ClaimsObject.parse(JSON.parse(row.record.claims));
+    return toRecord(row, displayOf(row.record.type, Object.keys(claims), meta.get(metaKey(row.agency.id, row.record.type)), lang));
+  });
+}
+
+async function oneWithDisplay(c: Context<AppEnv>, row: RecordWithAgency) {
+  const [record] = await withDisplay(c, [row]);
+  if (!record) throw new Error("record lost its display");
+  return record;
+}
 
 const RecordSchema = z
   .object({
@@ -50,6 +57,10 @@ const RecordSchema = z
     type: z.string(),
     vct: z.string(),
     claims: z.record(z.string(), z.unknown()),
+    display: Display.openapi({
+      description:
+        "The type's name and claim labels in the caller's language (Accept-Language, Russian by default), from the agency's record type; raw names without one.",
+    }),
     credential: z.string().openapi({ description: "The SD-JWT VC (issuance form), signed with the agency's key." }),
     revoked: z.boolean(),
     createdAt: z.string(),
@@ -66,7 +77,39 @@ const AgencyRecord = RecordSchema.omit({ credential: true })
   .extend({ citizenPhone: z.string(), statusIdx: z.number().int() })
   .openapi("AgencyRecord");
 
-const recordById = (db: D1Database, id: string) => db.prepare(`${RECORD_SELECT} WHERE r.id = ?1`).bind(id).first<RecordRow>();
+const recordById = (env: Env, id: string) => storedRecord(database(env.DB), id);
+
+/** A raw row of the agency's list (snake_case SQL) in the store's shape. */
+interface ListedRow {
+  id: string;
+  agency_id: string;
+  agency_name: string;
+  agency_verified: number;
+  citizen_id: string;
+  citizen_phone: string;
+  type: string;
+  claims: string;
+  credential: string;
+  status_idx: number;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+const fromListed = (r: ListedRow): RecordWithAgency => ({
+  record: {
+    id: r.id,
+    agencyId: r.agency_id,
+    citizenId: r.citizen_id,
+    type: r.type,
+    claims: r.claims,
+    credential: r.credential,
+    statusIdx: r.status_idx,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+  },
+  agency: { id: r.agency_id, name: r.agency_name, verified: r.agency_verified === 1 },
+});
 
 const NewRecord = z
   .object({
@@ -107,16 +150,22 @@ export const agencyRecords = router()
         });
       const { agency, citizenId } = await agencyAndCitizen(c.env, c.var.agency.agencyId, body.citizenPhone);
       const id = await issueRecord(c.env, agency, citizenId, body.type, body.claims, { expiresAt });
-      const record = await recordById(c.env.DB, id);
+      const record = await recordById(c.env, id);
       if (!record) throw new Error("record missing after insert");
+      // The chat speaks Russian (it is one text for every reader); the answer speaks the agency's language.
+      const [meta] = (await metadataFor(database(c.env.DB), [{ agencyId: agency.id, type: body.type }])).values();
       await announce(
         c.env,
         agency,
         citizenId,
-        { clientId: `record:${id}`, text: `Выдан документ: ${body.type}`, action: { type: "view_record", label: "Открыть", ref: id } },
+        {
+          clientId: `record:${id}`,
+          text: `Выдан документ: ${meta ? pick(meta.name, "ru") : body.type}`,
+          action: { type: "view_record", label: "Открыть", ref: id },
+        },
         { kind: "record", recordId: id },
       );
-      return c.json({ record: toRecord(record) }, 201);
+      return c.json({ record: await oneWithDisplay(c, record) }, 201);
     },
   )
   .openapi(
@@ -132,15 +181,16 @@ export const agencyRecords = router()
       responses: { 200: json(z.object({ record: RecordSchema }), "Revoked."), ...problems([401, "unauthorized"], [404, "not_found"]) },
     }),
     async (c) => {
-      const record = await recordById(c.env.DB, c.req.valid("param").id);
-      if (!record || record.agency_id !== c.var.agency.agencyId) throw notFound("record");
-      if (record.revoked_at === null) {
+      const found = await recordById(c.env, c.req.valid("param").id);
+      if (!found || found.record.agencyId !== c.var.agency.agencyId) throw notFound("record");
+      const { record, agency } = found;
+      if (record.revokedAt === null) {
         await withAccessLog(
           c.env.DB,
-          record.citizen_id,
+          record.citizenId,
           [
             {
-              actor: { type: "agency", id: record.agency_id, name: record.agency_name },
+              actor: { type: "agency", id: agency.id, name: agency.name },
               action: "revoke",
               resource: `record:${record.id}`,
             },
@@ -148,9 +198,9 @@ export const agencyRecords = router()
           [c.env.DB.prepare("UPDATE records SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL").bind(record.id, Date.now())],
         );
       }
-      const updated = await recordById(c.env.DB, record.id);
+      const updated = await recordById(c.env, record.id);
       if (!updated) throw notFound("record");
-      return c.json({ record: toRecord(updated) }, 200);
+      return c.json({ record: await oneWithDisplay(c, updated) }, 200);
     },
   )
   .openapi(
@@ -178,7 +228,7 @@ export const agencyRecords = router()
       )
         .bind(agency.id, type ?? null, limit)
         .all<Listed>();
-      const rows = await readListed<RecordRow & { citizen_phone: string }>(
+      const rows = await readListed<ListedRow>(
         c.env.DB,
         { type: "agency", id: agency.id, name: agency.name },
         "records",
@@ -189,10 +239,13 @@ export const agencyRecords = router()
            WHERE r.agency_id = ?1 AND r.id IN ${inList}`,
         [agency.id],
       );
+      const shown = await withDisplay(c, rows.map(fromListed));
       return c.json(
         {
-          records: rows.map((r) => {
-            const { credential: _credential, ...record } = toRecord(r);
+          records: rows.map((r, i) => {
+            const listed = shown[i];
+            if (!listed) throw new Error("listed record lost");
+            const { credential: _credential, ...record } = listed;
             return { ...record, citizenPhone: r.citizen_phone, statusIdx: r.status_idx };
           }),
         },
@@ -242,10 +295,8 @@ export const citizenRecords = router()
       responses: { 200: json(z.object({ records: z.array(RecordSchema) }), "Records, newest first."), ...problems([401, "unauthorized"]) },
     }),
     async (c) => {
-      const { results } = await c.env.DB.prepare(`${RECORD_SELECT} WHERE r.citizen_id = ?1 ORDER BY r.created_at DESC`)
-        .bind(c.var.citizen.userId)
-        .all<RecordRow>();
-      return c.json({ records: results.map(toRecord) }, 200);
+      const rows = await recordsOfCitizen(database(c.env.DB), c.var.citizen.userId);
+      return c.json({ records: await withDisplay(c, rows) }, 200);
     },
   )
   .openapi(
@@ -261,9 +312,9 @@ export const citizenRecords = router()
       responses: { 200: json(z.object({ record: RecordSchema }), "The record."), ...problems([401, "unauthorized"], [404, "not_found"]) },
     }),
     async (c) => {
-      const record = await recordById(c.env.DB, c.req.valid("param").id);
-      if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
-      return c.json({ record: toRecord(record) }, 200);
+      const found = await recordById(c.env, c.req.valid("param").id);
+      if (!found || found.record.citizenId !== c.var.citizen.userId) throw notFound("record");
+      return c.json({ record: await oneWithDisplay(c, found) }, 200);
     },
   )
   .openapi(
@@ -295,8 +346,9 @@ export const citizenRecords = router()
       },
     }),
     async (c) => {
-      const record = await recordById(c.env.DB, c.req.valid("param").id);
-      if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
+      const found = await recordById(c.env, c.req.valid("param").id);
+      if (!found || found.record.citizenId !== c.var.citizen.userId) throw notFound("record");
+      const { record } = found;
       const body = c.req.valid("json");
       try {
         const presentation = await present(record.credential, body.disclose, {
@@ -304,7 +356,7 @@ export const citizenRecords = router()
             ? {
                 audience: body.audience,
                 nonce: body.nonce,
-                holderKey: { privateKey: (await holderKey(c.env, record.citizen_id)).privateKey },
+                holderKey: { privateKey: (await holderKey(c.env, record.citizenId)).privateKey },
               }
             : {}),
         });
@@ -348,6 +400,10 @@ export const verification = router().openapi(
           type: z.string().nullable(),
           claims: z.record(z.string(), z.unknown()),
           revoked: z.boolean().nullable(),
+          display: Display.nullable().openapi({
+            description:
+              "The type's name and the disclosed claims' labels in the caller's language, from the issuer's record type (raw names without one); null when the issuer is unknown.",
+          }),
           error: z.string().optional(),
         }),
         "The verdict; a tampered or forged presentation answers valid: false.",
@@ -380,13 +436,21 @@ export const verification = router().openapi(
     const agencyId = result.issuer ? agencyOf(result.issuer) : null;
     const agency = agencyId ? await getAgency(c.env.DB, agencyId) : null;
     const { iss: _iss, vct: _vct, iat: _iat, exp: _exp, ...claims } = result.claims ?? {};
+    const type = result.vct === undefined ? null : typeOfVct(result.vct);
+    const shown = result.valid ? claims : {};
+    let display: Display | null = null;
+    if (agency && type !== null) {
+      const meta = await metadataFor(database(c.env.DB), [{ agencyId: agency.id, type }]);
+      display = displayOf(type, Object.keys(shown), meta.get(metaKey(agency.id, type)), negotiateLang(c.req.header("accept-language")));
+    }
     return c.json(
       {
         valid: result.valid,
         issuer: agency ? { id: agency.id, name: agency.name, verified: agency.verified === 1 } : null,
-        type: result.vct === undefined ? null : typeOfVct(result.vct),
-        claims: result.valid ? claims : {},
+        type,
+        claims: shown,
         revoked: result.revoked ?? null,
+        display,
         ...(result.error ? { error: result.error } : {}),
       },
       200,
