@@ -23,12 +23,17 @@ export function minorDigits(currency: string): number {
   }
 }
 
-/** An amount in minor units (kopecks) as money: 125050 RUB → "1 250,50 ₽" / "RUB 1,250.50". */
+/** An amount in minor units (kopecks) as money: 125050 RUB → "1 250,50 ₽" / "₽1,250.50". */
 export function formatMoney(minor: number, currency: string, lang: Lang): string {
   const digits = minorDigits(currency);
   const major = minor / 10 ** digits;
   try {
-    return new Intl.NumberFormat(localeOf(lang), { style: "currency", currency, minimumFractionDigits: digits }).format(major);
+    return new Intl.NumberFormat(localeOf(lang), {
+      style: "currency",
+      currency,
+      currencyDisplay: "narrowSymbol",
+      minimumFractionDigits: digits,
+    }).format(major);
   } catch {
     return `${major.toFixed(digits)} ${currency}`;
   }
@@ -53,7 +58,8 @@ const parseInstant = (iso: string): Date | null => {
  */
 export function formatDate(value: string, lang: Lang, timeZone?: string): string {
   const day = dayUtc(value);
-  const date = day ?? parseInstant(value);
+  // A day that does not exist (30 February) is shown as written, not rolled over into March.
+  const date = day ?? (DAY.test(value) ? null : parseInstant(value));
   if (!date) return value;
   const zone = day ? "UTC" : timeZone;
   return new Intl.DateTimeFormat(localeOf(lang), {
@@ -215,4 +221,42 @@ export function consentScopeWords(scope: string, lang: Lang, typeName?: (type: s
     return lang === "ru" ? `документы «${name}»` : `documents “${name}”`;
   }
   return scope;
+}
+
+/** What a record answer's `display` says (the API's RecordDisplay): names and labels in the reader's language. */
+export interface RecordDisplay {
+  name: string;
+  claims: Record<string, string>;
+  formats?: Record<string, ClaimFormat>;
+  values?: Record<string, Record<string, string>>;
+}
+
+export interface ClaimRow {
+  /** The claim's name, for disclosure choices (never shown). */
+  name: string;
+  label: string;
+  value: string;
+  /** An image claim's address, shown as a picture rather than as text. */
+  image?: string;
+}
+
+const own = <T>(o: Record<string, T> | undefined, k: string): T | undefined => (o && Object.hasOwn(o, k) ? o[k] : undefined);
+
+/**
+ * A record's claims as labelled, formatted rows, in the record's order: each label from the record type
+ * (the raw name without one), each value as people read it (a `money` claim in the record's `currency`).
+ */
+export function claimRows(claims: Record<string, unknown>, display: RecordDisplay | null | undefined, lang: Lang): ClaimRow[] {
+  const currency = typeof claims.currency === "string" && /^[A-Z]{3}$/.test(claims.currency) ? claims.currency : undefined;
+  return Object.entries(claims).map(([name, raw]) => {
+    const format = own(display?.formats, name);
+    const values = own(display?.values, name);
+    const row: ClaimRow = {
+      name,
+      label: own(display?.claims, name) ?? name,
+      value: formatValue(raw, format, lang, { ...(currency ? { currency } : {}), ...(values ? { values } : {}) }),
+    };
+    if (format === "image" && typeof raw === "string" && /^(data:image\/|https:\/\/)/.test(raw)) row.image = raw;
+    return row;
+  });
 }
