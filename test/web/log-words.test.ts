@@ -21,7 +21,9 @@ describe("access log sentences", () => {
     expect(logSentence(line("Госавтоинспекция", "create", "record:r1"), names, "ru")).toBe(
       "Госавтоинспекция выдала вам документ «Водительское удостоверение»",
     );
-    expect(logSentence(line("Росреестр", "create", "bill:b1"), names, "ru")).toBe("Росреестр выставил вам счёт «Налог на имущество»");
+    expect(logSentence(line("Росреестр", "create", "bill:b1", "Налог на имущество"), names, "ru")).toBe(
+      "Росреестр выставил вам счёт «Налог на имущество»",
+    );
     expect(logSentence(line("Росреестр", "revoke", "record:unknown"), names, "ru")).toBe("Росреестр отозвал ваш документ");
     expect(logSentence(line("Министерство", "read", "submission:s1"), {}, "ru")).toBe("Министерство просмотрело ваше заявление");
     expect(logSentence(line("ЗАГС", "create", "record:r1", "receipt"), names, "ru")).toBe(

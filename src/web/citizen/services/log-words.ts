@@ -116,7 +116,10 @@ const PURPOSES: Record<string, Record<Lang, string>> = {
 /** One entry as a sentence in `lang`, with its purpose when it has one. */
 export function logSentence(line: LogLine, names: LogNames, lang: Lang): string {
   const [verb, ru, en] = predicate(line, names);
-  const why = line.purpose && Object.hasOwn(PURPOSES, line.purpose) ? PURPOSES[line.purpose]?.[lang] : line.purpose;
+  // A bill's purpose is its name, already in the sentence: said once.
+  const [kind, id = ""] = line.resource.split(/:(.*)/s, 2) as [string, string | undefined];
+  const repeats = kind === "bill" && line.purpose !== null && names.bill?.(id) === line.purpose;
+  const why = repeats ? null : line.purpose && Object.hasOwn(PURPOSES, line.purpose) ? PURPOSES[line.purpose]?.[lang] : line.purpose;
   const purpose = why ? (lang === "ru" ? ` — цель: ${why}` : ` — purpose: ${why}`) : "";
   if (lang === "en") return `${line.actor.name} ${en}${purpose}`;
   const gender = genderOf(line.actor.name);
