@@ -200,7 +200,7 @@ const SUBMISSION_STATUS: Words = {
   en: { draft: "Draft", submitted: "Received", in_review: "In review", approved: "Approved", rejected: "Rejected" },
 };
 const CONSENT_STATUS: Words = {
-  ru: { requested: "Ожидает вашего ответа", approved: "Разрешено", denied: "Отказано", revoked: "Отозвано", expired: "Срок истёк" },
+  ru: { requested: "Ожидает ответа", approved: "Разрешено", denied: "Отказано", revoked: "Отозвано", expired: "Истекло" },
   en: { requested: "Awaiting your answer", approved: "Approved", denied: "Denied", revoked: "Revoked", expired: "Expired" },
 };
 
