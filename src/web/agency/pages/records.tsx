@@ -310,7 +310,7 @@ export function RecordsPage() {
                   <button
                     type="button"
                     class="button button-small"
-                    aria-label={t("records.reissueLabel", { type: r.type, date: formatDateTime(issuedAt(r)) })}
+                    aria-label={t("records.reissueLabel", { type: typeName(r), date: formatDateTime(issuedAt(r)) })}
                     onClick={() => {
                       revokeAction.setError(null);
                       revokeAction.setNote(null);
@@ -338,7 +338,7 @@ export function RecordsPage() {
       <ConfirmDialog
         open={reissuing !== null}
         title={t("records.reissueTitle")}
-        question={reissuing ? t("records.reissueQuestion", { type: reissuing.type }) : ""}
+        question={reissuing ? t("records.reissueQuestion", { type: typeName(reissuing) }) : ""}
         confirmLabel={t("records.reissueConfirm")}
         busy={revokeAction.busy}
         error={revokeAction.error}
