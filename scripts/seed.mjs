@@ -12,6 +12,38 @@ export const DEMO_USERS = [
   { phone: "+79990000003", displayName: "Вера Смирнова", username: "vera" },
 ];
 
+/** The demo agencies' record types: names and claim labels in Russian and English, with formats. */
+export const DEMO_RECORD_TYPES = {
+  driving_licence: {
+    name: { ru: "Водительское удостоверение", en: "Driving licence" },
+    claims: {
+      given_name: { label: { ru: "Имя", en: "Given name" } },
+      family_name: { label: { ru: "Фамилия", en: "Family name" } },
+      birthdate: { label: { ru: "Дата рождения", en: "Date of birth" }, format: "date" },
+      categories: {
+        label: { ru: "Категории", en: "Categories" },
+        format: "enum",
+        values: {
+          A: { ru: "A — мотоциклы", en: "A — motorcycles" },
+          B: { ru: "B — легковые автомобили", en: "B — cars" },
+          C: { ru: "C — грузовые автомобили", en: "C — lorries" },
+        },
+      },
+      number: { label: { ru: "Номер удостоверения", en: "Licence number" } },
+      valid_until: { label: { ru: "Действительно до", en: "Valid until" }, format: "date" },
+    },
+  },
+  birth_certificate: {
+    name: { ru: "Свидетельство о рождении", en: "Birth certificate" },
+    claims: {
+      given_name: { label: { ru: "Имя", en: "Given name" } },
+      family_name: { label: { ru: "Фамилия", en: "Family name" } },
+      birthdate: { label: { ru: "Дата рождения", en: "Date of birth" }, format: "date" },
+      place_of_birth: { label: { ru: "Место рождения", en: "Place of birth" } },
+    },
+  },
+};
+
 async function api(origin, path, { token, body, method } = {}) {
   const res = await fetch(origin + path, {
     method: method ?? (body ? "POST" : "GET"),
@@ -85,6 +117,13 @@ export async function seed(origin) {
   await bill(tax, anna, "seed-tax-1", 125050, "Налог на имущество за 2025 год", "2026-12-01");
   await bill(housing, anna, "seed-housing-1", 482013, "Отопление и горячая вода, ноябрь", "2026-12-10");
   await bill(traffic, boris, "seed-fine-1", 50000, "Штраф: превышение скорости на 20–40 км/ч", "2026-12-15");
+  // Each agency publishes its record types before issuing (PUT /api/v1/agency/record-types/:type), so
+  // documents, chat messages and the verifier show names and labels rather than claim names.
+  for (const [a, type, meta] of [
+    [traffic, "driving_licence", DEMO_RECORD_TYPES.driving_licence],
+    [registry, "birth_certificate", DEMO_RECORD_TYPES.birth_certificate],
+  ])
+    await api(origin, `/api/v1/agency/record-types/${encodeURIComponent(type)}`, { method: "PUT", token: a.token, body: meta });
   const record = (a, who, type, claims) =>
     api(origin, "/api/v1/agency/records", { token: a.token, body: { citizenPhone: who.phone, type, claims } });
   await record(traffic, anna, "driving_licence", {

@@ -22,6 +22,7 @@ import { newId } from "./lib/ids";
 import { errorFields, log } from "./lib/log";
 import { mediaRoutes } from "./media/routes";
 import { push } from "./push/routes";
+import { agencyRecordTypes, publicRecordTypes } from "./records/record-types";
 import { agencyRecords, citizenRecords, statusLists, verification } from "./records/routes";
 import { recordTransfers } from "./records/transfers";
 import { reportRoutes } from "./safety/reports";
@@ -155,6 +156,8 @@ export function createApp() {
   app.route("/api/v1", citizenRecords);
   app.route("/api/v1", statusLists);
   app.route("/api/v1", verification);
+  app.route("/api/v1", agencyRecordTypes);
+  app.route("/api/v1", publicRecordTypes);
   app.route("/api/v1", agencyConsents);
   app.route("/api/v1", citizenConsents);
   app.route("/api/v1", agencyForms);

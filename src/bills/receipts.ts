@@ -6,6 +6,7 @@ import { announce, getAgency } from "../agencies/store";
 import { iso } from "../lib/hono";
 import { log } from "../lib/log";
 import { issueRecord } from "../records/issue";
+import { formatMoney } from "../web/lib/format";
 
 export const RECEIPT_TYPE = "payment_receipt";
 
@@ -71,7 +72,7 @@ export async function issueReceipt(env: Env, billId: string): Promise<string | n
     bill.citizen_id,
     {
       clientId: `bill:${bill.id}:paid`,
-      text: `Оплачено: ${bill.purpose}. Квитанция сохранена в документах.`,
+      text: `Оплачено ${formatMoney(bill.amount, bill.currency, "ru")}: ${bill.purpose}. Квитанция сохранена в документах.`,
       action: { type: "view_record", label: "Квитанция", ref: id },
     },
     { kind: "bill", billId: bill.id, status: "paid", receiptId: id },

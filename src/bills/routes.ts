@@ -10,6 +10,7 @@ import { ApiError, notFound, problemBody } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
 import { rfc3339Date } from "../lib/time";
+import { formatDate, formatMoney } from "../web/lib/format";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { luhnValid } from "./cards";
 import { paymentProvider } from "./payments";
@@ -134,9 +135,6 @@ async function billById(db: D1Database, id: string): Promise<BillRow | null> {
   return db.prepare(`${BILL_SELECT} WHERE b.id = ?1`).bind(id).first<BillRow>();
 }
 
-const money = (amount: number, currency: string) =>
-  new Intl.NumberFormat("ru-RU", { style: "currency", currency }).format(amount / (currency === "JPY" ? 1 : 100));
-
 const NewBill = z
   .object({
     citizenPhone: z.string().max(40),
@@ -199,7 +197,7 @@ export const agencyBills = router()
         citizenId,
         {
           clientId: `bill:${bill.id}`,
-          text: `Счёт к оплате: ${bill.purpose} — ${money(bill.amount, bill.currency)}${bill.due_date ? `, до ${bill.due_date}` : ""}`,
+          text: `Счёт к оплате: ${bill.purpose} — ${formatMoney(bill.amount, bill.currency, "ru")}${bill.due_date ? `, оплатить до ${formatDate(bill.due_date, "ru")}` : ""}`,
           action: { type: "pay", label: "Оплатить", ref: bill.id },
         },
         { kind: "bill", billId: bill.id, status: toBill(bill).status },

@@ -5,12 +5,18 @@ import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { normalizePhone } from "../auth/phone";
+import { database } from "../db";
 import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
 import { rfc3339Instant } from "../lib/time";
+import { recordTypeName } from "../records/store";
 import { isConsentScope } from "../records/type";
+import { consentScopeWords, formatDate } from "../web/lib/format";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
+
+/** Chat texts are one text for every reader: their dates are Moscow's, as the agencies' own notices are. */
+const CHAT_TIME_ZONE = "Europe/Moscow";
 
 interface ConsentRow {
   id: string;
@@ -118,13 +124,14 @@ export const agencyConsents = router()
           ).bind(id, agency.id, citizenId, body.scope, body.purpose, expiresAt, Date.now()),
         ],
       );
+      const typeName = body.scope.startsWith("records:") ? await recordTypeName(database(c.env.DB), body.scope.slice(8), "ru") : undefined;
       await announce(
         c.env,
         agency,
         citizenId,
         {
           clientId: `consent:${id}`,
-          text: `Запрос согласия на доступ к документам (${body.scope}): ${body.purpose}`,
+          text: `Запрос доступа: ${consentScopeWords(body.scope, "ru", () => typeName)}. Цель: ${body.purpose}. До ${formatDate(new Date(expiresAt).toISOString(), "ru", CHAT_TIME_ZONE)}.`,
           action: { type: "review_consent", label: "Рассмотреть", ref: id },
         },
         { kind: "consent_request", consentId: id },

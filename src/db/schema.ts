@@ -421,6 +421,28 @@ export const records = sqliteTable(
 );
 
 /**
+ * Record types an agency publishes (SD-JWT VC Type Metadata, simplified): the type's name and each claim's
+ * label in Russian and optionally English, and how its values read (src/records/metadata.ts). JSON columns
+ * are checked by zod on the way in and on the way out (src/records/store.ts).
+ */
+export const recordTypes = sqliteTable(
+  "record_types",
+  {
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    type: text("type").notNull(),
+    /** JSON `{ ru, en? }`. */
+    name: text("name").notNull(),
+    /** JSON `{ <claim>: { label: { ru, en? }, format?, values? } }`. */
+    claims: text("claims").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.type] })],
+);
+
+/**
  * One credential per record and active holder device: the record re-issued under the agency's key with that
  * device's public holder key as `cnf.jwk`. The private half never leaves the device, so only the device can
  * sign a presentation's key-binding JWT. Rows of a device that signed out or was revoked are deleted.

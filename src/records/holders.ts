@@ -20,6 +20,7 @@ import { activeDevices, deviceOfSession } from "../keys/devices";
 // issue.ts imports this module too; only functions cross, called long after both modules loaded.
 import { issuerUrl, vctOf } from "./issue";
 import { issueCredential } from "./sdjwt";
+import type { RecordRow } from "./store";
 
 /** A P-256 public key as a JWK, exactly the members `cnf.jwk` carries. */
 export interface HolderJwk {
@@ -43,15 +44,8 @@ export interface CallerDevice {
   keyText: string | null;
 }
 
-/** What issuing needs of a record to sign it again for another key. */
-export interface BindableRecord {
-  id: string;
-  agency_id: string;
-  type: string;
-  claims: string;
-  status_idx: number;
-  expires_at: number | null;
-}
+/** What issuing needs of a record to sign it again for another key (the store's row, src/records/store.ts). */
+export type BindableRecord = Pick<RecordRow, "id" | "agencyId" | "type" | "claims" | "statusIdx" | "expiresAt">;
 
 export function parseHolderJwk(text: string | null | undefined): HolderJwk | null {
   if (!text) return null;
@@ -100,14 +94,14 @@ export async function signFor(
   key: HolderJwk | null,
   agencyKey?: { kid: string; privateKey: CryptoKey },
 ): Promise<string> {
-  const signing = agencyKey ?? (await agencySigningKey(env, record.agency_id));
-  const iss = issuerUrl(env, record.agency_id);
+  const signing = agencyKey ?? (await agencySigningKey(env, record.agencyId));
+  const iss = issuerUrl(env, record.agencyId);
   return issueCredential({
     issuer: iss,
     vct: vctOf(record.type),
     claims: JSON.parse(record.claims) as Record<string, unknown>,
-    status: { uri: `${iss}/status-list`, idx: record.status_idx },
-    ...(record.expires_at == null ? {} : { expiresAt: new Date(record.expires_at) }),
+    status: { uri: `${iss}/status-list`, idx: record.statusIdx },
+    ...(record.expiresAt == null ? {} : { expiresAt: new Date(record.expiresAt) }),
     ...(key ? { holderJwk: key as JWK } : {}),
     key: signing,
   });
@@ -124,10 +118,10 @@ export async function bindStatements(
   const keys = new Map<string, { kid: string; privateKey: CryptoKey }>();
   const out: D1PreparedStatement[] = [];
   for (const record of records) {
-    let key = keys.get(record.agency_id);
+    let key = keys.get(record.agencyId);
     if (!key) {
-      key = await agencySigningKey(env, record.agency_id);
-      keys.set(record.agency_id, key);
+      key = await agencySigningKey(env, record.agencyId);
+      keys.set(record.agencyId, key);
     }
     for (const device of devices) {
       const credential = await signFor(env, record, device.key, key);
@@ -144,7 +138,8 @@ export async function bindStatements(
   return out;
 }
 
-const BINDABLE = "r.id, r.agency_id, r.type, r.claims, r.status_idx, r.expires_at";
+// Aliased to the store's camelCase row (BindableRecord).
+const BINDABLE = "r.id, r.agency_id AS agencyId, r.type, r.claims, r.status_idx AS statusIdx, r.expires_at AS expiresAt";
 
 /**
  * Binds the citizen's never-bound records (issued while they had no device key, or before migration 0014)
@@ -240,7 +235,7 @@ export async function heldCredentials(
 
 /** The caller's device's standing with one record (see Binding), and the credential it should use. */
 export function standing(
-  record: { id: string; credential: string; bound_at: number | null },
+  record: Pick<RecordRow, "id" | "credential" | "boundAt">,
   held: readonly HeldCredential[],
   device: CallerDevice | null,
 ): { credential: string; binding: Binding } {
@@ -248,6 +243,6 @@ export function standing(
     ? held.find((h) => h.recordId === record.id && h.deviceId === device.id && h.keyText === device.keyText)
     : undefined;
   if (mine) return { credential: mine.credential, binding: "device" };
-  const binding: Binding = record.bound_at === null ? "pending" : held.some((h) => h.recordId === record.id) ? "other_device" : "none";
+  const binding: Binding = record.boundAt === null ? "pending" : held.some((h) => h.recordId === record.id) ? "other_device" : "none";
   return { credential: record.credential, binding };
 }

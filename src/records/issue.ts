@@ -81,7 +81,7 @@ export async function issueRecord(
     const bound = await bindStatements(
       env,
       citizenId,
-      [{ id, agency_id: agency.id, type, claims: JSON.stringify(claims), status_idx: statusIdx, expires_at: opts.expiresAt ?? null }],
+      [{ id, agencyId: agency.id, type, claims: JSON.stringify(claims), statusIdx, expiresAt: opts.expiresAt ?? null }],
       devices,
       now,
     );

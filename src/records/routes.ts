@@ -1,10 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
 import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
+import { database } from "../db";
 import { ApiError, notFound } from "../lib/errors";
+import type { AppEnv } from "../lib/hono";
 import { agencySecurity, type CitizenAuth, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { rfc3339Instant } from "../lib/time";
 import {
@@ -18,26 +21,9 @@ import {
   standing,
 } from "./holders";
 import { issueRecord, RecordType, typeOfVct, vctOf } from "./issue";
+import { Display, displayOf, negotiateLang, pick } from "./metadata";
 import { encodeStatusList, newStatusList, present, SdJwtError, setStatus, verifyPresentation } from "./sdjwt";
-
-interface RecordRow {
-  id: string;
-  agency_id: string;
-  agency_name: string;
-  agency_verified: number;
-  citizen_id: string;
-  type: string;
-  claims: string;
-  credential: string;
-  status_idx: number;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-  bound_at: number | null;
-}
-
-const RECORD_SELECT =
-  "SELECT r.*, a.name AS agency_name, a.verified AS agency_verified FROM records r JOIN agencies a ON a.id = r.agency_id";
+import { metadataFor, metaKey, type RecordRow, type RecordWithAgency, recordsOfCitizen, recordById as storedRecord } from "./store";
 
 const ClaimsObject = z.record(z.string(), z.unknown());
 
@@ -47,19 +33,43 @@ interface DeviceView {
   binding: Binding;
 }
 
-const toRecord = (r: RecordRow, view: DeviceView) => ({
+const toRecord = ({ record: r, agency }: RecordWithAgency, claims: Record<string, unknown>, display: Display, view: DeviceView) => ({
   id: r.id,
-  agency: { id: r.agency_id, name: r.agency_name, verified: r.agency_verified === 1 },
+  agency,
   type: r.type,
   vct: vctOf(r.type),
-  claims: ClaimsObject.parse(JSON.parse(r.claims)),
+  claims,
+  display,
   credential: view.credential,
   binding: view.binding,
-  revoked: r.revoked_at !== null,
-  createdAt: iso(r.created_at),
-  expiresAt: isoOrNull(r.expires_at),
-  revokedAt: isoOrNull(r.revoked_at),
+  revoked: r.revokedAt !== null,
+  createdAt: iso(r.createdAt),
+  expiresAt: isoOrNull(r.expiresAt),
+  revokedAt: isoOrNull(r.revokedAt),
 });
+
+/**
+ * Records as the caller reads them: each with its type's display in the caller's language (one lookup for
+ * all) and what the caller's device has of it (`view`).
+ */
+async function withDisplay(c: Context<AppEnv>, rows: readonly RecordWithAgency[], view: (record: RecordRow) => DeviceView) {
+  const meta = await metadataFor(
+    database(c.env.DB),
+    rows.map((r) => ({ agencyId: r.agency.id, type: r.record.type })),
+  );
+  const lang = negotiateLang(c.req.header("accept-language"));
+  return rows.map((row) => {
+    const claims = ClaimsObject.parse(JSON.parse(row.record.claims));
+    const display = displayOf(row.record.type, Object.keys(claims), meta.get(metaKey(row.agency.id, row.record.type)), lang);
+    return toRecord(row, claims, display, view(row.record));
+  });
+}
+
+async function oneWithDisplay(c: Context<AppEnv>, row: RecordWithAgency, view: (record: RecordRow) => DeviceView) {
+  const [record] = await withDisplay(c, [row], view);
+  if (!record) throw new Error("record lost its display");
+  return record;
+}
 
 const RecordSchema = z
   .object({
@@ -68,6 +78,10 @@ const RecordSchema = z
     type: z.string(),
     vct: z.string(),
     claims: z.record(z.string(), z.unknown()),
+    display: Display.openapi({
+      description:
+        "The type's name and claim labels in the caller's language (Accept-Language, Russian by default), from the agency's record type; raw names without one.",
+    }),
     credential: z.string().openapi({
       description:
         "The SD-JWT VC (issuance form), signed with the agency's key. For a citizen: the copy bound to the calling device's holder key (`cnf.jwk`) when `binding` is `device`, so the device can append a key-binding JWT; otherwise a copy bound to no key, presentable without key binding only.",
@@ -92,9 +106,43 @@ const AgencyRecord = RecordSchema.omit({ credential: true, binding: true })
   .openapi("AgencyRecord");
 
 /** The issuing agency's view: the unbound copy (it signed it anyway), and whether any device holds the record. */
-const agencyView = (r: RecordRow): DeviceView => ({ credential: r.credential, binding: r.bound_at === null ? "pending" : "device" });
+const agencyView = (r: RecordRow): DeviceView => ({ credential: r.credential, binding: r.boundAt === null ? "pending" : "device" });
 
-const recordById = (db: D1Database, id: string) => db.prepare(`${RECORD_SELECT} WHERE r.id = ?1`).bind(id).first<RecordRow>();
+const recordById = (env: Env, id: string) => storedRecord(database(env.DB), id);
+
+/** A raw row of the agency's list (snake_case SQL) in the store's shape. */
+interface ListedRow {
+  id: string;
+  agency_id: string;
+  agency_name: string;
+  agency_verified: number;
+  citizen_id: string;
+  citizen_phone: string;
+  type: string;
+  claims: string;
+  credential: string;
+  status_idx: number;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  bound_at: number | null;
+}
+const fromListed = (r: ListedRow): RecordWithAgency => ({
+  record: {
+    id: r.id,
+    agencyId: r.agency_id,
+    citizenId: r.citizen_id,
+    type: r.type,
+    claims: r.claims,
+    credential: r.credential,
+    statusIdx: r.status_idx,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    boundAt: r.bound_at,
+  },
+  agency: { id: r.agency_id, name: r.agency_name, verified: r.agency_verified === 1 },
+});
 
 const NewRecord = z
   .object({
@@ -135,16 +183,22 @@ export const agencyRecords = router()
         });
       const { agency, citizenId } = await agencyAndCitizen(c.env, c.var.agency.agencyId, body.citizenPhone);
       const id = await issueRecord(c.env, agency, citizenId, body.type, body.claims, { expiresAt });
-      const record = await recordById(c.env.DB, id);
+      const record = await recordById(c.env, id);
       if (!record) throw new Error("record missing after insert");
+      // The chat speaks Russian (it is one text for every reader); the answer speaks the agency's language.
+      const [meta] = (await metadataFor(database(c.env.DB), [{ agencyId: agency.id, type: body.type }])).values();
       await announce(
         c.env,
         agency,
         citizenId,
-        { clientId: `record:${id}`, text: `Выдан документ: ${body.type}`, action: { type: "view_record", label: "Открыть", ref: id } },
+        {
+          clientId: `record:${id}`,
+          text: `Выдан документ: ${meta ? pick(meta.name, "ru") : body.type}`,
+          action: { type: "view_record", label: "Открыть", ref: id },
+        },
         { kind: "record", recordId: id },
       );
-      return c.json({ record: toRecord(record, agencyView(record)) }, 201);
+      return c.json({ record: await oneWithDisplay(c, record, agencyView) }, 201);
     },
   )
   .openapi(
@@ -160,15 +214,16 @@ export const agencyRecords = router()
       responses: { 200: json(z.object({ record: RecordSchema }), "Revoked."), ...problems([401, "unauthorized"], [404, "not_found"]) },
     }),
     async (c) => {
-      const record = await recordById(c.env.DB, c.req.valid("param").id);
-      if (!record || record.agency_id !== c.var.agency.agencyId) throw notFound("record");
-      if (record.revoked_at === null) {
+      const found = await recordById(c.env, c.req.valid("param").id);
+      if (!found || found.record.agencyId !== c.var.agency.agencyId) throw notFound("record");
+      const { record, agency } = found;
+      if (record.revokedAt === null) {
         await withAccessLog(
           c.env.DB,
-          record.citizen_id,
+          record.citizenId,
           [
             {
-              actor: { type: "agency", id: record.agency_id, name: record.agency_name },
+              actor: { type: "agency", id: agency.id, name: agency.name },
               action: "revoke",
               resource: `record:${record.id}`,
             },
@@ -176,9 +231,9 @@ export const agencyRecords = router()
           [c.env.DB.prepare("UPDATE records SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL").bind(record.id, Date.now())],
         );
       }
-      const updated = await recordById(c.env.DB, record.id);
+      const updated = await recordById(c.env, record.id);
       if (!updated) throw notFound("record");
-      return c.json({ record: toRecord(updated, agencyView(updated)) }, 200);
+      return c.json({ record: await oneWithDisplay(c, updated, agencyView) }, 200);
     },
   )
   .openapi(
@@ -205,24 +260,25 @@ export const agencyRecords = router()
       },
     }),
     async (c) => {
-      const record = await recordById(c.env.DB, c.req.valid("param").id);
-      if (!record || record.agency_id !== c.var.agency.agencyId) throw notFound("record");
-      if (record.revoked_at !== null) throw new ApiError(409, "record_revoked", "A revoked record is not re-issued; issue a new one.");
-      const devices = await holderDevices(c.env, record.citizen_id);
+      const found = await recordById(c.env, c.req.valid("param").id);
+      if (!found || found.record.agencyId !== c.var.agency.agencyId) throw notFound("record");
+      const { record, agency } = found;
+      if (record.revokedAt !== null) throw new ApiError(409, "record_revoked", "A revoked record is not re-issued; issue a new one.");
+      const devices = await holderDevices(c.env, record.citizenId);
       const now = Date.now();
       await withAccessLog(
         c.env.DB,
-        record.citizen_id,
-        [{ actor: { type: "agency", id: record.agency_id, name: record.agency_name }, action: "reissue", resource: `record:${record.id}` }],
+        record.citizenId,
+        [{ actor: { type: "agency", id: agency.id, name: agency.name }, action: "reissue", resource: `record:${record.id}` }],
         [
           // Without devices the record waits for the first one, as a never-bound record does.
           ...(devices.length === 0 ? [c.env.DB.prepare("UPDATE records SET bound_at = NULL WHERE id = ?1").bind(record.id)] : []),
-          ...(await bindStatements(c.env, record.citizen_id, [record], devices, now)),
+          ...(await bindStatements(c.env, record.citizenId, [record], devices, now)),
         ],
       );
-      const updated = await recordById(c.env.DB, record.id);
+      const updated = await recordById(c.env, record.id);
       if (!updated) throw notFound("record");
-      return c.json({ record: toRecord(updated, agencyView(updated)), devices: devices.length }, 200);
+      return c.json({ record: await oneWithDisplay(c, updated, agencyView), devices: devices.length }, 200);
     },
   )
   .openapi(
@@ -250,7 +306,7 @@ export const agencyRecords = router()
       )
         .bind(agency.id, type ?? null, limit)
         .all<Listed>();
-      const rows = await readListed<RecordRow & { citizen_phone: string }>(
+      const rows = await readListed<ListedRow>(
         c.env.DB,
         { type: "agency", id: agency.id, name: agency.name },
         "records",
@@ -261,10 +317,13 @@ export const agencyRecords = router()
            WHERE r.agency_id = ?1 AND r.id IN ${inList}`,
         [agency.id],
       );
+      const shown = await withDisplay(c, rows.map(fromListed), agencyView);
       return c.json(
         {
-          records: rows.map((r) => {
-            const { credential: _credential, binding: _binding, ...record } = toRecord(r, agencyView(r));
+          records: rows.map((r, i) => {
+            const listed = shown[i];
+            if (!listed) throw new Error("listed record lost");
+            const { credential: _credential, binding: _binding, ...record } = listed;
             return { ...record, citizenPhone: r.citizen_phone, statusIdx: r.status_idx };
           }),
         },
@@ -324,11 +383,9 @@ export const citizenRecords = router()
     }),
     async (c) => {
       const device = await citizenDevice(c.env, c.var.citizen);
-      const { results } = await c.env.DB.prepare(`${RECORD_SELECT} WHERE r.citizen_id = ?1 ORDER BY r.created_at DESC`)
-        .bind(c.var.citizen.userId)
-        .all<RecordRow>();
+      const rows = await recordsOfCitizen(database(c.env.DB), c.var.citizen.userId);
       const held = await heldCredentials(c.env, c.var.citizen.userId);
-      return c.json({ records: results.map((r) => toRecord(r, standing(r, held, device))) }, 200);
+      return c.json({ records: await withDisplay(c, rows, (r) => standing(r, held, device)) }, 200);
     },
   )
   .openapi(
@@ -345,10 +402,10 @@ export const citizenRecords = router()
     }),
     async (c) => {
       const device = await citizenDevice(c.env, c.var.citizen);
-      const record = await recordById(c.env.DB, c.req.valid("param").id);
-      if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
-      const held = await heldCredentials(c.env, record.citizen_id, record.id);
-      return c.json({ record: toRecord(record, standing(record, held, device)) }, 200);
+      const found = await recordById(c.env, c.req.valid("param").id);
+      if (!found || found.record.citizenId !== c.var.citizen.userId) throw notFound("record");
+      const held = await heldCredentials(c.env, found.record.citizenId, found.record.id);
+      return c.json({ record: await oneWithDisplay(c, found, (r) => standing(r, held, device)) }, 200);
     },
   )
   .openapi(
@@ -382,10 +439,11 @@ export const citizenRecords = router()
     }),
     async (c) => {
       const device = await citizenDevice(c.env, c.var.citizen);
-      const record = await recordById(c.env.DB, c.req.valid("param").id);
-      if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
+      const found = await recordById(c.env, c.req.valid("param").id);
+      if (!found || found.record.citizenId !== c.var.citizen.userId) throw notFound("record");
+      const { record } = found;
       const body = c.req.valid("json");
-      const held = await heldCredentials(c.env, record.citizen_id, record.id);
+      const held = await heldCredentials(c.env, record.citizenId, record.id);
       try {
         const presentation = await present(standing(record, held, device).credential, body.disclose);
         return c.json({ presentation }, 201);
@@ -428,6 +486,10 @@ export const verification = router().openapi(
           type: z.string().nullable(),
           claims: z.record(z.string(), z.unknown()),
           revoked: z.boolean().nullable(),
+          display: Display.nullable().openapi({
+            description:
+              "The type's name and the disclosed claims' labels in the caller's language, from the issuer's record type (raw names without one); null when the issuer is unknown.",
+          }),
           error: z.string().optional(),
         }),
         "The verdict; a tampered or forged presentation answers valid: false.",
@@ -460,13 +522,21 @@ export const verification = router().openapi(
     const agencyId = result.issuer ? agencyOf(result.issuer) : null;
     const agency = agencyId ? await getAgency(c.env.DB, agencyId) : null;
     const { iss: _iss, vct: _vct, iat: _iat, exp: _exp, ...claims } = result.claims ?? {};
+    const type = result.vct === undefined ? null : typeOfVct(result.vct);
+    const shown = result.valid ? claims : {};
+    let display: Display | null = null;
+    if (agency && type !== null) {
+      const meta = await metadataFor(database(c.env.DB), [{ agencyId: agency.id, type }]);
+      display = displayOf(type, Object.keys(shown), meta.get(metaKey(agency.id, type)), negotiateLang(c.req.header("accept-language")));
+    }
     return c.json(
       {
         valid: result.valid,
         issuer: agency ? { id: agency.id, name: agency.name, verified: agency.verified === 1 } : null,
-        type: result.vct === undefined ? null : typeOfVct(result.vct),
-        claims: result.valid ? claims : {},
+        type,
+        claims: shown,
         revoked: result.revoked ?? null,
+        display,
         ...(result.error ? { error: result.error } : {}),
       },
       200,

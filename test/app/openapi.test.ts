@@ -94,7 +94,7 @@ describe("OpenAPI operations", () => {
         expect([res.status, code], `${where} is documented as needing a token`).toEqual([401, "unauthorized"]);
       }
     }
-    // Sign-in, the public key sets (the VAPID key among them), the agency directory and verification; and the dev helpers.
+    // Sign-in, the public key sets (the VAPID key among them), the agency directory, record types and verification; and the dev helpers.
     expect(open).toEqual(
       expect.arrayContaining([
         "GET /.well-known/jwks.json",
@@ -105,11 +105,12 @@ describe("OpenAPI operations", () => {
         "GET /api/v1/agencies",
         "GET /api/v1/agencies/{id}/jwks.json",
         "GET /api/v1/agencies/{id}/status-list",
+        "GET /api/v1/agencies/{id}/record-types",
         "POST /api/v1/verify",
         "GET /api/v1/push/vapid",
         "GET /api/v1/dev/otp",
       ]),
     );
-    expect(open.filter((o) => !o.includes("/dev/")).length).toBe(10);
+    expect(open.filter((o) => !o.includes("/dev/")).length).toBe(11);
   });
 });

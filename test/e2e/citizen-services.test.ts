@@ -64,7 +64,7 @@ test("a bill arrives in the verified official chat; its button opens it; the san
   // The receipt is also a document signed by the agency, opened from the bill.
   await receipt.getByRole("link", { name: "Подписанная квитанция" }).click();
   await a.page.waitForURL(`**/#/services/records/${stored.bill.receiptId}`);
-  await a.page.getByText("payment_receipt").first().waitFor();
+  await a.page.getByRole("heading", { name: "Квитанция об оплате", level: 1 }).waitFor();
 });
 
 test("a declined card shows the error and leaves the bill unpaid", async () => {

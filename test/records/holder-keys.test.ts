@@ -386,3 +386,66 @@ describe("holder keys on devices", () => {
     );
   });
 });
+
+describe("records on devices with their type's words", () => {
+  interface Shown extends RecordBody {
+    display: { name: string; claims: Record<string, string> };
+  }
+  const LICENCE = {
+    name: { ru: "Водительское удостоверение", en: "Driving licence" },
+    claims: { given_name: { label: { ru: "Имя", en: "Given name" } }, birthdate: { label: { ru: "Дата рождения" }, format: "date" } },
+  };
+
+  it("each answer carries the device's own credential and binding together with the display", async () => {
+    const agency = await newAgency("ГИБДД (устройства и типы)");
+    const published = await call("/api/v1/agency/record-types/driving_licence", { method: "PUT", token: agency.token, body: LICENCE });
+    expect(published.status).toBe(200);
+    const phone = freshPhone();
+    const phoneDevice = await device(phone);
+    const issued = await callJson<{ record: Shown & { binding: string } }>("/api/v1/agency/records", {
+      token: agency.token,
+      body: { citizenPhone: phone, type: "driving_licence", claims: CLAIMS },
+    });
+    expect(issued.status).toBe(201);
+    expect(issued.body.record).toMatchObject({ binding: "device", display: { name: "Водительское удостоверение" } });
+
+    const english = { token: phoneDevice.session.accessToken, headers: { "accept-language": "en" } };
+    const list = await callJson<{ records: Shown[] }>("/api/v1/records", english);
+    const one = await callJson<{ record: Shown }>(`/api/v1/records/${issued.body.record.id}`, english);
+    for (const r of [list.body.records[0], one.body.record]) {
+      expect(r?.binding).toBe("device");
+      expect(cnfOf(r?.credential ?? "")).toEqual(phoneDevice.jwk);
+      expect(r?.display).toMatchObject({ name: "Driving licence", claims: { given_name: "Given name", birthdate: "Дата рождения" } });
+    }
+
+    // The server's presentation comes from this device's copy and carries no key binding; the device adds it.
+    const sdJwt = await presentation(phoneDevice.session, issued.body.record.id, { disclose: ["given_name"] });
+    expect(sdJwt.endsWith("~")).toBe(true);
+    const verdict = await callJson<Verdict & { display: Shown["display"] }>("/api/v1/verify", {
+      body: { presentation: await keyBound(sdJwt, phoneDevice.privateKey, "n-display"), audience: AUDIENCE, nonce: "n-display" },
+    });
+    expect(verdict.body).toMatchObject({ valid: true, display: { name: "Водительское удостоверение", claims: { given_name: "Имя" } } });
+
+    // A lost phone: the re-issue answer and the agency's list speak the type's words too, without a credential.
+    expect((await call("/api/v1/auth/logout", { method: "POST", token: phoneDevice.session.accessToken })).status).toBe(204);
+    const laptop = await device(phone);
+    expect((await recordOf(laptop.session, issued.body.record.id)).binding).toBe("none");
+    const reissued = await callJson<{ record: Shown; devices: number }>(`/api/v1/agency/records/${issued.body.record.id}/reissue`, {
+      method: "POST",
+      token: agency.token,
+      headers: { "accept-language": "en" },
+    });
+    expect(reissued.status).toBe(200);
+    expect(reissued.body).toMatchObject({ devices: 1, record: { binding: "device", display: { name: "Driving licence" } } });
+    const mine = await recordOf(laptop.session, issued.body.record.id);
+    expect(mine.binding).toBe("device");
+    expect(cnfOf(mine.credential)).toEqual(laptop.jwk);
+    const listed = await callJson<{ records: (Shown & { credential?: string; binding?: string })[] }>("/api/v1/agency/records", {
+      token: agency.token,
+    });
+    expect(listed.body.records).toHaveLength(1);
+    expect(listed.body.records[0]?.display.name).toBe("Водительское удостоверение");
+    expect(listed.body.records[0]?.credential).toBeUndefined();
+    expect(listed.body.records[0]?.binding).toBeUndefined();
+  });
+});

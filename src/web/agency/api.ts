@@ -226,7 +226,8 @@ export interface Answer<T> {
 }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
-  const init: RequestInit = { method, headers: { accept: "application/json" } };
+  // Record types' names and labels in answers come in the console's language.
+  const init: RequestInit = { method, headers: { accept: "application/json", "accept-language": document.documentElement.lang || "ru" } };
   if (body !== undefined) {
     init.headers = { ...init.headers, "content-type": "application/json" };
     init.body = JSON.stringify(body);
@@ -241,6 +242,7 @@ export const api = {
   get: async <T>(path: string) => (await request<T>("GET", path)).data,
   post: async <T>(path: string, body?: unknown) => (await request<T>("POST", path, body ?? {})).data,
   patch: async <T>(path: string, body: unknown) => (await request<T>("PATCH", path, body)).data,
+  put: async <T>(path: string, body: unknown) => (await request<T>("PUT", path, body)).data,
 };
 
 /** Fetches bytes with the agency token (a plain link cannot send it) and hands them to the browser as a file. */

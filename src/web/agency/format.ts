@@ -1,23 +1,9 @@
+import * as format from "../lib/format";
 import { Problem } from "./api";
-import { hasKey, locale, t } from "./i18n";
+import { currentLang, hasKey, t } from "./i18n";
 
-function minorDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  } catch {
-    return 2;
-  }
-}
-
-export function formatMoney(amount: number, currency: string): string {
-  const digits = minorDigits(currency);
-  const major = amount / 10 ** digits;
-  try {
-    return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(major);
-  } catch {
-    return `${major.toFixed(digits)} ${currency}`;
-  }
-}
+// Money, dates and sizes come from the one formatting module both apps share, in the console's language.
+export const formatMoney = (amount: number, currency: string): string => format.formatMoney(amount, currency, currentLang());
 
 /**
  * "1 250,50", "1250.5" or "1250" roubles → 125050 kopecks, in string arithmetic (no float rounding).
@@ -36,32 +22,16 @@ export function parseAmount(text: string, digits = 2): number | null {
 
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return t("common.dash");
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
+  return format.formatDateTime(iso, currentLang());
 }
 
-/** A calendar date ("2025-03-01") shown as such, without a time zone shifting it a day. */
+/** A calendar date ("2025-03-01") shown as such, without a time zone shifting it a day: "1 марта 2025 г.". */
 export function formatDay(day: string | null | undefined): string {
   if (!day) return t("common.dash");
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!match) return formatDateTime(day);
-  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeZone: "UTC" }).format(date);
+  return format.formatDate(day, currentLang());
 }
 
-export function formatSize(bytes: number): string {
-  const units = lang() === "ru" ? ["Б", "КБ", "МБ", "ГБ"] : ["B", "KB", "MB", "GB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)} ${units[unit]}`;
-}
-
-const lang = () => (locale() === "ru-RU" ? "ru" : "en");
+export const formatSize = (bytes: number): string => format.formatSize(bytes, currentLang());
 
 /** A short id for references and idempotency: 12 random base-32 characters. */
 export function randomRef(prefix: string): string {

@@ -8,6 +8,7 @@ import { applyLang, currentLang, setLang, t, useLang } from "./i18n";
 import { BillsPage } from "./pages/bills";
 import { ConsentsPage } from "./pages/consents";
 import { FormsPage } from "./pages/forms";
+import { RecordTypesPage } from "./pages/record-types";
 import { RecordsPage } from "./pages/records";
 import { SettingsPage } from "./pages/settings";
 import { SignIn } from "./pages/signin";
@@ -17,7 +18,7 @@ import { href, useRoute } from "./router";
 import type { AgencyProfile } from "./types";
 import { PageTitle } from "./ui";
 
-type Section = "bills" | "forms" | "submissions" | "records" | "consents" | "webhooks" | "settings";
+type Section = "bills" | "forms" | "submissions" | "records" | "recordTypes" | "consents" | "webhooks" | "settings";
 
 /** Each section and the scope it needs (null: any signed-in agency). */
 const SECTIONS: { id: Section; scope: string | null }[] = [
@@ -25,6 +26,7 @@ const SECTIONS: { id: Section; scope: string | null }[] = [
   { id: "forms", scope: "forms" },
   { id: "submissions", scope: "forms" },
   { id: "records", scope: "records" },
+  { id: "recordTypes", scope: "records" },
   { id: "consents", scope: "consents" },
   { id: "webhooks", scope: null },
   { id: "settings", scope: null },
@@ -108,6 +110,9 @@ function Console(props: { session: Session }) {
       break;
     case "records":
       page = <RecordsPage />;
+      break;
+    case "recordTypes":
+      page = <RecordTypesPage profile={profile} />;
       break;
     case "consents":
       page = <ConsentsPage />;

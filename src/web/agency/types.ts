@@ -1,3 +1,5 @@
+import type { RecordDisplay } from "../lib/format";
+
 // The shapes the console reads from the agency API (src/*/routes.ts). Fields a list endpoint may or may not
 // send are optional, so the console shows what it gets.
 
@@ -48,6 +50,8 @@ export interface AgencyRecord {
   id: string;
   type: string;
   claims?: Record<string, unknown>;
+  /** The type's name and claim labels in the console's language (the agency's record type). */
+  display?: RecordDisplay;
   citizenPhone?: string;
   issuedAt?: string;
   createdAt?: string;

@@ -69,6 +69,7 @@ export interface TextInputAttributes {
   min?: string;
   list?: string;
   placeholder?: string;
+  readOnly?: boolean;
 }
 
 /** A labelled single-line text input: a `Field` around an `<input>` that reports each edit through `onValue`. */

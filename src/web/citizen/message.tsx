@@ -2,7 +2,8 @@
 // it loads), agencies' action buttons, reactions, time, edited and delivery state, and its tools.
 import { useEffect, useState } from "preact/hooks";
 import { knownMediaInfo, type Media, mediaInfo, mediaUrl, request } from "../lib/api";
-import { formatTime, t } from "../lib/i18n";
+import { claimRows, type RecordDisplay } from "../lib/format";
+import { formatTime, lang, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { ErrorNote, VerifiedBadge } from "../lib/ui";
 import { callText } from "./calls/text";
@@ -269,6 +270,8 @@ interface Verification {
   type: string | null;
   claims: Record<string, unknown>;
   revoked: boolean | null;
+  /** The type's name and the claims' labels in the page's language (the issuer's record type). */
+  display?: RecordDisplay | null;
   error?: string;
 }
 
@@ -320,23 +323,32 @@ export function VerificationResult({ result }: { result: Verification }) {
             {t("verifyIssuer", { issuer: result.issuer?.name ?? t("unknownIssuer") })}
             {result.issuer?.verified && <VerifiedBadge />}
           </p>
-          {result.type && <p>{t("verifyType", { type: result.type })}</p>}
-          <ClaimsTable claims={result.claims} caption={t("disclosedClaims")} />
+          {result.type && <p>{t("verifyType", { type: result.display?.name ?? result.type })}</p>}
+          <ClaimsTable claims={result.claims} display={result.display} caption={t("disclosedClaims")} />
         </>
       )}
     </div>
   );
 }
 
-export function ClaimsTable({ claims, caption }: { claims: Record<string, unknown>; caption: string }) {
+/** Claims with their labels and values as people read them (src/web/lib/format.ts). */
+export function ClaimsTable({
+  claims,
+  display,
+  caption,
+}: {
+  claims: Record<string, unknown>;
+  display?: RecordDisplay | null | undefined;
+  caption: string;
+}) {
   return (
     <table class="claims">
       <caption>{caption}</caption>
       <tbody>
-        {Object.entries(claims).map(([k, v]) => (
-          <tr key={k}>
-            <th scope="row">{k}</th>
-            <td>{Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v)}</td>
+        {claimRows(claims, display, lang()).map((row) => (
+          <tr key={row.name}>
+            <th scope="row">{row.label}</th>
+            <td>{row.image ? <img src={row.image} alt={row.label} class="claim-image" /> : row.value}</td>
           </tr>
         ))}
       </tbody>

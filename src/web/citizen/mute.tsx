@@ -3,7 +3,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { FOREVER } from "../../chat/protocol";
 import { request } from "../lib/api";
-import { formatDateTime, t } from "../lib/i18n";
+import { formatDateTime } from "../lib/format";
+import { lang, t } from "../lib/i18n";
 import { ErrorNote } from "../lib/ui";
 import type { ChatList, ChatSummary } from "./state";
 
@@ -13,7 +14,8 @@ const HOUR = 3_600_000;
 export const isMuted = (chat: Pick<ChatSummary, "mutedUntil">, now = Date.now()): boolean =>
   chat.mutedUntil !== null && Date.parse(chat.mutedUntil) > now;
 
-const mutedLabel = (until: string): string => (until === FOREVER ? t("muted") : t("mutedUntil", { date: formatDateTime(until) }));
+// "until" takes a full date and time ("до 1 декабря 2026 г. в 21:00"), not "до сегодня в 21:00".
+const mutedLabel = (until: string): string => (until === FOREVER ? t("muted") : t("mutedUntil", { date: formatDateTime(until, lang()) }));
 
 /** A crossed-out bell, with what it means for screen readers (and a tooltip: until when). */
 export function MutedIcon({ chat }: { chat: Pick<ChatSummary, "mutedUntil"> }) {

@@ -156,6 +156,8 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   for (let attempt = 0; ; attempt++) {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.body !== undefined) headers["content-type"] = "application/json";
+    // Answers that carry words for people (record types' names and labels) come in the page's language.
+    headers["accept-language"] ??= document.documentElement.lang || "ru";
     if (!opts.anonymous) headers.authorization = `Bearer ${attempt === 0 ? await token() : await refresh()}`;
     let res: Response;
     try {

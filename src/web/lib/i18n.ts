@@ -1,6 +1,8 @@
 // UI strings: Russian by default, English on request. The choice is kept in localStorage and mirrored in
 // <html lang>. Strings take {name} parameters; counted ones pick a plural form with Intl.PluralRules.
 
+import * as format from "./format";
+
 export type Lang = "ru" | "en";
 const LANG_KEY = "veche.lang";
 
@@ -207,6 +209,10 @@ const ru = {
   verifying: "Проверка…",
 
   servicesTitle: "Госуслуги",
+  todoTitle: "Что нужно сделать",
+  todoNothing: "Сейчас ничего не нужно: счетов к оплате и запросов нет.",
+  todoPay: "Оплатить «{purpose}» — {amount}",
+  todoConsent: "{agency} просит доступ: {scope}",
   bills: "Счета",
   billsLead: "Счета от ведомств и их оплата",
   forms: "Заявления",
@@ -684,6 +690,10 @@ const en: Dict = {
   verifying: "Verifying…",
 
   servicesTitle: "Public services",
+  todoTitle: "What needs doing",
+  todoNothing: "Nothing to do right now: no bills to pay and no requests.",
+  todoPay: "Pay “{purpose}” — {amount}",
+  todoConsent: "{agency} asks for access: {scope}",
   bills: "Bills",
   billsLead: "Bills from agencies, and paying them",
   forms: "Applications",
@@ -1025,16 +1035,10 @@ export function tKey(prefix: string, value: string): string {
   return key in DICTS[current] ? t(key as Key) : value;
 }
 
-export const formatMoney = (amount: number, currency: string): string => {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(amount / 10 ** digits);
-};
-
-/** A date, or a plain calendar date ("2026-12-01", read as that day wherever the reader is). */
-export const formatDate = (iso: string): string =>
-  new Intl.DateTimeFormat(locale(), { dateStyle: "medium", ...(/^\d{4}-\d{2}-\d{2}$/.test(iso) ? { timeZone: "UTC" } : {}) }).format(
-    new Date(iso),
-  );
-export const formatDateTime = (iso: string): string =>
-  new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+// Values as people read them, in the current language: src/web/lib/format.ts does the work for both apps.
+export const formatMoney = (amount: number, currency: string): string => format.formatMoney(amount, currency, current);
+/** A date, or a plain calendar date ("2026-12-01", read as that day wherever the reader is): "1 декабря 2026 г.". */
+export const formatDate = (iso: string): string => format.formatDate(iso, current);
+/** A moment in people's words: "сегодня в 08:21", "1 декабря в 08:21". */
+export const formatDateTime = (iso: string): string => format.formatWhen(iso, current);
 export const formatTime = (iso: string): string => new Intl.DateTimeFormat(locale(), { timeStyle: "short" }).format(new Date(iso));

@@ -1,8 +1,9 @@
 import { useState } from "preact/hooks";
 import { isRecordType } from "../../../records/type";
+import { claimRows } from "../../lib/format";
 import { api } from "../api";
 import { dayOf, endOfDay, formatDateTime } from "../format";
-import { t } from "../i18n";
+import { currentLang, t } from "../i18n";
 import type { AgencyRecord } from "../types";
 import {
   Badge,
@@ -57,12 +58,15 @@ function claimValue(row: ClaimRow): unknown {
 
 const issuedAt = (r: AgencyRecord) => r.issuedAt ?? r.createdAt;
 
-function claimsSummary(claims: Record<string, unknown> | undefined): string {
-  if (!claims) return t("common.dash");
-  return Object.entries(claims)
-    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+/** "Имя: Анна; Дата рождения: 17 мая 1990 г.": labels from the record type, values as people read them. */
+function claimsSummary(r: AgencyRecord): string {
+  if (!r.claims) return t("common.dash");
+  return claimRows(r.claims, r.display, currentLang())
+    .map((row) => `${row.label}: ${row.value}`)
     .join("; ");
 }
+
+const typeName = (r: AgencyRecord) => r.display?.name ?? r.type;
 
 function RecordBadge(props: { record: AgencyRecord }) {
   const { record } = props;
@@ -277,9 +281,12 @@ export function RecordsPage() {
           cells={(r) => (
             <>
               <td class="nowrap">{formatDateTime(issuedAt(r))}</td>
-              <td class="mono">{r.type}</td>
+              <td>
+                {typeName(r)}
+                {typeName(r) !== r.type ? <div class="hint mono">{r.type}</div> : null}
+              </td>
               <td class="nowrap">{r.citizenPhone ?? t("common.dash")}</td>
-              <td class="claims-cell">{claimsSummary(r.claims)}</td>
+              <td class="claims-cell">{claimsSummary(r)}</td>
               <td class="nowrap">{formatDateTime(r.expiresAt)}</td>
               <td>
                 <RecordBadge record={r} />
@@ -289,7 +296,7 @@ export function RecordsPage() {
                   <button
                     type="button"
                     class="button button-small button-danger"
-                    aria-label={t("records.revokeLabel", { type: r.type, date: formatDateTime(issuedAt(r)) })}
+                    aria-label={t("records.revokeLabel", { type: typeName(r), date: formatDateTime(issuedAt(r)) })}
                     onClick={() => {
                       revokeAction.setError(null);
                       revokeAction.setNote(null);
@@ -303,7 +310,7 @@ export function RecordsPage() {
                   <button
                     type="button"
                     class="button button-small"
-                    aria-label={t("records.reissueLabel", { type: r.type, date: formatDateTime(issuedAt(r)) })}
+                    aria-label={t("records.reissueLabel", { type: typeName(r), date: formatDateTime(issuedAt(r)) })}
                     onClick={() => {
                       revokeAction.setError(null);
                       revokeAction.setNote(null);
@@ -321,7 +328,7 @@ export function RecordsPage() {
       <ConfirmDialog
         open={revoking !== null}
         title={t("records.revokeTitle")}
-        question={revoking ? t("records.revokeQuestion", { type: revoking.type }) : ""}
+        question={revoking ? t("records.revokeQuestion", { type: typeName(revoking) }) : ""}
         confirmLabel={t("records.revokeConfirm")}
         busy={revokeAction.busy}
         error={revokeAction.error}
@@ -331,7 +338,7 @@ export function RecordsPage() {
       <ConfirmDialog
         open={reissuing !== null}
         title={t("records.reissueTitle")}
-        question={reissuing ? t("records.reissueQuestion", { type: reissuing.type }) : ""}
+        question={reissuing ? t("records.reissueQuestion", { type: typeName(reissuing) }) : ""}
         confirmLabel={t("records.reissueConfirm")}
         busy={revokeAction.busy}
         error={revokeAction.error}

@@ -3,9 +3,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../../lib/api";
 import { type ChainResult, type LogEntry, verifyChain } from "../../lib/chain";
-import { formatDateTime, t, tKey } from "../../lib/i18n";
+import { formatDateTime, lang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync } from "../../lib/ui";
+import { type LogNames, logSentence } from "./log-words";
 
 const PAGE = 1000;
 
@@ -23,8 +24,25 @@ async function loadAll(): Promise<{ entries: LogEntry[]; head: string }> {
   }
 }
 
+/** What the citizen's own lists call the things the log names, so sentences say "«Водительское удостоверение»". */
+async function loadNames(): Promise<LogNames> {
+  const quietly = <T,>(p: Promise<T>) => p.catch(() => null);
+  const [records, bills, submissions, forms] = await Promise.all([
+    quietly(request<{ records: { id: string; type: string; display?: { name: string } }[] }>("/records")),
+    quietly(request<{ bills: { id: string; purpose: string }[] }>("/bills")),
+    quietly(request<{ submissions: { id: string; formId: string }[] }>("/submissions")),
+    quietly(request<{ forms: { id: string; title: string }[] }>("/forms")),
+  ]);
+  const recordNames = new Map(records?.records.map((r) => [r.id, r.display?.name ?? r.type]));
+  const billNames = new Map(bills?.bills.map((b) => [b.id, b.purpose]));
+  const formTitles = new Map(forms?.forms.map((f) => [f.id, f.title]));
+  const submissionTitles = new Map(submissions?.submissions.map((s) => [s.id, formTitles.get(s.formId)]));
+  return { record: (id) => recordNames.get(id), bill: (id) => billNames.get(id), submission: (id) => submissionTitles.get(id) };
+}
+
 export function AccessLogView() {
   const log = useAsync(loadAll, []);
+  const names = useAsync(loadNames, [lang()]);
   const [check, setCheck] = useState<ChainResult | null>(null);
   useEffect(() => {
     setCheck(null);
@@ -52,10 +70,7 @@ export function AccessLogView() {
         {[...entries].reverse().map((e) => (
           <li key={e.seq} class={check && !check.valid && e.seq >= check.brokenAt ? "suspect" : ""}>
             <time dateTime={e.at}>{formatDateTime(e.at)}</time>
-            <div>
-              <strong>{e.actor.name}</strong> — {tKey("action_", e.action)} <span class="mono">{e.resource}</span>
-            </div>
-            {e.purpose && <div class="muted">{t("logPurpose", { purpose: e.purpose })}</div>}
+            <p class="log-sentence">{logSentence(e, names.data ?? {}, lang())}</p>
             <div class="hash mono" title={t("logHash")}>
               #{e.seq} · {e.hash.slice(0, 16)}…
             </div>

@@ -2,7 +2,8 @@
 import { useRef, useState } from "preact/hooks";
 import { luhnValid } from "../../../bills/cards";
 import { ApiError, randomId, request } from "../../lib/api";
-import { formatDate, formatDateTime, formatMoney, t, tKey } from "../../lib/i18n";
+import { formatDue, paymentStatusWord } from "../../lib/format";
+import { formatDateTime, formatMoney, lang, t, tKey } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, errorText, Loading, ScreenTitle, useAsync, useStore, VerifiedBadge } from "../../lib/ui";
 import type { ChatList } from "../state";
@@ -31,6 +32,12 @@ interface Payment {
   settledAt: string | null;
 }
 
+/** "До 1 декабря 2026 г. — через 3 дня": when, and how soon (src/web/lib/format.ts). */
+export const dueText = (day: string): string => {
+  const text = formatDue(day, lang());
+  return text.charAt(0).toUpperCase() + text.slice(1);
+};
+
 export function BillsView({ chats }: { chats: ChatList }) {
   // A new bill (or a status change) arrives as an inbox notification: the list follows.
   const tick = useStore(chats.notifications);
@@ -56,7 +63,7 @@ export function BillsView({ chats }: { chats: ChatList }) {
                 </span>
                 <span class={`status status-${b.status}`}>{tKey("billStatus_", b.status)}</span>
               </span>
-              {b.dueDate && b.status === "unpaid" && <span class="muted">{t("dueDate", { date: formatDate(b.dueDate) })}</span>}
+              {b.dueDate && b.status === "unpaid" && <span class="muted">{dueText(b.dueDate)}</span>}
             </a>
           </li>
         ))}
@@ -90,7 +97,7 @@ export function BillView({ id }: { id: string }) {
             </dl>
             <p class={`status status-${bill.status}`} role="status" data-testid="bill-status">
               {tKey("billStatus_", bill.status)}
-              {bill.dueDate && bill.status === "unpaid" ? ` · ${t("dueDate", { date: formatDate(bill.dueDate) })}` : ""}
+              {bill.dueDate && bill.status === "unpaid" ? ` · ${dueText(bill.dueDate)}` : ""}
             </p>
           </section>
           {bill.status === "unpaid" && <PayForm bill={bill} onPaid={data.reload} />}
@@ -101,7 +108,7 @@ export function BillView({ id }: { id: string }) {
               <ul class="plain-list">
                 {data.data?.payments.map((p) => (
                   <li key={p.id}>
-                    {formatDateTime(p.createdAt)} · {p.card.brand} •••• {p.card.last4} · {tKey("paymentStatus_", p.status)}
+                    {formatDateTime(p.createdAt)} · {p.card.brand} •••• {p.card.last4} · {paymentStatusWord(p.status, lang())}
                   </li>
                 ))}
               </ul>

@@ -1,7 +1,8 @@
 // Consents: agencies' requests to see documents; approve or deny a request, revoke an approval.
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../../lib/api";
-import { formatDate, t, tKey } from "../../lib/i18n";
+import { consentScopeWords, consentStatusWord } from "../../lib/format";
+import { formatDate, lang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, useStore } from "../../lib/ui";
 import type { ChatList } from "../state";
@@ -16,11 +17,18 @@ interface Consent {
   createdAt: string;
 }
 
-const scopeText = (scope: string) => (scope === "records" ? t("scopeAllRecords") : scope.replace(/^records:/, ""));
-
 export function ConsentsView({ highlight, chats }: { highlight?: string; chats: ChatList }) {
   const tick = useStore(chats.notifications);
   const consents = useAsync(() => request<{ consents: Consent[] }>("/consents"), [tick]);
+  // A scope names a record type; the citizen's own documents of that type know its name in words.
+  const typeNames = useAsync(
+    () =>
+      request<{ records: { type: string; display?: { name: string } }[] }>("/records")
+        .then((r) => new Map(r.records.map((x) => [x.type, x.display?.name ?? x.type])))
+        .catch(() => new Map<string, string>()),
+    [lang()],
+  );
+  const scopeText = (scope: string) => consentScopeWords(scope, lang(), (type) => typeNames.data?.get(type));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
   useEffect(() => {
@@ -56,7 +64,7 @@ export function ConsentsView({ highlight, chats }: { highlight?: string; chats: 
                   {c.agency.name}
                 </h2>
                 <span class={`status status-${c.status}`} data-testid="consent-status">
-                  {tKey("consentStatus_", c.status)}
+                  {consentStatusWord(c.status, lang())}
                 </span>
               </div>
               <p>{c.purpose}</p>

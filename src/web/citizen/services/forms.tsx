@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ArraySchema, FormSchemaType, ObjectSchema, PropertySchema } from "../../../forms/schema";
 import { validate } from "../../../forms/schema";
 import { ApiError, type FieldError, request } from "../../lib/api";
-import { formatDateTime, t, tKey } from "../../lib/i18n";
+import { formatValue } from "../../lib/format";
+import { formatDateTime, lang, t, tKey } from "../../lib/i18n";
 import { href, navigate } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, useStore } from "../../lib/ui";
 import type { ChatList } from "../state";
@@ -62,7 +63,7 @@ export function FormsView({ chats }: { chats: ChatList }) {
             <li key={s.id}>
               <a class="card link-card" href={href("services", "submissions", s.id)}>
                 <span class="row spread">
-                  <strong>{titleOf(s.formId) ?? s.formId}</strong>
+                  <strong>{titleOf(s.formId) ?? t("forms")}</strong>
                   <span class={`status status-${s.status}`}>{tKey("submissionStatus_", s.status)}</span>
                 </span>
                 <span class="muted">{t("submittedAt", { date: formatDateTime(s.createdAt) })}</span>
@@ -73,6 +74,13 @@ export function FormsView({ chats }: { chats: ChatList }) {
       </section>
     </div>
   );
+}
+
+/** An answer as people read it: dates as dates, moments in words, yes or no, lists joined, never JSON. */
+function answerText(value: unknown, prop: PropertySchema | undefined): string {
+  const format = prop && "format" in prop ? prop.format : undefined;
+  if (format === "date-time" && typeof value === "string") return formatDateTime(value);
+  return formatValue(value, format === "date" ? "date" : undefined, lang());
 }
 
 export function SubmissionView({ id, chats }: { id: string; chats: ChatList }) {
@@ -99,20 +107,7 @@ export function SubmissionView({ id, chats }: { id: string; chats: ChatList }) {
           <dl class="facts">
             {Object.entries(s.data).map(([k, v]) => {
               const prop = schema?.properties[k];
-              return [
-                <dt key={`${k}-t`}>{prop?.title ?? k}</dt>,
-                <dd key={`${k}-v`}>
-                  {Array.isArray(v)
-                    ? v.join(", ")
-                    : typeof v === "boolean"
-                      ? v
-                        ? t("yes")
-                        : "—"
-                      : typeof v === "object"
-                        ? JSON.stringify(v)
-                        : String(v)}
-                </dd>,
-              ];
+              return [<dt key={`${k}-t`}>{prop?.title ?? k}</dt>, <dd key={`${k}-v`}>{answerText(v, prop)}</dd>];
             })}
           </dl>
         </section>

@@ -1,12 +1,14 @@
 // Government services, loaded as a separate chunk on first use: bills, applications (forms), documents
 // (records) and their presentations, consents, and the access log verified in the browser.
-import { t } from "../../lib/i18n";
+import { request } from "../../lib/api";
+import { consentScopeWords } from "../../lib/format";
+import { formatMoney, lang, t } from "../../lib/i18n";
 import { href, type Route } from "../../lib/router";
-import { lazy, ScreenTitle } from "../../lib/ui";
+import { ErrorNote, lazy, ScreenTitle, useAsync, useStore } from "../../lib/ui";
 import type { ChatList, Me } from "../state";
 import { tid } from "../verifier/strings";
 import { AccessLogView } from "./access-log";
-import { BillsView, BillView } from "./bills";
+import { BillsView, BillView, dueText } from "./bills";
 import { ConsentsView } from "./consents";
 import { DigitalIdView } from "./digital-id";
 import { RecordsView, RecordView, VerifyView } from "./records";
@@ -36,7 +38,7 @@ export function Services({ route, chats }: { route: Route; chats: ChatList; user
     case "access-log":
       return <AccessLogView />;
     default:
-      return <ServicesHome />;
+      return <ServicesHome chats={chats} />;
   }
 }
 
@@ -49,10 +51,70 @@ const SECTIONS = [
   { to: "verify", title: "verifyTitle", lead: "verifyLead" },
 ] as const;
 
-function ServicesHome() {
+interface DueBill {
+  id: string;
+  agency: { name: string };
+  amount: number;
+  currency: string;
+  purpose: string;
+  dueDate: string | null;
+  status: string;
+}
+interface OpenConsent {
+  id: string;
+  agency: { name: string };
+  scope: string;
+  status: string;
+}
+
+/** The overview: what is due, when and how much, and who waits for an answer, in words. */
+function Todo({ chats }: { chats: ChatList }) {
+  const tick = useStore(chats.notifications);
+  const data = useAsync(
+    () =>
+      Promise.all([
+        request<{ bills: DueBill[] }>("/bills"),
+        request<{ consents: OpenConsent[] }>("/consents"),
+        request<{ records: { type: string; display?: { name: string } }[] }>("/records").catch(() => ({ records: [] })),
+      ]),
+    [tick, lang()],
+  );
+  if (!data.data) return <ErrorNote error={data.error} onRetry={data.reload} />;
+  const [{ bills }, { consents }, { records }] = data.data;
+  const unpaid = bills.filter((b) => b.status === "unpaid").sort((a, b) => (a.dueDate ?? "9999").localeCompare(b.dueDate ?? "9999"));
+  const asked = consents.filter((c) => c.status === "requested");
+  const typeName = (type: string) => records.find((r) => r.type === type)?.display?.name;
+  return (
+    <section class="card todo" aria-labelledby="todo-heading" data-testid="todo">
+      <h2 id="todo-heading">{t("todoTitle")}</h2>
+      {unpaid.length === 0 && asked.length === 0 && <p class="muted">{t("todoNothing")}</p>}
+      <ul class="plain-list">
+        {unpaid.map((b) => (
+          <li key={b.id}>
+            <a href={href("services", "bills", b.id)}>{t("todoPay", { purpose: b.purpose, amount: formatMoney(b.amount, b.currency) })}</a>
+            <div class="muted">
+              {b.agency.name}
+              {b.dueDate ? ` · ${dueText(b.dueDate)}` : ""}
+            </div>
+          </li>
+        ))}
+        {asked.map((c) => (
+          <li key={c.id}>
+            <a href={href("services", "consents", c.id)}>
+              {t("todoConsent", { agency: c.agency.name, scope: consentScopeWords(c.scope, lang(), typeName) })}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function ServicesHome({ chats }: { chats: ChatList }) {
   return (
     <div class="page">
       <ScreenTitle>{t("servicesTitle")}</ScreenTitle>
+      <Todo chats={chats} />
       <ul class="tiles">
         <li>
           <a class="tile" href={href("services", "digital-id")}>

@@ -3,7 +3,8 @@
 // the old one's approval, and verifying a presentation someone shared.
 import { useEffect, useState } from "preact/hooks";
 import { randomId, request } from "../../lib/api";
-import { formatDate, t } from "../../lib/i18n";
+import { claimRows, type RecordDisplay } from "../../lib/format";
+import { formatDate, lang, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href, navigate } from "../../lib/router";
 import { CopyButton, ErrorNote, Loading, ScreenTitle, useAsync, useStore, VerifiedBadge } from "../../lib/ui";
@@ -19,6 +20,8 @@ interface RecordItem {
   agency: { id: string; name: string; verified: boolean };
   type: string;
   claims: Record<string, unknown>;
+  /** The type's name and claim labels in the page's language (the agency's record type; raw names without one). */
+  display?: RecordDisplay;
   revoked: boolean;
   createdAt: string;
   /** How this device stands with the record (docs/api.md, "Records on devices"). */
@@ -42,8 +45,12 @@ const withKey = async <T,>(load: () => Promise<T>): Promise<T> => {
 
 const BINDING_KEYS = { pending: "bindingPending", other_device: "bindingOther", none: "bindingNone" } as const;
 
+/** The document's name as people know it ("Водительское удостоверение"), the type itself without metadata. */
+export const recordName = (r: { type: string; display?: RecordDisplay }) => r.display?.name ?? r.type;
+
 export function RecordsView() {
-  const records = useAsync(() => withKey(() => request<{ records: RecordItem[] }>("/records")), []);
+  // Names and labels come in the page's language: a language switch reads them again.
+  const records = useAsync(() => withKey(() => request<{ records: RecordItem[] }>("/records")), [lang()]);
   const list = records.data?.records ?? [];
   return (
     <div class="page">
@@ -61,7 +68,7 @@ export function RecordsView() {
           <li key={r.id}>
             <a class="card link-card" href={href("services", "records", r.id)}>
               <span class="row spread">
-                <strong>{r.type}</strong>
+                <strong>{recordName(r)}</strong>
                 {r.revoked && <span class="status status-cancelled">{t("revoked")}</span>}
                 {!r.revoked && r.binding !== "device" && <span class="status">{t(BINDING_KEYS[r.binding])}</span>}
               </span>
@@ -78,7 +85,7 @@ export function RecordsView() {
 }
 
 export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
-  const data = useAsync(() => withKey(() => request<{ record: RecordItem }>(`/records/${encodeURIComponent(id)}`)), [id]);
+  const data = useAsync(() => withKey(() => request<{ record: RecordItem }>(`/records/${encodeURIComponent(id)}`)), [id, lang()]);
   const record = data.data?.record;
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [audience, setAudience] = useState("");
@@ -104,7 +111,7 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
 
   return (
     <div class="page">
-      <ScreenTitle back={href("services", "records")}>{record?.type ?? t("records")}</ScreenTitle>
+      <ScreenTitle back={href("services", "records")}>{record ? recordName(record) : t("records")}</ScreenTitle>
       {data.loading && !record && <Loading />}
       <ErrorNote error={data.error} onRetry={data.reload} />
       {record && (
@@ -129,7 +136,7 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
           <form class="card" onSubmit={present}>
             <fieldset class="group">
               <legend>{t("chooseClaims")}</legend>
-              {Object.entries(record.claims).map(([name, value]) => (
+              {claimRows(record.claims, record.display, lang()).map(({ name, label, value }) => (
                 <div class="field check" key={name}>
                   <input
                     id={`claim-${name}`}
@@ -144,7 +151,7 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
                     }}
                   />
                   <label for={`claim-${name}`}>
-                    <span class="claim-name">{name}</span>: {Array.isArray(value) ? value.join(", ") : String(value)}
+                    <span class="claim-name">{label}</span>: {value}
                   </label>
                 </div>
               ))}
