@@ -2,7 +2,9 @@
 // disclosing only "старше 18 лет" that renews itself. A verifier (#/verify, not signed in, a browser of its
 // own with Chromium's fake camera playing a video of the citizen's code) reads it and says valid with that one
 // claim; from an uploaded picture too, and offline; the same code again is "replayed", a revoked record
-// "revoked", an expired one "expired", a code past the 60 s window "too old".
+// "revoked", an expired one "expired", a code past the 60 s window "too old". Every code is one the citizen's
+// browser made and showed (signed with its own device key; the server never adds key binding), read off the
+// page's QR code as a verifier's camera would. On a device the record is not on, the page says so instead.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,10 +23,7 @@ import {
   startServer,
   uniquePhone,
 } from "./harness.ts";
-import { type Matrix, matrixOf, matrixOfSvg, png, y4m } from "./qr-frames.ts";
-
-/** src/web/citizen/verifier/check.ts */
-const AUDIENCE = "veche:in-person";
+import { type Matrix, matrixOfSvg, png, y4m } from "./qr-frames.ts";
 
 let server: Server;
 let browser: Browser;
@@ -35,20 +34,15 @@ let anna: Citizen;
 let a: { context: BrowserContext; page: Page };
 let ageRecord: string;
 const dir = mkdtempSync(join(tmpdir(), "veche-digital-id-"));
-const t0 = Date.now();
-/** Codes made through the API at the start, for the checks that need time to pass. */
-let expiring: string;
-let early: string;
+/** How long the soon-expiring record is valid: time enough for the browser to show its code. */
+const EXPIRING_MS = 10_000;
+/** Codes the citizen's browser showed at the start, for the checks that need time to pass. */
+let expiring: Shown;
+let early: Shown;
+/** When the soon-expiring record's `exp` is (ms, whole seconds as in the credential). */
+let expiresAt: number;
 /** The code the camera read. */
 let scanned: Matrix;
-
-const presentation = async (recordId: string) =>
-  (
-    await api<{ presentation: string }>(server.origin, `/api/v1/records/${recordId}/presentations`, {
-      token: anna.accessToken,
-      body: { disclose: ["age_over_18"], audience: AUDIENCE, nonce: crypto.randomUUID() },
-    })
-  ).presentation;
 
 const issue = async (claims: Record<string, unknown>, expiresAt?: string) =>
   (
@@ -58,16 +52,44 @@ const issue = async (claims: Record<string, unknown>, expiresAt?: string) =>
     })
   ).record.id;
 
+const code = () => a.page.getByTestId("digital-id-code").getByRole("img", { name: "QR-код цифрового ID" });
+const pathOf = async () => (await code().locator("path").getAttribute("d")) ?? "";
+
+/** A code the citizen's page showed, and a moment no earlier than its making (its KB-JWT `iat`). */
+interface Shown {
+  matrix: Matrix;
+  at: number;
+}
+
+/**
+ * Opens the record as the citizen does (Services → Digital ID → the record) and reads the code it shows: made
+ * in that browser, key-bound with its device key for the in-person verifier, with a nonce of its own.
+ */
+async function showCode(recordId: string): Promise<Shown> {
+  await a.page.goto(`${server.origin}/#/services/digital-id`);
+  // The list has no code on it, so the one waited for below is the chosen record's.
+  await a.page.getByRole("heading", { name: "Цифровой ID", exact: true }).waitFor();
+  await a.page.locator(`a[href="#/services/digital-id/${recordId}"]`).click();
+  await code().waitFor();
+  const matrix = await matrixOfSvg(code());
+  return { matrix, at: Date.now() };
+}
+
 beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
   registry = await agency(server.origin, "ЗАГС");
   anna = await citizen(server.origin, uniquePhone(), { displayName: "Анна Петрова" });
+  // Issued before Anna's browser has a key: it is bound to that device when the app first reads it.
   ageRecord = await issue({ age_over_18: true });
-  const soonExpired = await issue({ age_over_18: true }, new Date(Date.now() + 3000).toISOString());
-  expiring = await presentation(soonExpired);
-  early = await presentation(ageRecord);
-  a = await openAs(browser, server.origin, anna.phone, { hash: "#/services" });
+  a = await openAs(browser, server.origin, anna.phone, { hash: "#/services/digital-id" });
+  early = await showCode(ageRecord);
+  // Issued while the browser has a key: bound to it at once. Its code is shown before it expires.
+  const expiry = new Date(Date.now() + EXPIRING_MS);
+  expiresAt = Math.floor(expiry.getTime() / 1000) * 1000;
+  expiring = await showCode(await issue({ age_over_18: true }, expiry.toISOString()));
+  expect(expiring.at).toBeLessThan(expiresAt);
+  await a.page.goto(`${server.origin}/#/services`);
 });
 
 afterAll(async () => {
@@ -76,9 +98,6 @@ afterAll(async () => {
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const code = () => a.page.getByTestId("digital-id-code").getByRole("img", { name: "QR-код цифрового ID" });
-const pathOf = async () => (await code().locator("path").getAttribute("d")) ?? "";
 
 /** Waits for the citizen's code to renew, and answers the new one's modules. */
 async function nextCode(previous: string): Promise<Matrix> {
@@ -194,26 +213,28 @@ test("the same code shown again is replayed; a fresh one uploaded as a picture i
 
 test("a record the agency revoked is shown as revoked", async () => {
   const revoked = await issue({ age_over_18: true });
-  const shown = await presentation(revoked);
+  const shown = await showCode(revoked);
   await api(server.origin, `/api/v1/agency/records/${revoked}/revoke`, { token: registry.token, body: {} });
-  await upload(matrixOf(shown), "revoked.png");
+  await upload(shown.matrix, "revoked.png");
   await expectVerdict("revoked");
   expect(await verdict().getByRole("heading").textContent()).toContain("Документ отозван");
-  // The citizen cannot show it as a Digital ID any more.
+  // The citizen cannot show it as a Digital ID any more (opened anew: the page read it before the revocation).
+  await a.page.goto(`${server.origin}/#/services`);
   await a.page.goto(`${server.origin}/#/services/digital-id/${revoked}`);
   await a.page.getByText("Документ отозван ведомством — показать его нельзя.").waitFor();
   expect(await a.page.getByTestId("digital-id").count()).toBe(0);
 });
 
 test("an expired record is shown as expired, and a code older than 60 s as too old", async () => {
-  // exp was 3 s after the start; the verifier forgives 30 s of clock skew on it.
-  await until(t0 + 36_000);
-  await upload(matrixOf(expiring), "expired.png");
+  // The verifier forgives 30 s of clock skew on exp.
+  await until(expiresAt + 33_000);
+  await upload(expiring.matrix, "expired.png");
   await expectVerdict("expired");
   expect(await verdict().getByRole("heading").textContent()).toContain("Срок действия истёк");
 
-  await until(t0 + 63_000);
-  await upload(matrixOf(early), "early.png");
+  // The code's KB-JWT was made before early.at: now it is more than 60 s old.
+  await until(early.at + 63_000);
+  await upload(early.matrix, "early.png");
   await expectVerdict("too_old");
   expect(await verdict().getByRole("heading").textContent()).toContain("Код устарел");
   expect(pageErrors(verifier.page)).toEqual([]);
@@ -226,9 +247,28 @@ test("the verifier speaks English in full", async () => {
     .getByTestId("verifier-cache")
     .getByText(/Keys and revocation lists of 1 agency|Keys and the revocation list of 1 agency/)
     .waitFor();
-  await upload(matrixOf(await presentation(ageRecord)), "en.png");
+  await upload((await showCode(ageRecord)).matrix, "en.png");
   await expectVerdict("valid");
   expect(await verdict().getByRole("heading").textContent()).toContain("Valid");
   expect(await verdict().getByTestId("disclosed").locator("dt").allTextContents()).toEqual(["Over 18"]);
   expect(await verdict().getByTestId("disclosed").locator("dd").allTextContents()).toEqual(["yes"]);
+});
+
+test("on a device the record is not on, the Digital ID says so in plain words and shows no code", async () => {
+  // A new device signed in as Anna: the proof of age stays on her first one until she moves it here.
+  const b = await openAs(browser, server.origin, anna.phone, { deviceName: "Ноутбук", hash: "#/services/digital-id" });
+  try {
+    const card = b.page.locator(`a[href="#/services/digital-id/${ageRecord}"]`);
+    await card.getByText("На другом вашем устройстве").waitFor();
+    await card.click();
+    const note = b.page.getByTestId("digital-id-elsewhere");
+    await note.getByText("Этот документ сейчас на другом вашем устройстве", { exact: false }).waitFor();
+    expect(await b.page.getByTestId("digital-id").count()).toBe(0);
+    // The way on: the Documents page, where the move to this device is asked for.
+    await note.getByRole("link", { name: "Открыть «Документы»" }).click();
+    await b.page.getByTestId("transfers").getByRole("button", { name: "Перенести документы сюда" }).waitFor();
+    expect(pageErrors(b.page)).toEqual([]);
+  } finally {
+    await b.context.close();
+  }
 });

@@ -2,6 +2,8 @@
 // each a holder-bound presentation (fresh nonce, KB-JWT made now, audience IN_PERSON_AUDIENCE) disclosing
 // only the claims the citizen chose: for a proof of age just "старше 18 лет". The verifier (#/verify)
 // accepts a code for ACCEPT_WINDOW_SEC seconds and only once, so a photo of the screen is soon worthless.
+// Only a record held by this device (`binding: device`, docs/api.md "Records on devices") can be shown: the
+// key binding is signed with this device's own holder key; for any other the page says what to do instead.
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../../lib/api";
 import { claimLabel, claimValue, typeLabel } from "../../lib/claim-labels";
@@ -9,6 +11,7 @@ import { formatDate, formatTime, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, VerifiedBadge } from "../../lib/ui";
+import { holderKey } from "../holder";
 import { IN_PERSON_AUDIENCE, REFRESH_SEC } from "../verifier/constants";
 import { tid } from "../verifier/strings";
 import { presentRecord } from "./present";
@@ -21,7 +24,24 @@ interface IdRecord {
   revoked: boolean;
   expiresAt: string | null;
   createdAt: string;
+  /** How this device stands with the record: only `device` can be shown from here. */
+  binding: "device" | "pending" | "other_device" | "none";
 }
+
+/**
+ * Loads after this device's holder key is published, so a record waiting for its first device is bound to
+ * this one by the read and shows as `device` rather than `pending`. A failure to publish leaves the record
+ * as it stands; the page then says it is not on this device yet.
+ */
+const withKey = async <T,>(load: () => Promise<T>): Promise<T> => {
+  await holderKey().catch(() => undefined);
+  return load();
+};
+
+/** What the list says about a record this device cannot show. */
+const BINDING_NOTE = { pending: "bindingPending", other_device: "bindingOther", none: "bindingNone" } as const;
+/** What the record's page says instead of a code. */
+const BINDING_HELP = { pending: "idNotBoundYet", other_device: "idOtherDevice", none: "idOnNoDevice" } as const;
 
 const AGE_CLAIM = /^age_over_\d+$/;
 
@@ -36,10 +56,11 @@ export function DigitalIdView({ id }: { id?: string }) {
 }
 
 function DigitalIdChoice() {
-  const records = useAsync(() => request<{ records: IdRecord[] }>("/records"), []);
+  const records = useAsync(() => withKey(() => request<{ records: IdRecord[] }>("/records")), []);
   const usable = records.data?.records.filter((r) => presentable(r)) ?? [];
-  // Proof of age first: it is what a Digital ID is shown for most.
-  usable.sort((a, b) => Number(defaultClaims(b).length > 0) - Number(defaultClaims(a).length > 0));
+  // Those on this device first, then proof of age: it is what a Digital ID is shown for most.
+  const rank = (r: IdRecord) => (r.binding === "device" ? 2 : 0) + (defaultClaims(r).length > 0 ? 1 : 0);
+  usable.sort((a, b) => rank(b) - rank(a));
   return (
     <div class="page">
       <ScreenTitle back={href("services")}>{tid("idTitle")}</ScreenTitle>
@@ -57,6 +78,7 @@ function DigitalIdChoice() {
                 {r.agency.verified && <VerifiedBadge />}
               </span>
               {defaultClaims(r).length > 0 && <span>{defaultClaims(r).map(claimLabel).join(", ")}</span>}
+              {r.binding !== "device" && <span class="status">{t(BINDING_NOTE[r.binding])}</span>}
             </a>
           </li>
         ))}
@@ -66,7 +88,7 @@ function DigitalIdChoice() {
 }
 
 function DigitalIdRecord({ id }: { id: string }) {
-  const data = useAsync(() => request<{ record: IdRecord }>(`/records/${encodeURIComponent(id)}`), [id]);
+  const data = useAsync(() => withKey(() => request<{ record: IdRecord }>(`/records/${encodeURIComponent(id)}`)), [id]);
   const record = data.data?.record;
   const [chosen, setChosen] = useState<string[] | null>(null);
   const disclose = chosen ?? (record ? defaultClaims(record) : []);
@@ -80,7 +102,28 @@ function DigitalIdRecord({ id }: { id: string }) {
           {record.revoked ? tid("idRevoked") : tid("idExpired")}
         </p>
       )}
-      {record && presentable(record) && (
+      {record && presentable(record) && record.binding !== "device" && (
+        <section class="card" data-testid="digital-id-elsewhere">
+          <p class="status" role="alert">
+            {tid(BINDING_HELP[record.binding])}
+          </p>
+          {record.binding === "other_device" && (
+            <p>
+              <a class="button" href={href("services", "records")}>
+                {tid("idOpenRecords")}
+              </a>
+            </p>
+          )}
+          {record.binding === "pending" && (
+            <p>
+              <button type="button" onClick={data.reload}>
+                {t("retry")}
+              </button>
+            </p>
+          )}
+        </section>
+      )}
+      {record && presentable(record) && record.binding === "device" && (
         <>
           {disclose.length > 0 && <LiveCode recordId={record.id} disclose={disclose} />}
           <fieldset class="card group">

@@ -16,6 +16,12 @@ const ru = {
   idQrLabel: "QR-код цифрового ID",
   idRefreshes: "Код от {time}, новый через {seconds} с",
   idShowAsId: "Показать как цифровой ID",
+  idOtherDevice:
+    "Этот документ сейчас на другом вашем устройстве, поэтому показать его отсюда нельзя. Покажите код с того устройства или перенесите документы сюда: откройте «Документы» и разрешите перенос на старом устройстве.",
+  idOnNoDevice:
+    "Этого документа нет ни на одном вашем устройстве, поэтому показать его нельзя. Попросите ведомство, которое его выдало, выдать его заново.",
+  idNotBoundYet: "Документ ещё не привязан к этому устройству. Проверьте связь с интернетом и попробуйте ещё раз.",
+  idOpenRecords: "Открыть «Документы»",
   checkerTitle: "Проверка документа по QR-коду",
   checkerTileLead: "Для сотрудников: сканируйте цифровой ID, проверка работает и без сети",
   checkerScan: "Сканировать камерой",
@@ -80,6 +86,11 @@ const en: Record<IdKey, string | { one: string; other: string }> = {
   idQrLabel: "Digital ID QR code",
   idRefreshes: "Code made at {time}, a new one in {seconds} s",
   idShowAsId: "Show as Digital ID",
+  idOtherDevice:
+    "This document is on another of your devices, so it cannot be shown from here. Show the code from that device, or move your documents here: open Documents and allow the move on the old device.",
+  idOnNoDevice: "This document is on none of your devices, so it cannot be shown. Ask the agency that issued it to issue it again.",
+  idNotBoundYet: "This document is not tied to this device yet. Check your internet connection and try again.",
+  idOpenRecords: "Open Documents",
   checkerTitle: "Check a document by QR code",
   checkerTileLead: "For staff: scan a Digital ID; checking works offline too",
   checkerScan: "Scan with the camera",
