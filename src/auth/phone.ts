@@ -8,19 +8,20 @@
 // a seventh of the Worker, parsed at every cold start if it were bundled. The build puts it among the static
 // assets (scripts/build-web.mjs, PHONE_METADATA_PATH) and the Worker reads it from there on the first
 // number an isolate checks, through the ASSETS binding; the web client does not import this module.
-import { type MetadataJson, parsePhoneNumberFromString } from "libphonenumber-js/core";
+// The library's own code is not bundled either: src/auth/numbering.ts reads the same metadata the same way.
+import { isSmsNumber, type NumberingPlans } from "./numbering";
 
 /** Where the build puts libphonenumber-js's `metadata.mobile.json` among the static assets. */
 export const PHONE_METADATA_PATH = "/_data/phone-metadata.json";
 
-let metadata: Promise<MetadataJson> | null = null;
+let metadata: Promise<NumberingPlans> | null = null;
 
 /** The numbering plans, read once per isolate (a failed read is tried again by the next caller). */
-function numberingPlans(env: Pick<Env, "ASSETS">): Promise<MetadataJson> {
+function numberingPlans(env: Pick<Env, "ASSETS">): Promise<NumberingPlans> {
   metadata ??= (async () => {
     const res = await env.ASSETS.fetch(new Request(`https://assets.invalid${PHONE_METADATA_PATH}`));
     if (!res.ok) throw new Error(`phone numbering plans unavailable: ${res.status}`);
-    return (await res.json()) as MetadataJson;
+    return (await res.json()) as NumberingPlans;
   })().catch((err: unknown) => {
     metadata = null;
     throw err;
@@ -30,16 +31,9 @@ function numberingPlans(env: Pick<Env, "ASSETS">): Promise<MetadataJson> {
 
 const E164 = /^\+[1-9]\d{7,14}$/;
 const SEPARATORS = /[\s\-().\u00a0\u2010-\u2015]/g;
-const SMS_TYPES = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE"]);
 
 export function isE164(value: string): boolean {
   return E164.test(value) && (!value.startsWith("+7") || value.length === 12);
-}
-
-/** Whether an E.164 string is a number that can exist and receive SMS, by the country's numbering plan. */
-function isMobile(e164: string, plans: MetadataJson): boolean {
-  const parsed = parsePhoneNumberFromString(e164, plans);
-  return parsed !== undefined && parsed.number === e164 && parsed.isValid() && SMS_TYPES.has(parsed.getType() ?? "");
 }
 
 /** Returns the E.164 form, or null when the input is not a phone number that can take an SMS. */
@@ -53,5 +47,5 @@ export async function normalizePhone(env: Pick<Env, "ASSETS">, input: string): P
     else if (s.length === 10 && s.startsWith("9")) s = `+7${s}`;
     else return null;
   }
-  return isE164(s) && isMobile(s, await numberingPlans(env)) ? s : null;
+  return isE164(s) && isSmsNumber(s, await numberingPlans(env)) ? s : null;
 }
