@@ -269,10 +269,10 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
     }
   }
   // Groups, channels and official chats are left the way DELETE /chats/:id/members/:userId leaves them. A
-  // direct chat has no members to leave: it stays with the other person, showing a nameless peer.
+  // direct (or secret) chat has no members to leave: it stays with the other person, showing a nameless peer.
   for (const chatId of await chatsOf(db, userId)) {
     const access = await roomStub(env, chatId).access(chatId, userId);
-    if (!access.ok || access.value.type === "direct") continue;
+    if (!access.ok || access.value.type === "direct" || access.value.type === "secret") continue;
     await removeFromChat(env, chatId, userId, access.value.role, "left");
   }
 
