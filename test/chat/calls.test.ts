@@ -275,7 +275,8 @@ describe("calls: signalling in a direct chat", () => {
     expect(await frameOf(annaRoom, "call_answer", callId)).toMatchObject({ sdp: ANSWER });
     annaRoom.send({ type: "call_hangup", callId });
     for (const s of [annaRoom, borisRoom]) expect(await ended(s, callId)).toMatchObject({ reason: "hangup" });
-    // A message sent after the call ends comes after anything the room wrote for it: the chat holds only that.
+    // A message sent after the call ends comes after anything the room wrote for it. (Two things keep the room
+    // from writing one: `serverWritesCallMessage`, and behind it the secret chat's ciphertext-only rule.)
     const after = await commit(anna.s.accessToken, chatId, 0, [anna.deviceId, boris.deviceId]);
     const history = (await historyOf(boris.s.accessToken, chatId)) as unknown as CallMessage[];
     expect(history.map((m) => m.seq)).toContain(after.seq);
