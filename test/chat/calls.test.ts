@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readAnswer } from "../../src/chat/calls/turn";
 import { fingerprints, shortAuthCode } from "../../src/web/citizen/calls/sas";
 import { call, callJson, expectProblem, historyOf, newChat, openSocket, type SignedIn, signIn, type TestSocket } from "../helpers";
+import { commit, secretChat, withDevice } from "./secret-support";
 
 const OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\na=fingerprint:sha-256 AA:BB\r\n";
 const ANSWER = "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\na=fingerprint:sha-256 CC:DD\r\n";
@@ -260,6 +261,28 @@ describe("calls: signalling in a direct chat", () => {
     annaRoom.close();
     expect(await ended(borisRoom, callId)).toMatchObject({ reason: "cancelled" });
     expect((await callMessage(boris.accessToken, chatId, callId)).call?.outcome).toBe("missed");
+    borisRoom.close();
+  });
+
+  it("in a secret chat relays the same signalling but writes no call message (the clients record it, encrypted)", async () => {
+    const [anna, boris] = [await withDevice(), await withDevice()];
+    const chatId = await secretChat(anna.s, boris.s);
+    const [annaRoom, borisRoom] = [await roomSocket(chatId, anna.s), await roomSocket(chatId, boris.s)];
+    const callId = newCallId();
+    annaRoom.send({ type: "call_invite", callId, video: false, sdp: OFFER });
+    expect(await frameOf(borisRoom, "call_invite", callId)).toMatchObject({ callerId: anna.s.user.id, sdp: OFFER });
+    borisRoom.send({ type: "call_answer", callId, sdp: ANSWER });
+    expect(await frameOf(annaRoom, "call_answer", callId)).toMatchObject({ sdp: ANSWER });
+    annaRoom.send({ type: "call_hangup", callId });
+    for (const s of [annaRoom, borisRoom]) expect(await ended(s, callId)).toMatchObject({ reason: "hangup" });
+    // A message sent after the call ends comes after anything the room wrote for it. (Two things keep the room
+    // from writing one: `serverWritesCallMessage`, and behind it the secret chat's ciphertext-only rule.)
+    const after = await commit(anna.s.accessToken, chatId, 0, [anna.deviceId, boris.deviceId]);
+    const history = (await historyOf(boris.s.accessToken, chatId)) as unknown as CallMessage[];
+    expect(history.map((m) => m.seq)).toContain(after.seq);
+    expect(history.some((m) => m.call !== undefined)).toBe(false);
+    expect(annaRoom.frames.some((f) => f.type === "message" && (f.message as CallMessage).call !== undefined)).toBe(false);
+    annaRoom.close();
     borisRoom.close();
   });
 });

@@ -8,6 +8,7 @@ import { formatDateTime, locale, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, lazy, useStore, VerifiedBadge } from "../lib/ui";
 import { CallButtons } from "./calls/lazy";
+import { callText } from "./calls/text";
 import { attachmentLabel, chatTitle, isSecret } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { loadDraft, saveDraft } from "./drafts";
@@ -55,7 +56,8 @@ export function ChatView({ chatId, chats, user }: { chatId: string; chats: ChatL
     }
     return <Loading />;
   }
-  if (isSecret(chat)) return <SecretChatView chat={chat} user={user} title={chatTitle(chat)} Report={ReportDialog} />;
+  if (isSecret(chat))
+    return <SecretChatView chat={chat} user={user} title={chatTitle(chat)} Report={ReportDialog} Calls={CallButtons} callText={callText} />;
   return <OpenChat listed={chat} chats={chats} user={user} />;
 }
 

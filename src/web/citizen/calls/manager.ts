@@ -2,7 +2,14 @@
 // signalling over a socket of its own to the call's chat room (docs/protocol.md, "Calls"). A call rings here
 // when the inbox socket says so (every device of the callee hears it, whatever it shows); answering sends
 // the answer on the room socket, and the server tells the other devices to stop ringing.
-import { type CallIncomingFrame, type CallStateFrame, type ClientFrame, type IceCandidate, RoomFrame } from "../../../chat/protocol";
+import {
+  type CallIncomingFrame,
+  type CallRecord,
+  type CallStateFrame,
+  type ClientFrame,
+  type IceCandidate,
+  RoomFrame,
+} from "../../../chat/protocol";
 import { request } from "../../lib/api";
 import { LiveSocket } from "../../lib/ws";
 import { Store } from "../state";
@@ -36,6 +43,12 @@ const ENDED_SHOWN_MS = 2_500;
 
 type Candidate = NonNullable<IceCandidate>;
 
+/** How a call this device placed ended, for a chat whose clients record their calls (a secret chat). */
+export type CallOutcome = Pick<CallRecord, "callId" | "video" | "outcome" | "durationSec">;
+export type OnCallEnded = (record: CallOutcome) => void;
+/** Ends of a call that rang (or was answered) on the other side; refusals before it rang are not recorded. */
+const RECORDED_ENDS: ReadonlySet<string> = new Set(["declined", "busy", "no_answer", "cancelled", "hangup", "failed"]);
+
 export class CallManager extends Store<CallView | null> {
   private pc: RTCPeerConnection | null = null;
   private socket: LiveSocket<RoomFrame> | null = null;
@@ -47,6 +60,8 @@ export class CallManager extends Store<CallView | null> {
   private signalled = false;
   private answering = false;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by the caller's chat when the clients write the call's record (a secret chat); called once. */
+  private onEnded: OnCallEnded | null = null;
 
   constructor() {
     super(null);
@@ -91,9 +106,10 @@ export class CallManager extends Store<CallView | null> {
 
   // ---- starting, answering, declining, hanging up ----
 
-  async start(chatId: string, peerName: string | null, video: boolean): Promise<void> {
+  async start(chatId: string, peerName: string | null, video: boolean, onEnded?: OnCallEnded): Promise<void> {
     if (this.busy()) return;
     this.reset();
+    this.onEnded = onEnded ?? null;
     const callId = crypto.randomUUID();
     this.set(fresh("outgoing", chatId, callId, peerName, video));
     try {
@@ -306,11 +322,34 @@ export class CallManager extends Store<CallView | null> {
     const v = this.view;
     if (!v || v.phase === "ended") return;
     this.release();
+    this.record(v, reason);
     this.set({ ...v, phase: "ended", endReason: reason, local: null, remote: null });
     clearTimeout(this.endTimer);
     this.endTimer = setTimeout(() => {
       if (this.view?.phase === "ended" && this.view.callId === v.callId) this.close();
     }, ENDED_SHOWN_MS);
+  }
+
+  /**
+   * The caller's record of a call it placed, for a chat that records its own calls: the same outcomes the
+   * room writes elsewhere (src/chat/calls/call.ts `endCall`). A call that never reached the other side
+   * (no microphone, refused by the room before it rang) is no call at all.
+   */
+  private record(v: CallView, reason: string): void {
+    const onEnded = this.onEnded;
+    this.onEnded = null;
+    if (!onEnded || !this.signalled) return;
+    const answered = v.answeredAt !== null;
+    if (!answered && !RECORDED_ENDS.has(reason)) return;
+    const outcome: CallRecord["outcome"] = answered
+      ? "answered"
+      : reason === "declined"
+        ? "declined"
+        : reason === "busy"
+          ? "busy"
+          : "missed";
+    const durationSec = v.answeredAt === null ? 0 : Math.max(0, Math.round((Date.now() - v.answeredAt) / 1000));
+    onEnded({ callId: v.callId, video: v.video, outcome, durationSec });
   }
 
   private release(): void {
@@ -342,6 +381,7 @@ export class CallManager extends Store<CallView | null> {
     this.outbox = [];
     this.signalled = false;
     this.answering = false;
+    this.onEnded = null;
   }
 }
 

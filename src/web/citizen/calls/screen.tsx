@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { t, tKey } from "../../lib/i18n";
 import { Avatar, useStore } from "../../lib/ui";
-import { type CallView, calls } from "./manager";
+import { type CallView, calls, type OnCallEnded } from "./manager";
 
 export { calls };
 
@@ -31,10 +31,13 @@ export function CallScreen() {
   );
 }
 
-/** Voice and video call buttons in a direct chat's header. */
-export function CallButtons({ chatId, peerName }: { chatId: string; peerName: string | null }) {
+/**
+ * Voice and video call buttons in a one-to-one chat's header. `onEnded`: the chat records its calls itself
+ * (a secret chat writes the record inside its encryption), told how each call placed from here ended.
+ */
+export function CallButtons({ chatId, peerName, onEnded }: { chatId: string; peerName: string | null; onEnded?: OnCallEnded }) {
   const v = useStore(calls);
-  const start = (video: boolean) => void calls.start(chatId, peerName, video);
+  const start = (video: boolean) => void calls.start(chatId, peerName, video, onEnded);
   return (
     <>
       <button

@@ -5,6 +5,7 @@
 // check out in their key logs, encrypted attachments, search over the decrypted messages, the
 // disappearing-message timer and reports with franking.
 import * as z from "zod";
+import { CallRecord } from "../../../chat/protocol";
 import { ApiError, mediaBytes, randomId, request, upload } from "../../lib/api";
 import { type KeyLogEntry, verifyKeyLog } from "../../lib/chain";
 import { LiveSocket, type SocketStatus } from "../../lib/ws";
@@ -17,6 +18,8 @@ import { forget, seal, unseal } from "./vault";
 export interface Content {
   text?: string;
   file?: SecretFile;
+  /** A call in this chat, recorded by the caller's device (the server writes no call message here). */
+  call?: CallRecord;
 }
 
 /** An attachment: the ciphertext's media id, and the key and IV to decrypt it with (AES-256-GCM). */
@@ -130,6 +133,7 @@ const Body = z.object({
       size: z.number().int().min(0),
     })
     .optional(),
+  call: CallRecord.optional(),
 });
 
 const PAGE = 200;
@@ -258,6 +262,7 @@ export class SecretSession {
   }
 
   async open(): Promise<void> {
+    live.set(this.liveKey, this);
     this.dev = await device(this.me);
     const stored = await unseal(this.groupName);
     if (stored && typeof stored === "object" && "seq" in stored) this.group = stored as GroupRecord;
@@ -286,7 +291,12 @@ export class SecretSession {
     }, DEVICE_CHECK_MS);
   }
 
+  private get liveKey() {
+    return `${this.me}:${this.chatId}`;
+  }
+
   close(): void {
+    if (live.get(this.liveKey) === this) live.delete(this.liveKey);
     this.closed = true;
     this.socket.stop();
     clearInterval(this.timer);
@@ -398,7 +408,7 @@ export class SecretSession {
       if (env.franking && mls.b64u(await hmac(mls.fromB64u(plain.fk), plain.body)) !== env.franking) throw new Error("franking mismatch");
       this.cache.set(m.seq, {
         ...base,
-        content: { text: body.text, file: body.file },
+        content: { text: body.text, file: body.file, call: body.call },
         franking: { body: plain.body, key: plain.fk },
       });
     } catch {
@@ -589,6 +599,25 @@ export class SecretSession {
   async setTimer(seconds: number | null): Promise<void> {
     await request(`/chats/${encodeURIComponent(this.chatId)}`, { method: "PATCH", body: { messageTtl: seconds } });
     this.update({ ttl: seconds });
+  }
+}
+
+/** The open session of each chat on this device (one ratchet per group: two would reuse its keys). */
+const live = new Map<string, SecretSession>();
+
+/**
+ * Writes a call the caller's device placed in a secret chat as an encrypted message of that chat: through
+ * the chat's open session, or one opened for it when the chat is no longer on screen.
+ */
+export async function recordCall(chatId: string, me: string, call: CallRecord): Promise<void> {
+  const open = live.get(`${me}:${chatId}`);
+  if (open) return open.send({ call });
+  const session = new SecretSession(chatId, me);
+  try {
+    await session.open();
+    await session.send({ call });
+  } finally {
+    session.close();
   }
 }
 

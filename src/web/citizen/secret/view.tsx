@@ -1,17 +1,20 @@
 // The secret chat screen (a lazy chunk with ts-mls): messages decrypted on this device, shown like other
 // chats with a lock; photos and files encrypted before upload and decrypted to view; search on the device;
 // the disappearing-message timer; the safety number with its QR code; a warning when the contact's keys
-// change; reports with the message's franking proof.
+// change; reports with the message's franking proof; voice and video calls, whose records the caller's
+// device writes into the chat as encrypted messages (the server writes none here).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatDateTime, formatTime } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
 import { Avatar, ErrorNote, Loading, useStore } from "../../lib/ui";
+import type { CallButtons } from "../calls/lazy";
+import type { callText } from "../calls/text";
 import type { ReportDialog } from "../safety";
 import type { ChatSummary, Me } from "../state";
 import { b64u } from "./mls";
 import { groups, safetyNumber } from "./safety-number";
-import { type Decrypted, decryptedUrl, type SecretFile, SecretSession, type SecretSnapshot } from "./session";
+import { type Decrypted, decryptedUrl, recordCall, type SecretFile, SecretSession, type SecretSnapshot } from "./session";
 import { s } from "./strings";
 
 const TIMERS = [
@@ -30,11 +33,25 @@ export function LockIcon() {
 }
 
 /**
- * `title` and `Report` come from the chat screen (chat-list.tsx, safety.tsx are in the app's initial
- * JavaScript): importing them here would split those modules into chunks of their own, and the initial
- * JavaScript into more, worse-compressed files.
+ * `title`, `Report`, `Calls` and `callText` come from the chat screen (chat-list.tsx, safety.tsx and the
+ * calls' loader and words are in the app's initial JavaScript): importing them here would split those
+ * modules into chunks of their own, and the initial JavaScript into more, worse-compressed files.
  */
-export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummary; user: Me; title: string; Report: typeof ReportDialog }) {
+export function SecretChatView({
+  chat,
+  user,
+  title,
+  Report,
+  Calls,
+  callText,
+}: {
+  chat: ChatSummary;
+  user: Me;
+  title: string;
+  Report: typeof ReportDialog;
+  Calls: typeof CallButtons;
+  callText: CallText;
+}) {
   const [session] = useState(() => new SecretSession(chat.id, user.id));
   const [openError, setOpenError] = useState<unknown>(null);
   const open = () => {
@@ -73,6 +90,13 @@ export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummar
             {s("secretSubtitle")}
           </p>
         </div>
+        <Calls
+          chatId={chat.id}
+          peerName={title}
+          // The call is over whatever happens to its record: a record that cannot be sent (this device is
+          // not in the group yet) is only missing from the chat.
+          onEnded={(record) => void recordCall(chat.id, user.id, record).catch(() => undefined)}
+        />
         <button type="button" class="icon" aria-label={s("search")} aria-expanded={searching} onClick={() => setSearching(!searching)}>
           <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true" focusable="false">
             <path
@@ -138,7 +162,7 @@ export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummar
         <div class="log" data-testid="messages">
           <ol class="messages">
             {snap.messages.map((m) => (
-              <SecretMessage key={m.seq} m={m} mine={m.senderId === user.id} sender={nameOf(m.senderId)} onReport={setReporting} />
+              <SecretMessage key={m.seq} m={m} me={user.id} sender={nameOf(m.senderId)} onReport={setReporting} callText={callText} />
             ))}
           </ol>
           {snap.loading && snap.messages.length === 0 && <Loading />}
@@ -158,7 +182,12 @@ export function SecretChatView({ chat, user, title, Report }: { chat: ChatSummar
   );
 }
 
-function SecretMessage({ m, mine, sender, onReport }: { m: Decrypted; mine: boolean; sender: string; onReport: (m: Decrypted) => void }) {
+type CallText = typeof callText;
+
+function SecretMessage(p: { m: Decrypted; me: string; sender: string; onReport: (m: Decrypted) => void; callText: CallText }) {
+  const { m, me, sender, onReport } = p;
+  const mine = m.senderId === me;
+  const call = m.content?.call;
   return (
     <li id={`msg-${m.seq}`} class={`msg${mine ? " mine" : ""}`} data-seq={m.seq}>
       <div class="bubble">
@@ -167,6 +196,11 @@ function SecretMessage({ m, mine, sender, onReport }: { m: Decrypted; mine: bool
           <>
             {m.content.file && <SecretAttachment file={m.content.file} />}
             {m.content.text && <p class="text">{m.content.text}</p>}
+            {call && (
+              <p class={`text call-message${call.outcome === "answered" ? "" : " missed"}`} data-testid="call-message">
+                {p.callText({ call, senderId: m.senderId }, me)}
+              </p>
+            )}
           </>
         ) : (
           <p class="text muted">{s(m.unreadable === "before_join" ? "beforeJoin" : "failed")}</p>
