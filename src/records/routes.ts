@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
-import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/store";
+import { agencyAndCitizen, agencyJwks, announce, getAgency, settleAction } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { ApiError, notFound } from "../lib/errors";
@@ -30,6 +30,10 @@ const RECORD_SELECT =
 
 const ClaimsObject = z.record(z.string(), z.unknown());
 
+/** A record stops being presentable once revoked or past its expiry; nothing needs to run for that. */
+const recordStatus = (r: Pick<RecordRow, "revoked_at" | "expires_at">, now = Date.now()): "valid" | "revoked" | "expired" =>
+  r.revoked_at !== null ? "revoked" : r.expires_at !== null && r.expires_at <= now ? "expired" : "valid";
+
 const toRecord = (r: RecordRow) => ({
   id: r.id,
   agency: { id: r.agency_id, name: r.agency_name, verified: r.agency_verified === 1 },
@@ -38,6 +42,7 @@ const toRecord = (r: RecordRow) => ({
   claims: ClaimsObject.parse(JSON.parse(r.claims)),
   credential: r.credential,
   revoked: r.revoked_at !== null,
+  status: recordStatus(r),
   createdAt: iso(r.created_at),
   expiresAt: isoOrNull(r.expires_at),
   revokedAt: isoOrNull(r.revoked_at),
@@ -52,6 +57,9 @@ const RecordSchema = z
     claims: z.record(z.string(), z.unknown()),
     credential: z.string().openapi({ description: "The SD-JWT VC (issuance form), signed with the agency's key." }),
     revoked: z.boolean(),
+    status: z.enum(["valid", "revoked", "expired"]).openapi({
+      description: "`revoked` once the agency revoked it, `expired` past its `expiresAt`: either way it can no longer be presented.",
+    }),
     createdAt: z.string(),
     expiresAt: z
       .string()
@@ -113,7 +121,11 @@ export const agencyRecords = router()
         c.env,
         agency,
         citizenId,
-        { clientId: `record:${id}`, text: `Выдан документ: ${body.type}`, action: { type: "view_record", label: "Открыть", ref: id } },
+        {
+          clientId: `record:${id}`,
+          text: `Выдан документ: ${body.type}`,
+          action: { type: "view_record", label: "Открыть", ref: id, ...(expiresAt === null ? {} : { expiresAt: iso(expiresAt) }) },
+        },
         { kind: "record", recordId: id },
       );
       return c.json({ record: toRecord(record) }, 201);
@@ -129,7 +141,10 @@ export const agencyRecords = router()
       security: agencySecurity,
       middleware: requireAgency("records"),
       request: { params: z.object({ id: z.string().min(1).max(64) }) },
-      responses: { 200: json(z.object({ record: RecordSchema }), "Revoked."), ...problems([401, "unauthorized"], [404, "not_found"]) },
+      responses: {
+        200: json(z.object({ record: RecordSchema }), "Revoked; its message in the official chat shows it as revoked."),
+        ...problems([401, "unauthorized"], [404, "not_found"]),
+      },
     }),
     async (c) => {
       const record = await recordById(c.env.DB, c.req.valid("param").id);
@@ -150,6 +165,14 @@ export const agencyRecords = router()
       }
       const updated = await recordById(c.env.DB, record.id);
       if (!updated) throw notFound("record");
+      // Again on a repeated revoke: it answers as the first did, and mends a message a failed first call left.
+      await settleAction(
+        c.env,
+        updated.agency_id,
+        updated.citizen_id,
+        { type: "view_record", ref: updated.id },
+        { status: "revoked", at: isoOrNull(updated.revoked_at) },
+      );
       return c.json({ record: toRecord(updated) }, 200);
     },
   )
@@ -291,12 +314,21 @@ export const citizenRecords = router()
       },
       responses: {
         201: json(z.object({ presentation: z.string() }), "The SD-JWT with only those disclosures."),
-        ...problems([400, "validation_failed, unknown_claim"], [401, "unauthorized"], [404, "not_found"]),
+        ...problems(
+          [400, "validation_failed, unknown_claim"],
+          [401, "unauthorized"],
+          [404, "not_found"],
+          [409, "record_revoked, record_expired: the record can no longer be presented"],
+        ),
       },
     }),
     async (c) => {
       const record = await recordById(c.env.DB, c.req.valid("param").id);
       if (!record || record.citizen_id !== c.var.citizen.userId) throw notFound("record");
+      // A verifier would find it revoked or expired anyway; refusing here says so to the citizen, plainly.
+      const status = recordStatus(record);
+      if (status === "revoked") throw new ApiError(409, "record_revoked", "The agency revoked this record; it can no longer be presented.");
+      if (status === "expired") throw new ApiError(409, "record_expired", "This record has expired; it can no longer be presented.");
       const body = c.req.valid("json");
       try {
         const presentation = await present(record.credential, body.disclose, {
