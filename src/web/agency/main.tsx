@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, currentSession, onSignedOut, type Session, sessionLapsed, signOut } from "./api";
 import { applyLang, currentLang, setLang, t, useLang } from "./i18n";
 import { BillsPage } from "./pages/bills";
+import { CitizenRecordsPage } from "./pages/citizen-records";
 import { ConsentsPage } from "./pages/consents";
 import { FormsPage } from "./pages/forms";
 import { RecordsPage } from "./pages/records";
@@ -17,7 +18,7 @@ import { href, useRoute } from "./router";
 import type { AgencyProfile } from "./types";
 import { PageTitle } from "./ui";
 
-type Section = "bills" | "forms" | "submissions" | "records" | "consents" | "webhooks" | "settings";
+type Section = "bills" | "forms" | "submissions" | "records" | "citizen-records" | "consents" | "webhooks" | "settings";
 
 /** Each section and the scope it needs (null: any signed-in agency). */
 const SECTIONS: { id: Section; scope: string | null }[] = [
@@ -25,6 +26,7 @@ const SECTIONS: { id: Section; scope: string | null }[] = [
   { id: "forms", scope: "forms" },
   { id: "submissions", scope: "forms" },
   { id: "records", scope: "records" },
+  { id: "citizen-records", scope: "records" },
   { id: "consents", scope: "consents" },
   { id: "webhooks", scope: null },
   { id: "settings", scope: null },
@@ -108,6 +110,9 @@ function Console(props: { session: Session }) {
       break;
     case "records":
       page = <RecordsPage />;
+      break;
+    case "citizen-records":
+      page = <CitizenRecordsPage />;
       break;
     case "consents":
       page = <ConsentsPage />;

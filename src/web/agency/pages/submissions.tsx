@@ -135,6 +135,12 @@ function SubmissionDetail(props: {
       </PageTitle>
       <section class="card" aria-labelledby="sub-status">
         <dl class="facts">
+          {submission.reference ? (
+            <>
+              <dt>{t("submissions.reference")}</dt>
+              <dd data-testid="submission-reference">№ {submission.reference}</dd>
+            </>
+          ) : null}
           <dt id="sub-status">{t("common.status")}</dt>
           <dd>
             <SubmissionBadge status={submission.status} />
@@ -324,6 +330,7 @@ export function SubmissionsPage(props: { id: string | undefined }) {
           label={t("subs.list")}
           columns={[
             t("common.created"),
+            t("submissions.reference"),
             t("subs.col.form"),
             ...(withPhone ? [t("subs.col.citizen")] : []),
             t("common.status"),
@@ -338,6 +345,7 @@ export function SubmissionsPage(props: { id: string | undefined }) {
                   {formatDateTime(s.createdAt)}
                 </a>
               </td>
+              <td class="nowrap">{s.reference ? `№ ${s.reference}` : t("common.dash")}</td>
               <td>{formLabel(forms, s.formId)}</td>
               {withPhone ? <td class="nowrap">{s.citizenPhone ?? t("common.dash")}</td> : null}
               <td>

@@ -16,8 +16,32 @@ interface RecordItem {
   type: string;
   claims: Record<string, unknown>;
   revoked: boolean;
+  /** `revoked` or `expired`: shown as such everywhere, and it can no longer be presented. */
+  status: "valid" | "revoked" | "expired";
+  expiresAt: string | null;
   createdAt: string;
 }
+
+/** The mark of a record that is no longer valid ("Отозван", "Истёк срок"), or nothing. */
+function RecordMark({ record }: { record: Pick<RecordItem, "status" | "revoked" | "expiresAt"> }) {
+  // The status as the server saw it when it answered; an expiry passed since then counts too.
+  const expired = record.status === "expired" || (record.expiresAt !== null && Date.parse(record.expiresAt) <= Date.now());
+  if (record.status === "revoked" || record.revoked)
+    return (
+      <span class="status status-cancelled" data-testid="record-mark">
+        {t("revoked")}
+      </span>
+    );
+  if (expired)
+    return (
+      <span class="status status-expired" data-testid="record-mark">
+        {t("expired")}
+      </span>
+    );
+  return null;
+}
+
+const presentable = (r: RecordItem) => r.status === "valid" && !r.revoked && (r.expiresAt === null || Date.parse(r.expiresAt) > Date.now());
 
 export function RecordsView() {
   const records = useAsync(() => request<{ records: RecordItem[] }>("/records"), []);
@@ -33,7 +57,7 @@ export function RecordsView() {
             <a class="card link-card" href={href("services", "records", r.id)}>
               <span class="row spread">
                 <strong>{r.type}</strong>
-                {r.revoked && <span class="status status-cancelled">{t("revoked")}</span>}
+                <RecordMark record={r} />
               </span>
               <span class="muted">
                 {t("issuedBy", { agency: r.agency.name })}
@@ -84,36 +108,46 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
               {record.agency.verified && <VerifiedBadge />}
             </p>
             <p class="muted">{t("issuedAt", { date: formatDate(record.createdAt) })}</p>
-            {record.revoked && <p class="status status-cancelled">{t("revoked")}</p>}
+            {record.expiresAt && <p class="muted">{t("validUntil", { date: formatDate(record.expiresAt) })}</p>}
+            <p>
+              <RecordMark record={record} />
+            </p>
           </section>
-          <form class="card" onSubmit={present}>
-            <fieldset class="group">
-              <legend>{t("chooseClaims")}</legend>
-              {Object.entries(record.claims).map(([name, value]) => (
-                <div class="field check" key={name}>
-                  <input
-                    id={`claim-${name}`}
-                    type="checkbox"
-                    checked={chosen.has(name)}
-                    onChange={(e) => {
-                      const next = new Set(chosen);
-                      if (e.currentTarget.checked) next.add(name);
-                      else next.delete(name);
-                      setChosen(next);
-                      setPresentation(null);
-                    }}
-                  />
-                  <label for={`claim-${name}`}>
-                    <span class="claim-name">{name}</span>: {Array.isArray(value) ? value.join(", ") : String(value)}
-                  </label>
-                </div>
-              ))}
-            </fieldset>
-            <ErrorNote error={error} />
-            <button type="submit" class="primary" disabled={busy || chosen.size === 0}>
-              {t("present")}
-            </button>
-          </form>
+          {!presentable(record) && (
+            <p class="note" role="status">
+              {t("notPresentable")}
+            </p>
+          )}
+          {presentable(record) && (
+            <form class="card" onSubmit={present}>
+              <fieldset class="group">
+                <legend>{t("chooseClaims")}</legend>
+                {Object.entries(record.claims).map(([name, value]) => (
+                  <div class="field check" key={name}>
+                    <input
+                      id={`claim-${name}`}
+                      type="checkbox"
+                      checked={chosen.has(name)}
+                      onChange={(e) => {
+                        const next = new Set(chosen);
+                        if (e.currentTarget.checked) next.add(name);
+                        else next.delete(name);
+                        setChosen(next);
+                        setPresentation(null);
+                      }}
+                    />
+                    <label for={`claim-${name}`}>
+                      <span class="claim-name">{name}</span>: {Array.isArray(value) ? value.join(", ") : String(value)}
+                    </label>
+                  </div>
+                ))}
+              </fieldset>
+              <ErrorNote error={error} />
+              <button type="submit" class="primary" disabled={busy || chosen.size === 0}>
+                {t("present")}
+              </button>
+            </form>
+          )}
           {presentation && <PresentationPanel presentation={presentation} chats={chats} />}
         </>
       )}
