@@ -242,6 +242,13 @@ test("a form with a file field: the file uploads, the draft survives a reload, a
   // The desk shows the same number, and so does the status message in the official chat.
   await nav("Заявления").click();
   await desk.getByRole("cell", { name: `№ ${submissions.submissions[0]?.reference}` }).waitFor();
+  await desk
+    .getByRole("link", { name: /^Открыть заявление от/ })
+    .first()
+    .click();
+  await desk.getByTestId("submission-reference").getByText(`№ ${submissions.submissions[0]?.reference}`).waitFor();
+  // The file field names the file, not the upload's id.
+  await desk.getByText("📎 справка.txt").waitFor();
   const [only] = (await api<{ submissions: { id: string }[] }>(server.origin, "/api/v1/agency/submissions", { token: gov.token }))
     .submissions;
   await api(server.origin, `/api/v1/agency/submissions/${only?.id}`, { method: "PATCH", token: gov.token, body: { status: "in_review" } });

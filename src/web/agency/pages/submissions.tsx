@@ -44,8 +44,13 @@ function propertyTitle(form: Form | undefined, name: string): string {
 }
 
 /** A submitted value as text: dates as dates, yes/no for booleans, JSON for lists and objects. */
-function showValue(form: Form | undefined, name: string, value: unknown): string {
+function showValue(form: Form | undefined, name: string, value: unknown, attachments: Attachment[] = []): string {
   if (value === null || value === undefined || value === "") return t("common.dash");
+  // A file field holds the upload's id: people know the file by its name (it is among the attachments below).
+  if (property(form, name)?.format === "file") {
+    const file = attachments.find((a) => a.id === value);
+    if (file) return `📎 ${file.filename ?? file.id}`;
+  }
   if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
   if (typeof value === "object") return JSON.stringify(value, null, 2);
   const format = property(form, name)?.format;
@@ -196,7 +201,7 @@ function SubmissionDetail(props: {
                   {propertyTitle(props.form, name)}
                   {propertyTitle(props.form, name) !== name ? <span class="mono muted"> {name}</span> : null}
                 </dt>
-                <dd class="prewrap">{showValue(props.form, name, value)}</dd>
+                <dd class="prewrap">{showValue(props.form, name, value, attachments)}</dd>
               </div>
             ))}
           </dl>
