@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { roomStub } from "../../src/chat/access";
 import {
   type TestAgency as Agency,
   call,
@@ -8,7 +9,9 @@ import {
   expectProblem,
   historyOf,
   newAgency,
+  newChat,
   openSocket,
+  postText,
   type SignedIn,
   signIn,
 } from "../helpers";
@@ -159,6 +162,39 @@ describe("live state of official messages", () => {
     const seqBefore = (await messageActing(anna, record.id)).seq;
     expect((await call(`/api/v1/agency/records/${record.id}/revoke`, { method: "POST", token: agency.token })).status).toBe(200);
     expect((await messageActing(anna, record.id)).seq).toBe(seqBefore);
+  });
+
+  it("a device that was away catches up on the change by its pts, over HTTP, as the live socket saw it", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    const record = await issueRecord(agency, anna);
+    const chatId = await officialChatId(anna);
+    const before = await callJson<{ chat: { pts: number } }>(`/api/v1/chats/${chatId}`, { token: anna.accessToken });
+    const live = await openSocket(`/api/v1/chats/${chatId}/ws`, { token: anna.accessToken });
+    expect((await call(`/api/v1/agency/records/${record.id}/revoke`, { method: "POST", token: agency.token })).status).toBe(200);
+    const seen = await live.next(editedActing(record.id));
+    live.close();
+    const caught = await callJson<{ changes: Frame[]; pts: number }>(`/api/v1/chats/${chatId}/changes?pts=${before.body.chat.pts}`, {
+      token: anna.accessToken,
+    });
+    expect(caught.status).toBe(200);
+    expect(caught.body.changes).toEqual([seen]);
+    expect(caught.body.pts).toBe(seen.pts);
+  });
+
+  it("only official chats take a button state, and only on the named sender's buttons", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    const billId = await issueBill(agency, anna);
+    const chatId = await officialChatId(anna);
+    // Another sender's id (not the agency that posted it) changes nothing.
+    const other = await roomStub(env, chatId).setActionState(chatId, "someone-else", "pay", billId, { status: "paid", at: null });
+    expect(other).toEqual({ ok: true, value: [] });
+    expect((await messageActing(anna, billId)).action.state).toBeUndefined();
+    const group = await newChat(anna.accessToken, { type: "group", title: "Семья" });
+    await postText(anna.accessToken, group.id, "привет");
+    const refused = await roomStub(env, group.id).setActionState(group.id, anna.user.id, "pay", billId, { status: "paid", at: null });
+    expect(refused).toMatchObject({ ok: false, status: 403 });
   });
 
   it("an expired record shows as expired, its message carries the expiry, and its presentation is refused with record_expired", async () => {
