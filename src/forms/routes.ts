@@ -20,7 +20,7 @@ import {
 } from "./attachments";
 import { checkPrefill, Prefill, parsePrefill, prefillFromRecords } from "./prefill";
 import { FormSchema, fileFields, isUnsafePatternIssue, storedFormSchema, validate } from "./schema";
-import { insertSubmission, showReference } from "./store";
+import { insertSubmission, referenceIntoEvent, showReference } from "./store";
 
 interface FormRow {
   id: string;
@@ -545,6 +545,7 @@ export const citizenForms = router()
           }),
           ...attachStatements(c.env.DB, id, attached, now),
           ...eventStatements(event),
+          ...(event ? [referenceIntoEvent(c.env.DB, event.id, id)] : []),
         ]);
       } catch (err) {
         // The cleanup of unattached uploads removed one in between: the foreign key failed the whole batch.

@@ -2,7 +2,7 @@
 // reference number. The rest of the folder's queries are still raw SQL in routes.ts.
 import { and, eq, sql } from "drizzle-orm";
 import { type Db, database, statement } from "../db";
-import { submissionCounters, submissions } from "../db/schema";
+import { submissionCounters, submissions, webhookDeliveries } from "../db/schema";
 
 export type SubmissionRecord = typeof submissions.$inferSelect;
 export type NewSubmission = Omit<typeof submissions.$inferInsert, "reference" | "status" | "updatedAt" | "comment">;
@@ -40,4 +40,22 @@ export function insertSubmission(d1: D1Database, row: NewSubmission): D1Prepared
 export async function referenceOf(db: Db, id: string): Promise<string | null> {
   const row = await db.select({ reference: submissions.reference }).from(submissions).where(eq(submissions.id, id)).get();
   return row?.reference ?? null;
+}
+
+/**
+ * The statement, for the same batch after the submission and its `submission.created` event, that writes
+ * the reference number the batch just took into the event's payload (`data.submission.reference`). The
+ * payload is signed when it is sent, from what is stored, so agencies get the number their citizen sees.
+ */
+export function referenceIntoEvent(d1: D1Database, eventId: string, submissionId: string): D1PreparedStatement {
+  return statement(
+    d1,
+    database(d1)
+      .update(webhookDeliveries)
+      .set({
+        payload: sql`json_set(${webhookDeliveries.payload}, '$.data.submission.reference',
+          (SELECT ${submissions.reference} FROM ${submissions} WHERE ${eq(submissions.id, submissionId)}))`,
+      })
+      .where(eq(webhookDeliveries.id, eventId)),
+  );
 }
