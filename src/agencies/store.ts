@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import * as z from "zod";
 import { normalizePhone } from "../auth/phone";
 import { inboxStub, roomStub } from "../chat/access";
-import type { MessageAction } from "../chat/protocol";
+import type { ActionState, MessageAction } from "../chat/protocol";
 import { database } from "../db";
 import { hmacHex, seal, timingSafeEqual, unseal } from "../lib/crypto";
 import { ApiError, notFound } from "../lib/errors";
@@ -211,5 +211,30 @@ export async function announce(
     await inboxStub(env, citizenId).notify(citizenId, notification);
   } catch (err) {
     log.error("official announcement failed", { event: message.clientId, error: String(err) });
+  }
+}
+
+/**
+ * Marks what became of the thing an official message's button acts on (a bill paid, a consent decided, a
+ * record revoked): the room changes the agency's messages in place, and every device gets the `edited`
+ * change. Like `announce`, a failure is logged, not thrown: the change itself is stored, and the lists and
+ * pages show it.
+ */
+export async function settleAction(
+  env: Env,
+  agencyId: string,
+  citizenId: string,
+  action: { type: MessageAction["type"]; ref: string },
+  state: ActionState,
+): Promise<void> {
+  try {
+    const chat = await env.DB.prepare("SELECT chat_id FROM official_chats WHERE agency_id = ?1 AND user_id = ?2")
+      .bind(agencyId, citizenId)
+      .first<{ chat_id: string }>();
+    if (!chat) return;
+    const result = await roomStub(env, chat.chat_id).setActionState(chat.chat_id, agencyId, action.type, action.ref, state);
+    if (!result.ok) log.warn("official message state not changed", { ref: action.ref, code: result.code });
+  } catch (err) {
+    log.error("official message state change failed", { ref: action.ref, error: String(err) });
   }
 }

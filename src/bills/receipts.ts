@@ -2,11 +2,13 @@
 // be shown and verified like any other record), the agency's `bill.paid` webhook (written with the
 // payment itself, src/bills/routes.ts), and a message in the official chat with a button to the receipt.
 
-import { announce, getAgency } from "../agencies/store";
+import { announce, getAgency, settleAction } from "../agencies/store";
+import { database } from "../db";
 import { iso } from "../lib/hono";
 import { log } from "../lib/log";
 import { issueRecord } from "../records/issue";
 import { formatMoney } from "../web/lib/format";
+import { billState } from "./store";
 
 export const RECEIPT_TYPE = "payment_receipt";
 
@@ -80,8 +82,25 @@ export async function issueReceipt(env: Env, billId: string): Promise<string | n
   return id;
 }
 
+/**
+ * A paid or cancelled bill's message in the official chat stops offering to pay it: its pay button shows
+ * the outcome instead (paid, with the date), on every device.
+ */
+export async function showBillOutcome(env: Env, billId: string): Promise<void> {
+  const bill = await billState(database(env.DB), billId);
+  if (!bill || (bill.status !== "paid" && bill.status !== "cancelled")) return;
+  await settleAction(
+    env,
+    bill.agencyId,
+    bill.citizenId,
+    { type: "pay", ref: bill.id },
+    { status: bill.status, at: bill.paidAt === null ? null : iso(bill.paidAt) },
+  );
+}
+
 /** After a payment succeeded: the receipt, logged rather than thrown (the payment stands; the sweep retries). */
 export async function afterPaid(env: Env, billId: string): Promise<string | null> {
+  await showBillOutcome(env, billId);
   try {
     return await issueReceipt(env, billId);
   } catch (err) {

@@ -14,7 +14,7 @@ import { formatDate, formatMoney } from "../web/lib/format";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
 import { luhnValid } from "./cards";
 import { paymentProvider } from "./payments";
-import { afterPaid } from "./receipts";
+import { afterPaid, showBillOutcome } from "./receipts";
 
 interface BillRow {
   id: string;
@@ -235,6 +235,7 @@ export const agencyBills = router()
       );
       if ((results[0]?.meta.changes ?? 0) === 0)
         throw new ApiError(409, "bill_not_cancellable", `The bill is ${bill.status}; only unpaid bills can be cancelled.`);
+      await showBillOutcome(c.env, bill.id);
       const updated = await billById(c.env.DB, bill.id);
       if (!updated) throw notFound("bill");
       return c.json({ bill: toBill(updated) }, 200);

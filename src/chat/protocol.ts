@@ -118,11 +118,29 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 /** In a channel `userIds` lists only the reader, if they reacted: who else reacted is not shown, nor sent to every subscriber. */
 export const Reaction = z.object({ emoji: z.string(), count: z.number().int(), userIds: z.array(z.string()) });
 
+/**
+ * What became of the thing an official message's button acts on: a bill paid or cancelled, a consent request
+ * decided, a record revoked. Clients show it in place of the button (a paid bill has nothing left to pay).
+ * `at` is when it happened (RFC 3339), null when unknown.
+ */
+export const ActionState = z.object({
+  status: z.enum(["paid", "cancelled", "approved", "denied", "revoked"]),
+  at: z.string().nullable(),
+});
+export type ActionState = z.infer<typeof ActionState>;
+
 /** A button on an official message: what it does and what it acts on (a bill, a form, a record, a consent). */
 export const MessageAction = z.object({
   type: z.enum(["pay", "open_form", "view_record", "view_submission", "review_consent"]),
   label: z.string(),
   ref: z.string(),
+  /** Set by the room when the agency's side changes it (an `edited` change, with its pts). */
+  state: ActionState.optional(),
+  /**
+   * When what it acts on stops being valid by itself (a record's or a consent's expiry, RFC 3339): nothing
+   * happens at that moment, so clients compare it with their clock.
+   */
+  expiresAt: z.string().optional(),
 });
 export type MessageAction = z.infer<typeof MessageAction>;
 

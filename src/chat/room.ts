@@ -11,6 +11,7 @@ import type { DialogUpdate } from "./inbox/dialogs";
 import { type LimitRefusal, SendGate } from "./limits";
 import { canDelete, canEdit, canPin, canPost, canReact, isPair } from "./policy";
 import {
+  type ActionState,
   AgencyRef,
   type CallRecord,
   type ChangeFrame,
@@ -813,6 +814,39 @@ export class ChatRoom extends DurableObject<Env> {
       return ok(message);
     });
     if (result.ok) await this.pushNow();
+    return result;
+  }
+
+  /**
+   * The live state of an official message's buttons: every message of `senderId` (the agency) with a
+   * `type` button acting on `ref` gets `state` on that button, as an `edited` change every client receives
+   * with its pts, so a paid bill's message stops offering to pay it on every device. Answers the messages
+   * changed (none when already in that state).
+   */
+  async setActionState(
+    chatId: string,
+    senderId: string,
+    type: MessageAction["type"],
+    ref: string,
+    state: ActionState,
+  ): Promise<RoomResult<ChatMessage[]>> {
+    const info = await this.ready(chatId);
+    if (!info) return NO_CHAT;
+    if (info.type !== "official") return refuse(403, "not_allowed", "Only official messages have buttons.");
+    const result = await this.serial(async (): Promise<RoomResult<ChatMessage[]>> => {
+      const changed: ChatMessage[] = [];
+      for (const row of this.log.withAction(senderId, type, ref)) {
+        const actions = this.log.actionsOf(row);
+        const next = actions.map((a) => (a.type === type && a.ref === ref ? { ...a, state } : a));
+        if (JSON.stringify(next) === JSON.stringify(actions)) continue;
+        const message = this.log.setActions(row.seq, next);
+        this.record({ type: "edited", message });
+        if (row.seq === this.log.lastSeq()) this.headChanged(this.nextRev());
+        changed.push(message);
+      }
+      return ok(changed);
+    });
+    if (result.ok && result.value.length > 0) await this.pushNow();
     return result;
   }
 

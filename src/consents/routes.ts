@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
-import { agencyAndCitizen, announce, getAgency } from "../agencies/store";
+import { agencyAndCitizen, announce, getAgency, settleAction } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { normalizePhone } from "../auth/phone";
@@ -14,6 +14,7 @@ import { recordTypeName } from "../records/store";
 import { isConsentScope } from "../records/type";
 import { consentScopeWords, formatDate } from "../web/lib/format";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
+import { decideStatement } from "./store";
 
 /** Chat texts are one text for every reader: their dates are Moscow's, as the agencies' own notices are. */
 const CHAT_TIME_ZONE = "Europe/Moscow";
@@ -132,7 +133,7 @@ export const agencyConsents = router()
         {
           clientId: `consent:${id}`,
           text: `Запрос доступа: ${consentScopeWords(body.scope, "ru", () => typeName)}. Цель: ${body.purpose}. До ${formatDate(new Date(expiresAt).toISOString(), "ru", CHAT_TIME_ZONE)}.`,
-          action: { type: "review_consent", label: "Рассмотреть", ref: id },
+          action: { type: "review_consent", label: "Рассмотреть", ref: id, expiresAt: iso(expiresAt) },
         },
         { kind: "consent_request", consentId: id },
       );
@@ -159,8 +160,11 @@ export const agencyConsents = router()
                 id: z.string(),
                 agencyId: z.string(),
                 type: z.string(),
+                agencyName: z.string().openapi({ description: "The issuing agency's name." }),
                 claims: z.record(z.string(), z.unknown()),
                 revoked: z.boolean(),
+                expiresAt: z.string().nullable(),
+                status: z.enum(["valid", "revoked", "expired"]),
               }),
             ),
           }),
@@ -183,7 +187,8 @@ export const agencyConsents = router()
       // One statement decides what may be read, and it runs in the same batch as the log entry: no read
       // without its entry, and no entry for a read that did not happen.
       const select = c.env.DB.prepare(
-        `SELECT r.id, r.agency_id, r.type, r.claims, r.revoked_at FROM records r
+        `SELECT r.id, r.agency_id, a.name AS agency_name, r.type, r.claims, r.revoked_at, r.expires_at
+         FROM records r JOIN agencies a ON a.id = r.agency_id
          WHERE r.citizen_id = ?1 AND (r.agency_id = ?2 OR EXISTS (
            SELECT 1 FROM consents k WHERE k.citizen_id = ?1 AND k.agency_id = ?2 AND k.status = 'approved' AND k.expires_at > ?3
              AND (k.scope = 'records' OR k.scope = 'records:' || r.type)))
@@ -198,18 +203,28 @@ export const agencyConsents = router()
       const rows = (results[0]?.results ?? []) as {
         id: string;
         agency_id: string;
+        agency_name: string;
         type: string;
         claims: string;
         revoked_at: number | null;
+        expires_at: number | null;
       }[];
       return c.json(
         {
           records: rows.map((r) => ({
             id: r.id,
             agencyId: r.agency_id,
+            agencyName: r.agency_name,
             type: r.type,
             claims: JSON.parse(r.claims) as Record<string, unknown>,
             revoked: r.revoked_at !== null,
+            expiresAt: isoOrNull(r.expires_at),
+            status:
+              r.revoked_at !== null
+                ? ("revoked" as const)
+                : r.expires_at !== null && r.expires_at <= now
+                  ? ("expired" as const)
+                  : ("valid" as const),
           })),
         },
         200,
@@ -276,19 +291,13 @@ async function decide(env: Env, userId: string, id: string, from: ConsentRow["st
         { now, onlyIf: { sql: "EXISTS (SELECT 1 FROM consents WHERE id = ? AND status = ? AND decided_at = ?)", params: [id, to, now] } },
       )
     : null;
-  const [changed] = await env.DB.batch([
-    env.DB.prepare("UPDATE consents SET status = ?3, decided_at = ?4 WHERE id = ?1 AND citizen_id = ?2 AND status = ?5").bind(
-      id,
-      userId,
-      to,
-      now,
-      from,
-    ),
-    ...eventStatements(event),
-  ]);
+  const [changed] = await env.DB.batch([decideStatement(env.DB, { id, citizenId: userId, from, to, at: now }), ...eventStatements(event)]);
   if ((changed?.meta.changes ?? 0) === 0)
     throw new ApiError(409, `consent_not_${from}`, `The consent is ${effectiveStatus(row)}, not ${from}.`);
   await dispatchWebhooks(env, event);
+  // The request's message in the official chat shows the decision in place of its review button.
+  if (to === "approved" || to === "denied" || to === "revoked")
+    await settleAction(env, row.agency_id, userId, { type: "review_consent", ref: id }, { status: to, at: iso(now) });
   const updated = await consentById(env.DB, id);
   if (!updated) throw notFound("consent");
   return toConsent(updated);

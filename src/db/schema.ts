@@ -567,8 +567,30 @@ export const submissions = sqliteTable(
     comment: text("comment"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /**
+     * The human reference number, "<year>-<6 digits>" (shown as "№ 2026-000123"), unique per agency:
+     * taken from `submissionCounters` in the submission's own insert batch (src/forms/store.ts).
+     */
+    reference: text("reference"),
   },
-  (t) => [index("submissions_citizen_idx").on(t.citizenId), index("submissions_agency_idx").on(t.agencyId)],
+  (t) => [
+    index("submissions_citizen_idx").on(t.citizenId),
+    index("submissions_agency_idx").on(t.agencyId),
+    uniqueIndex("submissions_agency_reference_uq").on(t.agencyId, t.reference),
+  ],
+);
+
+/** Each agency's last reference number per (UTC) year; the submission's insert batch increments it first. */
+export const submissionCounters = sqliteTable(
+  "submission_counters",
+  {
+    agencyId: text("agency_id")
+      .notNull()
+      .references(() => agencies.id),
+    year: integer("year").notNull(),
+    last: integer("last").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agencyId, t.year] })],
 );
 
 /**

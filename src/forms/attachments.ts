@@ -36,8 +36,16 @@ export function parseAttachments(column: string | null | undefined): z.infer<typ
     .map(({ position: _position, ...attachment }) => attachment);
 }
 
-/** Refuses (400 `unknown_media`, as messages do; one field error per id) any id that is not a finished upload of `ownerId`. */
-export async function checkOwnMedia(db: D1Database, ownerId: string, ids: readonly string[]): Promise<void> {
+/**
+ * Refuses (400 `unknown_media`, as messages do; one field error per id, at `pathOf(i)`) any id that is not a
+ * finished upload of `ownerId`.
+ */
+export async function checkOwnMedia(
+  db: D1Database,
+  ownerId: string,
+  ids: readonly string[],
+  pathOf: (i: number) => string = (i) => `attachments.${i}`,
+): Promise<void> {
   if (ids.length === 0) return;
   const found = await foundIds(
     db,
@@ -45,7 +53,7 @@ export async function checkOwnMedia(db: D1Database, ownerId: string, ids: readon
     (inList) => `SELECT id FROM media WHERE owner_id = ?1 AND status = 'ready' AND id IN ${inList}`,
     [ownerId],
   );
-  const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ path: `attachments.${i}`, message: `not your uploaded media: ${id}` }]));
+  const errors = ids.flatMap((id, i) => (found.has(id) ? [] : [{ path: pathOf(i), message: `not your uploaded media: ${id}` }]));
   if (errors.length > 0) throw new ApiError(400, "unknown_media", "Attach only files you uploaded.", { errors });
 }
 

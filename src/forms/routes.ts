@@ -9,9 +9,18 @@ import { agencySecurity, citizenSecurity, iso, json, jsonBody, problems, router 
 import { newId } from "../lib/ids";
 import { contentDisposition, type MediaRow } from "../media/store";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
-import { ATTACHMENTS_COLUMN, AttachmentIds, attachStatements, checkOwnMedia, parseAttachments, SubmissionAttachment } from "./attachments";
+import {
+  ATTACHMENTS_COLUMN,
+  AttachmentIds,
+  attachStatements,
+  checkOwnMedia,
+  MAX_SUBMISSION_ATTACHMENTS,
+  parseAttachments,
+  SubmissionAttachment,
+} from "./attachments";
 import { checkPrefill, Prefill, parsePrefill, prefillFromRecords } from "./prefill";
-import { FormSchema, isUnsafePatternIssue, storedFormSchema, validate } from "./schema";
+import { FormSchema, fileFields, isUnsafePatternIssue, storedFormSchema, validate } from "./schema";
+import { insertSubmission, referenceIntoEvent, showReference } from "./store";
 
 interface FormRow {
   id: string;
@@ -36,6 +45,7 @@ interface SubmissionRow {
   comment: string | null;
   created_at: number;
   updated_at: number;
+  reference: string | null;
   /** ATTACHMENTS_COLUMN */
   attachments: string | null;
 }
@@ -72,6 +82,7 @@ const toSubmission = (s: SubmissionRow) => ({
   data: JSON.parse(s.data) as Record<string, unknown>,
   status: s.status,
   comment: s.comment,
+  reference: s.reference,
   attachments: parseAttachments(s.attachments),
   createdAt: iso(s.created_at),
   updatedAt: iso(s.updated_at),
@@ -97,6 +108,10 @@ const Submission = z
     data: z.record(z.string(), z.unknown()),
     status: z.enum(["submitted", "in_review", "approved", "rejected"]),
     comment: z.string().nullable(),
+    reference: z.string().nullable().openapi({
+      description:
+        'The human reference number, unique per agency and consecutive within a (UTC) year: "2026-000123", shown as "№ 2026-000123".',
+    }),
     attachments: z.array(SubmissionAttachment),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -337,7 +352,7 @@ export const agencyForms = router()
         sub.citizen_id,
         {
           clientId: `submission:${sub.id}:${status}`,
-          text: `Заявление «${form?.title ?? sub.form_id}»: ${STATUS_TEXT[status]}${comment ? `. ${comment}` : ""}`,
+          text: `Заявление «${form?.title ?? sub.form_id}»${sub.reference ? ` ${showReference(sub.reference)}` : ""}: ${STATUS_TEXT[status]}${comment ? `. ${comment}` : ""}`,
           action: { type: "view_submission", label: "Открыть", ref: sub.id },
         },
         { kind: "submission", submissionId: sub.id, status },
@@ -492,9 +507,23 @@ export const citizenForms = router()
       const form = await formById(c.env.DB, c.req.valid("param").id);
       if (!form) throw notFound("form");
       const { data, attachments = [] } = c.req.valid("json");
-      const errors = validate(storedFormSchema(form.schema), data);
+      const schema = storedFormSchema(form.schema);
+      const errors = validate(schema, data);
       if (errors.length > 0) throw new ApiError(422, "invalid_submission", "Some fields need correcting.", { errors });
+      // A file field's value is an upload of the caller's, attached with the submission like the others.
+      const files = fileFields(schema, data);
       await checkOwnMedia(c.env.DB, c.var.citizen.userId, attachments);
+      await checkOwnMedia(
+        c.env.DB,
+        c.var.citizen.userId,
+        files.map((f) => f.id),
+        (i) => files[i]?.path ?? "",
+      );
+      const attached = [...new Set([...attachments, ...files.map((f) => f.id)])];
+      if (attached.length > MAX_SUBMISSION_ATTACHMENTS)
+        throw new ApiError(400, "validation_failed", `A submission carries at most ${MAX_SUBMISSION_ATTACHMENTS} files.`, {
+          errors: [{ path: "attachments", message: `at most ${MAX_SUBMISSION_ATTACHMENTS} files in all` }],
+        });
       const id = newId();
       const now = Date.now();
       const event = webhookEvent(
@@ -506,15 +535,21 @@ export const citizenForms = router()
       );
       try {
         await c.env.DB.batch([
-          c.env.DB.prepare(
-            "INSERT INTO submissions (id, form_id, agency_id, citizen_id, data, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'submitted', ?6, ?6)",
-          ).bind(id, form.id, form.agency_id, c.var.citizen.userId, JSON.stringify(data), now),
-          ...attachStatements(c.env.DB, id, attachments, now),
+          ...insertSubmission(c.env.DB, {
+            id,
+            formId: form.id,
+            agencyId: form.agency_id,
+            citizenId: c.var.citizen.userId,
+            data: JSON.stringify(data),
+            createdAt: now,
+          }),
+          ...attachStatements(c.env.DB, id, attached, now),
           ...eventStatements(event),
+          ...(event ? [referenceIntoEvent(c.env.DB, event.id, id)] : []),
         ]);
       } catch (err) {
         // The cleanup of unattached uploads removed one in between: the foreign key failed the whole batch.
-        await checkOwnMedia(c.env.DB, c.var.citizen.userId, attachments);
+        await checkOwnMedia(c.env.DB, c.var.citizen.userId, attached);
         throw err;
       }
       await dispatchWebhooks(c.env, event);

@@ -17,7 +17,8 @@ export const MAX_ARRAY_ITEMS = 1000;
 
 export const SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";
 
-export const FORMATS = ["email", "date", "date-time", "phone", "uri", "inn", "snils"] as const;
+/** `file`: the value is the id of a file the citizen uploaded (POST /media); the submission attaches it. */
+export const FORMATS = ["email", "date", "date-time", "phone", "uri", "inn", "snils", "file"] as const;
 export type Format = (typeof FORMATS)[number];
 
 type Primitive = string | number | boolean | null;
@@ -311,6 +312,7 @@ const FORMAT_MESSAGES: Record<Format, string> = {
   uri: "Неверная ссылка",
   inn: "Неверный ИНН",
   snils: "Неверный СНИЛС",
+  file: "Приложите файл",
 };
 
 /**
@@ -532,7 +534,25 @@ const FORMAT_CHECKS: Record<Format, (value: string) => boolean> = {
   uri: isValidUri,
   inn: isValidInn,
   snils: isValidSnils,
+  // Whose file it is, and that it exists, is checked against storage when the submission is stored.
+  file: (v) => /^[0-9A-Za-z_-]{1,64}$/u.test(v),
 };
+
+/**
+ * The files a submission's `file` fields name, with the dotted path of each (as validation errors give
+ * them), in schema order: top-level fields and fields of nested objects.
+ */
+export function fileFields(schema: ObjectSchema, data: unknown, prefix = ""): { path: string; id: string }[] {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return [];
+  const values = data as Record<string, unknown>;
+  return Object.entries(schema.properties).flatMap(([name, property]) => {
+    const value = values[name];
+    const path = prefix ? `${prefix}.${name}` : name;
+    if (property.type === "string" && property.format === "file" && typeof value === "string") return [{ path, id: value }];
+    if (property.type === "object") return fileFields(property, value, path);
+    return [];
+  });
+}
 
 export const SUPPORTED_SUBSET_DOC = `# Form schemas
 
@@ -546,7 +566,9 @@ else is rejected when it is published, so every rule a citizen sees is enforced 
 - string: \`minLength\`, \`maxLength\` (≤ ${MAX_STRING_LENGTH}, counted in code points), \`pattern\`
   (a JavaScript RegExp with the \`u\` flag, ≤ ${MAX_PATTERN_LENGTH} characters, matched anywhere in the value unless anchored),
   \`format\`: \`email\`, \`date\` (YYYY-MM-DD, real calendar day), \`date-time\` (RFC 3339), \`phone\` (E.164),
-  \`uri\` (absolute), \`inn\` (ИНН, 10 or 12 digits with check digits), \`snils\` (СНИЛС \`###-###-### ##\` with check number).
+  \`uri\` (absolute), \`inn\` (ИНН, 10 or 12 digits with check digits), \`snils\` (СНИЛС \`###-###-### ##\` with check number),
+  \`file\` (the id of a file the citizen uploaded with \`POST /api/v1/media\`; the submission attaches it, and it must be the
+  caller's own finished upload, else \`400 unknown_media\` with the field's path).
 - number / integer: \`minimum\`, \`maximum\`, \`exclusiveMinimum\`, \`exclusiveMaximum\` (numbers, as in 2020-12), \`multipleOf\` (> 0).
 - string, number, integer, boolean: \`enum\` (1–${MAX_ENUM_VALUES} values of the property's type), \`const\`.
 - array: \`items\` (one schema for every item), \`minItems\`, \`maxItems\` (≤ ${MAX_ARRAY_ITEMS}), \`uniqueItems\`.

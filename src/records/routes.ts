@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import * as z from "zod";
 import { type Listed, ListLimit, readListed } from "../agencies/listing";
-import { agencyAndCitizen, agencyJwks, announce, getAgency } from "../agencies/store";
+import { agencyAndCitizen, agencyJwks, announce, getAgency, settleAction } from "../agencies/store";
 import { withAccessLog } from "../audit/log";
 import { requireAgency, requireCitizen } from "../auth/middleware";
 import { database } from "../db";
@@ -27,6 +27,10 @@ import { metadataFor, metaKey, type RecordRow, type RecordWithAgency, recordsOfC
 
 const ClaimsObject = z.record(z.string(), z.unknown());
 
+/** A record stops being presentable once revoked or past its expiry; nothing needs to run for that. */
+const recordStatus = (r: Pick<RecordRow, "revokedAt" | "expiresAt">, now = Date.now()): "valid" | "revoked" | "expired" =>
+  r.revokedAt !== null ? "revoked" : r.expiresAt !== null && r.expiresAt <= now ? "expired" : "valid";
+
 /** What the caller's device has of a record: its own credential when bound to it, else the unbound copy. */
 interface DeviceView {
   credential: string;
@@ -43,6 +47,7 @@ const toRecord = ({ record: r, agency }: RecordWithAgency, claims: Record<string
   credential: view.credential,
   binding: view.binding,
   revoked: r.revokedAt !== null,
+  status: recordStatus(r),
   createdAt: iso(r.createdAt),
   expiresAt: isoOrNull(r.expiresAt),
   revokedAt: isoOrNull(r.revokedAt),
@@ -91,6 +96,9 @@ const RecordSchema = z
         "How the calling device stands with the record: `device` bound to its holder key; `pending` no device held it yet (it binds when this device publishes a holder key); `other_device` only the citizen's other devices hold it (ask for a transfer, POST /records/transfers); `none` no active device holds it (the issuing agency can re-issue). For the issuing agency: `device` when bound to at least one of the citizen's devices, else `pending`.",
     }),
     revoked: z.boolean(),
+    status: z.enum(["valid", "revoked", "expired"]).openapi({
+      description: "`revoked` once the agency revoked it, `expired` past its `expiresAt`: either way it can no longer be presented.",
+    }),
     createdAt: z.string(),
     expiresAt: z
       .string()
@@ -194,7 +202,7 @@ export const agencyRecords = router()
         {
           clientId: `record:${id}`,
           text: `Выдан документ: ${meta ? pick(meta.name, "ru") : body.type}`,
-          action: { type: "view_record", label: "Открыть", ref: id },
+          action: { type: "view_record", label: "Открыть", ref: id, ...(expiresAt === null ? {} : { expiresAt: iso(expiresAt) }) },
         },
         { kind: "record", recordId: id },
       );
@@ -211,7 +219,10 @@ export const agencyRecords = router()
       security: agencySecurity,
       middleware: requireAgency("records"),
       request: { params: z.object({ id: z.string().min(1).max(64) }) },
-      responses: { 200: json(z.object({ record: RecordSchema }), "Revoked."), ...problems([401, "unauthorized"], [404, "not_found"]) },
+      responses: {
+        200: json(z.object({ record: RecordSchema }), "Revoked; its message in the official chat shows it as revoked."),
+        ...problems([401, "unauthorized"], [404, "not_found"]),
+      },
     }),
     async (c) => {
       const found = await recordById(c.env, c.req.valid("param").id);
@@ -233,6 +244,14 @@ export const agencyRecords = router()
       }
       const updated = await recordById(c.env, record.id);
       if (!updated) throw notFound("record");
+      // Again on a repeated revoke: it answers as the first did, and mends a message a failed first call left.
+      await settleAction(
+        c.env,
+        updated.agency.id,
+        updated.record.citizenId,
+        { type: "view_record", ref: updated.record.id },
+        { status: "revoked", at: isoOrNull(updated.record.revokedAt) },
+      );
       return c.json({ record: await oneWithDisplay(c, updated, agencyView) }, 200);
     },
   )
@@ -434,7 +453,12 @@ export const citizenRecords = router()
       },
       responses: {
         201: json(z.object({ presentation: z.string() }), "The SD-JWT with only those disclosures, without key binding."),
-        ...problems([400, "validation_failed, unknown_claim"], [401, "unauthorized"], [404, "not_found"]),
+        ...problems(
+          [400, "validation_failed, unknown_claim"],
+          [401, "unauthorized"],
+          [404, "not_found"],
+          [409, "record_revoked, record_expired: the record can no longer be presented"],
+        ),
       },
     }),
     async (c) => {
@@ -442,6 +466,10 @@ export const citizenRecords = router()
       const found = await recordById(c.env, c.req.valid("param").id);
       if (!found || found.record.citizenId !== c.var.citizen.userId) throw notFound("record");
       const { record } = found;
+      // A verifier would find it revoked or expired anyway; refusing here says so to the citizen, plainly.
+      const status = recordStatus(record);
+      if (status === "revoked") throw new ApiError(409, "record_revoked", "The agency revoked this record; it can no longer be presented.");
+      if (status === "expired") throw new ApiError(409, "record_expired", "This record has expired; it can no longer be presented.");
       const body = c.req.valid("json");
       const held = await heldCredentials(c.env, record.citizenId, record.id);
       try {

@@ -195,10 +195,17 @@ describe("holder keys on devices", () => {
       const bound = await keyBound(p, privateKey as CryptoKey, "n-3");
       expect(await verify({ presentation: bound, audience: AUDIENCE, nonce: "n-3" })).toMatchObject({ valid: true });
     }
-    // Re-issued under the agency's own key with the same status bit: revoking the record revokes the copy.
-    await call(`/api/v1/agency/records/${old.id}/revoke`, { method: "POST", token: agency.token });
+    // Re-issued under the agency's own key with the same status bit: revoking the record revokes the copy
+    // (a presentation made before; after it, the record is no longer presented at all).
     const rebound = await presentation(anna, old.id, { disclose: ["category"] });
+    await call(`/api/v1/agency/records/${old.id}/revoke`, { method: "POST", token: agency.token });
     expect(await verify({ presentation: rebound })).toMatchObject({ valid: true, revoked: true });
+    const refused = await call(`/api/v1/records/${old.id}/presentations`, {
+      method: "POST",
+      token: anna.accessToken,
+      body: { disclose: [] },
+    });
+    await expectProblem(refused, 409, "record_revoked");
   });
 
   it("a new device gets the records through a transfer signed on the old device's key; a forged approval changes nothing", async () => {

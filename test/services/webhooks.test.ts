@@ -188,7 +188,7 @@ describe("webhooks", () => {
       token: agency.token,
       body: { key: "benefit", title: "Пособие", schema: { type: "object", properties: { name: { type: "string" } }, required: ["name"] } },
     });
-    const sub = await callJson<{ submission: { id: string } }>(`/api/v1/forms/${form.body.form.id}/submissions`, {
+    const sub = await callJson<{ submission: { id: string; reference: string } }>(`/api/v1/forms/${form.body.form.id}/submissions`, {
       token: anna.accessToken,
       body: { data: { name: "Анна" } },
     });
@@ -224,7 +224,16 @@ describe("webhooks", () => {
     const events = requests.map((r) => JSON.parse(r.body));
     const byType = (type: string) => events.filter((e) => e.type === type);
     expect(byType("submission.created")).toEqual([
-      expect.objectContaining({ data: { submission: expect.objectContaining({ id: sub.body.submission.id, status: "submitted" }) } }),
+      // With the reference number the citizen sees, taken in the submission's own batch.
+      expect.objectContaining({
+        data: {
+          submission: expect.objectContaining({
+            id: sub.body.submission.id,
+            status: "submitted",
+            reference: sub.body.submission.reference,
+          }),
+        },
+      }),
     ]);
     expect(byType("submission.updated")).toEqual([
       expect.objectContaining({

@@ -188,6 +188,33 @@ export class MessageLog {
     return this.toMessage(row);
   }
 
+  /** Replaces an official message's buttons (their live state); the text and `editedAt` stay as the agency wrote them. */
+  setActions(seq: number, actions: MessageAction[]): ChatMessage {
+    const row = this.sql.exec<MessageRow>("UPDATE messages SET actions = ? WHERE seq = ? RETURNING *", JSON.stringify(actions), seq).one();
+    return this.toMessage(row);
+  }
+
+  /**
+   * The live messages of this sender with a button of this type acting on `ref`. Only official chats call
+   * it: one citizen and one agency, so the scan over the sender's messages stays small.
+   */
+  withAction(senderId: string, type: MessageAction["type"], ref: string): MessageRow[] {
+    return this.sql
+      .exec<MessageRow>(
+        `SELECT m.* FROM messages m WHERE m.sender_id = ? AND m.deleted_at IS NULL AND EXISTS (
+           SELECT 1 FROM json_each(m.actions) a WHERE json_extract(a.value, '$.type') = ? AND json_extract(a.value, '$.ref') = ?)
+         ORDER BY m.seq`,
+        senderId,
+        type,
+        ref,
+      )
+      .toArray();
+  }
+
+  actionsOf(row: MessageRow): MessageAction[] {
+    return Actions.parse(JSON.parse(row.actions));
+  }
+
   /** Deletes for everyone: the message stays as a tombstone with no content, and its reactions go. */
   tombstone(seq: number, now = Date.now()): ChatMessage {
     const row = this.sql

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, currentSession, onSignedOut, type Session, sessionLapsed, signOut } from "./api";
 import { applyLang, currentLang, setLang, t, useLang } from "./i18n";
 import { BillsPage } from "./pages/bills";
+import { CitizenRecordsPage } from "./pages/citizen-records";
 import { ConsentsPage } from "./pages/consents";
 import { FormsPage } from "./pages/forms";
 import { RecordTypesPage } from "./pages/record-types";
@@ -18,7 +19,7 @@ import { href, useRoute } from "./router";
 import type { AgencyProfile } from "./types";
 import { PageTitle } from "./ui";
 
-type Section = "bills" | "forms" | "submissions" | "records" | "recordTypes" | "consents" | "webhooks" | "settings";
+type Section = "bills" | "forms" | "submissions" | "records" | "recordTypes" | "citizen-records" | "consents" | "webhooks" | "settings";
 
 /** Each section and the scope it needs (null: any signed-in agency). */
 const SECTIONS: { id: Section; scope: string | null }[] = [
@@ -27,6 +28,7 @@ const SECTIONS: { id: Section; scope: string | null }[] = [
   { id: "submissions", scope: "forms" },
   { id: "records", scope: "records" },
   { id: "recordTypes", scope: "records" },
+  { id: "citizen-records", scope: "records" },
   { id: "consents", scope: "consents" },
   { id: "webhooks", scope: null },
   { id: "settings", scope: null },
@@ -113,6 +115,9 @@ function Console(props: { session: Session }) {
       break;
     case "recordTypes":
       page = <RecordTypesPage profile={profile} />;
+      break;
+    case "citizen-records":
+      page = <CitizenRecordsPage />;
       break;
     case "consents":
       page = <ConsentsPage />;

@@ -40,6 +40,8 @@ export interface Submission {
   data: Record<string, unknown>;
   status: SubmissionStatus;
   comment: string | null;
+  /** The human reference number ("2026-000123"), shown as "№ 2026-000123". */
+  reference?: string | null;
   createdAt: string;
   updatedAt: string;
   attachments?: Attachment[];

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { knownMediaInfo, type Media, mediaInfo, mediaUrl, request } from "../lib/api";
 import { claimRows, type RecordDisplay } from "../lib/format";
-import { formatTime, lang, t } from "../lib/i18n";
+import { formatDate, formatTime, lang, t, tKey } from "../lib/i18n";
 import { href } from "../lib/router";
 import { ErrorNote, VerifiedBadge } from "../lib/ui";
 import { callText } from "./calls/text";
@@ -21,6 +21,57 @@ const ACTION_ROUTES: Record<string, string> = {
   view_submission: "submissions",
   review_consent: "consents",
 };
+
+type Action = ChatMessage["actions"][number];
+
+/**
+ * An official message's button, or what became of what it acts on (docs/protocol.md, live state): a paid
+ * bill has nothing left to pay and a decided consent nothing to review, so those show the outcome instead;
+ * a revoked or expired record keeps its link, marked.
+ */
+function OfficialAction({ action: a }: { action: Action }) {
+  const expired = a.expiresAt !== undefined && Date.parse(a.expiresAt) <= Date.now();
+  const link = (
+    <a class="button primary small" href={href("services", ACTION_ROUTES[a.type] ?? "", a.ref)}>
+      {a.label}
+    </a>
+  );
+  const expiredMark = (
+    <span class="status status-expired" data-testid="action-state">
+      {t("expired")}
+    </span>
+  );
+  // A consent approved (or still unanswered) past its time, a record past its expiry: nothing happened, the clock says so.
+  if (expired && a.type === "review_consent" && (!a.state || a.state.status === "approved")) return expiredMark;
+  if (expired && a.type === "view_record" && !a.state)
+    return (
+      <>
+        {expiredMark}
+        {link}
+      </>
+    );
+  if (a.state) {
+    const text = tKey(`actionState_${a.type}_`, a.state.status);
+    const mark = (
+      <span class={`status status-${a.state.status}`} data-testid="action-state">
+        {fill(text, a.state.at ? formatDate(a.state.at) : "")}
+      </span>
+    );
+    // A revoked record can still be opened (to see what it was); a bill or consent has nothing left to do.
+    return a.type === "view_record" ? (
+      <>
+        {mark}
+        {link}
+      </>
+    ) : (
+      mark
+    );
+  }
+  return link;
+}
+
+/** The `{date}` of a state text (tKey gives the text unfilled). */
+const fill = (text: string, date: string) => text.replace("{date}", date).trim();
 
 export interface MessageProps {
   m: ChatMessage;
@@ -100,9 +151,7 @@ export function MessageItem(p: MessageProps) {
             {m.actions.length > 0 && (
               <div class="actions">
                 {m.actions.map((a) => (
-                  <a key={a.type + a.ref} class="button primary small" href={href("services", ACTION_ROUTES[a.type] ?? "", a.ref)}>
-                    {a.label}
-                  </a>
+                  <OfficialAction key={a.type + a.ref} action={a} />
                 ))}
               </div>
             )}

@@ -44,8 +44,13 @@ function propertyTitle(form: Form | undefined, name: string): string {
 }
 
 /** A submitted value as text: dates as dates, yes/no for booleans, JSON for lists and objects. */
-function showValue(form: Form | undefined, name: string, value: unknown): string {
+function showValue(form: Form | undefined, name: string, value: unknown, attachments: Attachment[] = []): string {
   if (value === null || value === undefined || value === "") return t("common.dash");
+  // A file field holds the upload's id: people know the file by its name (it is among the attachments below).
+  if (property(form, name)?.format === "file") {
+    const file = attachments.find((a) => a.id === value);
+    if (file) return `📎 ${file.filename ?? file.id}`;
+  }
   if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
   if (typeof value === "object") return JSON.stringify(value, null, 2);
   const format = property(form, name)?.format;
@@ -135,6 +140,12 @@ function SubmissionDetail(props: {
       </PageTitle>
       <section class="card" aria-labelledby="sub-status">
         <dl class="facts">
+          {submission.reference ? (
+            <>
+              <dt>{t("submissions.reference")}</dt>
+              <dd data-testid="submission-reference">№ {submission.reference}</dd>
+            </>
+          ) : null}
           <dt id="sub-status">{t("common.status")}</dt>
           <dd>
             <SubmissionBadge status={submission.status} />
@@ -190,7 +201,7 @@ function SubmissionDetail(props: {
                   {propertyTitle(props.form, name)}
                   {propertyTitle(props.form, name) !== name ? <span class="mono muted"> {name}</span> : null}
                 </dt>
-                <dd class="prewrap">{showValue(props.form, name, value)}</dd>
+                <dd class="prewrap">{showValue(props.form, name, value, attachments)}</dd>
               </div>
             ))}
           </dl>
@@ -324,6 +335,7 @@ export function SubmissionsPage(props: { id: string | undefined }) {
           label={t("subs.list")}
           columns={[
             t("common.created"),
+            t("submissions.reference"),
             t("subs.col.form"),
             ...(withPhone ? [t("subs.col.citizen")] : []),
             t("common.status"),
@@ -338,6 +350,7 @@ export function SubmissionsPage(props: { id: string | undefined }) {
                   {formatDateTime(s.createdAt)}
                 </a>
               </td>
+              <td class="nowrap">{s.reference ? `№ ${s.reference}` : t("common.dash")}</td>
               <td>{formLabel(forms, s.formId)}</td>
               {withPhone ? <td class="nowrap">{s.citizenPhone ?? t("common.dash")}</td> : null}
               <td>

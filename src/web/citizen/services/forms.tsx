@@ -3,9 +3,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ArraySchema, FormSchemaType, ObjectSchema, PropertySchema } from "../../../forms/schema";
 import { validate } from "../../../forms/schema";
-import { ApiError, type FieldError, request } from "../../lib/api";
+import { ApiError, type FieldError, request, upload } from "../../lib/api";
 import { formatValue } from "../../lib/format";
 import { formatDateTime, lang, t, tKey } from "../../lib/i18n";
+import { idbGet, idbPut, PREFS } from "../../lib/idb";
 import { href, navigate } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, useStore } from "../../lib/ui";
 import type { ChatList } from "../state";
@@ -26,9 +27,15 @@ interface Submission {
   data: Record<string, unknown>;
   status: "submitted" | "in_review" | "approved" | "rejected";
   comment: string | null;
+  /** The human reference number ("2026-000123"), null for none. */
+  reference: string | null;
+  attachments: { id: string; contentType: string; size: number; filename: string | null }[];
   createdAt: string;
   updatedAt: string;
 }
+
+/** A reference number as people read it: "№ 2026-000123". */
+export const showReference = (reference: string) => `№ ${reference}`;
 
 export function FormsView({ chats }: { chats: ChatList }) {
   const tick = useStore(chats.notifications);
@@ -66,7 +73,10 @@ export function FormsView({ chats }: { chats: ChatList }) {
                   <strong>{titleOf(s.formId) ?? t("forms")}</strong>
                   <span class={`status status-${s.status}`}>{tKey("submissionStatus_", s.status)}</span>
                 </span>
-                <span class="muted">{t("submittedAt", { date: formatDateTime(s.createdAt) })}</span>
+                <span class="muted">
+                  {s.reference && `${showReference(s.reference)} · `}
+                  {t("submittedAt", { date: formatDateTime(s.createdAt) })}
+                </span>
               </a>
             </li>
           ))}
@@ -102,12 +112,22 @@ export function SubmissionView({ id, chats }: { id: string; chats: ChatList }) {
           <p class={`status status-${s.status}`} role="status" data-testid="submission-status">
             {tKey("submissionStatus_", s.status)}
           </p>
+          {s.reference && (
+            <p data-testid="submission-reference">
+              {t("referenceNumber")}: <strong>{showReference(s.reference)}</strong>
+            </p>
+          )}
           {s.comment && <p>{t("agencyComment", { comment: s.comment })}</p>}
           <p class="muted">{t("submittedAt", { date: formatDateTime(s.createdAt) })}</p>
           <dl class="facts">
             {Object.entries(s.data).map(([k, v]) => {
               const prop = schema?.properties[k];
-              return [<dt key={`${k}-t`}>{prop?.title ?? k}</dt>, <dd key={`${k}-v`}>{answerText(v, prop)}</dd>];
+              // A file field holds the upload's id: people see the file's name.
+              const file = prop?.type === "string" && prop.format === "file" ? s.attachments.find((a) => a.id === v) : undefined;
+              return [
+                <dt key={`${k}-t`}>{prop?.title ?? k}</dt>,
+                <dd key={`${k}-v`}>{file ? (file.filename ?? t("attachedFile")) : answerText(v, prop)}</dd>,
+              ];
             })}
           </dl>
         </section>
@@ -140,8 +160,26 @@ export function FormView({ id }: { id: string }) {
   );
 }
 
+/**
+ * A form's draft, kept on this device (IndexedDB, the prefs store under `form-draft:<form id>`, so that no
+ * schema upgrade is needed) until it is submitted: the values typed so far, and the names of the files
+ * already uploaded into file fields (by media id). Drafts never leave the device; an uploaded file does,
+ * but stays unattached (and is cleaned up by the server) until the form is submitted.
+ */
+interface Draft {
+  data: Data;
+  files: Record<string, string>;
+  savedAt: string;
+}
+const draftKey = (formId: string) => `form-draft:${formId}`;
+const isDraft = (v: unknown): v is Draft =>
+  typeof v === "object" && v !== null && typeof (v as Draft).data === "object" && typeof (v as Draft).files === "object";
+
 function FormFill({ form }: { form: Form }) {
   const [data, setData] = useState<Data>(() => defaults(form.schema));
+  const [files, setFiles] = useState<Record<string, string>>({});
+  /** null until the stored draft was read (so an empty form does not overwrite it first). */
+  const [draftAt, setDraftAt] = useState<string | null | undefined>(undefined);
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [submitted, setSubmitted] = useState(false);
   const [serverErrors, setServerErrors] = useState<Errors>(new Map());
@@ -162,6 +200,52 @@ function FormFill({ form }: { form: Form }) {
   };
   const touch = (path: string[]) => setTouched((s) => new Set(s).add(path.join(".")));
 
+  useEffect(() => {
+    let live = true;
+    idbGet(PREFS, draftKey(form.id))
+      .then((stored) => {
+        if (!live) return;
+        if (isDraft(stored)) {
+          setData(stored.data);
+          setFiles(stored.files);
+          setDraftAt(stored.savedAt);
+        } else setDraftAt(null);
+      })
+      .catch(() => live && setDraftAt(null));
+    return () => {
+      live = false;
+    };
+  }, [form.id]);
+  const dirty = useRef(false);
+  useEffect(() => {
+    if (draftAt === undefined || !dirty.current) return;
+    // Written a moment after typing stops: a keystroke is not worth a write of its own.
+    const timer = setTimeout(() => {
+      const savedAt = new Date().toISOString();
+      idbPut(PREFS, draftKey(form.id), { data, files, savedAt } satisfies Draft)
+        .then(() => setDraftAt(savedAt))
+        .catch(() => undefined);
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [data, files]);
+  const edit = (path: string[], value: unknown) => {
+    dirty.current = true;
+    set(path, value);
+  };
+  const fileNamed = (id: string, name: string) => {
+    dirty.current = true;
+    setFiles((f) => ({ ...f, [id]: name }));
+  };
+  const discard = async () => {
+    dirty.current = false;
+    await idbPut(PREFS, draftKey(form.id), undefined).catch(() => undefined);
+    setData(defaults(form.schema));
+    setFiles({});
+    setTouched(new Set());
+    setSubmitted(false);
+    setDraftAt(null);
+  };
+
   const submit = async (e: Event) => {
     e.preventDefault();
     setSubmitted(true);
@@ -175,9 +259,11 @@ function FormFill({ form }: { form: Form }) {
       const { submission } = await request<{ submission: Submission }>(`/forms/${encodeURIComponent(form.id)}/submissions`, {
         body: { data },
       });
+      dirty.current = false;
+      await idbPut(PREFS, draftKey(form.id), undefined).catch(() => undefined);
       navigate("services", "submissions", submission.id);
     } catch (err) {
-      if (err instanceof ApiError && err.code === "invalid_submission") {
+      if (err instanceof ApiError && (err.code === "invalid_submission" || (err.code === "unknown_media" && err.errors.length > 0))) {
         const map = toErrors(err.errors);
         setServerErrors(map);
         focusFirst(map);
@@ -203,7 +289,15 @@ function FormFill({ form }: { form: Form }) {
           {t("fixErrors", { count })}
         </p>
       )}
-      <Fields schema={form.schema} path={[]} data={data} set={set} touch={touch} shown={shown} />
+      {draftAt && (
+        <p class="note row spread" role="status" data-testid="draft-status">
+          <span>{t("draftSaved", { date: formatDateTime(draftAt) })}</span>
+          <button type="button" class="link" onClick={discard}>
+            {t("discardDraft")}
+          </button>
+        </p>
+      )}
+      <Fields schema={form.schema} path={[]} data={data} set={edit} touch={touch} shown={shown} files={files} fileNamed={fileNamed} />
       <ErrorNote error={error} />
       <button type="submit" class="primary wide" disabled={busy}>
         {busy ? t("submitting") : t("submit")}
@@ -223,6 +317,9 @@ interface FieldProps {
   set(path: string[], value: unknown): void;
   touch(path: string[]): void;
   shown(path: string): string | undefined;
+  /** Names of the files uploaded into file fields, by media id. */
+  files: Record<string, string>;
+  fileNamed(id: string, name: string): void;
 }
 
 function Fields({ schema, ...p }: FieldProps & { schema: ObjectSchema }) {
@@ -287,6 +384,8 @@ function Field({ name, prop, required, ...p }: FieldProps & { name: string; prop
     );
   }
   if (prop.type === "array") return <ArrayField prop={prop} label={label} common={common} help={help} value={value} {...p} />;
+  if (prop.type === "string" && prop.format === "file")
+    return <FileField label={label} common={common} help={help} value={typeof value === "string" ? value : undefined} {...p} />;
   const choices = prop.enum ?? (prop.const !== undefined ? [prop.const] : undefined);
   const numeric = prop.type === "number" || prop.type === "integer";
   const parse = (raw: string): unknown => {
@@ -396,6 +495,66 @@ function ArrayField({
       <p id={`${common.id}-hint`} class="hint">
         {t("listHint")}
       </p>
+      {help}
+    </div>
+  );
+}
+
+/** A file field: the chosen file is uploaded at once, and the field's value is the upload's id. */
+function FileField({
+  label,
+  common,
+  help,
+  value,
+  ...p
+}: FieldProps & {
+  label: preact.JSX.Element;
+  common: Record<string, unknown> & { id: string };
+  help: preact.JSX.Element;
+  value: string | undefined;
+}) {
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const choose = async (file: File) => {
+    setError(null);
+    setProgress(0);
+    try {
+      const media = await upload(file, setProgress).promise;
+      p.fileNamed(media.id, file.name);
+      p.set(p.path, media.id);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setProgress(null);
+    }
+  };
+  return (
+    <div class="field file-field">
+      <label for={common.id}>{label}</label>
+      {value && (
+        <p class="row" data-testid="file-chosen">
+          <span>📎 {p.files[value] ?? t("attachedFile")}</span>
+          <button type="button" class="link" onClick={() => p.set(p.path, undefined)}>
+            {t("removeFile")}
+          </button>
+        </p>
+      )}
+      <input
+        {...common}
+        type="file"
+        disabled={progress !== null}
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          e.currentTarget.value = "";
+          if (file) void choose(file);
+        }}
+      />
+      {progress !== null && (
+        <progress max={1} value={progress} aria-label={t("uploading", { name: "" })}>
+          {Math.round(progress * 100)}%
+        </progress>
+      )}
+      <ErrorNote error={error} />
       {help}
     </div>
   );

@@ -23,6 +23,9 @@ interface RecordItem {
   /** The type's name and claim labels in the page's language (the agency's record type; raw names without one). */
   display?: RecordDisplay;
   revoked: boolean;
+  /** `revoked` or `expired`: shown as such everywhere, and it can no longer be presented. */
+  status: "valid" | "revoked" | "expired";
+  expiresAt: string | null;
   createdAt: string;
   /** How this device stands with the record (docs/api.md, "Records on devices"). */
   binding: "device" | "pending" | "other_device" | "none";
@@ -48,6 +51,27 @@ const BINDING_KEYS = { pending: "bindingPending", other_device: "bindingOther", 
 /** The document's name as people know it ("Водительское удостоверение"), the type itself without metadata. */
 export const recordName = (r: { type: string; display?: RecordDisplay }) => r.display?.name ?? r.type;
 
+/** The mark of a record that is no longer valid ("Отозван", "Истёк срок"), or nothing. */
+function RecordMark({ record }: { record: Pick<RecordItem, "status" | "revoked" | "expiresAt"> }) {
+  // The status as the server saw it when it answered; an expiry passed since then counts too.
+  const expired = record.status === "expired" || (record.expiresAt !== null && Date.parse(record.expiresAt) <= Date.now());
+  if (record.status === "revoked" || record.revoked)
+    return (
+      <span class="status status-cancelled" data-testid="record-mark">
+        {t("revoked")}
+      </span>
+    );
+  if (expired)
+    return (
+      <span class="status status-expired" data-testid="record-mark">
+        {t("expired")}
+      </span>
+    );
+  return null;
+}
+
+const presentable = (r: RecordItem) => r.status === "valid" && !r.revoked && (r.expiresAt === null || Date.parse(r.expiresAt) > Date.now());
+
 export function RecordsView() {
   // Names and labels come in the page's language: a language switch reads them again.
   const records = useAsync(() => withKey(() => request<{ records: RecordItem[] }>("/records")), [lang()]);
@@ -69,8 +93,8 @@ export function RecordsView() {
             <a class="card link-card" href={href("services", "records", r.id)}>
               <span class="row spread">
                 <strong>{recordName(r)}</strong>
-                {r.revoked && <span class="status status-cancelled">{t("revoked")}</span>}
-                {!r.revoked && r.binding !== "device" && <span class="status">{t(BINDING_KEYS[r.binding])}</span>}
+                <RecordMark record={r} />
+                {presentable(r) && r.binding !== "device" && <span class="status">{t(BINDING_KEYS[r.binding])}</span>}
               </span>
               <span class="muted">
                 {t("issuedBy", { agency: r.agency.name })}
@@ -122,10 +146,13 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
               {record.agency.verified && <VerifiedBadge />}
             </p>
             <p class="muted">{t("issuedAt", { date: formatDate(record.createdAt) })}</p>
-            {record.revoked && <p class="status status-cancelled">{t("revoked")}</p>}
-            {!record.revoked && record.binding !== "device" && <p class="status">{t(BINDING_KEYS[record.binding])}</p>}
-            {record.binding === "none" && <p class="muted">{t("reissueHint")}</p>}
-            {!record.revoked && (
+            {record.expiresAt && <p class="muted">{t("validUntil", { date: formatDate(record.expiresAt) })}</p>}
+            <p>
+              <RecordMark record={record} />
+            </p>
+            {presentable(record) && record.binding !== "device" && <p class="status">{t(BINDING_KEYS[record.binding])}</p>}
+            {!record.revoked && record.binding === "none" && <p class="muted">{t("reissueHint")}</p>}
+            {presentable(record) && (
               <p>
                 <a class="button" href={href("services", "digital-id", record.id)}>
                   {tid("idShowAsId")}
@@ -133,59 +160,66 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
               </p>
             )}
           </section>
-          <form class="card" onSubmit={present}>
-            <fieldset class="group">
-              <legend>{t("chooseClaims")}</legend>
-              {claimRows(record.claims, record.display, lang()).map(({ name, label, value }) => (
-                <div class="field check" key={name}>
+          {!presentable(record) && (
+            <p class="note" role="status">
+              {t("notPresentable")}
+            </p>
+          )}
+          {presentable(record) && (
+            <form class="card" onSubmit={present}>
+              <fieldset class="group">
+                <legend>{t("chooseClaims")}</legend>
+                {claimRows(record.claims, record.display, lang()).map(({ name, label, value }) => (
+                  <div class="field check" key={name}>
+                    <input
+                      id={`claim-${name}`}
+                      type="checkbox"
+                      checked={chosen.has(name)}
+                      onChange={(e) => {
+                        const next = new Set(chosen);
+                        if (e.currentTarget.checked) next.add(name);
+                        else next.delete(name);
+                        setChosen(next);
+                        setPresentation(null);
+                      }}
+                    />
+                    <label for={`claim-${name}`}>
+                      <span class="claim-name">{label}</span>: {value}
+                    </label>
+                  </div>
+                ))}
+              </fieldset>
+              <details class="group">
+                <summary>{t("verifierAsks")}</summary>
+                <div class="field">
+                  <label for="kb-audience">{t("verifierAudience")}</label>
                   <input
-                    id={`claim-${name}`}
-                    type="checkbox"
-                    checked={chosen.has(name)}
-                    onChange={(e) => {
-                      const next = new Set(chosen);
-                      if (e.currentTarget.checked) next.add(name);
-                      else next.delete(name);
-                      setChosen(next);
+                    id="kb-audience"
+                    value={audience}
+                    onInput={(e) => {
+                      setAudience(e.currentTarget.value);
                       setPresentation(null);
                     }}
                   />
-                  <label for={`claim-${name}`}>
-                    <span class="claim-name">{label}</span>: {value}
-                  </label>
                 </div>
-              ))}
-            </fieldset>
-            <details class="group">
-              <summary>{t("verifierAsks")}</summary>
-              <div class="field">
-                <label for="kb-audience">{t("verifierAudience")}</label>
-                <input
-                  id="kb-audience"
-                  value={audience}
-                  onInput={(e) => {
-                    setAudience(e.currentTarget.value);
-                    setPresentation(null);
-                  }}
-                />
-              </div>
-              <div class="field">
-                <label for="kb-nonce">{t("verifierNonce")}</label>
-                <input
-                  id="kb-nonce"
-                  value={nonce}
-                  onInput={(e) => {
-                    setNonce(e.currentTarget.value);
-                    setPresentation(null);
-                  }}
-                />
-              </div>
-            </details>
-            <ErrorNote error={error} />
-            <button type="submit" class="primary" disabled={busy || chosen.size === 0}>
-              {t("present")}
-            </button>
-          </form>
+                <div class="field">
+                  <label for="kb-nonce">{t("verifierNonce")}</label>
+                  <input
+                    id="kb-nonce"
+                    value={nonce}
+                    onInput={(e) => {
+                      setNonce(e.currentTarget.value);
+                      setPresentation(null);
+                    }}
+                  />
+                </div>
+              </details>
+              <ErrorNote error={error} />
+              <button type="submit" class="primary" disabled={busy || chosen.size === 0}>
+                {t("present")}
+              </button>
+            </form>
+          )}
           {presentation && <PresentationPanel presentation={presentation.text} bound={presentation.bound} chats={chats} />}
         </>
       )}
