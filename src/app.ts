@@ -12,7 +12,7 @@ import { chats } from "./chat/routes";
 import { sockets } from "./chat/sockets";
 import { agencyConsents, citizenConsents } from "./consents/routes";
 import { demoPending } from "./dev/demo";
-import { dev } from "./dev/routes";
+import { devRoutes } from "./dev/routes";
 import { agencyForms, citizenForms } from "./forms/routes";
 import { keys } from "./keys/routes";
 import { missingConfig, requireService } from "./lib/config";
@@ -163,7 +163,8 @@ export function createApp() {
   app.route("/api/v1", agencyForms);
   app.route("/api/v1", citizenForms);
   app.route("/api/v1", push);
-  app.route("/api/v1", dev);
+  // Production bundles define DEV_ROUTES false (wrangler.toml), which drops the module; elsewhere it is undefined.
+  if (typeof DEV_ROUTES === "undefined" || DEV_ROUTES) app.route("/api/v1", devRoutes());
   app.route("/api/v1", devAgencies);
   app.route("/api/v1", devPayments);
 
