@@ -358,8 +358,11 @@ export class ChatRoom extends DurableObject<Env> {
       const before = this.members.get(userId);
       if (!before) return refuse(404, "not_found", "No such member.");
       if (before.role !== role) {
-        this.members.upsert({ ...before, role }, this.nextRev());
+        const rev = this.nextRev();
+        this.members.upsert({ ...before, role }, rev);
         this.record({ type: "member", userId, action: "role_changed", role, memberCount: this.members.count() });
+        // As with adds and removals: the actor's list shows the chat's new pts when they get the answer.
+        if (actorId && actorId !== userId) this.members.markDirty(actorId, rev);
         await this.moveSockets(userId, before.role, role);
         await this.pushNow(actorId && actorId !== userId ? [userId, actorId] : [userId]);
       }

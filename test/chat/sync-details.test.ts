@@ -91,6 +91,17 @@ describe("chat-list changes in the inbox", () => {
     inbox.close();
   });
 
+  it("shows whoever changed a member's role over HTTP the chat's new pts in their own list when they get the answer", async () => {
+    const { chat, people } = await group(2);
+    const [owner, m1] = people as [SignedIn, SignedIn];
+    for (const role of ["admin", "member"]) {
+      await ok(callJson(`/api/v1/chats/${chat.id}/members/${m1.user.id}`, { method: "PATCH", token: owner.accessToken, body: { role } }), 200);
+      const now = await currentPts(owner.accessToken, chat.id);
+      const mine = (await listOf(owner)).chats.find((c) => c.id === chat.id);
+      expect(mine?.pts, `after the change to ${role}`).toBe(now);
+    }
+  });
+
   it("refuses a malformed pts on /updates and the inbox socket", async () => {
     const u = await signIn();
     for (const pts of ["x", "-1", "2.5"]) {
