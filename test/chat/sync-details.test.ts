@@ -95,7 +95,10 @@ describe("chat-list changes in the inbox", () => {
     const { chat, people } = await group(2);
     const [owner, m1] = people as [SignedIn, SignedIn];
     for (const role of ["admin", "member"]) {
-      await ok(callJson(`/api/v1/chats/${chat.id}/members/${m1.user.id}`, { method: "PATCH", token: owner.accessToken, body: { role } }), 200);
+      await ok(
+        callJson(`/api/v1/chats/${chat.id}/members/${m1.user.id}`, { method: "PATCH", token: owner.accessToken, body: { role } }),
+        200,
+      );
       const now = await currentPts(owner.accessToken, chat.id);
       const mine = (await listOf(owner)).chats.find((c) => c.id === chat.id);
       expect(mine?.pts, `after the change to ${role}`).toBe(now);
