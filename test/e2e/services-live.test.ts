@@ -75,7 +75,8 @@ test("paying a bill: its message in the open official chat turns to «Оплач
     headers: { "idempotency-key": "live-1" },
     body: { method: "card", card: { number: "4242424242424242", expMonth: 12, expYear: 2030, cvc: "123" } },
   });
-  const day = new Intl.DateTimeFormat("ru-RU", { dateStyle: "medium" }).format(new Date(paid.bill.paidAt));
+  // The day in words, as the app writes dates ("2 декабря 2026 г."), in the browser's time zone (this machine's).
+  const day = new Intl.DateTimeFormat("ru-RU", { day: "numeric", month: "long", year: "numeric" }).format(new Date(paid.bill.paidAt));
   await billMessage.getByTestId("action-state").getByText(`Оплачено ${day}`).waitFor();
   expect(await billMessage.getByRole("link", { name: "Оплатить" }).count()).toBe(0);
   // After a reload too (from history, not only the live frame).
@@ -123,6 +124,17 @@ test("approving a consent request: its message shows the decision instead of «�
 });
 
 test("the console reads the citizen's records under the approved consent, and the citizen's access log shows the read", async () => {
+  await api(server.origin, "/api/v1/agency/record-types/birth_certificate", {
+    method: "PUT",
+    token: registry.token,
+    body: {
+      name: { ru: "Свидетельство о рождении", en: "Birth certificate" },
+      claims: {
+        given_name: { label: { ru: "Имя", en: "Given name" } },
+        birth_place: { label: { ru: "Место рождения", en: "Place of birth" } },
+      },
+    },
+  });
   await api(server.origin, "/api/v1/agency/records", {
     token: registry.token,
     body: { citizenPhone: anna.phone, type: "birth_certificate", claims: { given_name: "Анна", birth_place: "Тверь" } },
@@ -135,8 +147,10 @@ test("the console reads the citizen's records under the approved consent, and th
   await desk.getByText("Укажите цель: без неё читать документы нельзя.").waitFor();
   await desk.getByLabel("Цель чтения").fill("Проверка права на пособие");
   await desk.getByRole("button", { name: "Прочитать" }).click();
-  const found = desk.getByTestId("citizen-record").filter({ hasText: "birth_certificate" });
+  // In the issuing registry's words: its name for the type and its labels for the claims.
+  const found = desk.getByTestId("citizen-record").filter({ hasText: "Свидетельство о рождении" });
   await found.getByText("Тверь").waitFor();
+  expect(await found.locator("dt").allTextContents()).toEqual(["Имя", "Место рождения"]);
   await found.getByText("Выдал: ЗАГС (тест)").waitFor();
   await found.getByText("Действует").waitFor();
   await desk.getByText(/Чтение записано в журнал доступа гражданина/).waitFor();
