@@ -10,7 +10,8 @@ import { ApiError, notFound } from "../lib/errors";
 import { agencySecurity, citizenSecurity, iso, isoOrNull, json, jsonBody, problems, router } from "../lib/hono";
 import { newId } from "../lib/ids";
 import { rfc3339Instant } from "../lib/time";
-import { recordTypeName } from "../records/store";
+import { Display, displayOf, negotiateLang } from "../records/metadata";
+import { metadataFor, metaKey, recordTypeName } from "../records/store";
 import { isConsentScope } from "../records/type";
 import { consentScopeWords, formatDate } from "../web/lib/format";
 import { dispatchWebhooks, eventStatements, webhookEvent } from "../webhooks/events";
@@ -165,6 +166,9 @@ export const agencyConsents = router()
                 revoked: z.boolean(),
                 expiresAt: z.string().nullable(),
                 status: z.enum(["valid", "revoked", "expired"]),
+                display: Display.openapi({
+                  description: "The issuer's name for the type and labels for the claims, in the caller's language (Accept-Language).",
+                }),
               }),
             ),
           }),
@@ -209,23 +213,33 @@ export const agencyConsents = router()
         revoked_at: number | null;
         expires_at: number | null;
       }[];
+      // Labels are the issuer's (public record types), read after the logged read: they are not the citizen's data.
+      const meta = await metadataFor(
+        database(c.env.DB),
+        rows.map((r) => ({ agencyId: r.agency_id, type: r.type })),
+      );
+      const lang = negotiateLang(c.req.header("accept-language"));
       return c.json(
         {
-          records: rows.map((r) => ({
-            id: r.id,
-            agencyId: r.agency_id,
-            agencyName: r.agency_name,
-            type: r.type,
-            claims: JSON.parse(r.claims) as Record<string, unknown>,
-            revoked: r.revoked_at !== null,
-            expiresAt: isoOrNull(r.expires_at),
-            status:
-              r.revoked_at !== null
-                ? ("revoked" as const)
-                : r.expires_at !== null && r.expires_at <= now
-                  ? ("expired" as const)
-                  : ("valid" as const),
-          })),
+          records: rows.map((r) => {
+            const claims = JSON.parse(r.claims) as Record<string, unknown>;
+            return {
+              id: r.id,
+              agencyId: r.agency_id,
+              agencyName: r.agency_name,
+              type: r.type,
+              claims,
+              display: displayOf(r.type, Object.keys(claims), meta.get(metaKey(r.agency_id, r.type)), lang),
+              revoked: r.revoked_at !== null,
+              expiresAt: isoOrNull(r.expires_at),
+              status:
+                r.revoked_at !== null
+                  ? ("revoked" as const)
+                  : r.expires_at !== null && r.expires_at <= now
+                    ? ("expired" as const)
+                    : ("valid" as const),
+            };
+          }),
         },
         200,
       );

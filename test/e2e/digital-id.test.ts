@@ -254,6 +254,27 @@ test("the verifier speaks English in full", async () => {
   expect(await verdict().getByTestId("disclosed").locator("dd").allTextContents()).toEqual(["yes"]);
 });
 
+test("once the registry describes its record type, the Digital ID and the verifier use the registry's own words", async () => {
+  await api(server.origin, "/api/v1/agency/record-types/age_confirmation", {
+    method: "PUT",
+    token: registry.token,
+    body: {
+      name: { ru: "Справка о возрасте", en: "Certificate of age" },
+      claims: { age_over_18: { label: { ru: "Исполнилось 18 лет", en: "Aged 18 or over" } } },
+    },
+  });
+  const shown = await showCode(ageRecord);
+  await a.page.getByText("Справка о возрасте").first().waitFor();
+  expect(await a.page.getByTestId("digital-id-claims").textContent()).toBe("Исполнилось 18 лет");
+  // The verifier (in English since the test before) fetches the registry's record types with its keys.
+  await upload(shown.matrix, "described.png");
+  await expectVerdict("valid");
+  expect(await verdict().getByTestId("disclosed").locator("dt").allTextContents()).toEqual(["Aged 18 or over"]);
+  expect(await verdict().getByTestId("disclosed").locator("dd").allTextContents()).toEqual(["yes"]);
+  expect(await verdict().textContent()).toContain("Certificate of age");
+  expect(pageErrors(verifier.page)).toEqual([]);
+});
+
 test("on a device the record is not on, the Digital ID says so in plain words and shows no code", async () => {
   // A new device signed in as Anna: the proof of age stays on her first one until she moves it here.
   const b = await openAs(browser, server.origin, anna.phone, { deviceName: "Ноутбук", hash: "#/services/digital-id" });

@@ -99,6 +99,45 @@ describe("consent and agency reads", () => {
     expect(listed.body.consents[0]?.status).toBe("expired");
   });
 
+  it("labels another agency's records with that agency's record type, in the reader's language", async () => {
+    const traffic = await newAgency("ГИБДД (тест)");
+    const bank = await newAgency("Банк (тест)");
+    const anna = await signIn();
+    const published = await call("/api/v1/agency/record-types/driving_licence", {
+      method: "PUT",
+      token: traffic.token,
+      body: {
+        name: { ru: "Водительское удостоверение", en: "Driving licence" },
+        claims: {
+          category: { label: { ru: "Категория", en: "Category" }, format: "enum", values: { B: { ru: "B — легковые", en: "B — cars" } } },
+        },
+      },
+    });
+    expect(published.status).toBeLessThan(300);
+    await issueRecord(traffic, anna, "driving_licence", { category: "B", note: "без ограничений" });
+    const { body } = await requestConsent(bank, anna, "records:driving_licence");
+    await callJson(`/api/v1/consents/${body.consent.id}/approve`, { method: "POST", token: anna.accessToken });
+    type Labelled = { records: { display: { name: string; claims: Record<string, string>; formats: Record<string, string> } }[] };
+    const read = async (lang: string) =>
+      (
+        await callJson<Labelled>(
+          `/api/v1/agency/citizens/${encodeURIComponent(anna.phone)}/records?purpose=${encodeURIComponent("проверка")}`,
+          {
+            token: bank.token,
+            headers: { "accept-language": lang },
+          },
+        )
+      ).body.records[0]?.display;
+    expect(await read("ru")).toMatchObject({
+      name: "Водительское удостоверение",
+      // A claim the type does not describe keeps its own name.
+      claims: { category: "Категория", note: "note" },
+      formats: { category: "enum" },
+      values: { category: { B: "B — легковые" } },
+    });
+    expect(await read("en-GB,en;q=0.9")).toMatchObject({ name: "Driving licence", claims: { category: "Category" } });
+  });
+
   it("lets only the citizen decide, once, and refuses bad requests", async () => {
     const bank = await newAgency("Банк (тест)");
     const anna = await signIn();

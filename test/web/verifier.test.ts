@@ -84,6 +84,27 @@ describe("the in-person verifier", () => {
     expect(verdict.ageSec).toBeLessThanOrEqual(1);
   });
 
+  it("carries the issuer's published names and labels for the code's record type, and no other type's", async () => {
+    const w = await world();
+    const trusted = await w.trust.issuer(ISSUER);
+    if (!trusted) throw new Error("the world's issuer is trusted");
+    const age = {
+      name: { ru: "Справка о возрасте" },
+      claims: { age_over_18: { label: { ru: "Исполнилось 18 лет", en: "Aged 18 or over" } } },
+    };
+    const other = { name: { ru: "Паспорт" }, claims: {} };
+    const described: Trust = {
+      issuer: async (iss) => (iss === ISSUER ? { ...trusted, recordTypes: { age_confirmation: age, passport: other } } : null),
+    };
+    const code = await liveCode(w, await ageCredential(w));
+    const verdict = await checkCode(code, { trust: described, seen: memorySeen() });
+    expect(verdict.state).toBe("valid");
+    expect(verdict.typeMeta).toEqual(age);
+    // A type the agency has not described carries none: the page then shows the claims in our words.
+    const bare: Trust = { issuer: async (iss) => (iss === ISSUER ? { ...trusted, recordTypes: { passport: other } } : null) };
+    expect((await checkCode(await liveCode(w, await ageCredential(w)), { trust: bare, seen: memorySeen() })).typeMeta).toBeUndefined();
+  });
+
   it("calls an altered code tampered: a changed disclosure, a forged signature, a KB-JWT for another presentation", async () => {
     const w = await world();
     const credential = await ageCredential(w);

@@ -1,6 +1,7 @@
 // Record claims and types in people's words, for the Digital ID and the verifier: "Старше 18 лет — да", not
-// `age_over_18: true`. A local helper until record types' own labels (contract v1.1 "Record types", the
-// services-display branch's src/web/lib/format.ts) reach the browser; then those win and this is the fallback.
+// `age_over_18: true`. The agency's own record type labels (contract v1.1 "Record types") win where it
+// publishes them (the record's `display`, the verifier's cached record types); these words are the fallback:
+// derived claims such as age_over_18, and types an agency has not described.
 import { formatDate, lang } from "./i18n";
 
 type Words = { ru: string; en: string };

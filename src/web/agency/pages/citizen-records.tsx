@@ -2,9 +2,10 @@
 // Staff give the citizen's phone and the purpose of the read; the server writes the read, with that purpose,
 // into the citizen's access log in the same batch as the read itself (GET /agency/citizens/:phone/records).
 import { useState } from "preact/hooks";
+import { claimRows, type RecordDisplay } from "../../lib/format";
 import { api } from "../api";
 import { formatDateTime } from "../format";
-import { t } from "../i18n";
+import { currentLang, t } from "../i18n";
 import { Badge, PageTitle, TextField, type Tone } from "../ui";
 import { FormCard, PhoneField, useForm } from "./parts";
 
@@ -17,18 +18,12 @@ interface CitizenRecord {
   revoked: boolean;
   expiresAt: string | null;
   status: "valid" | "revoked" | "expired";
+  /** The issuer's name for the type and labels for the claims, in the console's language. */
+  display?: RecordDisplay;
 }
 
 const TONES: Record<CitizenRecord["status"], Tone> = { valid: "ok", revoked: "bad", expired: "neutral" };
 const FIELDS = ["phone", "purpose"];
-
-/** A claim's value for people: text as is, yes/no, lists joined, anything nested as compact JSON. */
-function shown(value: unknown): string {
-  if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
-  if (Array.isArray(value) && value.every((v) => typeof v !== "object")) return value.join(", ");
-  if (typeof value === "object" && value !== null) return JSON.stringify(value);
-  return String(value);
-}
 
 export function CitizenRecordsPage() {
   const [phone, setPhone] = useState("");
@@ -85,7 +80,7 @@ export function CitizenRecordsPage() {
           {records.map((r) => (
             <article key={r.id} class="record-card" data-testid="citizen-record">
               <div class="section-head">
-                <h3>{r.type}</h3>
+                <h3>{r.display?.name ?? r.type}</h3>
                 <Badge tone={TONES[r.status]}>{t(`citizenRecords.status.${r.status}`)}</Badge>
               </div>
               <p class="hint">
@@ -93,9 +88,9 @@ export function CitizenRecordsPage() {
                 {r.expiresAt ? ` · ${t("citizenRecords.until", { date: formatDateTime(r.expiresAt) })}` : ""}
               </p>
               <dl class="facts">
-                {Object.entries(r.claims).map(([name, value]) => [
-                  <dt key={`${name}-t`}>{name}</dt>,
-                  <dd key={`${name}-v`}>{shown(value)}</dd>,
+                {claimRows(r.claims, r.display, currentLang()).map(({ name, label, value }) => [
+                  <dt key={`${name}-t`}>{label}</dt>,
+                  <dd key={`${name}-v`}>{value}</dd>,
                 ])}
               </dl>
             </article>

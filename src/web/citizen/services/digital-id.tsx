@@ -7,6 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../../lib/api";
 import { claimLabel, claimValue, typeLabel } from "../../lib/claim-labels";
+import type { RecordDisplay } from "../../lib/format";
 import { formatDate, formatTime, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
@@ -26,7 +27,17 @@ interface IdRecord {
   createdAt: string;
   /** How this device stands with the record: only `device` can be shown from here. */
   binding: "device" | "pending" | "other_device" | "none";
+  /** The record type's name and labels in the reader's language (the raw names where the agency gave none). */
+  display?: RecordDisplay;
 }
+
+/** The agency's name for the record's type, else ours. */
+const idTypeName = (r: IdRecord): string => (r.display && r.display.name !== r.type ? r.display.name : typeLabel(r.type));
+/** The agency's label for a claim, else the claim in our words (derived ones such as age_over_18). */
+const idClaimLabel = (r: IdRecord, name: string): string => {
+  const label = r.display && Object.hasOwn(r.display.claims, name) ? r.display.claims[name] : undefined;
+  return label && label !== name ? label : claimLabel(name);
+};
 
 /**
  * Loads after this device's holder key is published, so a record waiting for its first device is bound to
@@ -72,12 +83,18 @@ function DigitalIdChoice() {
         {usable.map((r) => (
           <li key={r.id}>
             <a class="card link-card" href={href("services", "digital-id", r.id)}>
-              <strong>{typeLabel(r.type)}</strong>
+              <strong>{idTypeName(r)}</strong>
               <span class="muted">
                 {t("issuedBy", { agency: r.agency.name })}
                 {r.agency.verified && <VerifiedBadge />}
               </span>
-              {defaultClaims(r).length > 0 && <span>{defaultClaims(r).map(claimLabel).join(", ")}</span>}
+              {defaultClaims(r).length > 0 && (
+                <span>
+                  {defaultClaims(r)
+                    .map((n) => idClaimLabel(r, n))
+                    .join(", ")}
+                </span>
+              )}
               {r.binding !== "device" && <span class="status">{t(BINDING_NOTE[r.binding])}</span>}
             </a>
           </li>
@@ -94,7 +111,7 @@ function DigitalIdRecord({ id }: { id: string }) {
   const disclose = chosen ?? (record ? defaultClaims(record) : []);
   return (
     <div class="page">
-      <ScreenTitle back={href("services", "digital-id")}>{record ? typeLabel(record.type) : tid("idTitle")}</ScreenTitle>
+      <ScreenTitle back={href("services", "digital-id")}>{record ? idTypeName(record) : tid("idTitle")}</ScreenTitle>
       {data.loading && !record && <Loading />}
       <ErrorNote error={data.error} onRetry={data.reload} />
       {record && !presentable(record) && (
@@ -125,7 +142,9 @@ function DigitalIdRecord({ id }: { id: string }) {
       )}
       {record && presentable(record) && record.binding === "device" && (
         <>
-          {disclose.length > 0 && <LiveCode recordId={record.id} disclose={disclose} />}
+          {disclose.length > 0 && (
+            <LiveCode recordId={record.id} disclose={disclose} labels={disclose.map((n) => idClaimLabel(record, n))} />
+          )}
           <fieldset class="card group">
             <legend>{tid("idChoose")}</legend>
             <p class="muted">{tid("idChooseHint")}</p>
@@ -142,7 +161,7 @@ function DigitalIdRecord({ id }: { id: string }) {
                   }}
                 />
                 <label for={`id-claim-${name}`}>
-                  {claimLabel(name)}: {claimValue(value)}
+                  {idClaimLabel(record, name)}: {claimValue(value)}
                 </label>
               </div>
             ))}
@@ -166,7 +185,7 @@ const nonce = (): string => {
 };
 
 /** The refreshing code: a new presentation every REFRESH_SEC while the page is visible, and on coming back. */
-function LiveCode({ recordId, disclose }: { recordId: string; disclose: string[] }) {
+function LiveCode({ recordId, disclose, labels }: { recordId: string; disclose: string[]; labels: string[] }) {
   const [code, setCode] = useState<{ text: string; madeAt: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [now, setNow] = useState(Date.now());
@@ -211,7 +230,7 @@ function LiveCode({ recordId, disclose }: { recordId: string; disclose: string[]
     <section class="card digital-id" aria-labelledby="digital-id-heading" data-testid="digital-id">
       <h2 id="digital-id-heading">{tid("idShowThis")}</h2>
       <p>
-        {tid("idDiscloses")} <strong data-testid="digital-id-claims">{disclose.map(claimLabel).join(", ")}</strong>
+        {tid("idDiscloses")} <strong data-testid="digital-id-claims">{labels.join(", ")}</strong>
       </p>
       {code ? (
         <div data-testid="digital-id-code" data-length={code.text.length}>

@@ -23,6 +23,15 @@ export interface TrustedIssuer {
   jwks: JSONWebKeySet;
   /** The status list's `lst` (Token Status List, 1 bit per record) and when it was fetched; null: never fetched. */
   statusList: { lst: string; fetchedAt: number } | null;
+  /** The record types the agency publishes (`GET /agencies/:id/record-types`), by type; absent: none kept. */
+  recordTypes?: Record<string, TypeMeta>;
+}
+
+type Localized = { ru: string; en?: string };
+/** A record type's names and claim labels, as the agency publishes them (contract v1.1, "Record types"). */
+export interface TypeMeta {
+  name: Localized;
+  claims: Record<string, { label: Localized; format?: "text" | "date" | "money" | "image" | "enum"; values?: Record<string, Localized> }>;
 }
 
 export interface Trust {
@@ -60,6 +69,8 @@ export interface Verdict {
   issuer?: { id: string; name: string; verified: boolean };
   /** The record type (the agency's own name for it). */
   type?: string;
+  /** That type's names and labels, when the verifier keeps the issuer's record types. */
+  typeMeta?: TypeMeta;
   /** Exactly what the holder disclosed; empty unless the issuer's signature and every disclosure check out. */
   claims: Record<string, unknown>;
   /** The credential's expiry (ms), when it has one. */
@@ -126,9 +137,12 @@ export async function checkCode(text: string, deps: { trust: Trust; seen: Seen; 
 
   const claims = Object.fromEntries(Object.entries(result.claims ?? {}).filter(([name]) => !CLEAR_CLAIMS.has(name)));
   const vct = result.vct ?? "";
+  const type = vct.startsWith(VCT_PREFIX) ? vct.slice(VCT_PREFIX.length) : vct;
+  const typeMeta = trusted.recordTypes && Object.hasOwn(trusted.recordTypes, type) ? trusted.recordTypes[type] : undefined;
   const verdict: Omit<Verdict, "state"> = {
     issuer,
-    type: vct.startsWith(VCT_PREFIX) ? vct.slice(VCT_PREFIX.length) : vct,
+    type,
+    ...(typeMeta ? { typeMeta } : {}),
     claims,
     ...(typeof unverified.exp === "number" ? { expiresAt: unverified.exp * 1000 } : {}),
   };

@@ -1,11 +1,12 @@
 // The verifier's offline cache, in IndexedDB (lib/idb.ts): the agency directory (`GET /agencies`, with each
 // agency's issuer identifier), each agency's keys (`GET /agencies/:id/jwks.json`) and status list
-// (`GET /agencies/:id/status-list`), refreshed when online; and the codes it accepted, for the replay rule.
+// (`GET /agencies/:id/status-list`) and record types (`GET /agencies/:id/record-types`, for the claims'
+// labels), refreshed when online; and the codes it accepted, for the replay rule.
 // check.ts decides; this only keeps what it decides with. Everything here is public data: nothing is tied to
 // whoever is signed in, so signing out keeps it.
 import type { JSONWebKeySet } from "jose";
 import { idbEntries, idbGet, idbPut, idbPutMany, SEEN, VERIFIER } from "../../lib/idb";
-import { memorySeen, SEEN_RETENTION_MS, type Seen, type Trust, type TrustedIssuer } from "./check";
+import { memorySeen, SEEN_RETENTION_MS, type Seen, type Trust, type TrustedIssuer, type TypeMeta } from "./check";
 
 interface DirectoryEntry {
   id: string;
@@ -22,6 +23,7 @@ interface Directory {
 interface AgencyCache {
   jwks: JSONWebKeySet;
   statusList: { lst: string; fetchedAt: number } | null;
+  recordTypes?: Record<string, TypeMeta>;
   fetchedAt: number;
 }
 
@@ -49,6 +51,32 @@ function asStatusList(body: unknown): string {
   const list = isObject(body) ? body.status_list : undefined;
   if (!isObject(list) || list.bits !== 1 || typeof list.lst !== "string") throw new Error("not a status list");
   return list.lst;
+}
+
+const isLocalized = (v: unknown): v is { ru: string; en?: string } =>
+  isObject(v) && typeof v.ru === "string" && (v.en === undefined || typeof v.en === "string");
+const FORMATS = new Set(["text", "date", "money", "image", "enum"]);
+
+/** The agency's record types by type; an entry that is not of the published shape is left out (raw names show). */
+function asRecordTypes(body: unknown): Record<string, TypeMeta> {
+  const list = isObject(body) && Array.isArray(body.recordTypes) ? body.recordTypes : [];
+  const out: Record<string, TypeMeta> = {};
+  for (const t of list) {
+    if (!isObject(t) || typeof t.type !== "string" || !isLocalized(t.name) || !isObject(t.claims)) continue;
+    const claims: TypeMeta["claims"] = {};
+    for (const [name, c] of Object.entries(t.claims)) {
+      if (!isObject(c) || !isLocalized(c.label)) continue;
+      const format = typeof c.format === "string" && FORMATS.has(c.format) ? (c.format as TypeMeta["claims"][string]["format"]) : undefined;
+      const values = isObject(c.values) ? Object.fromEntries(Object.entries(c.values).filter(([, v]) => isLocalized(v))) : undefined;
+      claims[name] = {
+        label: { ru: c.label.ru, ...(c.label.en ? { en: c.label.en } : {}) },
+        ...(format ? { format } : {}),
+        ...(values ? { values: values as Record<string, { ru: string; en?: string }> } : {}),
+      };
+    }
+    out[t.type] = { name: { ru: t.name.ru, ...(t.name.en ? { en: t.name.en } : {}) }, claims };
+  }
+  return out;
 }
 
 const online = () => typeof navigator === "undefined" || navigator.onLine !== false;
@@ -95,9 +123,16 @@ async function refreshDirectory(): Promise<Directory> {
 
 async function refreshAgency(id: string): Promise<AgencyCache> {
   const path = `/agencies/${encodeURIComponent(id)}`;
-  const [jwks, lst] = await Promise.all([get(`${path}/jwks.json`).then(asJwks), get(`${path}/status-list`).then(asStatusList)]);
+  const [jwks, lst, types] = await Promise.all([
+    get(`${path}/jwks.json`).then(asJwks),
+    get(`${path}/status-list`).then(asStatusList),
+    // Labels only: without them the verdict still stands, with the claims' own names in words.
+    get(`${path}/record-types`)
+      .then(asRecordTypes)
+      .catch(async () => (await cachedAgency(id))?.recordTypes),
+  ]);
   const now = Date.now();
-  const entry = { jwks, statusList: { lst, fetchedAt: now }, fetchedAt: now };
+  const entry: AgencyCache = { jwks, statusList: { lst, fetchedAt: now }, ...(types ? { recordTypes: types } : {}), fetchedAt: now };
   await save(`agency:${id}`, entry);
   return entry;
 }
@@ -159,6 +194,7 @@ export const cachedTrust: Trust = {
       verified: entry.verified,
       jwks: cached.jwks,
       statusList: cached.statusList,
+      ...(cached.recordTypes ? { recordTypes: cached.recordTypes } : {}),
     };
     return trusted;
   },
