@@ -2,6 +2,7 @@
 // `age_over_18: true`. The agency's own record type labels (contract v1.1 "Record types") win where it
 // publishes them (the record's `display`, the verifier's cached record types); these words are the fallback:
 // derived claims such as age_over_18, and types an agency has not described.
+import { type ClaimFormat, type ClaimRow, claimRows, type RecordDisplay } from "./format";
 import { formatDate, lang } from "./i18n";
 
 type Words = { ru: string; en: string };
@@ -59,4 +60,47 @@ export function claimValue(value: unknown): string {
       .map(([k, v]) => `${claimLabel(k)}: ${claimValue(v)}`)
       .join("; ");
   return String(value);
+}
+
+/**
+ * A record's claims as rows for people: the issuer's labels and formats where its `display` has them
+ * (claimRows), and for a claim it does not label (display shows the raw name) or without a display, our words.
+ */
+export function labelledClaims(claims: Record<string, unknown>, display: RecordDisplay | undefined): ClaimRow[] {
+  return claimRows(claims, display, lang()).map((row) => ({ ...row, label: labelOf(row.name, display) }));
+}
+
+/** One claim's label: the issuer's where its display labels it, else our words. */
+export function labelOf(name: string, display: RecordDisplay | undefined): string {
+  const label = display && Object.hasOwn(display.claims, name) ? display.claims[name] : undefined;
+  return label && label !== name ? label : claimLabel(name);
+}
+
+type Localized = { ru: string; en?: string };
+/** A text the agency published, in the page's language (English falls back to Russian, which every type has). */
+export const pickText = (text: Localized): string => (lang() === "en" ? (text.en ?? text.ru) : text.ru);
+
+/** A published record type as the display the API would answer for these claims, in the page's language. */
+export function displayOfType(
+  meta: {
+    name: Localized;
+    claims: Record<
+      string,
+      {
+        label: Localized;
+        format?: ClaimFormat;
+        values?: Record<string, Localized>;
+      }
+    >;
+  },
+  claimNames: readonly string[],
+): RecordDisplay {
+  const display: Required<RecordDisplay> = { name: pickText(meta.name), claims: {}, formats: {}, values: {} };
+  for (const name of claimNames) {
+    const m = Object.hasOwn(meta.claims, name) ? meta.claims[name] : undefined;
+    display.claims[name] = m ? pickText(m.label) : name;
+    if (m?.format) display.formats[name] = m.format;
+    if (m?.values) display.values[name] = Object.fromEntries(Object.entries(m.values).map(([v, label]) => [v, pickText(label)]));
+  }
+  return display;
 }

@@ -6,7 +6,7 @@
 // key binding is signed with this device's own holder key; for any other the page says what to do instead.
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../../lib/api";
-import { claimLabel, claimValue, typeLabel } from "../../lib/claim-labels";
+import { claimValue, labelOf, typeLabel } from "../../lib/claim-labels";
 import type { RecordDisplay } from "../../lib/format";
 import { formatDate, formatTime, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
@@ -34,10 +34,7 @@ interface IdRecord {
 /** The agency's name for the record's type, else ours. */
 const idTypeName = (r: IdRecord): string => (r.display && r.display.name !== r.type ? r.display.name : typeLabel(r.type));
 /** The agency's label for a claim, else the claim in our words (derived ones such as age_over_18). */
-const idClaimLabel = (r: IdRecord, name: string): string => {
-  const label = r.display && Object.hasOwn(r.display.claims, name) ? r.display.claims[name] : undefined;
-  return label && label !== name ? label : claimLabel(name);
-};
+const idClaimLabel = (r: IdRecord, name: string): string => labelOf(name, r.display);
 
 /**
  * Loads after this device's holder key is published, so a record waiting for its first device is bound to

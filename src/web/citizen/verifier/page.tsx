@@ -4,8 +4,7 @@
 // Open without signing in: a cashier needs no Veche account.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { hasSession } from "../../lib/api";
-import { claimLabel, claimValue, typeLabel } from "../../lib/claim-labels";
-import { formatValue } from "../../lib/format";
+import { displayOfType, labelledClaims, typeLabel } from "../../lib/claim-labels";
 import { formatDate, formatDateTime, lang, setLang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, ScreenTitle, VerifiedBadge } from "../../lib/ui";
@@ -220,12 +219,10 @@ function Languages() {
   );
 }
 
-/** A published text in the page's language (English falls back to Russian, which every type has). */
-const pick = (text: { ru: string; en?: string }): string => (lang() === "en" ? (text.en ?? text.ru) : text.ru);
-
 function VerdictCard({ verdict, check }: { verdict: Verdict; check: number }) {
   const ok = verdict.state === "valid";
-  const claims = Object.entries(verdict.claims);
+  const claims = Object.keys(verdict.claims);
+  const display = verdict.typeMeta ? displayOfType(verdict.typeMeta, claims) : undefined;
   return (
     <section
       class={`card verdict ${ok ? "verdict-ok" : "verdict-bad"}`}
@@ -244,17 +241,12 @@ function VerdictCard({ verdict, check }: { verdict: Verdict; check: number }) {
         <>
           <p class="muted">{tid("checkerDisclosed")}</p>
           <dl class="disclosed" data-testid="disclosed">
-            {claims.map(([name, value]) => {
-              // The issuer's own label and format for the claim; a derived one (age_over_18) in our words.
-              const meta = verdict.typeMeta && Object.hasOwn(verdict.typeMeta.claims, name) ? verdict.typeMeta.claims[name] : undefined;
-              const values = meta?.values ? Object.fromEntries(Object.entries(meta.values).map(([k, v]) => [k, pick(v)])) : undefined;
-              return (
-                <div key={name}>
-                  <dt>{meta ? pick(meta.label) : claimLabel(name)}</dt>
-                  <dd>{meta?.format ? formatValue(value, meta.format, lang(), values ? { values } : {}) : claimValue(value)}</dd>
-                </div>
-              );
-            })}
+            {labelledClaims(verdict.claims, display).map(({ name, label, value }) => (
+              <div key={name}>
+                <dt>{label}</dt>
+                <dd>{value}</dd>
+              </div>
+            ))}
           </dl>
         </>
       )}
@@ -262,7 +254,7 @@ function VerdictCard({ verdict, check }: { verdict: Verdict; check: number }) {
         <p>
           {t("verifyIssuer", { issuer: verdict.issuer.name })}
           {verdict.issuer.verified && <VerifiedBadge />}
-          {verdict.type && ` · ${verdict.typeMeta ? pick(verdict.typeMeta.name) : typeLabel(verdict.type)}`}
+          {verdict.type && ` · ${display ? display.name : typeLabel(verdict.type)}`}
         </p>
       )}
       <ul class="muted facts">
