@@ -260,17 +260,43 @@ describe("agency console", () => {
     formId = latest?.id ?? "";
   });
 
-  test("requests consent", async () => {
+  test("requests consent, naming the scope in words", async () => {
+    // The agency's own record type is offered by its name; another agency's type by its code.
+    await api(server.origin, "/api/v1/agency/record-types/vehicle_permit", {
+      method: "PUT",
+      token: gov.token,
+      body: { name: { ru: "Разрешение на транспорт", en: "Vehicle permit" }, claims: {} },
+    });
     await nav("Согласия").click();
     await page.getByRole("heading", { level: 1, name: "Согласия" }).waitFor();
-    expect(await unlabelledControls()).toEqual([]);
+    const scope = page.getByLabel("Область доступа");
+    await scope.locator("option", { hasText: "Документы «Разрешение на транспорт»" }).waitFor({ state: "attached" });
+    expect(await scope.locator("option").allTextContents()).toEqual([
+      "Все документы",
+      "Документы «Разрешение на транспорт»",
+      "Другой вид документа…",
+    ]);
+
     await page.getByLabel("Телефон гражданина").fill(billPhone);
-    await page.getByLabel("Область доступа").fill("records:driver_license");
+    await scope.selectOption({ label: "Другой вид документа…" });
+    expect(await unlabelledControls()).toEqual([]);
     await page.getByLabel("Цель запроса").fill("Проверка стажа вождения");
+    await page.getByRole("button", { name: "Отправить запрос" }).click();
+    await page.getByText("Укажите код вида документа.").waitFor();
+    await page.getByLabel("Код вида документа").fill("driver_license");
     await page.getByRole("button", { name: "Отправить запрос" }).click();
     await page.getByRole("status").filter({ hasText: "Запрос отправлен гражданину." }).waitFor();
     const row = main().locator("tbody tr", { hasText: "Проверка стажа вождения" });
     expect(await row.textContent()).toContain("Ждёт ответа");
+    expect(await row.textContent()).toContain("Документы «driver_license»");
+
+    await scope.selectOption({ label: "Документы «Разрешение на транспорт»" });
+    await page.getByLabel("Цель запроса").fill("Проверка разрешения");
+    await page.getByRole("button", { name: "Отправить запрос" }).click();
+    const named = main().locator("tbody tr", { hasText: "Проверка разрешения" });
+    await named.waitFor();
+    expect(await named.textContent()).toContain("Документы «Разрешение на транспорт»");
+    expect(await main().textContent()).not.toContain("records:");
 
     const person = await citizen(server.origin, billPhone);
     const { consents } = await api<{ consents: { scope: string; status: string; expiresAt: string }[] }>(
@@ -278,7 +304,10 @@ describe("agency console", () => {
       "/api/v1/consents",
       { token: person.accessToken },
     );
-    expect(consents).toMatchObject([{ scope: "records:driver_license", status: "requested" }]);
+    expect(consents.map((c) => `${c.scope} ${c.status}`).sort()).toEqual([
+      "records:driver_license requested",
+      "records:vehicle_permit requested",
+    ]);
     // Thirty days ahead by default, to the end of that day.
     expect(Date.parse(consents[0]?.expiresAt ?? "") - Date.now()).toBeGreaterThan(29 * 86_400_000);
   });
@@ -468,8 +497,15 @@ describe("agency console", () => {
     await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
     expect(await page.locator("html").getAttribute("lang")).toBe("en");
     expect(await page.title()).toBe("Veche — agency console");
+    // One language per browser for both apps: the citizen app opened in another tab speaks English too.
+    const citizenTab = await page.context().newPage();
+    await citizenTab.goto(`${server.origin}/`);
+    await citizenTab.getByRole("heading", { name: "Sign in to Veche" }).waitFor();
+    await citizenTab.close();
     await page.getByRole("button", { name: /Русский/ }).click();
     expect(await page.locator("html").getAttribute("lang")).toBe("ru");
+    await page.getByRole("heading", { level: 1, name: "Вебхуки" }).waitFor();
+    expect(await page.title()).toBe("Вече — кабинет ведомства");
   });
 
   test("is usable from the keyboard: skip link, navigation, visible focus", async () => {

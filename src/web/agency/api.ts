@@ -1,29 +1,14 @@
-// The console's own API client: agency tokens from client credentials, kept in sessionStorage (one tab, gone
-// when it closes). The secret itself is never stored; it stays in memory for this page only, so an expiring
-// token is renewed without asking again until the page is reloaded.
+// The console's tokens on the shared transport (lib/http.ts): agency tokens from client credentials, kept in
+// sessionStorage (one tab, gone when it closes). The secret itself is never stored; it stays in memory for this
+// page only, so an expiring token is renewed without asking again until the page is reloaded.
 
-const BASE = "/api/v1";
+import { ApiError, jsonInit, problemOf, readJson, send, sendAuthorized, type TokenSource } from "../lib/http";
+
+export { ApiError, type FieldError } from "../lib/http";
+
 const SESSION_KEY = "veche.agency.session";
 /** Renew this long before the token expires, so a request never leaves with a token about to lapse. */
 const RENEW_MARGIN_MS = 30_000;
-
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-/** An RFC 9457 problem, or a network failure dressed as one (`code: "network"`, `status: 0`). */
-export class Problem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly detail: string,
-    readonly errors: FieldError[] = [],
-  ) {
-    super(`${code}: ${detail}`);
-    this.name = "Problem";
-  }
-}
 
 export interface Session {
   token: string;
@@ -108,44 +93,9 @@ export function currentSession(): Session | null {
   return null;
 }
 
-async function parseProblem(res: Response): Promise<Problem> {
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    // not JSON: described by the status alone
-  }
-  if (typeof body === "object" && body !== null) {
-    const p = body as Record<string, unknown>;
-    const errors = Array.isArray(p.errors)
-      ? p.errors.flatMap((e: unknown) => {
-          if (typeof e !== "object" || e === null) return [];
-          const { path, message } = e as Record<string, unknown>;
-          return typeof path === "string" && typeof message === "string" ? [{ path, message }] : [];
-        })
-      : [];
-    if (typeof p.code === "string")
-      return new Problem(res.status, p.code, typeof p.detail === "string" ? p.detail : res.statusText, errors);
-  }
-  return new Problem(res.status, res.status >= 500 ? "internal_error" : "http_error", res.statusText || `HTTP ${res.status}`);
-}
-
-async function send(path: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(`${BASE}${path}`, init);
-  } catch (err) {
-    throw new Problem(0, "network", err instanceof Error ? err.message : String(err));
-  }
-}
-
 async function fetchToken(clientId: string, clientSecret: string): Promise<Session> {
-  const res = await send("/agency/token", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ clientId, clientSecret }),
-  });
-  if (!res.ok) throw await parseProblem(res);
-  const body = (await res.json()) as { accessToken: string; expiresIn: number };
+  const res = await send("/agency/token", jsonInit("POST", { clientId, clientSecret }));
+  const body = await readJson<{ accessToken: string; expiresIn: number }>(res);
   return sessionFromToken(body.accessToken, body.expiresIn);
 }
 
@@ -180,7 +130,7 @@ function renew(): Promise<Session> | null {
     const pending: Promise<Session> = fetchToken(creds.clientId, creds.clientSecret)
       .then((session) => {
         // Signed out (or in again) while the token was renewed: keeping it would sign the tab back in.
-        if (epoch !== started) throw new Problem(401, "token_expired", "The session has ended.");
+        if (epoch !== started) throw new ApiError(401, "token_expired", "The session has ended.");
         keep(session);
         return session;
       })
@@ -199,23 +149,20 @@ async function usableSession(): Promise<Session> {
   if (renewed) return renewed;
   if (session) return session;
   signOut("expired");
-  throw new Problem(401, "token_expired", "The session has ended.");
+  throw new ApiError(401, "token_expired", "The session has ended.");
 }
+
+/** The console's tokens: the stored session's, renewed with the client credentials while the page has them. */
+const tokens: TokenSource = { current: async () => (await usableSession()).token, renew: () => renew()?.then((s) => s.token) ?? null };
 
 async function authorized(path: string, init: RequestInit): Promise<Response> {
   const started = epoch;
-  const session = await usableSession();
-  const withAuth = (token: string): RequestInit => ({ ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
-  let res = await send(path, withAuth(session.token));
+  const res = await sendAuthorized(tokens, path, init);
   if (res.status === 401) {
-    const renewed = renew();
-    if (renewed) res = await send(path, withAuth((await renewed).token));
-    if (res.status === 401) {
-      const problem = await parseProblem(res);
-      // A refusal ends the session it was sent with, not one the operator has signed out of or into since.
-      if (epoch === started) signOut("expired");
-      throw problem;
-    }
+    const problem = await problemOf(res);
+    // A refusal ends the session it was sent with, not one the operator has signed out of or into since.
+    if (epoch === started) signOut("expired");
+    throw problem;
   }
   return res;
 }
@@ -226,16 +173,8 @@ export interface Answer<T> {
 }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
-  // Record types' names and labels in answers come in the console's language.
-  const init: RequestInit = { method, headers: { accept: "application/json", "accept-language": document.documentElement.lang || "ru" } };
-  if (body !== undefined) {
-    init.headers = { ...init.headers, "content-type": "application/json" };
-    init.body = JSON.stringify(body);
-  }
-  const res = await authorized(path, init);
-  if (!res.ok) throw await parseProblem(res);
-  const data = (res.status === 204 ? null : await res.json()) as T;
-  return { status: res.status, data };
+  const res = await authorized(path, jsonInit(method, body));
+  return { status: res.status, data: await readJson<T>(res) };
 }
 
 export const api = {
@@ -248,7 +187,7 @@ export const api = {
 /** Fetches bytes with the agency token (a plain link cannot send it) and hands them to the browser as a file. */
 export async function download(path: string, filename: string): Promise<void> {
   const res = await authorized(path, { method: "GET" });
-  if (!res.ok) throw await parseProblem(res);
+  if (!res.ok) throw await problemOf(res);
   const url = URL.createObjectURL(await res.blob());
   try {
     const link = document.createElement("a");

@@ -1,5 +1,5 @@
 import * as format from "../lib/format";
-import { Problem } from "./api";
+import { ApiError } from "./api";
 import { currentLang, hasKey, t } from "./i18n";
 
 // Money, dates and sizes come from the one formatting module both apps share, in the console's language.
@@ -42,7 +42,7 @@ export function randomRef(prefix: string): string {
 
 /** What to tell a person about a failure: our own words for known codes, the server's detail otherwise. */
 export function problemText(err: unknown): { message: string; detail: string | null } {
-  if (err instanceof Problem) {
+  if (err instanceof ApiError) {
     const key = `err.${err.code}`;
     if (hasKey(key)) return { message: t(key), detail: err.code === "network" || err.code === "validation_failed" ? null : err.detail };
     return { message: t("err.other"), detail: err.detail };
@@ -52,7 +52,7 @@ export function problemText(err: unknown): { message: string; detail: string | n
 
 /** Field messages the server attached to `path` (and to anything under it: `schema.properties.x`). */
 export function serverFieldErrors(err: unknown, path: string): string[] {
-  if (!(err instanceof Problem)) return [];
+  if (!(err instanceof ApiError)) return [];
   return err.errors
     .filter((e) => e.path === path || e.path.startsWith(`${path}.`) || e.path.startsWith(`${path}[`))
     .map((e) => (e.path === path ? e.message : `${e.path}: ${e.message}`));
@@ -60,7 +60,7 @@ export function serverFieldErrors(err: unknown, path: string): string[] {
 
 /** Field errors that no field on the form claims, so that none goes unseen. */
 export function unclaimedFieldErrors(err: unknown, paths: string[]): string[] {
-  if (!(err instanceof Problem)) return [];
+  if (!(err instanceof ApiError)) return [];
   return err.errors
     .filter((e) => !paths.some((p) => e.path === p || e.path.startsWith(`${p}.`) || e.path.startsWith(`${p}[`)))
     .map((e) => (e.path ? `${e.path}: ${e.message}` : e.message));

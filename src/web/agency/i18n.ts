@@ -1,6 +1,8 @@
-// The console's strings: Russian by default, English on request. The choice is kept in localStorage and
-// mirrored in <html lang> so that screen readers pronounce the page in the right language.
-import { useEffect, useState } from "preact/hooks";
+// The console's strings in both languages, on the language both apps share (lib/lang.ts): one choice per
+// browser, the same {name} parameters and plural rules as the citizen app.
+import { dictionary, type Lang, lang, onLangChange, setLang as switchLang } from "../lib/lang";
+
+export { type Lang, lang as currentLang, locale, useLang } from "../lib/lang";
 
 const ru = {
   "app.title": "Вече — кабинет ведомства",
@@ -288,8 +290,13 @@ const ru = {
   "consents.intro":
     "Согласие даёт доступ к документам гражданина, выданным другими ведомствами. Каждое чтение попадает в журнал гражданина.",
   "consents.scope": "Область доступа",
-  "consents.scopeHint": "records — все документы; records:тип — только документы этого типа.",
-  "consents.scopeInvalid": "Укажите records или records:тип.",
+  "consents.scopeHint": "Какие документы гражданина вы сможете прочитать.",
+  "consents.scopeAll": "Все документы",
+  "consents.scopeOf": "Документы «{name}»",
+  "consents.scopeOther": "Другой вид документа…",
+  "consents.otherType": "Код вида документа",
+  "consents.otherTypeHint": "Как его называет выдающее ведомство, например driver_license.",
+  "consents.scopeInvalid": "Укажите код вида документа.",
   "consents.purpose": "Цель запроса",
   "consents.expires": "Действует до (включительно)",
   "consents.expiresPast": "Выберите дату в будущем.",
@@ -634,8 +641,13 @@ const en: Record<Key, string> = {
   "consents.request": "Request consent",
   "consents.intro": "A consent lets you read the citizen's records issued by other agencies. Every read lands in the citizen's log.",
   "consents.scope": "Scope",
-  "consents.scopeHint": "records — all records; records:type — only records of that type.",
-  "consents.scopeInvalid": "Enter records or records:type.",
+  "consents.scopeHint": "Which of the citizen's documents you will be able to read.",
+  "consents.scopeAll": "All documents",
+  "consents.scopeOf": "Documents “{name}”",
+  "consents.scopeOther": "Another kind of document…",
+  "consents.otherType": "Document type code",
+  "consents.otherTypeHint": "As the issuing agency names it, e.g. driver_license.",
+  "consents.scopeInvalid": "Enter the document type code.",
   "consents.purpose": "Purpose",
   "consents.expires": "Valid until (inclusive)",
   "consents.expiresPast": "Choose a date in the future.",
@@ -693,58 +705,25 @@ const en: Record<Key, string> = {
   "scope.consents": "consents",
 };
 
-export type Lang = "ru" | "en";
-const LANG_KEY = "veche.agency.lang";
-const dictionaries: Record<Lang, Record<Key, string>> = { ru, en };
-
-function storedLang(): Lang {
-  try {
-    return localStorage.getItem(LANG_KEY) === "en" ? "en" : "ru";
-  } catch {
-    return "ru";
-  }
-}
-
-let lang: Lang = storedLang();
-const listeners = new Set<(l: Lang) => void>();
-
-export const currentLang = () => lang;
-export const locale = () => (lang === "ru" ? "ru-RU" : "en-GB");
+const strings = dictionary<Key>({ ru, en });
 
 export function hasKey(key: string): key is Key {
   return Object.hasOwn(ru, key);
 }
 
 /** The string for `key` in the current language, with `{name}` placeholders filled from `vars`. */
-export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  return dictionaries[lang][key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
-}
+export const t = (key: Key, vars?: Record<string, string | number>): string => strings(key, vars);
 
-/** Applies the language to the document (lang attribute, title) without re-rendering anything. */
+/** Keeps the document's title in the console's language, now and after every switch. */
 export function applyLang(): void {
-  document.documentElement.lang = lang;
   document.title = t("app.title");
+  onLangChange(() => {
+    document.title = t("app.title");
+  });
 }
 
 export function setLang(next: Lang): void {
-  lang = next;
-  try {
-    localStorage.setItem(LANG_KEY, next);
-  } catch {
-    // private mode: the choice lasts for this page only
-  }
-  applyLang();
-  for (const listener of listeners) listener(next);
+  void switchLang(next);
 }
 
-/** Re-renders the caller when the language changes. */
-export function useLang(): Lang {
-  const [current, setCurrent] = useState(lang);
-  useEffect(() => {
-    listeners.add(setCurrent);
-    return () => {
-      listeners.delete(setCurrent);
-    };
-  }, []);
-  return current;
-}
+export const otherLang = (): Lang => (lang() === "ru" ? "en" : "ru");

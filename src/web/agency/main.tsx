@@ -3,8 +3,9 @@
 import "./styles.css";
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { href, useRoute } from "../lib/router";
 import { api, currentSession, onSignedOut, type Session, sessionLapsed, signOut } from "./api";
-import { applyLang, currentLang, setLang, t, useLang } from "./i18n";
+import { applyLang, otherLang, setLang, t, useLang } from "./i18n";
 import { BillsPage } from "./pages/bills";
 import { CitizenRecordsPage } from "./pages/citizen-records";
 import { ConsentsPage } from "./pages/consents";
@@ -15,7 +16,6 @@ import { SettingsPage } from "./pages/settings";
 import { SignIn } from "./pages/signin";
 import { SubmissionsPage } from "./pages/submissions";
 import { WebhooksPage } from "./pages/webhooks";
-import { href, useRoute } from "./router";
 import type { AgencyProfile } from "./types";
 import { PageTitle } from "./ui";
 
@@ -45,7 +45,7 @@ function Brand() {
 }
 
 function LanguageButton() {
-  const other = currentLang() === "ru" ? "en" : "ru";
+  const other = otherLang();
   return (
     <button
       type="button"
@@ -82,7 +82,8 @@ function Console(props: { session: Session }) {
   }, []);
 
   const allowed = SECTIONS.filter((s) => !s.scope || props.session.scopes.length === 0 || props.session.scopes.includes(s.scope));
-  const [section, ...rest] = route;
+  // A hash that is not valid percent-encoding names no page: it gets the not-found page, not a redirect.
+  const [section, ...rest] = route ?? ["%"];
   const current = allowed.find((s) => s.id === section)?.id;
 
   useEffect(() => {
@@ -90,7 +91,7 @@ function Console(props: { session: Session }) {
   }, [section, allowed[0]?.id]);
 
   // After navigation, announce the new page by moving focus to its heading (not on the first load).
-  const routeKey = route.join("/");
+  const routeKey = route?.join("/") ?? "%";
   useEffect(() => {
     if (firstRender.current) {
       firstRender.current = false;
@@ -120,7 +121,7 @@ function Console(props: { session: Session }) {
       page = <CitizenRecordsPage />;
       break;
     case "consents":
-      page = <ConsentsPage />;
+      page = <ConsentsPage profile={profile} />;
       break;
     case "webhooks":
       page = <WebhooksPage profile={profile} />;

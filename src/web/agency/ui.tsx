@@ -1,97 +1,16 @@
-// Small building blocks shared by the console's pages: labelled fields with their errors, alerts, status
-// badges, a modal dialog, scrollable tables, list sections, a loader hook and an action hook.
-import type { ComponentChildren, Ref } from "preact";
-import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
-import { Problem } from "./api";
+// The console's building blocks: alerts in its words, status badges, scrollable tables, list sections and an
+// action hook, with the pieces both apps share (fields, dialogs, the loader) from src/web/lib.
+import type { ComponentChildren } from "preact";
+import { useState } from "preact/hooks";
+import { type Async, useAsync } from "../lib/async";
+import { Dialog } from "../lib/dialog";
+
+export { Dialog } from "../lib/dialog";
+export { type ControlProps, Field, FieldErrors, TextField, type TextInputAttributes } from "../lib/fields";
+
+import { ApiError } from "./api";
 import { problemText } from "./format";
 import { t } from "./i18n";
-
-export interface ControlProps {
-  id: string;
-  "aria-describedby"?: string;
-  "aria-invalid"?: "true";
-}
-
-/** A label, the control (rendered by `children` with the ids it needs), a hint and the field's errors. */
-export function Field(props: {
-  label: string;
-  hint?: string;
-  errors?: string[];
-  optional?: boolean;
-  class?: string;
-  children: (control: ControlProps) => ComponentChildren;
-}) {
-  const id = useId();
-  const errors = props.errors ?? [];
-  const describedBy = [props.hint ? `${id}-hint` : "", errors.length ? `${id}-err` : ""].filter(Boolean).join(" ");
-  return (
-    <div class={`field${errors.length ? " field-invalid" : ""}${props.class ? ` ${props.class}` : ""}`}>
-      <label for={id}>
-        {props.label}
-        {props.optional ? <span class="optional"> ({t("common.optional")})</span> : null}
-      </label>
-      {props.children({
-        id,
-        ...(describedBy ? { "aria-describedby": describedBy } : {}),
-        ...(errors.length ? { "aria-invalid": "true" } : {}),
-      })}
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {props.hint}
-        </p>
-      ) : null}
-      <FieldErrors errors={errors} id={`${id}-err`} />
-    </div>
-  );
-}
-
-/** The list of a field's (or a group of fields') errors; nothing when there are none. */
-export function FieldErrors(props: { errors: string[]; id?: string }) {
-  if (!props.errors.length) return null;
-  return (
-    <ul class="field-errors" id={props.id}>
-      {props.errors.map((e) => (
-        <li key={e}>{e}</li>
-      ))}
-    </ul>
-  );
-}
-
-/** The attributes a text input on a page may set besides its id, value and aria wiring. */
-export interface TextInputAttributes {
-  name?: string;
-  type?: "tel" | "date" | "url";
-  autocomplete?: string;
-  autocapitalize?: "off";
-  spellcheck?: boolean;
-  maxLength?: number;
-  inputMode?: "decimal" | "url";
-  min?: string;
-  list?: string;
-  placeholder?: string;
-  readOnly?: boolean;
-}
-
-/** A labelled single-line text input: a `Field` around an `<input>` that reports each edit through `onValue`. */
-export function TextField(
-  props: TextInputAttributes & {
-    label: string;
-    hint?: string;
-    errors?: string[];
-    optional?: boolean;
-    class?: string;
-    value: string;
-    onValue: (value: string) => void;
-    inputRef?: Ref<HTMLInputElement>;
-  },
-) {
-  const { label, hint, errors, optional, class: fieldClass, value, onValue, inputRef, ...attributes } = props;
-  return (
-    <Field label={label} hint={hint} errors={errors} optional={optional} class={fieldClass}>
-      {(c) => <input {...c} ref={inputRef} {...attributes} value={value} onInput={(e) => onValue(e.currentTarget.value)} />}
-    </Field>
-  );
-}
 
 /** A failure, announced to screen readers as it appears. */
 export function ErrorAlert(props: { error: unknown; extra?: string[] }) {
@@ -125,24 +44,6 @@ export type Tone = "neutral" | "info" | "ok" | "warn" | "bad";
 
 export function Badge(props: { tone: Tone; children: ComponentChildren }) {
   return <span class={`badge badge-${props.tone}`}>{props.children}</span>;
-}
-
-/** A modal dialog on the native <dialog>: focus moves in and is trapped, Escape closes it, focus returns after. */
-export function Dialog(props: { open: boolean; title: string; onClose: () => void; children: ComponentChildren }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
-    if (!props.open && dialog.open) dialog.close();
-  }, [props.open]);
-  return (
-    <dialog ref={ref} class="dialog" aria-labelledby={titleId} onClose={props.onClose}>
-      <h2 id={titleId}>{props.title}</h2>
-      {props.open ? props.children : null}
-    </dialog>
-  );
 }
 
 /** Asks before doing something that cannot be undone. */
@@ -223,45 +124,16 @@ export function useAction(): Action {
   return { busy, error, note, setError, setNote, run };
 }
 
-export interface Loaded<T> {
-  data: T | undefined;
-  error: unknown;
-  loading: boolean;
-  /** The endpoint does not exist on this server (404 for the list itself). */
+export interface Loaded<T> extends Async<T> {
+  /** The endpoint does not exist on this server (404 for the list itself): not a failure to show. */
   unavailable: boolean;
-  reload: () => Promise<void>;
-  setData: (update: (current: T | undefined) => T) => void;
 }
 
-/** Loads on mount and when `deps` change; the last request wins when several overlap. */
+/** The shared loader (useAsync), with a list the server does not have yet told apart from a failure. */
 export function useLoader<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
-  const [data, setDataState] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
-  const [unavailable, setUnavailable] = useState(false);
-  const generation = useRef(0);
-  const reload = useCallback(async () => {
-    const mine = ++generation.current;
-    setLoading(true);
-    try {
-      const result = await load();
-      if (mine !== generation.current) return;
-      setDataState(result);
-      setError(null);
-      setUnavailable(false);
-    } catch (err) {
-      if (mine !== generation.current) return;
-      if (err instanceof Problem && err.status === 404) setUnavailable(true);
-      else setError(err);
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  }, deps);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
-  const setData = useCallback((update: (current: T | undefined) => T) => setDataState((current) => update(current)), []);
-  return { data, error, loading, unavailable, reload, setData };
+  const loaded = useAsync(load, deps);
+  const unavailable = loaded.error instanceof ApiError && loaded.error.status === 404;
+  return { ...loaded, error: unavailable ? null : loaded.error, unavailable };
 }
 
 /** The loading / unavailable / failed / empty line above a list. */

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { canChangeRole, canRemove, isModerator } from "../../chat/policy";
 import type { Role } from "../../chat/protocol";
 import { ApiError, request } from "../lib/api";
+import { useModal } from "../lib/dialog";
 import { formatDateTime, type Key, t } from "../lib/i18n";
 import { href, navigate } from "../lib/router";
 import { CopyButton, DeleteItemButton, ErrorNote, errorText, Loading, useAsync } from "../lib/ui";
@@ -58,10 +59,7 @@ export interface ChannelSettingsProps {
 }
 
 export function ChannelSettings({ chat, user, chats, onUsername, onClose }: ChannelSettingsProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
+  const ref = useModal();
   const moderator = isModerator(chat.role);
   return (
     <dialog ref={ref} class="dialog channel-settings" aria-labelledby="channel-settings-title" onClose={onClose}>

@@ -4,6 +4,7 @@ import { Fragment } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { canDelete, canPost, isModerator } from "../../chat/policy";
 import { ApiError, rememberMedia, request, type Upload, upload } from "../lib/api";
+import { useModal } from "../lib/dialog";
 import { formatDateTime, locale, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, ErrorNote, errorText, Loading, lazy, useStore, VerifiedBadge } from "../lib/ui";
@@ -734,10 +735,7 @@ function ForwardDialog({
   onCancel: () => void;
 }) {
   const list = useStore(chats).chats.filter((c) => c.id !== from && c.type !== "official" && (c.type !== "channel" || c.role !== "member"));
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
+  const ref = useModal();
   return (
     <dialog ref={ref} class="dialog" aria-labelledby="forward-title" onClose={onCancel}>
       <h2 id="forward-title">{t("forwardTo")}</h2>

@@ -1,7 +1,8 @@
 // Privacy and safety: the privacy screen in settings (the four settings, contacts, blocked people) and a
 // person's profile, opened from a direct chat's header, with add to contacts, block / unblock and report.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { ApiError, request } from "../lib/api";
+import { useModal } from "../lib/dialog";
 import { formatDateTime, type Key, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, DeleteItemButton, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
@@ -205,10 +206,7 @@ function Blocked() {
 
 /** A person's profile (from a direct chat): what they show me, and contacts, block and report. */
 export function PeerDialog({ userId, chatId, onClose }: { userId: string; chatId?: string; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
+  const ref = useModal();
   const data = useAsync(
     () =>
       Promise.all([
@@ -320,11 +318,8 @@ export function ReportDialog({
   franking?: { plaintext: string; frankingKey: string };
   onClose: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal();
   const [sent, setSent] = useState(false);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
   return (
     <dialog ref={ref} class="dialog" aria-labelledby="report-title" onClose={onClose}>
       <h2 id="report-title">{t("reportMessage")}</h2>

@@ -7,34 +7,13 @@
 // tokens rotate on every use and a stolen, already-used one signs the whole session out (reuse detection).
 // An HttpOnly cookie would hide it from scripts, but the public API takes refresh tokens in the body.
 
-const BASE = "/api/v1";
+import { ApiError, BASE, jsonInit, problemOf, readJson, send, sendAuthorized, type TokenSource } from "./http";
+
+export { ApiError, type FieldError, isTransient } from "./http";
+
 const REFRESH_KEY = "veche.refreshToken";
 /** Refresh this long before the access token expires, so a request never starts with a dying token. */
 const EXPIRY_MARGIN_MS = 30_000;
-
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-/** An error the API answered (problem+json), or a network failure (status 0, code "network"). */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly detail: string;
-  readonly errors: FieldError[];
-  constructor(status: number, code: string, detail: string, errors: FieldError[] = []) {
-    super(`${status} ${code}: ${detail}`);
-    this.status = status;
-    this.code = code;
-    this.detail = detail;
-    this.errors = errors;
-  }
-}
-
-/** True when the request may succeed if simply tried again later (offline, 5xx, 429). */
-export const isTransient = (err: unknown): boolean =>
-  err instanceof ApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
 
 let accessToken: string | null = null;
 let accessExpiresAt = 0;
@@ -98,24 +77,14 @@ function refresh(): Promise<string> {
     const run = async (): Promise<string> => {
       const token = readRefreshToken();
       if (!token) throw new ApiError(401, "signed_out", "Not signed in.");
-      let res: Response;
-      try {
-        res = await fetch(`${BASE}/auth/refresh`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ refreshToken: token }),
-        });
-      } catch {
-        throw new ApiError(0, "network", "No connection.");
-      }
+      const res = await send("/auth/refresh", jsonInit("POST", { refreshToken: token }));
       if (res.status === 401) {
-        const err = await problem(res);
+        const err = await problemOf(res);
         // Another tab may have rotated it meanwhile; only a token that is still ours is dead.
         if (readRefreshToken() === token) clearSession();
         throw err;
       }
-      if (!res.ok) throw await problem(res);
-      const tokens = (await res.json()) as Tokens;
+      const tokens = await readJson<Tokens>(res);
       setSession(tokens);
       return tokens.accessToken;
     };
@@ -132,14 +101,8 @@ export async function token(): Promise<string> {
   return refresh();
 }
 
-async function problem(res: Response): Promise<ApiError> {
-  try {
-    const body = (await res.json()) as { code?: string; detail?: string; errors?: FieldError[] };
-    return new ApiError(res.status, body.code ?? "http_error", body.detail ?? res.statusText, body.errors ?? []);
-  } catch {
-    return new ApiError(res.status, "http_error", res.statusText);
-  }
-}
+/** The citizen's tokens: an access token in memory, renewed with the rotating refresh token. */
+const tokens: TokenSource = { current: token, renew: refresh };
 
 export interface RequestOptions {
   method?: string;
@@ -153,31 +116,9 @@ export interface RequestOptions {
 /** One API call; answers the parsed JSON body (or null for 204). Throws ApiError. */
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const method = opts.method ?? (opts.body === undefined ? "GET" : "POST");
-  for (let attempt = 0; ; attempt++) {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (opts.body !== undefined) headers["content-type"] = "application/json";
-    // Answers that carry words for people (record types' names and labels) come in the page's language.
-    headers["accept-language"] ??= document.documentElement.lang || "ru";
-    if (!opts.anonymous) headers.authorization = `Bearer ${attempt === 0 ? await token() : await refresh()}`;
-    let res: Response;
-    try {
-      res = await fetch(BASE + path, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: opts.signal,
-      });
-    } catch (err) {
-      if (opts.signal?.aborted) throw err;
-      throw new ApiError(0, "network", "No connection.");
-    }
-    // An access token can die early (its session was revoked, keys rotated): refresh once and retry.
-    if (res.status === 401 && !opts.anonymous && attempt === 0) continue;
-    if (!res.ok) throw await problem(res);
-    if (res.status === 204) return null as T;
-    const text = await res.text();
-    return (text ? JSON.parse(text) : null) as T;
-  }
+  const init = jsonInit(method, opts.body, opts.headers, opts.signal);
+  // An access token can die early (its session was revoked, keys rotated): sendAuthorized refreshes once.
+  return readJson<T>(opts.anonymous ? await send(path, init) : await sendAuthorized(tokens, path, init));
 }
 
 export interface Media {
@@ -285,14 +226,9 @@ export function mediaUrl(id: string): Promise<string> {
   let p = blobCache.get(id);
   if (!p) {
     p = (async () => {
-      for (let attempt = 0; ; attempt++) {
-        const res = await fetch(`${BASE}/media/${encodeURIComponent(id)}`, {
-          headers: { authorization: `Bearer ${attempt === 0 ? await token() : await refresh()}` },
-        });
-        if (res.status === 401 && attempt === 0) continue;
-        if (!res.ok) throw await problem(res);
-        return URL.createObjectURL(await res.blob());
-      }
+      const res = await sendAuthorized(tokens, `/media/${encodeURIComponent(id)}`);
+      if (!res.ok) throw await problemOf(res);
+      return URL.createObjectURL(await res.blob());
     })();
     p.catch(() => blobCache.delete(id));
     blobCache.set(id, p);
@@ -302,19 +238,9 @@ export function mediaUrl(id: string): Promise<string> {
 
 /** The media's raw bytes (a secret chat's encrypted attachment, decrypted by the caller). */
 export async function mediaBytes(id: string): Promise<ArrayBuffer> {
-  for (let attempt = 0; ; attempt++) {
-    let res: Response;
-    try {
-      res = await fetch(`${BASE}/media/${encodeURIComponent(id)}`, {
-        headers: { authorization: `Bearer ${attempt === 0 ? await token() : await refresh()}` },
-      });
-    } catch {
-      throw new ApiError(0, "network", "No connection.");
-    }
-    if (res.status === 401 && attempt === 0) continue;
-    if (!res.ok) throw await problem(res);
-    return res.arrayBuffer();
-  }
+  const res = await sendAuthorized(tokens, `/media/${encodeURIComponent(id)}`);
+  if (!res.ok) throw await problemOf(res);
+  return res.arrayBuffer();
 }
 
 /**
@@ -322,21 +248,10 @@ export async function mediaBytes(id: string): Promise<ArrayBuffer> {
  * through `request`, which parses JSON.
  */
 export async function downloadExport(): Promise<{ blob: Blob; filename: string }> {
-  for (let attempt = 0; ; attempt++) {
-    let res: Response;
-    try {
-      res = await fetch(`${BASE}/me/export`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${attempt === 0 ? await token() : await refresh()}` },
-      });
-    } catch {
-      throw new ApiError(0, "network", "No connection.");
-    }
-    if (res.status === 401 && attempt === 0) continue;
-    if (!res.ok) throw await problem(res);
-    const filename = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "veche.zip";
-    return { blob: await res.blob(), filename };
-  }
+  const res = await sendAuthorized(tokens, "/me/export", { method: "POST" });
+  if (!res.ok) throw await problemOf(res);
+  const filename = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? "veche.zip";
+  return { blob: await res.blob(), filename };
 }
 
 /** Random ids for clientId and Idempotency-Key. */

@@ -2,8 +2,8 @@
 // `age_over_18: true`. The agency's own record type labels (contract v1.1 "Record types") win where it
 // publishes them (the record's `display`, the verifier's cached record types); these words are the fallback:
 // derived claims such as age_over_18, and types an agency has not described.
-import { type ClaimFormat, type ClaimRow, claimRows, type RecordDisplay } from "./format";
-import { formatDate, lang } from "./i18n";
+import { type ClaimFormat, type ClaimRow, claimRows, formatDate, type RecordDisplay } from "./format";
+import { lang } from "./lang";
 
 type Words = { ru: string; en: string };
 
@@ -52,7 +52,7 @@ export function claimValue(value: unknown): string {
   if (value === true) return lang() === "ru" ? "да" : "yes";
   if (value === false) return lang() === "ru" ? "нет" : "no";
   if (value === null || value === undefined) return "—";
-  if (typeof value === "string") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDate(value) : value;
+  if (typeof value === "string") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? formatDate(value, lang()) : value;
   if (typeof value === "number") return new Intl.NumberFormat(lang() === "ru" ? "ru-RU" : "en-GB").format(value);
   if (Array.isArray(value)) return value.map(claimValue).join(", ");
   if (typeof value === "object")

@@ -1,10 +1,11 @@
-// UI strings: Russian by default, English on request. The choice is kept in localStorage and mirrored in
-// <html lang>. Strings take {name} parameters; counted ones pick a plural form with Intl.PluralRules.
+// The citizen app's strings (lib/lang.ts holds the language both apps share): Russian here, English in a chunk
+// of its own that arrives the first time it is chosen. Strings take {name} parameters; counted ones pick a
+// plural form with Intl.PluralRules.
 
 import * as format from "./format";
+import { lang as current, type Lang, locale, onLangLoad, type Params, render } from "./lang";
 
-export type Lang = "ru" | "en";
-const LANG_KEY = "veche.lang";
+export { dictionary, type Lang, lang, locale, onLangChange, type Plural, setLang } from "./lang";
 
 const ru = {
   appName: "Вече",
@@ -513,70 +514,13 @@ export async function loadLang(l: Lang): Promise<void> {
   if (!DICTS[l]) DICTS[l] = (await import("./i18n-en")).en;
 }
 
-const dict = (): Dict => DICTS[current] ?? ru;
+onLangLoad(loadLang);
 
-function initialLang(): Lang {
-  try {
-    const stored = localStorage.getItem(LANG_KEY);
-    if (stored === "ru" || stored === "en") return stored;
-  } catch {
-    // storage disabled
-  }
-  return "ru";
-}
-
-let current: Lang = initialLang();
-const listeners = new Set<() => void>();
-document.documentElement.lang = current;
-
-export const lang = (): Lang => current;
-export const locale = (): string => (current === "ru" ? "ru-RU" : "en-GB");
-
-/** Switches the language once its dictionary is here; listeners re-render. */
-export async function setLang(next: Lang): Promise<void> {
-  await loadLang(next);
-  current = next;
-  document.documentElement.lang = next;
-  try {
-    localStorage.setItem(LANG_KEY, next);
-  } catch {
-    // the choice lasts for this page only
-  }
-  for (const l of listeners) l();
-}
-
-export function onLangChange(listener: () => void): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
-type Params = Record<string, string | number>;
-const fill = (text: string, params?: Params) => (params ? text.replace(/\{(\w+)\}/g, (m, k: string) => String(params[k] ?? m)) : text);
+const dict = (): Dict => DICTS[current()] ?? ru;
 
 /** The string for `key` in the current language, with {name} parameters filled in. */
 export function t(key: Key, params?: Params): string {
-  const value = dict()[key];
-  if (typeof value === "string") return fill(value, params);
-  const count = Number(params?.count ?? 0);
-  const form = new Intl.PluralRules(locale()).select(count) as keyof typeof value;
-  return fill(value[form] ?? value.other, params);
-}
-
-/** Plural forms of a counted string, as in the dictionaries above. */
-export type Plural = { one: string; few?: string; many?: string; other: string };
-
-/**
- * A feature's own strings, loaded with its lazy chunk instead of with the app (the initial JavaScript budget):
- * the same rules as `t` (current language, {name} parameters, plural forms by `count`), and every key in both
- * languages, which the types enforce.
- */
-export function dictionary<K extends string>(dicts: Record<Lang, Record<K, string | Plural>>): (key: K, params?: Params) => string {
-  return (key, params) => {
-    const value = dicts[current][key];
-    if (typeof value === "string") return fill(value, params);
-    const form = new Intl.PluralRules(locale()).select(Number(params?.count ?? 0)) as keyof Plural;
-    return fill(value[form] ?? value.other, params);
-  };
+  return render(dict()[key], params);
 }
 
 /** A key built at run time (a status, an action): its string if the dictionary has one, else the raw value. */
@@ -586,9 +530,9 @@ export function tKey(prefix: string, value: string): string {
 }
 
 // Values as people read them, in the current language: src/web/lib/format.ts does the work for both apps.
-export const formatMoney = (amount: number, currency: string): string => format.formatMoney(amount, currency, current);
+export const formatMoney = (amount: number, currency: string): string => format.formatMoney(amount, currency, current());
 /** A date, or a plain calendar date ("2026-12-01", read as that day wherever the reader is): "1 декабря 2026 г.". */
-export const formatDate = (iso: string): string => format.formatDate(iso, current);
+export const formatDate = (iso: string): string => format.formatDate(iso, current());
 /** A moment in people's words: "сегодня в 08:21", "1 декабря в 08:21". */
-export const formatDateTime = (iso: string): string => format.formatWhen(iso, current);
+export const formatDateTime = (iso: string): string => format.formatWhen(iso, current());
 export const formatTime = (iso: string): string => new Intl.DateTimeFormat(locale(), { timeStyle: "short" }).format(new Date(iso));

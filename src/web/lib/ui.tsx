@@ -1,45 +1,10 @@
 // Small shared UI pieces and hooks: async loading, store subscriptions, avatars, badges, QR codes.
 import type { ComponentChildren, FunctionComponent } from "preact";
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, request } from "./api";
 import { type Key, t } from "./i18n";
 
-export interface Async<T> {
-  data: T | undefined;
-  error: unknown;
-  loading: boolean;
-  reload(): void;
-}
-
-/** Runs `load` when `deps` change; keeps the last data while reloading. */
-export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
-  });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    load().then(
-      (data) => live && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => live && setState((s) => ({ data: s.data, error, loading: false })),
-    );
-    return () => {
-      live = false;
-    };
-  }, [...deps, tick]);
-  const reload = useCallback(() => setTick((n) => n + 1), []);
-  return { ...state, reload };
-}
-
-/** Subscribes to anything with subscribe/getSnapshot and re-renders when it changes. */
-export function useStore<T>(store: { subscribe(l: () => void): () => void; getSnapshot(): T }): T {
-  const [, force] = useState(0);
-  useEffect(() => store.subscribe(() => force((n) => n + 1)), [store]);
-  return store.getSnapshot();
-}
+export { type Async, useAsync, useStore } from "./async";
 
 /** Error codes with a sentence of their own; others show the server's detail. */
 const ERROR_KEYS: Record<string, Key> = {

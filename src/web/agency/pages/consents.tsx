@@ -1,19 +1,36 @@
 import { useState } from "preact/hooks";
-import { isConsentScope } from "../../../records/type";
+import { isRecordType } from "../../../records/type";
+import { pickText } from "../../lib/claim-labels";
 import { api } from "../api";
 import { dayOf, endOfDay, formatDateTime } from "../format";
 import { t } from "../i18n";
-import type { ConsentRequest, ConsentStatus } from "../types";
-import { Badge, ListCard, ListTable, PageTitle, TextField, type Tone, useLoader } from "../ui";
+import type { AgencyProfile, ConsentRequest, ConsentStatus } from "../types";
+import { Badge, Field, ListCard, ListTable, PageTitle, TextField, type Tone, useLoader } from "../ui";
 import { mergeById } from "./lists";
 import { FormCard, PhoneField, useForm } from "./parts";
+import { useRecordTypes } from "./record-types";
+
+/** A record type's name in the console's language, where the agency has published one. */
+type TypeNames = ReadonlyMap<string, string>;
+
+const OTHER = "other";
+
+/** A scope in words: "Все документы", "Документы «Водительское удостоверение»". */
+export function scopeText(scope: string, names: TypeNames): string {
+  if (!scope.startsWith("records:")) return t("consents.scopeAll");
+  const type = scope.slice("records:".length);
+  return t("consents.scopeOf", { name: names.get(type) ?? type });
+}
 
 const TONES: Record<ConsentStatus, Tone> = { requested: "info", approved: "ok", denied: "bad", revoked: "neutral", expired: "neutral" };
 const FIELDS = ["citizenPhone", "scope", "purpose", "expiresAt"];
 
-function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void }) {
+function RequestConsent(props: { names: TypeNames; onRequested: (consent: ConsentRequest) => void }) {
   const [phone, setPhone] = useState("");
-  const [scope, setScope] = useState("records");
+  // "records", "records:<type>" of one of the agency's own types, or OTHER with the type's code typed in.
+  const [choice, setChoice] = useState("records");
+  const [otherType, setOtherType] = useState("");
+  const scope = choice === OTHER ? `records:${otherType.trim()}` : choice;
   const [purpose, setPurpose] = useState("");
   const [expires, setExpires] = useState(() => dayOf(new Date(Date.now() + 30 * 86_400_000)));
   const form = useForm();
@@ -23,14 +40,14 @@ function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void 
     const until = endOfDay(expires);
     const problems: Record<string, string> = {};
     if (!phone.trim()) problems.citizenPhone = t("signin.required");
-    if (!isConsentScope(scope.trim())) problems.scope = t("consents.scopeInvalid");
+    if (choice === OTHER && !isRecordType(otherType.trim())) problems.otherType = t("consents.scopeInvalid");
     if (!purpose.trim()) problems.purpose = t("signin.required");
     if (!until || until.getTime() <= Date.now()) problems.expiresAt = t("consents.expiresPast");
     if (!form.check(problems) || !until) return;
     await form.run(async () => {
       const { consent } = await api.post<{ consent: ConsentRequest }>("/agency/consent-requests", {
         citizenPhone: phone.trim(),
-        scope: scope.trim(),
+        scope,
         purpose: purpose.trim(),
         expiresAt: until.toISOString(),
       });
@@ -52,17 +69,32 @@ function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void 
     >
       <div class="grid">
         <PhoneField value={phone} errors={form.errorsOf("citizenPhone")} onValue={setPhone} />
-        <TextField
-          label={t("consents.scope")}
-          hint={t("consents.scopeHint")}
-          errors={form.errorsOf("scope")}
-          name="scope"
-          autocomplete="off"
-          autocapitalize="off"
-          spellcheck={false}
-          value={scope}
-          onValue={setScope}
-        />
+        <Field label={t("consents.scope")} hint={t("consents.scopeHint")} errors={choice === OTHER ? [] : form.errorsOf("scope")}>
+          {(c) => (
+            <select {...c} name="scope" value={choice} onChange={(e) => setChoice(e.currentTarget.value)}>
+              <option value="records">{t("consents.scopeAll")}</option>
+              {[...props.names].map(([type, name]) => (
+                <option key={type} value={`records:${type}`}>
+                  {t("consents.scopeOf", { name })}
+                </option>
+              ))}
+              <option value={OTHER}>{t("consents.scopeOther")}</option>
+            </select>
+          )}
+        </Field>
+        {choice === OTHER ? (
+          <TextField
+            label={t("consents.otherType")}
+            hint={t("consents.otherTypeHint")}
+            errors={[...form.errorsOf("otherType"), ...form.errorsOf("scope")]}
+            name="otherType"
+            autocomplete="off"
+            autocapitalize="off"
+            spellcheck={false}
+            value={otherType}
+            onValue={setOtherType}
+          />
+        ) : null}
         <TextField
           label={t("consents.purpose")}
           errors={form.errorsOf("purpose")}
@@ -86,7 +118,10 @@ function RequestConsent(props: { onRequested: (consent: ConsentRequest) => void 
   );
 }
 
-export function ConsentsPage() {
+export function ConsentsPage(props: { profile: AgencyProfile | null }) {
+  // The agency's own record types name the scopes it asks for; other agencies' types show by their code.
+  const types = useRecordTypes(props.profile);
+  const names: TypeNames = new Map((types.data ?? []).map((rt) => [rt.type, pickText(rt.name)]));
   const loaded = useLoader(
     async () => (await api.get<{ consentRequests: ConsentRequest[] }>("/agency/consent-requests")).consentRequests,
     [],
@@ -98,6 +133,7 @@ export function ConsentsPage() {
     <>
       <PageTitle>{t("consents.title")}</PageTitle>
       <RequestConsent
+        names={names}
         onRequested={(consent) => {
           setLocal((list) => [consent, ...list]);
         }}
@@ -119,7 +155,7 @@ export function ConsentsPage() {
             <>
               <td class="nowrap">{formatDateTime(c.createdAt)}</td>
               <td class="nowrap">{c.citizenPhone ?? t("common.dash")}</td>
-              <td class="mono">{c.scope}</td>
+              <td>{scopeText(c.scope, names)}</td>
               <td>{c.purpose}</td>
               <td class="nowrap">{formatDateTime(c.expiresAt)}</td>
               <td>

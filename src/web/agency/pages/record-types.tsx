@@ -193,15 +193,20 @@ function Editor(props: { initial: RecordTypeView | null; onSaved: (rt: RecordTyp
   );
 }
 
-export function RecordTypesPage(props: { profile: AgencyProfile | null }) {
-  const agencyId = props.profile?.id;
-  const loaded = useLoader(
+/** The record types the agency has published (what citizens and verifiers see), once its profile is known. */
+export function useRecordTypes(profile: AgencyProfile | null) {
+  const agencyId = profile?.id;
+  return useLoader(
     async () =>
       agencyId
         ? (await api.get<{ recordTypes: RecordTypeView[] }>(`/agencies/${encodeURIComponent(agencyId)}/record-types`)).recordTypes
         : [],
     [agencyId],
   );
+}
+
+export function RecordTypesPage(props: { profile: AgencyProfile | null }) {
+  const loaded = useRecordTypes(props.profile);
   // The editor's subject: null for a new type; its key remounts the editor with that type's words.
   const [editing, setEditing] = useState<RecordTypeView | null>(null);
   const [editorKey, setEditorKey] = useState(0);

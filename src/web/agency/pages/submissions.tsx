@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
+import { href } from "../../lib/router";
 import { api, download } from "../api";
 import { formatDateTime, formatDay, formatSize, serverFieldErrors } from "../format";
 import { t } from "../i18n";
-import { href } from "../router";
 import type { Attachment, Form, Submission, SubmissionStatus } from "../types";
 import { Badge, Dialog, ErrorAlert, Field, ListCard, ListTable, PageTitle, StatusFilter, StatusNote, type Tone, useLoader } from "../ui";
 

@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
+import { href } from "../../lib/router";
 import { api } from "../api";
 import { formatDateTime } from "../format";
 import { hasKey, t } from "../i18n";
-import { href } from "../router";
 import type { AgencyProfile, Delivery, DeliveryStatus } from "../types";
 import { Badge, ErrorAlert, ListCard, ListTable, PageTitle, StatusFilter, StatusNote, type Tone, useLoader } from "../ui";
 

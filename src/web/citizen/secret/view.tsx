@@ -3,7 +3,8 @@
 // the disappearing-message timer; the safety number with its QR code; a warning when the contact's keys
 // change; reports with the message's franking proof; voice and video calls, whose records the caller's
 // device writes into the chat as encrypted messages (the server writes none here).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+import { useModal } from "../../lib/dialog";
 import { formatDateTime, formatTime } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
@@ -372,11 +373,8 @@ function SearchPanel({ session, nameOf }: { session: SecretSession; nameOf: (id:
 }
 
 function SafetyDialog({ session, snap, onClose }: { session: SecretSession; snap: SecretSnapshot; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal();
   const [digits, setDigits] = useState<string | null>(null);
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
   const mine = snap.me;
   const peer = snap.peer;
   const keyOf = `${mine?.keys.join() ?? ""}|${peer?.keys.join() ?? ""}`;
