@@ -2,6 +2,7 @@
 // sessionStorage (one tab, gone when it closes). The secret itself is never stored; it stays in memory for this
 // page only, so an expiring token is renewed without asking again until the page is reloaded.
 
+import { typedClient } from "../lib/api-call";
 import { ApiError, jsonInit, problemOf, readJson, send, sendAuthorized, type TokenSource } from "../lib/http";
 
 export { ApiError, type FieldError } from "../lib/http";
@@ -172,17 +173,22 @@ export interface Answer<T> {
   data: T;
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
-  const res = await authorized(path, jsonInit(method, body));
+/** One JSON call with its status (where 200 and 201 mean different things); `api` is the typed way in. */
+export async function authorizedJson<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<Answer<T>> {
+  const res = await authorized(path, jsonInit(method, body, headers));
   return { status: res.status, data: await readJson<T>(res) };
 }
 
-export const api = {
-  get: async <T>(path: string) => (await request<T>("GET", path)).data,
-  post: async <T>(path: string, body?: unknown) => (await request<T>("POST", path, body ?? {})).data,
-  patch: async <T>(path: string, body: unknown) => (await request<T>("PATCH", path, body)).data,
-  put: async <T>(path: string, body: unknown) => (await request<T>("PUT", path, body)).data,
-};
+/** Calls typed by the server's route schemas (lib/api-call.ts): `api.get("/agency/bills", { query: { status } })`. */
+export const api = typedClient(
+  async (method, path, body, headers) =>
+    (await authorizedJson(method.toUpperCase(), path, body ?? (method === "post" ? {} : undefined), headers)).data,
+);
 
 /** Fetches bytes with the agency token (a plain link cannot send it) and hands them to the browser as a file. */
 export async function download(path: string, filename: string): Promise<void> {

@@ -76,7 +76,7 @@ function Console(props: { session: Session }) {
 
   useEffect(() => {
     api
-      .get<{ agency: AgencyProfile }>("/agency/me")
+      .get("/agency/me")
       .then((answer) => setProfile(answer.agency))
       .catch(setProfileError);
   }, []);

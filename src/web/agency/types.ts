@@ -1,97 +1,32 @@
-import type { RecordDisplay } from "../lib/format";
+import type { AnswerOf } from "../lib/api-call";
+import type { components } from "../lib/api-schema";
 
-// The shapes the console reads from the agency API (src/*/routes.ts). Fields a list endpoint may or may not
-// send are optional, so the console shows what it gets.
+// The shapes the console reads, as the server's route schemas declare them (src/web/lib/api-schema.ts,
+// generated from the OpenAPI document): a change on the server that the console does not follow fails to
+// type-check here. Items made in this tab are kept with the phone they were sent to, which answers to
+// creation do not repeat.
 
-export type BillStatus = "unpaid" | "processing" | "paid" | "cancelled";
-export interface Bill {
-  id: string;
-  amount: number;
-  currency: string;
-  purpose: string;
-  dueDate: string | null;
-  externalRef: string;
-  status: BillStatus;
-  createdAt: string;
-  paidAt: string | null;
-  citizenPhone?: string;
-}
+/** The phone a new item was sent to, known to this tab before the list is read again. */
+type SentTo = { citizenPhone?: string };
 
-export interface Form {
-  id: string;
-  key: string;
-  version: number;
-  title: string;
-  schema: Record<string, unknown>;
-  createdAt: string;
-  prefill?: unknown;
-}
+export type Bill = AnswerOf<"/agency/bills", "post">["bill"] & SentTo;
+export type BillStatus = Bill["status"];
 
-export type SubmissionStatus = "submitted" | "in_review" | "approved" | "rejected";
-export interface Attachment {
-  id: string;
-  contentType: string;
-  size: number;
-  filename?: string | null;
-}
-export interface Submission {
-  id: string;
-  formId: string;
-  data: Record<string, unknown>;
-  status: SubmissionStatus;
-  comment: string | null;
-  /** The human reference number ("2026-000123"), shown as "№ 2026-000123". */
-  reference?: string | null;
-  createdAt: string;
-  updatedAt: string;
-  attachments?: Attachment[];
-  citizenPhone?: string;
-}
+export type Form = AnswerOf<"/agency/forms", "get">["forms"][number];
 
-export interface AgencyRecord {
-  id: string;
-  type: string;
-  claims?: Record<string, unknown>;
-  /** The type's name and claim labels in the console's language (the agency's record type). */
-  display?: RecordDisplay;
-  citizenPhone?: string;
-  issuedAt?: string;
-  createdAt?: string;
-  expiresAt?: string | null;
-  revoked: boolean;
-  revokedAt?: string | null;
-}
+export type Submission = AnswerOf<"/agency/submissions", "get">["submissions"][number];
+export type SubmissionStatus = Submission["status"];
+export type Attachment = Submission["attachments"][number];
 
-export type ConsentStatus = "requested" | "approved" | "denied" | "revoked" | "expired";
-export interface ConsentRequest {
-  id: string;
-  scope: string;
-  purpose: string;
-  expiresAt: string;
-  status: ConsentStatus;
-  createdAt?: string;
-  decidedAt?: string | null;
-  citizenPhone?: string;
-}
+/** As listed; one issued here lacks only what the list adds (its phone comes from the form). */
+export type AgencyRecord = Omit<components["schemas"]["AgencyRecord"], "citizenPhone" | "statusIdx"> & SentTo;
 
-export type DeliveryStatus = "pending" | "delivered" | "failed";
-export interface Delivery {
-  id: string;
-  eventId: string;
-  type: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-  nextAttemptAt: string | null;
-}
+export type ConsentRequest = AnswerOf<"/agency/consent-requests", "post">["consent"] & SentTo;
+export type ConsentStatus = ConsentRequest["status"];
 
-export interface AgencyProfile {
-  id: string;
-  name: string;
-  verified: boolean;
-  webhookUrl: string | null;
-  scopes: string[];
-}
+export type Delivery = AnswerOf<"/agency/webhook-deliveries", "get">["deliveries"][number];
+export type DeliveryStatus = Delivery["status"];
+
+export type AgencyProfile = AnswerOf<"/agency/me", "get">["agency"];
+
+export type RecordType = AnswerOf<"/agencies/{id}/record-types", "get">["recordTypes"][number];

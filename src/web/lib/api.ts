@@ -7,6 +7,7 @@
 // tokens rotate on every use and a stolen, already-used one signs the whole session out (reuse detection).
 // An HttpOnly cookie would hide it from scripts, but the public API takes refresh tokens in the body.
 
+import { typedClient } from "./api-call";
 import { ApiError, BASE, jsonInit, problemOf, readJson, send, sendAuthorized, type TokenSource } from "./http";
 
 export { ApiError, type FieldError, isTransient } from "./http";
@@ -113,7 +114,10 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** One API call; answers the parsed JSON body (or null for 204). Throws ApiError. */
+/** Calls typed by the server's route schemas (lib/api-call.ts): `api.get("/bills/{id}", { path: { id } })`. */
+export const api = typedClient((method, path, body, headers) => request(path, { method: method.toUpperCase(), body, headers }));
+
+/** One API call; answers the parsed JSON body (or null for 204). Throws ApiError. `api` is the typed way in. */
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const method = opts.method ?? (opts.body === undefined ? "GET" : "POST");
   const init = jsonInit(method, opts.body, opts.headers, opts.signal);

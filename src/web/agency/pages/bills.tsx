@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, request } from "../api";
+import type { AnswerOf } from "../../lib/api-call";
+import { api, authorizedJson } from "../api";
 import { formatDateTime, formatDay, formatMoney, parseAmount, randomRef } from "../format";
 import { t } from "../i18n";
 import type { Bill, BillStatus } from "../types";
@@ -48,7 +49,7 @@ function IssueBill(props: { onIssued: (bill: Bill) => void }) {
     if (!externalRef.trim()) problems.externalRef = t("signin.required");
     if (!form.check(problems) || minor === null) return;
     await form.run(async () => {
-      const { status, data } = await request<{ bill: Bill }>("POST", "/agency/bills", {
+      const { status, data } = await authorizedJson<AnswerOf<"/agency/bills", "post">>("POST", "/agency/bills", {
         citizenPhone: phone.trim(),
         amount: minor,
         currency,
@@ -136,8 +137,8 @@ function IssueBill(props: { onIssued: (bill: Bill) => void }) {
 
 export function BillsPage() {
   const [status, setStatus] = useState<BillStatus | "">("");
-  const loaded = useLoader(
-    async () => (await api.get<{ bills: Bill[] }>(`/agency/bills${status ? `?status=${status}` : ""}`)).bills,
+  const loaded = useLoader<Bill[]>(
+    async () => (await api.get("/agency/bills", { query: { status: status || undefined } })).bills,
     [status],
   );
   const [local, setLocal] = useState<Bill[]>([]);
@@ -153,7 +154,7 @@ export function BillsPage() {
   const cancel = async () => {
     if (!cancelling) return;
     await cancelAction.run(async () => {
-      const { bill } = await api.post<{ bill: Bill }>(`/agency/bills/${encodeURIComponent(cancelling.id)}/cancel`);
+      const { bill } = await api.post("/agency/bills/{id}/cancel", { path: { id: cancelling.id } });
       const updated = { ...cancelling, ...bill };
       setLocal((list) => replaceById(list, updated, false));
       loaded.setData((list) => replaceById(list ?? [], updated, false));

@@ -39,8 +39,10 @@ export function CitizenRecordsPage() {
     if (!purpose.trim()) problems.purpose = t("citizenRecords.purposeRequired");
     if (!form.check(problems)) return;
     await form.run(async () => {
-      const query = new URLSearchParams({ purpose: purpose.trim() });
-      const answer = await api.get<{ records: CitizenRecord[] }>(`/agency/citizens/${encodeURIComponent(phone.trim())}/records?${query}`);
+      const answer = await api.get("/agency/citizens/{phone}/records", {
+        path: { phone: phone.trim() },
+        query: { purpose: purpose.trim() },
+      });
       setRecords(answer.records);
       setReadAt(new Date().toISOString());
     });

@@ -45,11 +45,13 @@ function RequestConsent(props: { names: TypeNames; onRequested: (consent: Consen
     if (!until || until.getTime() <= Date.now()) problems.expiresAt = t("consents.expiresPast");
     if (!form.check(problems) || !until) return;
     await form.run(async () => {
-      const { consent } = await api.post<{ consent: ConsentRequest }>("/agency/consent-requests", {
-        citizenPhone: phone.trim(),
-        scope,
-        purpose: purpose.trim(),
-        expiresAt: until.toISOString(),
+      const { consent } = await api.post("/agency/consent-requests", {
+        body: {
+          citizenPhone: phone.trim(),
+          scope,
+          purpose: purpose.trim(),
+          expiresAt: until.toISOString(),
+        },
       });
       props.onRequested({ citizenPhone: phone.trim(), ...consent });
       form.setNote(t("consents.requested"));
@@ -122,10 +124,7 @@ export function ConsentsPage(props: { profile: AgencyProfile | null }) {
   // The agency's own record types name the scopes it asks for; other agencies' types show by their code.
   const types = useRecordTypes(props.profile);
   const names: TypeNames = new Map((types.data ?? []).map((rt) => [rt.type, pickText(rt.name)]));
-  const loaded = useLoader(
-    async () => (await api.get<{ consentRequests: ConsentRequest[] }>("/agency/consent-requests")).consentRequests,
-    [],
-  );
+  const loaded = useLoader(async () => (await api.get("/agency/consent-requests")).consentRequests, []);
   const [local, setLocal] = useState<ConsentRequest[]>([]);
   const consents = mergeById(local, loaded.data ?? []);
 

@@ -71,11 +71,13 @@ function PublishForm(props: { initial: Draft; onPublished: (form: Form) => void 
     setBadPrefill("bad" in prefillMap ? prefillMap.bad : new Set());
     if (!checked || !("schema" in parsed) || "bad" in prefillMap) return;
     await form.run(async () => {
-      const { form: published } = await api.post<{ form: Form }>("/agency/forms", {
-        key,
-        title: title.trim(),
-        schema: parsed.schema,
-        ...(prefill.length > 0 ? { prefill: prefillMap.map } : {}),
+      const { form: published } = await api.post("/agency/forms", {
+        body: {
+          key,
+          title: title.trim(),
+          schema: parsed.schema,
+          ...(prefill.length > 0 ? { prefill: prefillMap.map } : {}),
+        },
       });
       props.onPublished(published);
       form.setNote(t("forms.published", { title: published.title, version: published.version }));
@@ -194,7 +196,7 @@ function FormVersions(props: { versions: Form[]; onNewVersion: (form: Form) => v
 }
 
 export function FormsPage() {
-  const loaded = useLoader(async () => (await api.get<{ forms: Form[] }>("/agency/forms")).forms, []);
+  const loaded = useLoader(async () => (await api.get("/agency/forms")).forms, []);
   const [local, setLocal] = useState<Form[]>([]);
   const [draft, setDraft] = useState<Draft>({ nonce: 0, key: "", title: "", schema: SAMPLE_SCHEMA, prefill: null });
 

@@ -5,7 +5,7 @@ import { isRecordType } from "../../../records/type";
 import type { ClaimFormat } from "../../lib/format";
 import { api } from "../api";
 import { t } from "../i18n";
-import type { AgencyProfile } from "../types";
+import type { AgencyProfile, RecordType } from "../types";
 import { Field, ListCard, ListTable, PageTitle, TextField, useLoader } from "../ui";
 import { FormCard, RemoveRowButton, useForm } from "./parts";
 
@@ -18,12 +18,7 @@ interface ClaimMeta {
   format?: ClaimFormat;
   values?: Record<string, Localized>;
 }
-export interface RecordTypeView {
-  type: string;
-  name: Localized;
-  claims: Record<string, ClaimMeta>;
-  updatedAt: string;
-}
+export type RecordTypeView = RecordType;
 
 const FORMATS = ["text", "date", "money", "image"] as const;
 const FIELDS = ["type", "name", "name.ru", "name.en", "claims"];
@@ -90,9 +85,9 @@ function Editor(props: { initial: RecordTypeView | null; onSaved: (rt: RecordTyp
     setRowProblems(bad);
     if (!checked || Object.keys(bad).length > 0) return;
     await form.run(async () => {
-      const { recordType } = await api.put<{ recordType: RecordTypeView }>(`/agency/record-types/${encodeURIComponent(type)}`, {
-        name: localized(nameRu, nameEn),
-        claims,
+      const { recordType } = await api.put("/agency/record-types/{type}", {
+        path: { type },
+        body: { name: localized(nameRu, nameEn), claims },
       });
       props.onSaved(recordType);
       form.setNote(t("recordTypes.saved"));
@@ -197,10 +192,7 @@ function Editor(props: { initial: RecordTypeView | null; onSaved: (rt: RecordTyp
 export function useRecordTypes(profile: AgencyProfile | null) {
   const agencyId = profile?.id;
   return useLoader(
-    async () =>
-      agencyId
-        ? (await api.get<{ recordTypes: RecordTypeView[] }>(`/agencies/${encodeURIComponent(agencyId)}/record-types`)).recordTypes
-        : [],
+    async () => (agencyId ? (await api.get("/agencies/{id}/record-types", { path: { id: agencyId } })).recordTypes : []),
     [agencyId],
   );
 }

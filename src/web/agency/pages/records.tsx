@@ -56,8 +56,6 @@ function claimValue(row: ClaimRow): unknown {
   }
 }
 
-const issuedAt = (r: AgencyRecord) => r.issuedAt ?? r.createdAt;
-
 /** "Имя: Анна; Дата рождения: 17 мая 1990 г.": labels from the record type, values as people read them. */
 function claimsSummary(r: AgencyRecord): string {
   if (!r.claims) return t("common.dash");
@@ -109,11 +107,13 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
     setRowProblems(rows);
     if (!checked || Object.keys(rows).length > 0) return;
     await form.run(async () => {
-      const { record } = await api.post<{ record: AgencyRecord }>("/agency/records", {
-        citizenPhone: phone.trim(),
-        type,
-        claims: body,
-        ...(until ? { expiresAt: until.toISOString() } : {}),
+      const { record } = await api.post("/agency/records", {
+        body: {
+          citizenPhone: phone.trim(),
+          type,
+          claims: body,
+          ...(until ? { expiresAt: until.toISOString() } : {}),
+        },
       });
       props.onIssued({ citizenPhone: phone.trim(), ...record });
       form.setNote(t("records.issued"));
@@ -224,19 +224,18 @@ function IssueRecord(props: { onIssued: (record: AgencyRecord) => void }) {
 }
 
 export function RecordsPage() {
-  const loaded = useLoader(async () => (await api.get<{ records: AgencyRecord[] }>("/agency/records")).records, []);
+  const loaded = useLoader<AgencyRecord[]>(async () => (await api.get("/agency/records")).records, []);
   const [local, setLocal] = useState<AgencyRecord[]>([]);
   const [revoking, setRevoking] = useState<AgencyRecord | null>(null);
   const revokeAction = useAction();
   const [reissuing, setReissuing] = useState<AgencyRecord | null>(null);
 
-  const withCreated = (r: AgencyRecord) => ({ ...r, createdAt: issuedAt(r) ?? "" });
-  const records = mergeById(local.map(withCreated), (loaded.data ?? []).map(withCreated));
+  const records = mergeById(local, loaded.data ?? []);
 
   const revoke = async () => {
     if (!revoking) return;
     await revokeAction.run(async () => {
-      const { record } = await api.post<{ record: AgencyRecord }>(`/agency/records/${encodeURIComponent(revoking.id)}/revoke`);
+      const { record } = await api.post("/agency/records/{id}/revoke", { path: { id: revoking.id } });
       const updated = { ...revoking, ...record, revoked: true };
       setLocal((list) => replaceById(list, updated, false));
       loaded.setData((list) => replaceById(list ?? [], updated, false));
@@ -249,7 +248,7 @@ export function RecordsPage() {
   const reissue = async () => {
     if (!reissuing) return;
     await revokeAction.run(async () => {
-      const { devices } = await api.post<{ devices: number }>(`/agency/records/${encodeURIComponent(reissuing.id)}/reissue`);
+      const { devices } = await api.post("/agency/records/{id}/reissue", { path: { id: reissuing.id } });
       setReissuing(null);
       revokeAction.setNote(devices > 0 ? t("records.reissued", { count: devices }) : t("records.reissuedPending"));
     });
@@ -280,7 +279,7 @@ export function RecordsPage() {
           items={records}
           cells={(r) => (
             <>
-              <td class="nowrap">{formatDateTime(issuedAt(r))}</td>
+              <td class="nowrap">{formatDateTime(r.createdAt)}</td>
               <td>
                 {typeName(r)}
                 {typeName(r) !== r.type ? <div class="hint mono">{r.type}</div> : null}
@@ -296,7 +295,7 @@ export function RecordsPage() {
                   <button
                     type="button"
                     class="button button-small button-danger"
-                    aria-label={t("records.revokeLabel", { type: typeName(r), date: formatDateTime(issuedAt(r)) })}
+                    aria-label={t("records.revokeLabel", { type: typeName(r), date: formatDateTime(r.createdAt) })}
                     onClick={() => {
                       revokeAction.setError(null);
                       revokeAction.setNote(null);
@@ -310,7 +309,7 @@ export function RecordsPage() {
                   <button
                     type="button"
                     class="button button-small"
-                    aria-label={t("records.reissueLabel", { type: typeName(r), date: formatDateTime(issuedAt(r)) })}
+                    aria-label={t("records.reissueLabel", { type: typeName(r), date: formatDateTime(r.createdAt) })}
                     onClick={() => {
                       revokeAction.setError(null);
                       revokeAction.setNote(null);

@@ -35,7 +35,7 @@ export function SettingsPage(props: {
     }
     setLocal(null);
     await form.run(async () => {
-      const { agency } = await api.patch<{ agency: AgencyProfile }>("/agency/me", { webhookUrl: value || null });
+      const { agency } = await api.patch("/agency/me", { body: { webhookUrl: value || null } });
       props.onProfile(agency);
       form.setNote(t("settings.saved"));
     });

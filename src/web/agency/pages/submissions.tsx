@@ -87,17 +87,14 @@ function SubmissionDetail(props: {
   const [note, setNote] = useState<string | null>(null);
   const [downloadError, setDownloadError] = useState<unknown>(null);
 
-  const change = async (status: SubmissionStatus, text?: string): Promise<boolean> => {
+  const change = async (status: Exclude<SubmissionStatus, "submitted">, text?: string): Promise<boolean> => {
     setBusy(true);
     setNote(null);
     try {
-      const { submission: updated } = await api.patch<{ submission: Submission }>(
-        `/agency/submissions/${encodeURIComponent(submission.id)}`,
-        {
-          status,
-          ...(text ? { comment: text } : {}),
-        },
-      );
+      const { submission: updated } = await api.patch("/agency/submissions/{id}", {
+        path: { id: submission.id },
+        body: { status, ...(text ? { comment: text } : {}) },
+      });
       props.onChanged({ ...submission, ...updated });
       setNote(t("subs.changed", { status: t(`sub.${updated.status}`) }));
       return true;
@@ -278,8 +275,8 @@ function SubmissionDetail(props: {
 }
 
 export function SubmissionsPage(props: { id: string | undefined }) {
-  const loaded = useLoader(async () => (await api.get<{ submissions: Submission[] }>("/agency/submissions")).submissions, []);
-  const formsLoaded = useLoader(async () => (await api.get<{ forms: Form[] }>("/agency/forms")).forms, []);
+  const loaded = useLoader(async () => (await api.get("/agency/submissions")).submissions, []);
+  const formsLoaded = useLoader(async () => (await api.get("/agency/forms")).forms, []);
   const [status, setStatus] = useState<SubmissionStatus | "">("");
   const forms = new Map((formsLoaded.data ?? []).map((f) => [f.id, f]));
   // Submissions name their form, and the two lists arrive in either order: until the forms are known (or could

@@ -17,7 +17,7 @@ const failureText = (failure: string): string => {
 };
 
 export function WebhooksPage(props: { profile: AgencyProfile | null }) {
-  const loaded = useLoader(async () => (await api.get<{ deliveries: Delivery[] }>("/agency/webhook-deliveries")).deliveries, []);
+  const loaded = useLoader(async () => (await api.get("/agency/webhook-deliveries")).deliveries, []);
   const [status, setStatus] = useState<DeliveryStatus | "">("");
   const [retrying, setRetrying] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -29,7 +29,7 @@ export function WebhooksPage(props: { profile: AgencyProfile | null }) {
     setError(null);
     setNote(null);
     try {
-      const answer = await api.post<{ delivery?: Delivery } | null>(`/agency/webhook-deliveries/${encodeURIComponent(delivery.id)}/retry`);
+      const answer = await api.post("/agency/webhook-deliveries/{id}/retry", { path: { id: delivery.id } });
       const updated = answer?.delivery;
       if (updated) loaded.setData((list) => (list ?? []).map((d) => (d.id === updated.id ? updated : d)));
       setNote(t("hooks.retried"));
