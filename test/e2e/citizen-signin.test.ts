@@ -68,8 +68,19 @@ test("a citizen signs in with the code sent to their phone, and stays signed in 
 
   await page.getByLabel("Код из СМС").fill(code);
   await page.getByRole("button", { name: "Войти" }).click();
+  // A new account has no name yet: the app asks for one before anything else.
+  await page.getByRole("heading", { name: "Как вас зовут?" }).waitFor();
+  await page.getByRole("button", { name: "Продолжить" }).click();
+  await page.getByText("Введите имя.").waitFor();
+  expect(await page.getByLabel("Имя").getAttribute("aria-invalid")).toBe("true");
+  await page.getByLabel("Имя").fill("Вера");
+  await page.getByRole("button", { name: "Продолжить" }).click();
   await page.getByRole("heading", { name: "Чаты" }).waitFor();
   expect(page.url()).toContain("#/chats");
+  const { user } = await api<{ user: { displayName: string | null } }>(server.origin, "/api/v1/me", {
+    token: (await citizen(server.origin, phone)).accessToken,
+  });
+  expect(user.displayName).toBe("Вера");
   expect(await page.evaluate(() => localStorage.getItem("veche.refreshToken"))).toBeTruthy();
 
   // The access token lives in memory only; a reload signs in again with the (rotated) refresh token.

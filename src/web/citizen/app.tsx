@@ -17,6 +17,7 @@ import { PrivacyView } from "./safety";
 import { SettingsView } from "./settings";
 import { SignIn } from "./signin";
 import { ChatList, loadAgencies, type Me, me } from "./state";
+import { NameStep, nameAsked, shouldAskName } from "./welcome";
 
 // Service screens are a chunk of their own, loaded on first visit.
 const Services = lazy(() => import("./services").then((m) => m.Services));
@@ -71,9 +72,19 @@ function SignedIn() {
       me.set(null);
     };
   }, [chats]);
+  const [naming, setNaming] = useState(true);
   if (!user) {
     return <main class="center">{error ? <ErrorNote error={error} onRetry={() => location.reload()} /> : <Loading />}</main>;
   }
+  if (naming && shouldAskName(user))
+    return (
+      <NameStep
+        onDone={() => {
+          nameAsked();
+          setNaming(false);
+        }}
+      />
+    );
   return <Shell chats={chats} user={user} />;
 }
 

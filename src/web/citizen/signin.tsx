@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, request, setSession, type Tokens } from "../lib/api";
 import { lang, setLang, t } from "../lib/i18n";
 import { errorText } from "../lib/ui";
+import { askNameAfterSignIn } from "./welcome";
 
 function deviceName(): string {
   const ua = navigator.userAgent;
@@ -73,6 +74,7 @@ export function SignIn() {
         anonymous: true,
       });
       location.hash = "#/chats";
+      askNameAfterSignIn();
       setSession(tokens);
     } catch (err) {
       setError(err);
