@@ -1,8 +1,9 @@
 // The access log as a timeline, with its hash chain recomputed here in the browser (lib/chain.ts): the page
 // says whether the chain holds, and where it breaks if it does not.
 import { useEffect, useState } from "preact/hooks";
-import { request } from "../../lib/api";
-import { type ChainResult, type LogEntry, verifyChain } from "../../lib/chain";
+import { api } from "../../lib/api";
+import type { AnswerOf } from "../../lib/api-call";
+import { type ChainResult, verifyChain } from "../../lib/chain";
 import { formatDateTime, lang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync } from "../../lib/ui";
@@ -10,15 +11,17 @@ import { type LogNames, logSentence } from "./log-words";
 
 const PAGE = 1000;
 
+type Entry = AnswerOf<"/me/access-log", "get">["entries"][number];
+
 /**
  * Every entry, page by page. Each page comes with the head read in the same database batch, so the last
  * page's head is where the chain must end (entries appended meanwhile would be on a further page).
  */
-async function loadAll(): Promise<{ entries: LogEntry[]; head: string }> {
-  const entries: LogEntry[] = [];
+async function loadAll(): Promise<{ entries: Entry[]; head: string }> {
+  const entries: Entry[] = [];
   for (;;) {
     const after = entries.at(-1)?.seq ?? 0;
-    const page = await request<{ entries: LogEntry[]; head: string }>(`/me/access-log?after=${after}&limit=${PAGE}`);
+    const page = await api.get("/me/access-log", { query: { after, limit: PAGE } });
     entries.push(...page.entries);
     if (page.entries.length < PAGE) return { entries, head: page.head };
   }
@@ -28,10 +31,10 @@ async function loadAll(): Promise<{ entries: LogEntry[]; head: string }> {
 async function loadNames(): Promise<LogNames> {
   const quietly = <T,>(p: Promise<T>) => p.catch(() => null);
   const [records, bills, submissions, forms] = await Promise.all([
-    quietly(request<{ records: { id: string; type: string; display?: { name: string } }[] }>("/records")),
-    quietly(request<{ bills: { id: string; purpose: string }[] }>("/bills")),
-    quietly(request<{ submissions: { id: string; formId: string }[] }>("/submissions")),
-    quietly(request<{ forms: { id: string; title: string }[] }>("/forms")),
+    quietly(api.get("/records")),
+    quietly(api.get("/bills")),
+    quietly(api.get("/submissions")),
+    quietly(api.get("/forms")),
   ]);
   const recordNames = new Map(records?.records.map((r) => [r.id, r.display?.name ?? r.type]));
   const billNames = new Map(bills?.bills.map((b) => [b.id, b.purpose]));

@@ -1,36 +1,16 @@
 // Bills: the list, one bill with its payment attempts, the sandbox card form and the receipt.
 import { useRef, useState } from "preact/hooks";
 import { luhnValid } from "../../../bills/cards";
-import { ApiError, randomId, request } from "../../lib/api";
+import { ApiError, api, randomId } from "../../lib/api";
+import type { components } from "../../lib/api-schema";
 import { formatDue, paymentStatusWord } from "../../lib/format";
 import { formatDateTime, formatMoney, lang, t, tKey } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, errorText, Loading, ScreenTitle, useAsync, useStore, VerifiedBadge } from "../../lib/ui";
 import type { ChatList } from "../state";
 
-export interface Bill {
-  id: string;
-  agency: { id: string; name: string; verified: boolean };
-  amount: number;
-  currency: string;
-  purpose: string;
-  dueDate: string | null;
-  status: "unpaid" | "processing" | "paid" | "cancelled";
-  createdAt: string;
-  paidAt: string | null;
-  /** Once paid: the receipt as a record signed by the agency. */
-  receiptId: string | null;
-}
-
-interface Payment {
-  id: string;
-  amount: number;
-  currency: string;
-  status: "succeeded" | "declined" | "pending";
-  card: { brand: string; last4: string };
-  createdAt: string;
-  settledAt: string | null;
-}
+export type Bill = components["schemas"]["Bill"];
+type Payment = components["schemas"]["Payment"];
 
 /** "До 1 декабря 2026 г. — через 3 дня": when, and how soon (src/web/lib/format.ts). */
 export const dueText = (day: string): string => {
@@ -41,7 +21,7 @@ export const dueText = (day: string): string => {
 export function BillsView({ chats }: { chats: ChatList }) {
   // A new bill (or a status change) arrives as an inbox notification: the list follows.
   const tick = useStore(chats.notifications);
-  const bills = useAsync(() => request<{ bills: Bill[] }>("/bills"), [tick]);
+  const bills = useAsync(() => api.get("/bills"), [tick]);
   return (
     <div class="page">
       <ScreenTitle back={href("services")}>{t("bills")}</ScreenTitle>
@@ -73,7 +53,7 @@ export function BillsView({ chats }: { chats: ChatList }) {
 }
 
 export function BillView({ id }: { id: string }) {
-  const data = useAsync(() => request<{ bill: Bill; payments: Payment[] }>(`/bills/${encodeURIComponent(id)}`), [id]);
+  const data = useAsync(() => api.get("/bills/{id}", { path: { id } }), [id]);
   const bill = data.data?.bill;
   const paidWith = data.data?.payments.find((p) => p.status === "succeeded");
   return (
@@ -148,9 +128,10 @@ function PayForm({ bill, onPaid }: { bill: Bill; onPaid: () => void }) {
     const year = Number(m[2]);
     setBusy(true);
     try {
-      await request(`/bills/${encodeURIComponent(bill.id)}/pay`, {
+      await api.post("/bills/{id}/pay", {
+        path: { id: bill.id },
+        header: { "idempotency-key": key.current },
         body: { method: "card", card: { number: digits, expMonth: Number(m[1]), expYear: year < 100 ? 2000 + year : year, cvc } },
-        headers: { "idempotency-key": key.current },
       });
       key.current = randomId();
       onPaid();

@@ -1,29 +1,23 @@
 // Consents: agencies' requests to see documents; approve or deny a request, revoke an approval.
 import { useEffect, useState } from "preact/hooks";
-import { request } from "../../lib/api";
+import { api } from "../../lib/api";
+import type { components } from "../../lib/api-schema";
 import { consentScopeWords, consentStatusWord } from "../../lib/format";
 import { formatDate, lang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, useStore } from "../../lib/ui";
 import type { ChatList } from "../state";
 
-interface Consent {
-  id: string;
-  agency: { id: string; name: string };
-  scope: string;
-  purpose: string;
-  expiresAt: string;
-  status: "requested" | "approved" | "denied" | "revoked" | "expired";
-  createdAt: string;
-}
+type Consent = components["schemas"]["Consent"];
 
 export function ConsentsView({ highlight, chats }: { highlight?: string; chats: ChatList }) {
   const tick = useStore(chats.notifications);
-  const consents = useAsync(() => request<{ consents: Consent[] }>("/consents"), [tick]);
+  const consents = useAsync(() => api.get("/consents"), [tick]);
   // A scope names a record type; the citizen's own documents of that type know its name in words.
   const typeNames = useAsync(
     () =>
-      request<{ records: { type: string; display?: { name: string } }[] }>("/records")
+      api
+        .get("/records")
         .then((r) => new Map(r.records.map((x) => [x.type, x.display?.name ?? x.type])))
         .catch(() => new Map<string, string>()),
     [lang()],
@@ -39,8 +33,8 @@ export function ConsentsView({ highlight, chats }: { highlight?: string; chats: 
     setBusy(c.id);
     setError(null);
     try {
-      if (action === "revoke") await request(`/consents/${encodeURIComponent(c.id)}`, { method: "DELETE" });
-      else await request(`/consents/${encodeURIComponent(c.id)}/${action}`, { method: "POST" });
+      if (action === "revoke") await api.delete("/consents/{id}", { path: { id: c.id } });
+      else await api.post(action === "approve" ? "/consents/{id}/approve" : "/consents/{id}/deny", { path: { id: c.id } });
       consents.reload();
     } catch (err) {
       setError(err);

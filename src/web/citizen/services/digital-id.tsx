@@ -5,9 +5,9 @@
 // Only a record held by this device (`binding: device`, docs/api.md "Records on devices") can be shown: the
 // key binding is signed with this device's own holder key; for any other the page says what to do instead.
 import { useEffect, useState } from "preact/hooks";
-import { request } from "../../lib/api";
+import { api } from "../../lib/api";
+import type { components } from "../../lib/api-schema";
 import { claimValue, labelOf, typeLabel } from "../../lib/claim-labels";
-import type { RecordDisplay } from "../../lib/format";
 import { formatDate, formatTime, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href } from "../../lib/router";
@@ -17,19 +17,8 @@ import { IN_PERSON_AUDIENCE, REFRESH_SEC } from "../verifier/constants";
 import { tid } from "../verifier/strings";
 import { presentRecord } from "./present";
 
-interface IdRecord {
-  id: string;
-  agency: { id: string; name: string; verified: boolean };
-  type: string;
-  claims: Record<string, unknown>;
-  revoked: boolean;
-  expiresAt: string | null;
-  createdAt: string;
-  /** How this device stands with the record: only `device` can be shown from here. */
-  binding: "device" | "pending" | "other_device" | "none";
-  /** The record type's name and labels in the reader's language (the raw names where the agency gave none). */
-  display?: RecordDisplay;
-}
+/** A record as the server answers it; its `binding` says how this device stands with it: only `device` can be shown. */
+type IdRecord = components["schemas"]["Record"];
 
 /** The agency's name for the record's type, else ours. */
 const idTypeName = (r: IdRecord): string => (r.display && r.display.name !== r.type ? r.display.name : typeLabel(r.type));
@@ -64,7 +53,7 @@ export function DigitalIdView({ id }: { id?: string }) {
 }
 
 function DigitalIdChoice() {
-  const records = useAsync(() => withKey(() => request<{ records: IdRecord[] }>("/records")), []);
+  const records = useAsync(() => withKey(() => api.get("/records")), []);
   const usable = records.data?.records.filter((r) => presentable(r)) ?? [];
   // Those on this device first, then proof of age: it is what a Digital ID is shown for most.
   const rank = (r: IdRecord) => (r.binding === "device" ? 2 : 0) + (defaultClaims(r).length > 0 ? 1 : 0);
@@ -102,7 +91,7 @@ function DigitalIdChoice() {
 }
 
 function DigitalIdRecord({ id }: { id: string }) {
-  const data = useAsync(() => withKey(() => request<{ record: IdRecord }>(`/records/${encodeURIComponent(id)}`)), [id]);
+  const data = useAsync(() => withKey(() => api.get("/records/{id}", { path: { id } })), [id]);
   const record = data.data?.record;
   const [chosen, setChosen] = useState<string[] | null>(null);
   const disclose = chosen ?? (record ? defaultClaims(record) : []);

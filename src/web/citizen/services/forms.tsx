@@ -3,7 +3,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ArraySchema, FormSchemaType, ObjectSchema, PropertySchema } from "../../../forms/schema";
 import { validate } from "../../../forms/schema";
-import { ApiError, type FieldError, request, upload } from "../../lib/api";
+import { ApiError, api, type FieldError, upload } from "../../lib/api";
+import type { AnswerOf } from "../../lib/api-call";
 import { formatValue } from "../../lib/format";
 import { formatDateTime, lang, t, tKey } from "../../lib/i18n";
 import { idbGet, idbPut, PREFS } from "../../lib/idb";
@@ -11,27 +12,24 @@ import { href, navigate } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, useStore } from "../../lib/ui";
 import type { ChatList } from "../state";
 
-interface Form {
-  id: string;
-  agency: { id: string; name: string };
-  key: string;
-  version: number;
-  title: string;
-  schema: FormSchemaType;
-  createdAt: string;
-}
+type Form = AnswerOf<"/forms/{id}", "get">["form"];
 
-interface Submission {
-  id: string;
-  formId: string;
-  data: Record<string, unknown>;
-  status: "submitted" | "in_review" | "approved" | "rejected";
-  comment: string | null;
-  /** The human reference number ("2026-000123"), null for none. */
-  reference: string | null;
-  attachments: { id: string; contentType: string; size: number; filename: string | null }[];
-  createdAt: string;
-  updatedAt: string;
+/**
+ * A form whose schema is known to be a form schema. The server declares a form's `schema` as any JSON object
+ * (the route schema says `record<string, unknown>`); what it holds passed FormSchema (src/forms/schema.ts)
+ * when the form was published, so its root is checked here and the rest taken as published.
+ */
+type FillableForm = Form & { schema: FormSchemaType };
+
+const isFormSchema = (schema: Form["schema"]): schema is Form["schema"] & FormSchemaType =>
+  schema.type === "object" && typeof schema.properties === "object" && schema.properties !== null;
+
+/** One form, with its schema checked to be one. */
+async function loadForm(id: string): Promise<FillableForm> {
+  const { form } = await api.get("/forms/{id}", { path: { id } });
+  const { schema } = form;
+  if (!isFormSchema(schema)) throw new Error("not a form schema");
+  return { ...form, schema };
 }
 
 /** A reference number as people read it: "№ 2026-000123". */
@@ -39,8 +37,8 @@ export const showReference = (reference: string) => `№ ${reference}`;
 
 export function FormsView({ chats }: { chats: ChatList }) {
   const tick = useStore(chats.notifications);
-  const forms = useAsync(() => request<{ forms: Form[] }>("/forms"), []);
-  const subs = useAsync(() => request<{ submissions: Submission[] }>("/submissions"), [tick]);
+  const forms = useAsync(() => api.get("/forms"), []);
+  const subs = useAsync(() => api.get("/submissions"), [tick]);
   const titleOf = (formId: string) => forms.data?.forms.find((f) => f.id === formId)?.title;
   return (
     <div class="page">
@@ -95,16 +93,13 @@ function answerText(value: unknown, prop: PropertySchema | undefined): string {
 
 export function SubmissionView({ id, chats }: { id: string; chats: ChatList }) {
   const tick = useStore(chats.notifications);
-  const sub = useAsync(() => request<{ submission: Submission }>(`/submissions/${encodeURIComponent(id)}`), [id, tick]);
-  const form = useAsync(
-    async () => (sub.data ? request<{ form: Form }>(`/forms/${encodeURIComponent(sub.data.submission.formId)}`) : null),
-    [sub.data?.submission.formId],
-  );
+  const sub = useAsync(() => api.get("/submissions/{id}", { path: { id } }), [id, tick]);
+  const form = useAsync(async () => (sub.data ? loadForm(sub.data.submission.formId) : null), [sub.data?.submission.formId]);
   const s = sub.data?.submission;
-  const schema = form.data?.form.schema;
+  const schema = form.data?.schema;
   return (
     <div class="page">
-      <ScreenTitle back={href("services", "forms")}>{form.data?.form.title ?? t("forms")}</ScreenTitle>
+      <ScreenTitle back={href("services", "forms")}>{form.data?.title ?? t("forms")}</ScreenTitle>
       {sub.loading && !s && <Loading />}
       <ErrorNote error={sub.error} onRetry={sub.reload} />
       {s && (
@@ -148,8 +143,8 @@ function toErrors(list: FieldError[]): Errors {
 }
 
 export function FormView({ id }: { id: string }) {
-  const form = useAsync(() => request<{ form: Form }>(`/forms/${encodeURIComponent(id)}`), [id]);
-  const f = form.data?.form;
+  const form = useAsync(() => loadForm(id), [id]);
+  const f = form.data;
   return (
     <div class="page">
       <ScreenTitle back={href("services", "forms")}>{f?.title ?? t("forms")}</ScreenTitle>
@@ -175,7 +170,7 @@ const draftKey = (formId: string) => `form-draft:${formId}`;
 const isDraft = (v: unknown): v is Draft =>
   typeof v === "object" && v !== null && typeof (v as Draft).data === "object" && typeof (v as Draft).files === "object";
 
-function FormFill({ form }: { form: Form }) {
+function FormFill({ form }: { form: FillableForm }) {
   const [data, setData] = useState<Data>(() => defaults(form.schema));
   const [files, setFiles] = useState<Record<string, string>>({});
   /** null until the stored draft was read (so an empty form does not overwrite it first). */
@@ -256,9 +251,7 @@ function FormFill({ form }: { form: Form }) {
     }
     setBusy(true);
     try {
-      const { submission } = await request<{ submission: Submission }>(`/forms/${encodeURIComponent(form.id)}/submissions`, {
-        body: { data },
-      });
+      const { submission } = await api.post("/forms/{id}/submissions", { path: { id: form.id }, body: { data } });
       dirty.current = false;
       await idbPut(PREFS, draftKey(form.id), undefined).catch(() => undefined);
       navigate("services", "submissions", submission.id);

@@ -1,6 +1,6 @@
 // Government services, loaded as a separate chunk on first use: bills, applications (forms), documents
 // (records) and their presentations, consents, and the access log verified in the browser.
-import { request } from "../../lib/api";
+import { api } from "../../lib/api";
 import { consentScopeWords } from "../../lib/format";
 import { formatMoney, lang, t } from "../../lib/i18n";
 import { href, type Route } from "../../lib/router";
@@ -51,32 +51,11 @@ const SECTIONS = [
   { to: "verify", title: "verifyTitle", lead: "verifyLead" },
 ] as const;
 
-interface DueBill {
-  id: string;
-  agency: { name: string };
-  amount: number;
-  currency: string;
-  purpose: string;
-  dueDate: string | null;
-  status: string;
-}
-interface OpenConsent {
-  id: string;
-  agency: { name: string };
-  scope: string;
-  status: string;
-}
-
 /** The overview: what is due, when and how much, and who waits for an answer, in words. */
 function Todo({ chats }: { chats: ChatList }) {
   const tick = useStore(chats.notifications);
   const data = useAsync(
-    () =>
-      Promise.all([
-        request<{ bills: DueBill[] }>("/bills"),
-        request<{ consents: OpenConsent[] }>("/consents"),
-        request<{ records: { type: string; display?: { name: string } }[] }>("/records").catch(() => ({ records: [] })),
-      ]),
+    () => Promise.all([api.get("/bills"), api.get("/consents"), api.get("/records").catch(() => ({ records: [] }))]),
     [tick, lang()],
   );
   if (!data.data) return <ErrorNote error={data.error} onRetry={data.reload} />;

@@ -2,7 +2,7 @@
 // private key); when a verifier asked for proof of possession (an audience and its nonce), this device
 // appends the Key Binding JWT (RFC 9901 §4.3: typ kb+jwt; iat, aud, nonce, sd_hash) signed with its own holder
 // key, which the credential names as `cnf.jwk`.
-import { request } from "../../lib/api";
+import { api } from "../../lib/api";
 import { t } from "../../lib/i18n";
 import { holderKey, sha256b64u, signJws, unb64u } from "../holder";
 
@@ -34,9 +34,7 @@ export async function presentRecord(recordId: string, disclose: string[], opts: 
   if (bind && (!opts.audience || !opts.nonce)) throw new Error(t("kbNeedsBoth"));
   // Published before asking, so a record waiting for this device's first key is bound to it by this request.
   const key = bind ? await holderKey() : null;
-  const { presentation } = await request<{ presentation: string }>(`/records/${encodeURIComponent(recordId)}/presentations`, {
-    body: { disclose },
-  });
+  const { presentation } = await api.post("/records/{id}/presentations", { path: { id: recordId }, body: { disclose } });
   if (!key || !opts.audience || !opts.nonce) return presentation;
   const cnf = boundKey(presentation);
   if (cnf?.x !== key.publicJwk.x || cnf?.y !== key.publicJwk.y) throw new Error(t("notOnThisDevice"));

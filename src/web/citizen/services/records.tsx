@@ -2,7 +2,8 @@
 // as a chat message (key-bound by this device when a verifier asks), moving documents to a new device with
 // the old one's approval, and verifying a presentation someone shared.
 import { useEffect, useState } from "preact/hooks";
-import { randomId, request } from "../../lib/api";
+import { api, randomId, request } from "../../lib/api";
+import type { components } from "../../lib/api-schema";
 import { claimRows, type RecordDisplay } from "../../lib/format";
 import { formatDate, lang, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
@@ -15,30 +16,10 @@ import type { ChatList } from "../state";
 import { tid } from "../verifier/strings";
 import { presentRecord } from "./present";
 
-interface RecordItem {
-  id: string;
-  agency: { id: string; name: string; verified: boolean };
-  type: string;
-  claims: Record<string, unknown>;
-  /** The type's name and claim labels in the page's language (the agency's record type; raw names without one). */
-  display?: RecordDisplay;
-  revoked: boolean;
-  /** `revoked` or `expired`: shown as such everywhere, and it can no longer be presented. */
-  status: "valid" | "revoked" | "expired";
-  expiresAt: string | null;
-  createdAt: string;
-  /** How this device stands with the record (docs/api.md, "Records on devices"). */
-  binding: "device" | "pending" | "other_device" | "none";
-}
+/** A record as the server answers it: `status` and `binding` (docs/api.md, "Records on devices") say what it can do. */
+type RecordItem = components["schemas"]["Record"];
 
-interface Transfer {
-  id: string;
-  deviceName: string | null;
-  holderKey: PublicJwk;
-  status: "pending" | "approved" | "denied";
-  fromThisDevice: boolean;
-  records: number | null;
-}
+type Transfer = components["schemas"]["RecordTransfer"];
 
 /** The holder key published first, so records waiting for this device's first key are bound by the read. */
 const withKey = async <T,>(load: () => Promise<T>): Promise<T> => {
@@ -74,7 +55,7 @@ const presentable = (r: RecordItem) => r.status === "valid" && !r.revoked && (r.
 
 export function RecordsView() {
   // Names and labels come in the page's language: a language switch reads them again.
-  const records = useAsync(() => withKey(() => request<{ records: RecordItem[] }>("/records")), [lang()]);
+  const records = useAsync(() => withKey(() => api.get("/records")), [lang()]);
   const list = records.data?.records ?? [];
   return (
     <div class="page">
@@ -109,7 +90,7 @@ export function RecordsView() {
 }
 
 export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
-  const data = useAsync(() => withKey(() => request<{ record: RecordItem }>(`/records/${encodeURIComponent(id)}`)), [id, lang()]);
+  const data = useAsync(() => withKey(() => api.get("/records/{id}", { path: { id } })), [id, lang()]);
   const record = data.data?.record;
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [audience, setAudience] = useState("");
@@ -252,7 +233,7 @@ function PresentationPanel({ presentation, bound, chats }: { presentation: strin
           if (!target) return;
           setError(null);
           try {
-            await request(`/chats/${encodeURIComponent(target)}/messages`, { body: { clientId: randomId(), text: presentation } });
+            await api.post("/chats/{chatId}/messages", { path: { chatId: target }, body: { clientId: randomId(), text: presentation } });
             setSent(target);
           } catch (err) {
             setError(err);
@@ -354,7 +335,7 @@ function Transfers({ elsewhere, lost, onMoved }: { elsewhere: boolean; lost: boo
     let live = true;
     const load = async () => {
       try {
-        const r = await request<{ transfers: Transfer[] }>("/records/transfers");
+        const r = await api.get("/records/transfers");
         if (!live) return;
         setTransfers(r.transfers);
         const next: Record<string, string> = {};
@@ -383,7 +364,7 @@ function Transfers({ elsewhere, lost, onMoved }: { elsewhere: boolean; lost: boo
     setError(null);
     try {
       await holderKey();
-      await request("/records/transfers", { method: "POST" });
+      await api.post("/records/transfers");
       setAsked(true);
       setTick((n) => n + 1);
     } catch (err) {
@@ -401,10 +382,10 @@ function Transfers({ elsewhere, lost, onMoved }: { elsewhere: boolean; lost: boo
           { transfer: tr.id, jkt: await thumbprint(tr.holderKey), iat: Math.floor(Date.now() / 1000) },
           key.privateKey,
         );
-        await request(`/records/transfers/${encodeURIComponent(tr.id)}/approve`, { body: { signature } });
+        await api.post("/records/transfers/{id}/approve", { path: { id: tr.id }, body: { signature } });
         setAllowed(tr.id);
       } else {
-        await request(`/records/transfers/${encodeURIComponent(tr.id)}/deny`, { method: "POST" });
+        await api.post("/records/transfers/{id}/deny", { path: { id: tr.id } });
       }
       setTick((n) => n + 1);
     } catch (err) {
