@@ -133,6 +133,17 @@ test("a photo is uploaded with a progress bar and shown inline on both sides, it
     .evaluate((el: HTMLImageElement) => el.decode());
   // The media is served only with the Authorization header: the page shows it from a blob: URL.
   expect(await img.getAttribute("src")).toMatch(/^blob:/);
+
+  // Opened, it shows full size in a viewer that Escape closes, giving focus back to the photo.
+  const open = b.page.getByRole("button", { name: "Открыть фото: dvor.png" }).last();
+  await open.click();
+  const viewer = b.page.getByTestId("photo-viewer");
+  await viewer.getByRole("img", { name: "dvor.png" }).waitFor();
+  expect(await viewer.locator("img").getAttribute("src")).toBe(await img.getAttribute("src"));
+  await viewer.getByRole("link", { name: "Сохранить" }).waitFor();
+  await b.page.keyboard.press("Escape");
+  await viewer.waitFor({ state: "detached" });
+  expect(await open.evaluate((el) => el === document.activeElement)).toBe(true);
 });
 
 test("after a network loss nothing is lost or duplicated: both sides resume from their last seq", async () => {

@@ -14,7 +14,6 @@ import { holderKey } from "./holder";
 import { clearOutboxes } from "./outbox";
 import { forgetPush, trackBadge } from "./push";
 import { PrivacyView } from "./safety";
-import { SettingsView } from "./settings";
 import { SignIn } from "./signin";
 import { ChatList, loadAgencies, type Me, me } from "./state";
 import { NameStep, nameAsked, shouldAskName } from "./welcome";
@@ -24,6 +23,8 @@ const Services = lazy(() => import("./services").then((m) => m.Services));
 // So are a public channel's page and an invite link's.
 const ChannelPage = lazy(() => import("./channel-page").then((m) => m.ChannelPage));
 const InviteJoin = lazy(() => import("./channel-page").then((m) => m.InviteJoin));
+// The settings (profile, devices, notifications, data) too: no one needs them to read their chats.
+const SettingsView = lazy(() => import("./settings").then((m) => m.SettingsView));
 // The verifier (with jose and, where the browser has no BarcodeDetector, jsQR) too.
 const Verifier = lazy(() => import("./verifier/page").then((m) => m.VerifierPage));
 

@@ -2,6 +2,7 @@
 // it loads), agencies' action buttons, reactions, time, edited and delivery state, and its tools.
 import { useEffect, useState } from "preact/hooks";
 import { knownMediaInfo, type Media, mediaInfo, mediaUrl, request } from "../lib/api";
+import { useModal } from "../lib/dialog";
 import { claimRows, type RecordDisplay } from "../lib/format";
 import { formatDate, formatTime, lang, t, tKey } from "../lib/i18n";
 import { href } from "../lib/router";
@@ -277,7 +278,43 @@ export function MediaView({ id }: { id: string }) {
     // biome-ignore lint/a11y/useMediaCaption: user videos carry no caption track
     return <video class="media" controls preload="metadata" src={url} width={w} height={h} aria-label={label} />;
   }
-  return <img class="media" src={url} width={w} height={h} alt={label} decoding="async" />;
+  return <Photo url={url} width={w} height={h} label={label} />;
+}
+
+/** A photo in the chat; activated, it opens full size in a viewer (Escape or the button closes it). */
+function Photo({ url, width, height, label }: { url: string; width: number; height: number; label: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button
+        type="button"
+        class="media-open"
+        aria-label={t("openPhoto", { name: label })}
+        aria-haspopup="dialog"
+        onClick={() => setOpen(true)}
+      >
+        <img class="media" src={url} width={width} height={height} alt={label} decoding="async" />
+      </button>
+      {open && <PhotoViewer url={url} label={label} onClose={() => setOpen(false)} />}
+    </>
+  );
+}
+
+function PhotoViewer({ url, label, onClose }: { url: string; label: string; onClose: () => void }) {
+  const ref = useModal();
+  return (
+    <dialog ref={ref} class="viewer" aria-label={label} onClose={onClose} data-testid="photo-viewer">
+      <img src={url} alt={label} />
+      <div class="viewer-bar">
+        <a class="button secondary" href={url} download={label}>
+          {t("savePhoto")}
+        </a>
+        <button type="button" class="secondary" onClick={() => ref.current?.close()}>
+          {t("close")}
+        </button>
+      </div>
+    </dialog>
+  );
 }
 
 function FileLink({ media }: { media: Media }) {

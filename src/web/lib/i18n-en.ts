@@ -170,6 +170,8 @@ export const en: Dict = {
   forwardTo: "Forward to chat",
   download: "Download {name}",
   photo: "Photo",
+  openPhoto: "Open the photo: {name}",
+  savePhoto: "Save",
   video: "Video",
   nobodyFound: "Nobody found",
   peopleFound: "People found",

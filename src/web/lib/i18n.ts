@@ -176,6 +176,8 @@ const ru = {
   forwardTo: "Переслать в чат",
   download: "Скачать {name}",
   photo: "Фото",
+  openPhoto: "Открыть фото: {name}",
+  savePhoto: "Сохранить",
   video: "Видео",
   nobodyFound: "Никого не нашли",
   peopleFound: "Найденные люди",
