@@ -179,6 +179,7 @@ export interface ChatView {
   role: "owner" | "admin" | "member";
   lastSeq: number;
   unreadCount: number;
+  unreadMention?: boolean;
   lastMessage: MessageView | null;
 }
 

@@ -83,6 +83,7 @@ async function channelPreview(env: Env, chatId: string): Promise<ChatSummary> {
     pts: head.pts,
     readSeq: head.lastSeq,
     mutedUntil: null,
+    unreadMention: false,
   };
 }
 

@@ -141,10 +141,16 @@ export class Inbox extends DurableObject<Env> {
     return { online: false, epoch: this.dialogs.epoch() };
   }
 
-  /** The user was mentioned in a chat: their away devices are notified, even when the chat is muted. */
+  /**
+   * The user was mentioned in a chat: the chat list marks it until they read past it, and their away devices
+   * are notified, even when the chat is muted.
+   */
   async mentioned(userId: string, m: { chatId: string; seq: number; senderName: string | null; text: string | null }): Promise<void> {
     await this.ready(userId);
-    if (this.dialogs.isErased() || !this.subscriptions.any() || !this.dialogs.mentionNotifies(m.chatId, m.seq)) return;
+    if (this.dialogs.isErased()) return;
+    // The chat list's mark first: it stands whether or not a device is told.
+    this.send(this.dialogs.mention(m.chatId, m.seq));
+    if (!this.subscriptions.any() || !this.dialogs.mentionNotifies(m.chatId, m.seq)) return;
     const chat = this.dialogs.summary(m.chatId);
     if (!chat) return;
     this.dialogs.markNotified(m.chatId, m.seq);

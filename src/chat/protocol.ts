@@ -345,6 +345,8 @@ export const ChatSummary = z.object({
   readSeq: z.number().int(),
   /** Until when the caller muted the chat (no pushes but mentions); `FOREVER` for "until unmuted"; null when not muted. */
   mutedUntil: z.string().nullable(),
+  /** A message after the caller's read marker mentions them (the list's "@" mark). */
+  unreadMention: z.boolean(),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
 

@@ -373,6 +373,39 @@ describe("mentions", () => {
   });
 });
 
+describe("the mention mark in the chat list", () => {
+  const readUpTo = (who: SignedIn, chatId: string, seq: number) => call(`/api/v1/chats/${chatId}/read`, { token: who.accessToken, body: { seq } });
+  const listed = async (who: SignedIn, chatId: string) => (await chatList(who.accessToken)).find((c) => c.id === chatId);
+
+  it("marks the chat for the mentioned member until they read past the mention, live and for a member away", async () => {
+    const username = freshUsername("men");
+    const a = await signIn();
+    const b = await signInWithProfile({ username });
+    const chat = await group(a, [b]);
+    await postText(a.accessToken, chat.id, "без упоминаний");
+    expect(await listed(b, chat.id)).toMatchObject({ unreadCount: 1, unreadMention: false });
+
+    // Away (no socket): the mention marks the chat all the same.
+    await postText(a.accessToken, chat.id, `@${username}, посмотри`);
+    await postText(a.accessToken, chat.id, "и ещё одно");
+    await expect.poll(async () => (await listed(b, chat.id))?.unreadMention, { timeout: 5000 }).toBe(true);
+    // The writer's own list has no mark: no one mentioned them.
+    expect(await listed(a, chat.id)).toMatchObject({ unreadMention: false });
+
+    // Reading up to just before the mention keeps the mark; reading past it clears it.
+    expect((await readUpTo(b, chat.id, 1)).status).toBe(204);
+    expect(await listed(b, chat.id)).toMatchObject({ unreadCount: 2, unreadMention: true });
+    expect((await readUpTo(b, chat.id, 3)).status).toBe(204);
+    await expect.poll(async () => (await listed(b, chat.id))?.unreadMention, { timeout: 5000 }).toBe(false);
+
+    // Online: the chat list's socket gets the chat with its mark.
+    const inbox = await openSocket("/api/v1/inbox/ws", { token: b.accessToken });
+    await postText(a.accessToken, chat.id, `снова @${username}`);
+    await inbox.next((f) => f.type === "chat" && (f.chat as { id: string; unreadMention: boolean }).unreadMention === true);
+    inbox.close();
+  });
+});
+
 describe("forwarding", () => {
   it("copies the original into another chat and credits its author", async () => {
     const [a, b, c, stranger] = await signInMany(4);

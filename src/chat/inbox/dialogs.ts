@@ -59,7 +59,14 @@ CREATE TABLE IF NOT EXISTS dialogs (
 CREATE INDEX IF NOT EXISTS dialogs_pts ON dialogs (pts);
 CREATE INDEX IF NOT EXISTS dialogs_activity ON dialogs (removed, last_activity_at DESC);
 CREATE TABLE IF NOT EXISTS notifications (pts INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mentions (chat_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 `;
+
+/**
+ * A dialog row with the newest message that mentions the user (0: none). Mentions are kept apart from the
+ * rows because the room tells of one on its own call, which may come before the chat's first summary.
+ */
+const ROW = "SELECT dialogs.*, COALESCE(mentions.seq, 0) AS mention_seq FROM dialogs LEFT JOIN mentions USING (chat_id)";
 
 interface DialogRow extends Record<string, SqlStorageValue> {
   chat_id: string;
@@ -77,6 +84,7 @@ interface DialogRow extends Record<string, SqlStorageValue> {
   pts: number;
   removed: number;
   stale: number;
+  mention_seq: number;
 }
 
 const StoredMessage = ChatMessage.nullable();
@@ -180,6 +188,7 @@ export class Dialogs {
   erase(): void {
     this.sql.exec("DELETE FROM dialogs");
     this.sql.exec("DELETE FROM notifications");
+    this.sql.exec("DELETE FROM mentions");
     this.kept = 0;
     this.sql.exec("DELETE FROM meta WHERE key = 'last_seen_at'");
     this.floor = this.pts;
@@ -255,8 +264,31 @@ export class Dialogs {
       pts: u.pts,
       readSeq: u.readSeq,
       mutedUntil: mutedUntil(row?.muted_until ?? null, Date.now()),
+      unreadMention: (row?.mention_seq ?? this.mentionSeq(u.chatId)) > u.readSeq,
     };
     return { type: "chat", chat, pts: headOnly ? this.pts : pts };
+  }
+
+  private mentionSeq(chatId: string): number {
+    return this.sql.exec<{ seq: number }>("SELECT seq FROM mentions WHERE chat_id = ?", chatId).toArray()[0]?.seq ?? 0;
+  }
+
+  /**
+   * A message at `seq` mentions the user. Answers the change for their devices when the chat now has an unread
+   * mention it did not have (the list's "@" mark), else null; reading past it clears the mark.
+   */
+  mention(chatId: string, seq: number): ListChange | null {
+    const before = this.row(chatId);
+    this.sql.exec(
+      "INSERT INTO mentions (chat_id, seq) VALUES (?, ?) ON CONFLICT (chat_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+      chatId,
+      seq,
+    );
+    if (!before || before.removed === 1 || seq <= before.read_seq || before.mention_seq > before.read_seq) return null;
+    const pts = this.bump();
+    this.sql.exec("UPDATE dialogs SET pts = ? WHERE chat_id = ?", pts, chatId);
+    const chat = this.summary(chatId);
+    return chat ? { type: "chat", chat, pts } : null;
   }
 
   /**
@@ -351,7 +383,7 @@ export class Dialogs {
   list(limit = 500): ChatSummary[] {
     const now = Date.now();
     return this.sql
-      .exec<DialogRow>("SELECT * FROM dialogs WHERE removed = 0 ORDER BY last_activity_at DESC, chat_id DESC LIMIT ?", limit)
+      .exec<DialogRow>(`${ROW} WHERE removed = 0 ORDER BY last_activity_at DESC, chat_id DESC LIMIT ?`, limit)
       .toArray()
       .map((r) => toSummary(r, now));
   }
@@ -364,7 +396,7 @@ export class Dialogs {
   /** What changed after `pts`: each changed chat once in its current state, removals, and notifications. */
   since(pts: number): Updates {
     if (pts < this.floor || pts > this.pts) return { chats: [], removed: [], notifications: [], pts: this.pts, tooLong: true };
-    const rows = this.sql.exec<DialogRow>("SELECT * FROM dialogs WHERE pts > ? ORDER BY pts", pts).toArray();
+    const rows = this.sql.exec<DialogRow>(`${ROW} WHERE pts > ? ORDER BY pts`, pts).toArray();
     const notifications = this.sql
       .exec<{ body: string }>("SELECT body FROM notifications WHERE pts > ? ORDER BY pts", pts)
       .toArray()
@@ -382,7 +414,7 @@ export class Dialogs {
   /** The same as frames, in the user's pts order. */
   changesSince(pts: number): ListChange[] | null {
     if (pts < this.floor || pts > this.pts) return null;
-    const rows = this.sql.exec<DialogRow>("SELECT * FROM dialogs WHERE pts > ?", pts).toArray();
+    const rows = this.sql.exec<DialogRow>(`${ROW} WHERE pts > ?`, pts).toArray();
     const now = Date.now();
     const changes: ListChange[] = rows.map((r) =>
       r.removed === 1 ? { type: "chat_removed", chatId: r.chat_id, pts: r.pts } : { type: "chat", chat: toSummary(r, now), pts: r.pts },
@@ -416,7 +448,7 @@ export class Dialogs {
   }
 
   private row(chatId: string): DialogRow | undefined {
-    return this.sql.exec<DialogRow>("SELECT * FROM dialogs WHERE chat_id = ?", chatId).toArray()[0];
+    return this.sql.exec<DialogRow>(`${ROW} WHERE chat_id = ?`, chatId).toArray()[0];
   }
 
   meta(key: string): string | null {
@@ -443,5 +475,6 @@ function toSummary(r: DialogRow, now: number): ChatSummary {
     pts: r.chat_pts,
     readSeq: r.read_seq,
     mutedUntil: mutedUntil(r.muted_until, now),
+    unreadMention: r.mention_seq > r.read_seq,
   };
 }

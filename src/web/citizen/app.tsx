@@ -13,7 +13,6 @@ import { clearDrafts } from "./drafts";
 import { holderKey } from "./holder";
 import { clearOutboxes } from "./outbox";
 import { forgetPush, trackBadge } from "./push";
-import { PrivacyView } from "./safety";
 import { SignIn } from "./signin";
 import { ChatList, loadAgencies, type Me, me } from "./state";
 import { NameStep, nameAsked, shouldAskName } from "./welcome";
@@ -23,6 +22,8 @@ const Services = lazy(() => import("./services").then((m) => m.Services));
 // So are a public channel's page and an invite link's.
 const ChannelPage = lazy(() => import("./channel-page").then((m) => m.ChannelPage));
 const InviteJoin = lazy(() => import("./channel-page").then((m) => m.InviteJoin));
+// The privacy screen, with the people and reports dialogs a chat opens (safety.tsx).
+const PrivacyView = lazy(() => import("./safety").then((m) => m.PrivacyView));
 // The settings (profile, devices, notifications, data) too: no one needs them to read their chats.
 const SettingsView = lazy(() => import("./settings").then((m) => m.SettingsView));
 // The verifier (with jose and, where the browser has no BarcodeDetector, jsQR) too.

@@ -127,6 +127,12 @@ export function ChatListView({ chats, currentId, me }: { chats: ChatList; curren
                     <span class="chat-item-preview">
                       <Preview chat={c} me={me} open={c.id === currentId} />
                     </span>
+                    {c.unreadMention && c.unreadCount > 0 && (
+                      <span class="unread unread-mention" data-testid="mention-mark">
+                        <span aria-hidden="true">@</span>
+                        <span class="sr-only">{t("mentionedYou")}</span>
+                      </span>
+                    )}
                     {c.unreadCount > 0 && (
                       <span class="unread" data-testid="unread">
                         <span aria-hidden="true">{c.unreadCount}</span>

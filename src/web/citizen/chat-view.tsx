@@ -14,11 +14,15 @@ import { attachmentLabel, chatTitle, isSecret } from "./chat-list";
 import { type ChatMessage, ChatSession, type ChatSnapshot } from "./chat-session";
 import { loadDraft, saveDraft } from "./drafts";
 import { InviteLinkMaker } from "./invite-link";
+import { useMentionPicker } from "./mention-picker";
 import { MessageItem, summary } from "./message";
 import { MutedIcon, MuteMenu } from "./mute";
-import { PeerDialog, ReportDialog } from "./safety";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 import { canRecordVoice, VoiceRecorder } from "./voice";
+
+// Opened from a chat on demand: loaded with the privacy screen's chunk (safety.tsx).
+const PeerDialog = lazy(() => import("./safety").then((m) => m.PeerDialog));
+const ReportDialog = lazy(() => import("./safety").then((m) => m.ReportDialog));
 
 // A channel's settings are a chunk of their own, loaded when first opened.
 const ChannelSettings = lazy(() => import("./channel-settings").then((m) => m.ChannelSettings));
@@ -516,6 +520,7 @@ function Composer({
   const [error, setError] = useState<unknown>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const mentions = useMentionPicker({ text, input, members: session.getSnapshot().members.values(), me: session.me, onText: setText });
 
   // Before paint, in the same frame as the "editing" bar: typing that starts as soon as the bar shows must
   // not be overwritten by the old text arriving a frame later.
@@ -603,6 +608,7 @@ function Composer({
         </div>
       )}
       {error ? <ErrorNote error={error} /> : null}
+      {mentions.list}
       <div class="composer-row">
         {!editing && (
           <>
@@ -633,15 +639,22 @@ function Composer({
         <textarea
           id="composer-input"
           ref={input}
+          {...mentions.aria}
           rows={1}
           maxLength={4096}
           placeholder={t("composerPlaceholder")}
           value={text}
           onInput={(e) => {
             setText(e.currentTarget.value);
+            mentions.onCaret(e);
             session.typed();
           }}
+          onKeyUp={(e) => {
+            if (/^(Arrow(Left|Right)|Home|End)$/.test(e.key)) mentions.onCaret(e);
+          }}
+          onClick={mentions.onCaret}
           onKeyDown={(e) => {
+            if (mentions.onKey(e)) return;
             if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               void submit();

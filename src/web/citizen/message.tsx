@@ -11,6 +11,7 @@ import { callText } from "./calls/text";
 import { attachmentLabel, isPresentation } from "./chat-list";
 import type { ChatMessage } from "./chat-session";
 import { Linkified } from "./linkify";
+import { me } from "./state";
 import { VoicePlayer } from "./voice";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
@@ -146,7 +147,7 @@ export function MessageItem(p: MessageProps) {
                 <PresentationCard text={m.text.trim()} />
               ) : (
                 <p class="text">
-                  <Linkified text={m.text} />
+                  <Linkified text={m.text} me={me.getSnapshot()?.username} />
                 </p>
               ))}
             {m.actions.length > 0 && (

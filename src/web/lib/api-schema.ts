@@ -2093,6 +2093,7 @@ export interface components {
             pts: number;
             readSeq: number;
             mutedUntil: string | null;
+            unreadMention: boolean;
         };
         Message: {
             id: string;

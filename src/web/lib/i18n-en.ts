@@ -170,6 +170,8 @@ export const en: Dict = {
   forwardTo: "Forward to chat",
   download: "Download {name}",
   photo: "Photo",
+  mentionedYou: "you were mentioned",
+  mentionSuggestions: "Whom to mention",
   openPhoto: "Open the photo: {name}",
   savePhoto: "Save",
   video: "Video",

@@ -176,6 +176,8 @@ const ru = {
   forwardTo: "Переслать в чат",
   download: "Скачать {name}",
   photo: "Фото",
+  mentionedYou: "вас упомянули",
+  mentionSuggestions: "Кого упомянуть",
   openPhoto: "Открыть фото: {name}",
   savePhoto: "Сохранить",
   video: "Видео",

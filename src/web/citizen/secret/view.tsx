@@ -3,6 +3,8 @@
 // the disappearing-message timer; the safety number with its QR code; a warning when the contact's keys
 // change; reports with the message's franking proof; voice and video calls, whose records the caller's
 // device writes into the chat as encrypted messages (the server writes none here).
+
+import type { ComponentProps, FunctionComponent } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useModal } from "../../lib/dialog";
 import { formatDateTime, formatTime } from "../../lib/i18n";
@@ -49,7 +51,7 @@ export function SecretChatView({
   chat: ChatSummary;
   user: Me;
   title: string;
-  Report: typeof ReportDialog;
+  Report: FunctionComponent<ComponentProps<typeof ReportDialog>>;
   Calls: typeof CallButtons;
   callText: CallText;
 }) {
