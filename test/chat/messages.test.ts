@@ -374,7 +374,8 @@ describe("mentions", () => {
 });
 
 describe("the mention mark in the chat list", () => {
-  const readUpTo = (who: SignedIn, chatId: string, seq: number) => call(`/api/v1/chats/${chatId}/read`, { token: who.accessToken, body: { seq } });
+  const readUpTo = (who: SignedIn, chatId: string, seq: number) =>
+    call(`/api/v1/chats/${chatId}/read`, { token: who.accessToken, body: { seq } });
   const listed = async (who: SignedIn, chatId: string) => (await chatList(who.accessToken)).find((c) => c.id === chatId);
 
   it("marks the chat for the mentioned member until they read past the mention, live and for a member away", async () => {
