@@ -40,6 +40,7 @@ let gov: Agency;
 let anna: Citizen;
 let boris: Citizen;
 let chatId: string;
+let groupId: string;
 let billId: string;
 
 beforeAll(async () => {
@@ -53,6 +54,11 @@ beforeAll(async () => {
     body: { type: "direct", userId: boris.id },
   });
   chatId = chat.id;
+  const group = await api<{ chat: { id: string } }>(server.origin, "/api/v1/chats", {
+    token: anna.accessToken,
+    body: { type: "group", title: "Двор", memberIds: [boris.id] },
+  });
+  groupId = group.chat.id;
   await api(server.origin, `/api/v1/chats/${chatId}/messages`, {
     token: boris.accessToken,
     body: { clientId: crypto.randomUUID(), text: "Привет! Посмотри https://example.org/новости" },
@@ -138,6 +144,14 @@ describe("the citizen app", () => {
       await context.close();
     });
   }
+
+  test("a group's info panel has no serious or critical violations", async () => {
+    const { context, page } = await openAs(browser, server.origin, anna.phone, { hash: `#/chats/${groupId}` });
+    await page.getByRole("button", { name: "Сведения о группе" }).click();
+    await page.getByRole("dialog", { name: "Сведения о группе" }).getByTestId("members").locator("li").nth(1).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
 
   test("a phone-sized chat list and chat have no serious or critical violations", async () => {
     const { context, page } = await openAs(browser, server.origin, anna.phone, { viewport: { width: 390, height: 780 } });

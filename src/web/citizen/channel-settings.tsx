@@ -1,17 +1,21 @@
-// A channel's settings, opened from its chat header (a chunk of its own, loaded on first use). Owners and
+// A group's or a channel's settings, opened from its chat header (a chunk of its own, loaded on first use).
+// A group shows everyone its members with their roles and whether they are online; owners and admins rename
+// it, add people found by search and remove members, and the owner makes admins. A channel's owners and
 // admins rename it, make invite links and manage subscribers (ban and unban; the owner also makes admins,
-// sets the public name and hands the channel on); everyone in it can leave. What each may do follows the
-// server's rules (src/chat/policy.ts, src/chat/channels.ts).
+// sets the public name and hands the channel on). Everyone can leave. What each may do follows the server's
+// rules (src/chat/policy.ts, src/chat/channels.ts).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { canChangeRole, canRemove, isModerator } from "../../chat/policy";
 import type { Role } from "../../chat/protocol";
 import { ApiError, request } from "../lib/api";
 import { useModal } from "../lib/dialog";
 import { formatDateTime, type Key, t } from "../lib/i18n";
+import { dictionary } from "../lib/lang";
 import { href, navigate } from "../lib/router";
 import { CopyButton, DeleteItemButton, ErrorNote, errorText, Loading, useAsync } from "../lib/ui";
 import { channelLink } from "./channel-page";
 import { chatTitle } from "./chat-list";
+import { PeopleResults } from "./people-search";
 import type { ChatList, ChatSummary, Me } from "./state";
 
 interface Person {
@@ -45,6 +49,40 @@ const BANS_PAGE = 20;
 
 const ROLE_KEYS: Record<Role, Key> = { owner: "roleOwner", admin: "roleAdmin", member: "roleSubscriber" };
 
+/** A group's own words (a channel's are in the app's dictionary). */
+const g = dictionary({
+  ru: {
+    groupName: "Название группы",
+    members: "Участники",
+    roleMember: "участник",
+    remove: "Удалить из группы",
+    removed: "{name} больше не в группе.",
+    add: "Добавить участника",
+    addLabel: "Кого добавить",
+    added: "{name} теперь в группе.",
+    already: "Уже в группе",
+    leave: "Выйти из группы",
+    leaveConfirm: "Выйти из группы? Вернуться можно, если вас снова добавят или пригласят.",
+    leaveConfirmOwner: "Выйти из группы? Она перейдёт к администратору (или к самому давнему участнику).",
+  },
+  en: {
+    groupName: "Group name",
+    members: "Members",
+    roleMember: "member",
+    remove: "Remove from the group",
+    removed: "{name} is no longer in the group.",
+    add: "Add a member",
+    addLabel: "Whom to add",
+    added: "{name} is in the group now.",
+    already: "Already in the group",
+    leave: "Leave the group",
+    leaveConfirm: "Leave the group? You can come back if you are added or invited again.",
+    leaveConfirmOwner: "Leave the group? It passes to an admin (or to the longest-standing member).",
+  },
+});
+
+const roleWord = (role: Role, group: boolean): string => (group && role === "member" ? g("roleMember") : t(ROLE_KEYS[role]));
+
 export const personName = (p: Person | undefined): string => p?.displayName ?? (p?.username ? `@${p.username}` : t("memberNoName"));
 
 const chatPath = (chatId: string, rest = "") => `/chats/${encodeURIComponent(chatId)}${rest}`;
@@ -61,6 +99,24 @@ export interface ChannelSettingsProps {
 export function ChannelSettings({ chat, user, chats, onUsername, onClose }: ChannelSettingsProps) {
   const ref = useModal();
   const moderator = isModerator(chat.role);
+  if (chat.type === "group") {
+    return (
+      <dialog ref={ref} class="dialog channel-settings" aria-labelledby="channel-settings-title" onClose={onClose}>
+        <div class="row spread">
+          <h2 id="channel-settings-title">{t("groupInfo")}</h2>
+          <button type="button" class="icon" aria-label={t("close")} onClick={() => ref.current?.close()}>
+            ✕
+          </button>
+        </div>
+        <p class="muted" data-testid="settings-subscriber-count">
+          {chatTitle(chat)} · {t("memberCount", { count: chat.memberCount })}
+        </p>
+        {moderator && <TitleSection chat={chat} />}
+        <MembersSection chat={chat} user={user} chats={chats} />
+        <LeaveSection chat={chat} user={user} chats={chats} />
+      </dialog>
+    );
+  }
   return (
     <dialog ref={ref} class="dialog channel-settings" aria-labelledby="channel-settings-title" onClose={onClose}>
       <div class="row spread">
@@ -131,7 +187,7 @@ function TitleSection({ chat }: { chat: ChatSummary }) {
   };
   return (
     <section aria-labelledby="cs-title-heading">
-      <h3 id="cs-title-heading">{t("channelName")}</h3>
+      <h3 id="cs-title-heading">{chat.type === "group" ? g("groupName") : t("channelName")}</h3>
       <form
         class="row"
         onSubmit={(e) => {
@@ -140,7 +196,7 @@ function TitleSection({ chat }: { chat: ChatSummary }) {
         }}
       >
         <label for="cs-title" class="sr-only">
-          {t("channelName")}
+          {chat.type === "group" ? g("groupName") : t("channelName")}
         </label>
         <input id="cs-title" value={title} required maxLength={128} onInput={(e) => setTitle(e.currentTarget.value)} />
         <button type="submit" class="secondary" disabled={busy || title.trim() === "" || title.trim() === chat.title}>
@@ -322,8 +378,27 @@ async function loadMembers(chatId: string, after: string): Promise<Member[]> {
   return (await request<{ members: Member[] }>(chatPath(chatId, `/members?${q}`))).members;
 }
 
-/** Subscribers with their roles, what the caller may do to each, and who is banned. */
+interface Presence {
+  online: boolean | null;
+  lastSeenAt: string | null;
+}
+/** Members whose presence a group's list shows (one profile read each). */
+const PRESENCE_SHOWN = 50;
+
+/** "В сети", "был(а) в сети …", or nothing where their privacy hides it. */
+function presenceText(p: Presence | undefined): string | null {
+  if (!p || p.online === null) return null;
+  if (p.online) return t("online");
+  return p.lastSeenAt ? t("lastSeenAt", { date: formatDateTime(p.lastSeenAt) }) : t("lastSeenLongAgo");
+}
+
+/**
+ * Members (a channel's subscribers) with their roles, what the caller may do to each; a group's with their
+ * presence and a way to add people, a channel's with who is banned.
+ */
 function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; chats: ChatList }) {
+  const group = chat.type === "group";
+  const [presence, setPresence] = useState<ReadonlyMap<string, Presence>>(new Map());
   const [pages, setPages] = useState<Member[] | null>(null);
   const [more, setMore] = useState(false);
   const [bans, setBans] = useState<Ban[] | null>(null);
@@ -339,7 +414,7 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
     try {
       const [first, b] = await Promise.all([
         loadMembers(chat.id, ""),
-        request<{ bans: Ban[] }>(chatPath(chat.id, "/bans")).then((r) => r.bans),
+        group ? Promise.resolve([]) : request<{ bans: Ban[] }>(chatPath(chat.id, "/bans")).then((r) => r.bans),
       ]);
       setPages(first);
       setMore(first.length === MEMBERS_PAGE);
@@ -367,6 +442,22 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
       live = false;
     };
   }, [bans, bansShown]);
+  // A group's members show whether they are online, as each one's privacy allows (their profile says).
+  useEffect(() => {
+    if (!group || !pages) return;
+    let live = true;
+    void Promise.all(
+      pages.slice(0, PRESENCE_SHOWN).map((m) =>
+        request<{ user: Presence }>(`/users/${encodeURIComponent(m.userId)}`).then(
+          (r) => [m.userId, { online: r.user.online, lastSeenAt: r.user.lastSeenAt }] as const,
+          () => [m.userId, { online: null, lastSeenAt: null }] as const,
+        ),
+      ),
+    ).then((found) => live && setPresence(new Map(found)));
+    return () => {
+      live = false;
+    };
+  }, [pages]);
   // Roles change here and by others (the room's frames move `chat.role` and the count): read the list anew.
   useEffect(() => {
     void reload();
@@ -402,6 +493,16 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
       await request(chatPath(chat.id, `/members/${encodeURIComponent(m.userId)}`), { method: "PATCH", body: { role } });
       return t(role === "admin" ? "madeAdmin" : "madeSubscriber", { name: personName(m.user) });
     });
+  const remove = (m: Member) =>
+    act(async () => {
+      await request(chatPath(chat.id, `/members/${encodeURIComponent(m.userId)}`), { method: "DELETE" });
+      return g("removed", { name: personName(m.user) });
+    });
+  const add = (p: Person) =>
+    act(async () => {
+      await request(chatPath(chat.id, "/members"), { body: { userId: p.id } });
+      return g("added", { name: personName(p) });
+    });
   const ban = (m: Member) =>
     act(async () => {
       await request(chatPath(chat.id, "/bans"), { body: { userId: m.userId } });
@@ -424,9 +525,12 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
   return (
     <>
       <section aria-labelledby="cs-members-heading">
-        <h3 id="cs-members-heading">{t("subscribers")}</h3>
+        <h3 id="cs-members-heading">{group ? g("members") : t("subscribers")}</h3>
         <ErrorNote error={error} />
         <Done text={done} />
+        {group && isModerator(chat.role) && pages && (
+          <AddMember exclude={pages.map((m) => m.userId)} busy={busy} onAdd={(p) => void add(p)} />
+        )}
         {!pages ? (
           <Loading />
         ) : (
@@ -435,11 +539,14 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
               const self = m.userId === user.id;
               const name = personName(m.user);
               const mayRole = canChangeRole(chat.role, self) && m.role !== "owner";
-              const mayBan = !self && canRemove("channel", chat.role, m.role, false);
+              const mayBan = !group && !self && canRemove("channel", chat.role, m.role, false);
+              const mayRemove = group && !self && canRemove("group", chat.role, m.role, false);
+              const seen = group ? presenceText(presence.get(m.userId)) : null;
               return (
                 <li key={m.userId} data-user-id={m.userId}>
                   <span>
-                    {self ? t("you") : name} <span class="muted">· {t(ROLE_KEYS[m.role])}</span>
+                    {self ? t("you") : name} <span class="muted">· {roleWord(m.role, group)}</span>
+                    {seen && !self && <span class="muted presence"> · {seen}</span>}
                   </span>
                   <span class="actions">
                     {mayRole && (
@@ -453,7 +560,13 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
                         <span class="sr-only"> {name}</span>
                       </button>
                     )}
-                    {chat.role === "owner" && !self && (
+                    {mayRemove && (
+                      <button type="button" class="secondary small danger" disabled={busy} onClick={() => void remove(m)}>
+                        {g("remove")}
+                        <span class="sr-only"> {name}</span>
+                      </button>
+                    )}
+                    {!group && chat.role === "owner" && !self && (
                       <button type="button" class="secondary small" disabled={busy} onClick={() => setConfirming(m)}>
                         {t("transferChannel")}
                         <span class="sr-only"> {name}</span>
@@ -487,35 +600,64 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
           </button>
         )}
       </section>
-      <section aria-labelledby="cs-bans-heading">
-        <h3 id="cs-bans-heading">{t("bannedList")}</h3>
-        {!bans ? null : bans.length === 0 ? (
-          <p class="muted">{t("noBans")}</p>
-        ) : (
-          <ul class="plain-list admin-list" data-testid="bans">
-            {bans.slice(0, bansShown).map((b) => {
-              const who = names.get(b.userId);
-              return (
-                <li key={b.userId}>
-                  <span>
-                    {who ? personName(who) : "…"} <span class="muted">· {formatDateTime(b.bannedAt)}</span>
-                  </span>
-                  <button type="button" class="secondary small" disabled={busy} onClick={() => void unban(b)}>
-                    {t("unban")}
-                    <span class="sr-only"> {who ? personName(who) : ""}</span>
-                  </button>
-                </li>
-              );
-            })}
-          </ul>
-        )}
-        {bans && bans.length > bansShown && (
-          <button type="button" class="link" onClick={() => setBansShown(bansShown + BANS_PAGE)}>
-            {t("showMore")}
-          </button>
-        )}
-      </section>
+      {!group && (
+        <section aria-labelledby="cs-bans-heading">
+          <h3 id="cs-bans-heading">{t("bannedList")}</h3>
+          {!bans ? null : bans.length === 0 ? (
+            <p class="muted">{t("noBans")}</p>
+          ) : (
+            <ul class="plain-list admin-list" data-testid="bans">
+              {bans.slice(0, bansShown).map((b) => {
+                const who = names.get(b.userId);
+                return (
+                  <li key={b.userId}>
+                    <span>
+                      {who ? personName(who) : "…"} <span class="muted">· {formatDateTime(b.bannedAt)}</span>
+                    </span>
+                    <button type="button" class="secondary small" disabled={busy} onClick={() => void unban(b)}>
+                      {t("unban")}
+                      <span class="sr-only"> {who ? personName(who) : ""}</span>
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+          {bans && bans.length > bansShown && (
+            <button type="button" class="link" onClick={() => setBansShown(bansShown + BANS_PAGE)}>
+              {t("showMore")}
+            </button>
+          )}
+        </section>
+      )}
     </>
+  );
+}
+
+/** People found by search (name, username, a phone number where allowed), each added with one press. */
+function AddMember({ exclude, busy, onAdd }: { exclude: string[]; busy: boolean; onAdd: (p: Person) => void }) {
+  const [q, setQ] = useState("");
+  return (
+    <div class="add-member">
+      <label for="cs-add-member">{g("add")}</label>
+      <input
+        id="cs-add-member"
+        type="search"
+        autoComplete="off"
+        value={q}
+        placeholder={g("addLabel")}
+        disabled={busy}
+        onInput={(e) => setQ(e.currentTarget.value)}
+      />
+      <PeopleResults
+        query={q}
+        exclude={exclude}
+        onPick={(p) => {
+          setQ("");
+          onAdd(p);
+        }}
+      />
+    </div>
   );
 }
 
@@ -523,6 +665,8 @@ function LeaveSection({ chat, user, chats }: { chat: ChatSummary; user: Me; chat
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const group = chat.type === "group";
+  const label = group ? g("leave") : t("leaveChannel");
   const leave = async () => {
     setBusy(true);
     setError(null);
@@ -539,12 +683,16 @@ function LeaveSection({ chat, user, chats }: { chat: ChatSummary; user: Me; chat
   return (
     <section aria-labelledby="cs-leave-heading">
       <h3 id="cs-leave-heading" class="sr-only">
-        {t("leaveChannel")}
+        {label}
       </h3>
       {confirming ? (
         <Confirm
-          legend={t("leaveChannel")}
-          text={chat.role === "owner" ? t("leaveConfirmOwner") : t("leaveConfirm")}
+          legend={label}
+          text={
+            group
+              ? g(chat.role === "owner" ? "leaveConfirmOwner" : "leaveConfirm")
+              : t(chat.role === "owner" ? "leaveConfirmOwner" : "leaveConfirm")
+          }
           yes={t("leaveYes")}
           busy={busy}
           onYes={() => void leave()}
@@ -552,7 +700,7 @@ function LeaveSection({ chat, user, chats }: { chat: ChatSummary; user: Me; chat
         />
       ) : (
         <button type="button" class="secondary danger" onClick={() => setConfirming(true)}>
-          {t("leaveChannel")}
+          {label}
         </button>
       )}
       <ErrorNote error={error} />

@@ -198,11 +198,11 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
             />
           </svg>
         </button>
-        {chat.type === "channel" && !snap.gone && (
+        {(chat.type === "channel" || chat.type === "group") && !snap.gone && (
           <button
             type="button"
             class="icon"
-            aria-label={isModerator(chat.role) ? t("channelSettings") : t("aboutChannel")}
+            aria-label={chat.type === "group" ? t("groupInfo") : isModerator(chat.role) ? t("channelSettings") : t("aboutChannel")}
             aria-haspopup="dialog"
             onClick={() => setSettingsOpen(true)}
             data-testid="channel-settings"
@@ -228,7 +228,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
       </header>
       {/* A group's invite link is made here; a channel's, with the rest of its settings. */}
       {chat.type === "group" && isModerator(chat.role) && <InviteLinkMaker chatId={chat.id} />}
-      {settingsOpen && chat.type === "channel" && !snap.gone && (
+      {settingsOpen && (chat.type === "channel" || chat.type === "group") && !snap.gone && (
         <ChannelSettings chat={chat} user={user} chats={chats} onUsername={setPublicName} onClose={() => setSettingsOpen(false)} />
       )}
       {aboutPeer && peerId && <PeerDialog userId={peerId} chatId={chat.id} onClose={() => setAboutPeer(false)} />}

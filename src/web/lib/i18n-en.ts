@@ -88,6 +88,7 @@ export const en: Dict = {
   err_banned: "The admins of this chat have closed it to you.",
   channelSettings: "Channel settings",
   aboutChannel: "About the channel",
+  groupInfo: "Group info",
   channelName: "Channel name",
   rename: "Rename",
   publicName: "Public link",

@@ -93,6 +93,7 @@ const ru = {
   err_banned: "Администраторы этого чата закрыли вам доступ.",
   channelSettings: "Управление каналом",
   aboutChannel: "О канале",
+  groupInfo: "Сведения о группе",
   channelName: "Название канала",
   rename: "Переименовать",
   publicName: "Публичная ссылка",
