@@ -122,6 +122,13 @@ test("reply, edit, delete and reactions reach the other side live", async () => 
 
 test("a photo is uploaded with a progress bar and shown inline on both sides, its box sized before it loads", async () => {
   await a.page.locator("#attach").setInputFiles({ name: "dvor.png", mimeType: "image/png", buffer: png(400, 300) });
+  // Picked, it waits with a preview for its caption; nothing is sent yet.
+  const preview = a.page.getByTestId("send-preview");
+  await preview.getByRole("img", { name: "dvor.png" }).waitFor();
+  expect(await a.page.locator("#composer-input").getAttribute("placeholder")).toBe("Подпись…");
+  await a.page.locator("#composer-input").fill("Наш двор весной");
+  await a.page.locator("#composer-input").press("Enter");
+  await preview.waitFor({ state: "detached" });
   const img = b.page.locator("img.media").last();
   await img.waitFor();
   expect(await img.getAttribute("width")).toBe("400");
@@ -131,6 +138,7 @@ test("a photo is uploaded with a progress bar and shown inline on both sides, it
     .locator("img.media")
     .last()
     .evaluate((el: HTMLImageElement) => el.decode());
+  expect(await b.page.locator("li.msg", { has: img }).getByText("Наш двор весной").count()).toBe(1);
   // The media is served only with the Authorization header: the page shows it from a blob: URL.
   expect(await img.getAttribute("src")).toMatch(/^blob:/);
 
@@ -222,6 +230,12 @@ test("forwarding a message, and a file that is not a photo is offered as a downl
   await forwarded.getByText("Переслано").waitFor();
 
   await a.page.locator("#attach").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("список покупок") });
+  // A file that is not a picture is shown by its name before it goes; dropped, nothing is sent.
+  await a.page.getByTestId("send-preview").locator(".file-chip", { hasText: "notes.txt" }).waitFor();
+  await a.page.getByRole("button", { name: "Отмена notes.txt" }).click();
+  await a.page.getByTestId("send-preview").waitFor({ state: "detached" });
+  await a.page.locator("#attach").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("список покупок") });
+  await a.page.getByRole("button", { name: "Отправить" }).click();
   await b.page.locator(`[data-chat-id="${group.id}"]`).click();
   const button = b.page.getByRole("button", { name: /Скачать notes\.txt/ });
   const [download] = await Promise.all([b.page.waitForEvent("download"), button.click()]);

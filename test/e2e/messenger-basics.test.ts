@@ -74,6 +74,7 @@ test("a voice message is recorded, sent, and plays on the other side with its le
 
 test("a photo is called a photo in the chat list, and today's messages sit under a date separator", async () => {
   await a.page.locator("#attach").setInputFiles({ name: "dvor.png", mimeType: "image/png", buffer: png(120, 90) });
+  await a.page.getByRole("button", { name: "Отправить" }).click();
   await b.page.goto(`${server.origin}/#/chats`);
   await expect.poll(() => chatRow(b.page).locator(".chat-item-preview").textContent(), { timeout: 15_000 }).toBe("Фото");
   await chatRow(b.page).click();

@@ -517,6 +517,13 @@ function Composer({
     if (!editing) saveDraft(session.me, session.chatId, value);
   };
   const [progress, setProgress] = useState<{ name: string; fraction: number; upload: Upload } | null>(null);
+  // A file picked to send: shown with the composer's text as its caption until it is sent or dropped.
+  const [chosen, setChosen] = useState<{ file: File; preview: string | null } | null>(null);
+  const drop = () => {
+    if (chosen?.preview) URL.revokeObjectURL(chosen.preview);
+    setChosen(null);
+    if (fileInput.current) fileInput.current.value = "";
+  };
   const [error, setError] = useState<unknown>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -533,6 +540,12 @@ function Composer({
   const submit = async () => {
     const value = text.trim();
     setError(null);
+    if (chosen) {
+      const { file } = chosen;
+      drop();
+      await onFile(file);
+      return;
+    }
     if (editing) {
       if (!value) return;
       try {
@@ -608,6 +621,16 @@ function Composer({
         </div>
       )}
       {error ? <ErrorNote error={error} /> : null}
+      {chosen && (
+        <div class="send-preview" data-testid="send-preview">
+          {chosen.preview ? <img src={chosen.preview} alt={chosen.file.name} /> : <span class="file-chip">📄 {chosen.file.name}</span>}
+          <span class="muted">{t("captionHint")}</span>
+          <button type="button" class="link" onClick={drop}>
+            {t("cancel")}
+            <span class="sr-only"> {chosen.file.name}</span>
+          </button>
+        </div>
+      )}
       {mentions.list}
       <div class="composer-row">
         {!editing && (
@@ -619,7 +642,10 @@ function Composer({
               class="sr-only"
               onChange={(e) => {
                 const f = e.currentTarget.files?.[0];
-                if (f) void onFile(f);
+                if (!f) return;
+                if (chosen?.preview) URL.revokeObjectURL(chosen.preview);
+                setChosen({ file: f, preview: /^image\/(jpeg|png|webp|gif)$/.test(f.type) ? URL.createObjectURL(f) : null });
+                input.current?.focus();
               }}
             />
             <label for="attach" class="icon button" title={t("attach")}>
@@ -642,7 +668,7 @@ function Composer({
           {...mentions.aria}
           rows={1}
           maxLength={4096}
-          placeholder={t("composerPlaceholder")}
+          placeholder={chosen ? t("captionPlaceholder") : t("composerPlaceholder")}
           value={text}
           onInput={(e) => {
             setText(e.currentTarget.value);
@@ -668,10 +694,10 @@ function Composer({
             }
           }}
         />
-        {!editing && text.trim() === "" && canRecordVoice() ? (
+        {!editing && !chosen && text.trim() === "" && canRecordVoice() ? (
           <VoiceRecorder onRecorded={(file, durationMs) => void onFile(file, durationMs)} onError={setError} />
         ) : (
-          <button type="submit" class="primary" disabled={text.trim() === ""}>
+          <button type="submit" class="primary" disabled={text.trim() === "" && !chosen}>
             {editing ? t("save") : t("send")}
           </button>
         )}

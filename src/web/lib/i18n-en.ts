@@ -139,6 +139,8 @@ export const en: Dict = {
   composerPlaceholder: "Message…",
   send: "Send",
   attach: "Attach a file",
+  captionPlaceholder: "Caption…",
+  captionHint: "Add a caption and send.",
   uploading: "Uploading {name}",
   uploadFailed: "Could not upload the file: {detail}",
   replyingTo: "Replying to",

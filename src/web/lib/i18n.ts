@@ -145,6 +145,8 @@ const ru = {
   composerPlaceholder: "Сообщение…",
   send: "Отправить",
   attach: "Прикрепить файл",
+  captionPlaceholder: "Подпись…",
+  captionHint: "Добавьте подпись и отправьте.",
   uploading: "Загрузка файла {name}",
   uploadFailed: "Не удалось загрузить файл: {detail}",
   replyingTo: "Ответ на сообщение",
