@@ -24,6 +24,8 @@ const ChannelPage = lazy(() => import("./channel-page").then((m) => m.ChannelPag
 const InviteJoin = lazy(() => import("./channel-page").then((m) => m.InviteJoin));
 // The privacy screen, with the people and reports dialogs a chat opens (safety.tsx).
 const PrivacyView = lazy(() => import("./safety").then((m) => m.PrivacyView));
+// The contacts screen too.
+const ContactsView = lazy(() => import("./contacts").then((m) => m.ContactsView));
 // The settings (profile, devices, notifications, data) too: no one needs them to read their chats.
 const SettingsView = lazy(() => import("./settings").then((m) => m.SettingsView));
 // The verifier (with jose and, where the browser has no BarcodeDetector, jsQR) too.
@@ -146,6 +148,7 @@ function NavLink({ to, current, label, icon }: { to: string; current: boolean; l
 function Screen({ route, section, chatId, chats, user }: { route: Route; section: string; chatId?: string; chats: ChatList; user: Me }) {
   if (section === "missing") return <NotFound />;
   if (section === "settings" && route[1] === "privacy") return <PrivacyView />;
+  if (section === "settings" && route[1] === "contacts") return <ContactsView chats={chats} />;
   if (section === "settings") return <SettingsView user={user} onSignOut={() => signOut(chats)} />;
   if (section === "services") return <Services route={route.slice(1)} chats={chats} user={user} />;
   if (route[0] === "channels" && route[1]) return <ChannelPage key={route[1]} username={route[1]} chats={chats} />;

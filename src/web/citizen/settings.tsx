@@ -26,7 +26,14 @@ export function SettingsView({ user, onSignOut }: { user: Me; onSignOut: () => v
       <Profile user={user} />
       <section class="card" aria-labelledby="privacy-link-heading">
         <h2 id="privacy-link-heading">{t("privacyTitle")}</h2>
-        <a href={href("settings", "privacy")}>{t("privacyLink")}</a>
+        <ul class="plain-list">
+          <li>
+            <a href={href("settings", "contacts")}>{t("contactsLink")}</a>
+          </li>
+          <li>
+            <a href={href("settings", "privacy")}>{t("privacyLink")}</a>
+          </li>
+        </ul>
       </section>
       <PushSettingsCard />
       <Devices />

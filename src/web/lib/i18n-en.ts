@@ -89,6 +89,7 @@ export const en: Dict = {
   channelSettings: "Channel settings",
   aboutChannel: "About the channel",
   groupInfo: "Group info",
+  contactsLink: "Contacts",
   channelName: "Channel name",
   rename: "Rename",
   publicName: "Public link",

@@ -94,6 +94,7 @@ const ru = {
   channelSettings: "Управление каналом",
   aboutChannel: "О канале",
   groupInfo: "Сведения о группе",
+  contactsLink: "Контакты",
   channelName: "Название канала",
   rename: "Переименовать",
   publicName: "Публичная ссылка",
