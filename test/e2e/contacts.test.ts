@@ -13,7 +13,9 @@ let a: { context: BrowserContext; page: Page };
 const borisName = `boris${Date.now().toString(36)}`;
 
 const contactIds = async () =>
-  (await api<{ contacts: { userId: string }[] }>(server.origin, "/api/v1/contacts", { token: anna.accessToken })).contacts.map((c) => c.userId);
+  (await api<{ contacts: { userId: string }[] }>(server.origin, "/api/v1/contacts", { token: anna.accessToken })).contacts.map(
+    (c) => c.userId,
+  );
 
 beforeAll(async () => {
   server = await startServer();
@@ -46,7 +48,11 @@ test("a person found by search is added to the contacts, written to, and removed
   expect(a.page.url()).toMatch(/#\/chats\/.+/);
 
   await a.page.goto(`${server.origin}/#/settings/contacts`);
-  await a.page.getByTestId("contacts").locator("li", { hasText: "Борис" }).getByRole("button", { name: "Удалить из контактов Борис" }).click();
+  await a.page
+    .getByTestId("contacts")
+    .locator("li", { hasText: "Борис" })
+    .getByRole("button", { name: "Удалить из контактов Борис" })
+    .click();
   await a.page.getByRole("status").filter({ hasText: "Борис больше не в ваших контактах." }).waitFor();
   await a.page.getByText("Контактов пока нет.", { exact: false }).waitFor();
   expect(await contactIds()).toEqual([]);
