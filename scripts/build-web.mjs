@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { crc32, deflateSync, gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -48,6 +48,42 @@ const PAGES = [
   { name: "docs", entry: "src/web/api-docs/main.ts", template: "src/web/api-docs/index.html", html: "api/docs.html", vendor: SCALAR },
 ];
 const BUDGETED = PAGES.filter((p) => !p.vendor);
+
+/**
+ * zod without its JSON Schema generator, in every web bundle (docs/performance.md, "Bundle size"). The
+ * schemas the citizen app parses server frames with are zod's classic ones (src/chat/protocol.ts, shared
+ * with the Worker, which needs them classic for @hono/zod-openapi), and zod/v4/classic/schemas.js
+ * imports the generator for `.toJSONSchema()` and `["~standard"].jsonSchema`: every schema's constructor
+ * keeps a closure over its JSON Schema processor, so the bundler kept all of it (5.6 KB gzipped) though
+ * no page converts a schema. Imported from that file, `core/to-json-schema.js` and
+ * `core/json-schema-processors.js` are stand-ins with the same exports: the generators throw when called
+ * (the `create…Method` factories return one that does), and `aggregateChecks`, behind getters such as
+ * `.minLength` and `.format`, is zod's own. Parsing never reaches either module.
+ */
+const ZOD_CLASSIC_SCHEMAS = join("zod", "v4", "classic", "schemas.js");
+const JSON_SCHEMA_MODULES = /[\\/](to-json-schema|json-schema-processors)\.js$/;
+const zodWithoutJsonSchema = {
+  name: "zod-without-json-schema",
+  setup(build) {
+    build.onResolve({ filter: JSON_SCHEMA_MODULES }, (args) =>
+      args.importer.endsWith(ZOD_CLASSIC_SCHEMAS)
+        ? { path: join(args.resolveDir, args.path), namespace: "zod-without-json-schema" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "zod-without-json-schema" }, async (args) => {
+      const names = Object.keys(await import(pathToFileURL(args.path).href));
+      const stand = (name) =>
+        name === "aggregateChecks"
+          ? `export { aggregateChecks } from ${JSON.stringify(args.path)};`
+          : `export const ${name} = ${name.startsWith("create") ? "() => unavailable" : "unavailable"};`;
+      const contents = [
+        `const unavailable = () => { throw new Error("zod's JSON Schema generator (${basename(args.path)}) is left out of the web client: scripts/build-web.mjs"); };`,
+        ...names.map(stand),
+      ].join("\n");
+      return { contents, loader: "js", resolveDir: dirname(args.path) };
+    });
+  },
+};
 
 /** Writes dist/web/assets/<name>-<hash of the content>.<ext>; returns its URL path. */
 function writeHashed(content, name, ext) {
@@ -99,6 +135,7 @@ export async function buildWeb({ dev = process.env.ENVIRONMENT !== "production",
     sourcemap: "linked",
     metafile: true,
     define: { "import.meta.env.DEV": JSON.stringify(dev) },
+    plugins: [zodWithoutJsonSchema],
     logLevel: "warning",
   });
   const outputs = Object.entries(result.metafile.outputs);
@@ -292,6 +329,7 @@ async function buildServiceWorker(metafile, extra, dev) {
       __VECHE_VERSION__: JSON.stringify(version.digest("hex").slice(0, 12)),
       "import.meta.env.DEV": JSON.stringify(dev),
     },
+    plugins: [zodWithoutJsonSchema],
     logLevel: "warning",
   });
 }

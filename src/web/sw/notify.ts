@@ -3,46 +3,52 @@
 // never shown), the notification's title and body in the user's language, the tag that collapses a chat's
 // notifications into one, and the address a click opens. Ids and field names are used for addresses only;
 // people see names, titles and (when they allowed previews) the message text.
-// A namespace import: esbuild then keeps only the zod it uses (src/chat/protocol.ts says why).
-import * as z from "zod";
+// zod/mini, not zod: this schema is the service worker's own, and the worker is a bundle of its own
+// (scripts/build-web.mjs), so classic zod's chainable methods would bring every schema type they reach
+// (docs/performance.md, "Bundle size"). A namespace import: esbuild keeps only the functions used.
+import * as z from "zod/mini";
 
 export type Lang = "ru" | "en";
 
-const text = z.string().trim().min(1).optional().catch(undefined);
-const id = z.string().min(1).optional().catch(undefined);
+/** Optional, and `undefined` whenever it is not what was expected: a wrong field is ignored, not fatal. */
+const lenient = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
+const count = lenient(z.number().check(z.int(), z.nonnegative()));
+
+const text = lenient(z.string().check(z.trim(), z.minLength(1)));
+const id = lenient(z.string().check(z.minLength(1)));
 
 const MessagePush = z.object({
   type: z.literal("message"),
-  chatId: z.string().min(1),
-  seq: z.number().int().optional().catch(undefined),
-  chatType: z.string().optional().catch(undefined),
+  chatId: z.string().check(z.minLength(1)),
+  seq: lenient(z.number().check(z.int())),
+  chatType: lenient(z.string()),
   chatTitle: text,
   senderName: text,
   text,
-  mention: z.boolean().optional().catch(undefined),
-  unread: z.number().int().nonnegative().optional().catch(undefined),
+  mention: lenient(z.boolean()),
+  unread: count,
 });
 
 const ServicePush = z.object({
   type: z.literal("notification"),
-  kind: z.string().catch(""),
+  kind: z.catch(z.string(), ""),
   title: text,
-  status: z.string().optional().catch(undefined),
+  status: lenient(z.string()),
   billId: id,
   recordId: id,
   submissionId: id,
   consentId: id,
-  unread: z.number().int().nonnegative().optional().catch(undefined),
+  unread: count,
 });
 
 /** A call rings (src/chat/inbox/calls.ts): shown until the app opens, where the call screen answers it. */
 const CallPush = z.object({
   type: z.literal("call"),
-  chatId: z.string().min(1),
+  chatId: z.string().check(z.minLength(1)),
   callId: id,
   callerName: text,
-  video: z.boolean().optional().catch(undefined),
-  unread: z.number().int().nonnegative().optional().catch(undefined),
+  video: lenient(z.boolean()),
+  unread: count,
 });
 
 const Push = z.discriminatedUnion("type", [MessagePush, ServicePush, CallPush]);

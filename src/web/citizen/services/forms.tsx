@@ -1,8 +1,8 @@
 // Applications: forms rendered from their JSON Schema (the server's subset), validated inline with the very
-// validator the server runs (src/forms/schema.ts), submitted, and their status followed.
+// validator the server runs (src/forms/validate.ts, which has no zod: docs/performance.md, "Bundle size"),
+// submitted, and their status followed.
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ArraySchema, FormSchemaType, ObjectSchema, PropertySchema } from "../../../forms/schema";
-import { validate } from "../../../forms/schema";
+import { type ArraySchema, type FormSchemaType, type ObjectSchema, type PropertySchema, validate } from "../../../forms/validate";
 import { ApiError, api, type FieldError, upload } from "../../lib/api";
 import type { AnswerOf } from "../../lib/api-call";
 import { formatValue } from "../../lib/format";
