@@ -164,9 +164,11 @@ export function createApp() {
   app.route("/api/v1", citizenForms);
   app.route("/api/v1", push);
   // Production bundles define DEV_ROUTES false (wrangler.toml), which drops the module; elsewhere it is undefined.
-  if (typeof DEV_ROUTES === "undefined" || DEV_ROUTES) app.route("/api/v1", devRoutes());
-  app.route("/api/v1", devAgencies);
-  app.route("/api/v1", devPayments);
+  if (typeof DEV_ROUTES === "undefined" || DEV_ROUTES) {
+    app.route("/api/v1", devRoutes());
+    app.route("/api/v1", devAgencies());
+    app.route("/api/v1", devPayments());
+  }
 
   app.openAPIRegistry.registerComponent("securitySchemes", "citizen", {
     type: "http",

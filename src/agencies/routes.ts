@@ -166,38 +166,39 @@ export const agencyDirectory = router()
     },
   );
 
-/** Mounted under /api/v1, behind the development gate (app.ts). */
-export const devAgencies = router().openapi(
-  createRoute({
-    method: "post",
-    path: "/dev/agencies",
-    operationId: "devCreateAgency",
-    security: [],
-    tags: ["development"],
-    summary: "Dev only: a new verified agency for demos and tests",
-    request: {
-      body: jsonBody(z.object({ name: AgencyName, webhookUrl: WebhookUrl.optional() }).strict()),
-    },
-    responses: {
-      201: json(
-        z.object({ agency: Agency, clientId: z.string(), clientSecret: z.string(), webhookSecret: z.string() }),
-        "Created; the secrets are shown once.",
-      ),
-      ...problems([400, "validation_failed, invalid_webhook_url"]),
-    },
-  }),
-  async (c) => {
-    const body = c.req.valid("json");
-    if (body.webhookUrl) checkWebhookUrl(c.env, body.webhookUrl);
-    const created = await createAgency(c.env, { name: body.name, webhookUrl: body.webhookUrl ?? null });
-    return c.json(
-      {
-        agency: publicAgency(created.agency),
-        clientId: created.clientId,
-        clientSecret: created.clientSecret,
-        webhookSecret: created.webhookSecret,
+/** Mounted under /api/v1 with the other development helpers (app.ts); a function, so production ships none of it. */
+export const devAgencies = () =>
+  router().openapi(
+    createRoute({
+      method: "post",
+      path: "/dev/agencies",
+      operationId: "devCreateAgency",
+      security: [],
+      tags: ["development"],
+      summary: "Dev only: a new verified agency for demos and tests",
+      request: {
+        body: jsonBody(z.object({ name: AgencyName, webhookUrl: WebhookUrl.optional() }).strict()),
       },
-      201,
-    );
-  },
-);
+      responses: {
+        201: json(
+          z.object({ agency: Agency, clientId: z.string(), clientSecret: z.string(), webhookSecret: z.string() }),
+          "Created; the secrets are shown once.",
+        ),
+        ...problems([400, "validation_failed, invalid_webhook_url"]),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      if (body.webhookUrl) checkWebhookUrl(c.env, body.webhookUrl);
+      const created = await createAgency(c.env, { name: body.name, webhookUrl: body.webhookUrl ?? null });
+      return c.json(
+        {
+          agency: publicAgency(created.agency),
+          clientId: created.clientId,
+          clientSecret: created.clientSecret,
+          webhookSecret: created.webhookSecret,
+        },
+        201,
+      );
+    },
+  );

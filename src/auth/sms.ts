@@ -7,7 +7,8 @@ export interface SmsSender {
 }
 
 export function smsSender(env: Env): SmsSender {
-  if (env.ENVIRONMENT === "development") return devOutbox(env.DB);
+  // Production bundles define DEV_ROUTES false (wrangler.toml): the outbox is not even in them.
+  if ((typeof DEV_ROUTES === "undefined" || DEV_ROUTES) && env.ENVIRONMENT === "development") return devOutbox(env.DB);
   if (env.SMS_GATEWAY_URL && env.SMS_GATEWAY_TOKEN) return httpGateway(env.SMS_GATEWAY_URL, env.SMS_GATEWAY_TOKEN);
   throw serviceUnavailable("sms");
 }

@@ -101,7 +101,7 @@ export async function rotateRefreshToken(env: Env, db: Db, presented: string, no
     await revokeSession(env, known.session_id, "refresh_token_reused", now);
     return { ok: false, reason: "reused", sessionId: known.session_id };
   }
-  const session = await db.query.sessions.findFirst({ where: eq(sessions.id, claimed.session_id) });
+  const session = await db.select().from(sessions).where(eq(sessions.id, claimed.session_id)).get();
   if (!session || session.revokedAt !== null || session.expiresAt <= now) return { ok: false, reason: "session_ended" };
 
   const refreshToken = randomToken();

@@ -58,6 +58,7 @@ export const sandboxProvider: PaymentProvider = {
  * take payments rather than pretend.
  */
 export function paymentProvider(env: Env): PaymentProvider {
-  if (env.ENVIRONMENT === "development") return sandboxProvider;
+  // Production bundles define DEV_ROUTES false (wrangler.toml): the sandbox is not even in them.
+  if ((typeof DEV_ROUTES === "undefined" || DEV_ROUTES) && env.ENVIRONMENT === "development") return sandboxProvider;
   throw serviceUnavailable("payments");
 }

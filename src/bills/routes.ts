@@ -559,62 +559,66 @@ async function pay(env: Env, userId: string, billId: string, card: z.infer<typeo
   return { status: result.status === "succeeded" ? 201 : 202, body: { payment: toPayment(payment), bill: toBill(paid) } };
 }
 
-/** Dev only (mounted behind the development gate): settles a pending sandbox charge, as the provider's callback would. */
-export const devPayments = router().openapi(
-  createRoute({
-    method: "post",
-    path: "/dev/payments/{id}/confirm",
-    operationId: "devConfirmPayment",
-    security: [],
-    tags: ["development"],
-    summary: "Dev only: the sandbox provider confirms (or declines) a pending charge",
-    request: {
-      params: z.object({ id: z.string().min(1).max(64) }),
-      body: jsonBody(z.object({ outcome: z.enum(["succeeded", "declined"]) }).strict()),
+/**
+ * Dev only (mounted with the other development helpers, app.ts): settles a pending sandbox charge, as the
+ * provider's callback would. A function, so production ships none of it.
+ */
+export const devPayments = () =>
+  router().openapi(
+    createRoute({
+      method: "post",
+      path: "/dev/payments/{id}/confirm",
+      operationId: "devConfirmPayment",
+      security: [],
+      tags: ["development"],
+      summary: "Dev only: the sandbox provider confirms (or declines) a pending charge",
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: jsonBody(z.object({ outcome: z.enum(["succeeded", "declined"]) }).strict()),
+      },
+      responses: {
+        200: json(z.object({ payment: Payment, bill: Bill }), "Settled."),
+        ...problems([404, "not_found"], [409, "payment_not_pending"]),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { outcome } = c.req.valid("json");
+      const payment = await c.env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(id).first<PaymentRow>();
+      if (!payment) throw notFound("payment");
+      if (payment.status !== "pending") throw new ApiError(409, "payment_not_pending", `The payment is ${payment.status}.`);
+      const at = Date.now();
+      const pendingBill = await billById(c.env.DB, payment.bill_id);
+      if (!pendingBill) throw notFound("bill");
+      const event =
+        outcome === "succeeded"
+          ? // Written only if this confirmation is the one that settled the payment.
+            paidEvent(
+              c.env.DB,
+              pendingBill,
+              { ...payment, settled_at: at },
+              {
+                sql: "EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND settled_at = ?)",
+                params: [id, at],
+              },
+            )
+          : null;
+      await c.env.DB.batch([
+        c.env.DB.prepare("UPDATE payments SET status = ?2, settled_at = ?3 WHERE id = ?1 AND status = 'pending'").bind(id, outcome, at),
+        c.env.DB.prepare("UPDATE bills SET status = ?2, paid_at = ?3 WHERE id = ?1 AND status = 'paying'").bind(
+          payment.bill_id,
+          outcome === "succeeded" ? "paid" : "unpaid",
+          outcome === "succeeded" ? at : null,
+        ),
+        ...eventStatements(event),
+      ]);
+      await dispatchWebhooks(c.env, event);
+      if (outcome === "succeeded") await afterPaid(c.env, payment.bill_id);
+      const [bill, settled] = await Promise.all([
+        billById(c.env.DB, payment.bill_id),
+        c.env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(id).first<PaymentRow>(),
+      ]);
+      if (!bill || !settled) throw notFound("payment");
+      return c.json({ payment: toPayment(settled), bill: toBill(bill) }, 200);
     },
-    responses: {
-      200: json(z.object({ payment: Payment, bill: Bill }), "Settled."),
-      ...problems([404, "not_found"], [409, "payment_not_pending"]),
-    },
-  }),
-  async (c) => {
-    const { id } = c.req.valid("param");
-    const { outcome } = c.req.valid("json");
-    const payment = await c.env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(id).first<PaymentRow>();
-    if (!payment) throw notFound("payment");
-    if (payment.status !== "pending") throw new ApiError(409, "payment_not_pending", `The payment is ${payment.status}.`);
-    const at = Date.now();
-    const pendingBill = await billById(c.env.DB, payment.bill_id);
-    if (!pendingBill) throw notFound("bill");
-    const event =
-      outcome === "succeeded"
-        ? // Written only if this confirmation is the one that settled the payment.
-          paidEvent(
-            c.env.DB,
-            pendingBill,
-            { ...payment, settled_at: at },
-            {
-              sql: "EXISTS (SELECT 1 FROM payments WHERE id = ? AND status = 'succeeded' AND settled_at = ?)",
-              params: [id, at],
-            },
-          )
-        : null;
-    await c.env.DB.batch([
-      c.env.DB.prepare("UPDATE payments SET status = ?2, settled_at = ?3 WHERE id = ?1 AND status = 'pending'").bind(id, outcome, at),
-      c.env.DB.prepare("UPDATE bills SET status = ?2, paid_at = ?3 WHERE id = ?1 AND status = 'paying'").bind(
-        payment.bill_id,
-        outcome === "succeeded" ? "paid" : "unpaid",
-        outcome === "succeeded" ? at : null,
-      ),
-      ...eventStatements(event),
-    ]);
-    await dispatchWebhooks(c.env, event);
-    if (outcome === "succeeded") await afterPaid(c.env, payment.bill_id);
-    const [bill, settled] = await Promise.all([
-      billById(c.env.DB, payment.bill_id),
-      c.env.DB.prepare("SELECT * FROM payments WHERE id = ?1").bind(id).first<PaymentRow>(),
-    ]);
-    if (!bill || !settled) throw notFound("payment");
-    return c.json({ payment: toPayment(settled), bill: toBill(bill) }, 200);
-  },
-);
+  );

@@ -52,9 +52,12 @@ function countDatabase(db: D1Database): D1Database {
   return proxy;
 }
 
-/** The environment with its D1 binding counted, in development only. */
+/**
+ * The environment with its D1 binding counted, in development only. Production bundles define DEV_ROUTES
+ * false (wrangler.toml), which drops the counting code from them altogether.
+ */
 export function countD1<E extends { DB: D1Database; ENVIRONMENT: string }>(env: E): E {
-  if (env.ENVIRONMENT !== "development") return env;
+  if ((typeof DEV_ROUTES !== "undefined" && !DEV_ROUTES) || env.ENVIRONMENT !== "development") return env;
   return new Proxy(env, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);

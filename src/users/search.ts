@@ -74,7 +74,11 @@ async function byPhone(env: Env, db: Db, viewerId: string, term: string): Promis
   const phone = await normalizePhone(env, term);
   if (!phone) return [];
   await hitUser(env, PHONE_LOOKUPS, viewerId);
-  const owner = await db.query.users.findFirst({ where: and(eq(users.phone, phone), isNull(users.deletedAt)) });
+  const owner = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.phone, phone), isNull(users.deletedAt)))
+    .get();
   if (!owner) return [];
   const rel = (await relationsTo(env.DB, viewerId, [owner.id])).get(owner.id) ?? { contact: false, blocked: false };
   return visibleTo(owner, viewerId, rel).phone ? [owner] : [];

@@ -44,7 +44,7 @@ export async function findOrCreateUserByPhone(db: Db, phone: string, now = Date.
     .insert(users)
     .values({ id: newId(now), phone, createdAt: now, updatedAt: now })
     .onConflictDoNothing({ target: users.phone });
-  const row = await db.query.users.findFirst({ where: eq(users.phone, phone) });
+  const row = await db.select().from(users).where(eq(users.phone, phone)).get();
   if (!row) throw new Error("user vanished after insert");
   return row;
 }
@@ -89,9 +89,9 @@ export async function userForSignIn(db: D1Database, phone: string, now = Date.no
 }
 
 export function getUser(db: Db, id: string): Promise<UserRow | undefined> {
-  return db.query.users.findFirst({ where: eq(users.id, id) });
+  return db.select().from(users).where(eq(users.id, id)).get();
 }
 
 export function getUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
-  return db.query.users.findFirst({ where: eq(users.username, username.toLowerCase()) });
+  return db.select().from(users).where(eq(users.username, username.toLowerCase())).get();
 }
