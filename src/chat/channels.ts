@@ -84,6 +84,7 @@ async function channelPreview(env: Env, chatId: string): Promise<ChatSummary> {
     readSeq: head.lastSeq,
     mutedUntil: null,
     unreadMention: false,
+    avatar: head.avatar,
   };
 }
 

@@ -229,6 +229,8 @@ export const MemberFrame = z.object({
 export const ChatUpdatedFrame = z.object({
   type: z.literal("chat_updated"),
   title: z.string().nullable(),
+  /** The chat's photo (media id) as of this change; null for none. Absent in changes from before photos. */
+  avatar: z.string().nullable().optional(),
   /** Secret chats: the disappearing-messages timer in seconds (null: off), when it is what changed. */
   messageTtl: z.number().int().nullable().optional(),
   pts: Pts,
@@ -347,6 +349,8 @@ export const ChatSummary = z.object({
   mutedUntil: z.string().nullable(),
   /** A message after the caller's read marker mentions them (the list's "@" mark). */
   unreadMention: z.boolean(),
+  /** The chat's photo (media id; GET /media/{id}): a direct chat's is the other person's profile photo; null for none. */
+  avatar: z.string().nullable(),
 });
 export type ChatSummary = z.infer<typeof ChatSummary>;
 

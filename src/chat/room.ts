@@ -30,7 +30,7 @@ import { Blocks } from "./room/blocks";
 import { ChangeLog } from "./room/changes";
 import { ChannelCounts, LIVE_VIEWS } from "./room/counts";
 import { MessageLog } from "./room/log";
-import { type Member, Members, type NewMember } from "./room/members";
+import { type Member, Members, type NewMember, type Profile } from "./room/members";
 import { type Envelope, SecretGroup, serverTag } from "./room/secret";
 import { extractMentions, ftsQuery } from "./text";
 
@@ -45,6 +45,8 @@ export interface ChatInfo {
   createdAt: number;
   /** A public channel's username (anyone signed in may read its posts); absent or null for every other chat. */
   username?: string | null;
+  /** A group's or channel's photo (media id); absent or null for none. */
+  avatar?: string | null;
 }
 
 export interface PostInput {
@@ -69,6 +71,7 @@ export interface PostInput {
 /** The chat-wide part of a chat's summary. */
 export interface ChatHead {
   title: string | null;
+  avatar: string | null;
   memberCount: number;
   lastSeq: number;
   lastMessage: ChatMessage | null;
@@ -124,6 +127,7 @@ const StoredInfo = z.object({
   agency: AgencyRef.nullable(),
   createdAt: z.number(),
   username: z.string().nullable().optional(),
+  avatar: z.string().nullable().optional(),
 });
 
 /** How long after a failed inbox push the alarm tries again. */
@@ -250,11 +254,12 @@ export class ChatRoom extends DurableObject<Env> {
   private async hydrate(chatId: string): Promise<ChatInfo | null> {
     const [chat, people] = await this.env.DB.batch([
       this.env.DB.prepare(
-        `SELECT c.type, c.title, c.created_at, c.username, a.id AS agency_id, a.name AS agency_name, a.verified AS agency_verified
+        `SELECT c.type, c.title, c.created_at, c.username, c.avatar_id, a.id AS agency_id, a.name AS agency_name, a.verified AS agency_verified
          FROM chats c LEFT JOIN agencies a ON a.id = c.agency_id WHERE c.id = ?1`,
       ).bind(chatId),
       this.env.DB.prepare(
-        `SELECT m.user_id, m.role, m.read_seq, u.username, COALESCE(u.display_name, '@' || u.username) AS name
+        `SELECT m.user_id AS userId, m.role, m.read_seq AS readSeq, u.username, COALESCE(u.display_name, '@' || u.username) AS name,
+           u.avatar_id AS avatar
          FROM chat_members m JOIN users u ON u.id = m.user_id WHERE m.chat_id = ?1`,
       ).bind(chatId),
     ]);
@@ -264,6 +269,7 @@ export class ChatRoom extends DurableObject<Env> {
         title: z.string().nullable(),
         created_at: z.number(),
         username: z.string().nullable(),
+        avatar_id: z.string().nullable(),
         agency_id: z.string().nullable(),
         agency_name: z.string().nullable(),
         agency_verified: z.number().nullable(),
@@ -282,24 +288,25 @@ export class ChatRoom extends DurableObject<Env> {
       agency: r.agency_id ? { id: r.agency_id, name: r.agency_name ?? "", verified: r.agency_verified === 1 } : null,
       createdAt: r.created_at,
       username: r.username,
+      avatar: r.avatar_id,
     };
     const rev = this.nextRev();
     const listed = z
       .array(
         z.object({
-          user_id: z.string(),
+          userId: z.string(),
           role: z.enum(["owner", "admin", "member"]),
-          read_seq: z.number(),
+          readSeq: z.number(),
           username: z.string().nullable(),
           name: z.string().nullable(),
+          avatar: z.string().nullable(),
         }),
       )
       .parse(people?.results ?? []);
     // Before this version D1 was the membership authority: the room takes its list, keeping read markers.
-    const keep = new Set(listed.map((p) => p.user_id));
+    const keep = new Set(listed.map((p) => p.userId));
     for (const m of this.members.all()) if (!keep.has(m.userId)) this.members.forget(m.userId);
-    for (const p of listed)
-      this.members.upsert({ userId: p.user_id, role: p.role, username: p.username, name: p.name, readSeq: p.read_seq }, rev);
+    for (const p of listed) this.members.upsert(p, rev);
     if (!this.log.isEmpty()) this.changes.startAfterUnnumberedHistory();
     this.bindInfo(info);
     this.relays.resize(info.type, this.members.count());
@@ -390,13 +397,20 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
-  async setTitle(chatId: string, title: string): Promise<RoomResult<null>> {
+  /**
+   * A group's or channel's new title or photo (a media id; null removes it), written in D1 first: a numbered
+   * change for open sockets, and a new summary for every member's list. The same details again change nothing.
+   */
+  async setDetails(chatId: string, change: { title?: string; avatar?: string | null }): Promise<RoomResult<null>> {
     const info = await this.ready(chatId);
     if (!info) return NO_CHAT;
     return this.serial(async () => {
-      if (info.title === title) return ok(null);
-      this.bindInfo({ ...(this.info ?? info), title });
-      this.record({ type: "chat_updated", title });
+      const now = this.info ?? info;
+      const title = change.title ?? now.title;
+      const avatar = change.avatar === undefined ? (now.avatar ?? null) : change.avatar;
+      if (title === now.title && avatar === (now.avatar ?? null)) return ok(null);
+      this.bindInfo({ ...now, title, avatar });
+      this.record({ type: "chat_updated", title, avatar });
       this.headChanged(this.nextRev());
       await this.pushNow();
       return ok(null);
@@ -415,9 +429,9 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** A member renamed themselves: mentions resolve the new username; a direct chat's peer sees the new title. */
-  async setProfile(chatId: string, userId: string, username: string | null, name: string | null): Promise<void> {
+  async setProfile(chatId: string, userId: string, profile: Profile): Promise<void> {
     const info = await this.ready(chatId);
-    if (!info || !this.members.setProfile(userId, username, name)) return;
+    if (!info || !this.members.setProfile(userId, profile)) return;
     if (!isPair(info.type)) return;
     const rev = this.nextRev();
     for (const m of this.members.all()) if (m.userId !== userId) this.members.markDirty(m.userId, rev);
@@ -1172,10 +1186,18 @@ export class ChatRoom extends DurableObject<Env> {
       lastSenderName: last ? (this.members.get(last.sender_id)?.name ?? null) : null,
     };
     const all = isPair(info.type) ? this.members.all() : [];
-    // A direct chat is titled with the other person's name; a group or channel with its own title.
-    const titleFor = (userId: string): string | null =>
-      isPair(info.type) ? (all.find((m) => m.userId !== userId)?.name ?? null) : info.title;
-    return (m) => ({ ...base, title: titleFor(m.userId), role: m.role, readSeq: m.readSeq });
+    // A direct chat shows the other person's name and photo; a group or channel its own title and photo.
+    // (A direct chat's own title and photo are null: with the other person gone, so are the name and photo.)
+    return (m) => {
+      const peer = all.find((p) => p.userId !== m.userId);
+      return {
+        ...base,
+        title: peer ? peer.name : info.title,
+        avatar: peer ? peer.avatar : (info.avatar ?? null),
+        role: m.role,
+        readSeq: m.readSeq,
+      };
+    };
   }
 
   /**
@@ -1212,6 +1234,7 @@ export class ChatRoom extends DurableObject<Env> {
     const last = this.log.lastRow();
     return {
       title: info.title,
+      avatar: info.avatar ?? null,
       memberCount: this.members.count(),
       lastSeq: this.log.lastSeq(),
       lastMessage: last ? preview(this.log.toMessage(last)) : null,

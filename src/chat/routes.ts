@@ -7,7 +7,7 @@ import { ApiError, notFound } from "../lib/errors";
 import { citizenSecurity, iso, json, jsonBody, problems, router } from "../lib/hono";
 import { displayableName } from "../lib/names";
 import { hitUser, type Limit } from "../lib/rate-limit";
-import { attachOwnMedia, grant, revoke } from "../media/store";
+import { attachOwnMedia, grant, revoke, takeAvatar } from "../media/store";
 import { blocksBetween, directChatOpener, invitable, mayMessage, relationsTo, relationTo } from "../safety/privacy";
 import { profileFor, profileWith } from "../users/routes";
 import { PublicUser, Username } from "../users/schemas";
@@ -401,7 +401,7 @@ export const chats = router()
       path: "/chats/{chatId}",
       operationId: "updateChat",
       tags: ["chats"],
-      summary: "Rename a group or channel (owners and admins); set or clear a channel's username (its owner)",
+      summary: "Rename a group or channel or change its photo (owners and admins); set or clear a channel's username (its owner)",
       description:
         "`username` makes a channel public (anyone signed in finds it at GET /channels/{username}, reads its posts and joins); `null` makes it private again (members stay; invite links still work). Both fields are optional, at least one is given.",
       ...secured,
@@ -411,6 +411,9 @@ export const chats = router()
           z
             .object({
               title: Title.optional(),
+              avatar: z.string().max(64).nullable().optional().openapi({
+                description: "A JPEG photo the caller uploaded (POST /media) as the chat's photo; null removes it.",
+              }),
               username: Username.nullable().optional(),
               messageTtl: MessageTtl.nullable().optional().openapi({
                 description:
@@ -418,8 +421,8 @@ export const chats = router()
               }),
             })
             .strict()
-            .refine((b) => b.title !== undefined || b.username !== undefined || b.messageTtl !== undefined, {
-              message: "give title, username or messageTtl",
+            .refine((b) => b.title !== undefined || b.avatar !== undefined || b.username !== undefined || b.messageTtl !== undefined, {
+              message: "give title, avatar, username or messageTtl",
               path: ["title"],
             }),
         ),
@@ -430,7 +433,10 @@ export const chats = router()
           "Changed; a rename reaches members' rooms as `chat_updated`, their inboxes as `chat`.",
         ),
         ...problems(
-          [400, "validation_failed (also: a username on a group); not_secret: messageTtl outside a secret chat"],
+          [
+            400,
+            "validation_failed (also: a username on a group); not_secret: messageTtl outside a secret chat; invalid_avatar: not a JPEG photo the caller uploaded",
+          ],
           [401, "unauthorized"],
           [403, "not_allowed: renaming is for owners and admins, the username for the owner"],
           [404, "not_found"],
@@ -440,10 +446,13 @@ export const chats = router()
     }),
     async (c) => {
       const { chatId } = c.req.valid("param");
-      const { title, username, messageTtl } = c.req.valid("json");
+      const { title, avatar, username, messageTtl } = c.req.valid("json");
+      const me = c.var.citizen.userId;
       const m = await requireMember(c, chatId);
-      if ((title !== undefined || username !== undefined) && !canRetitle(m.type, m.role))
+      if ((title !== undefined || avatar !== undefined || username !== undefined) && !canRetitle(m.type, m.role))
         throw new ApiError(403, "not_allowed", "Only owners and admins rename a group or channel.");
+      // Checked before anything changes: a bad photo refuses the whole change.
+      if (avatar) await takeAvatar(c.env.DB, me, avatar);
       // The timer first and alone: a secret chat has no title or username to change with it.
       if (messageTtl !== undefined) {
         const set = unwrap(await roomStub(c.env, chatId).setMessageTtl(chatId, c.var.citizen.userId, messageTtl));
@@ -468,11 +477,15 @@ export const chats = router()
         }
         unwrap(await roomStub(c.env, chatId).setUsername(chatId, username));
       }
-      if (title !== undefined) {
-        await renameChat(c.env.DB, chatId, title);
-        unwrap(await roomStub(c.env, chatId).setTitle(chatId, title));
+      if (title !== undefined) await renameChat(c.env.DB, chatId, title);
+      if (avatar !== undefined) {
+        // Members read the photo through the chat's grant.
+        if (avatar) await grant(c.env.DB, chatId, [avatar]);
+        await c.env.DB.prepare("UPDATE chats SET avatar_id = ?2 WHERE id = ?1").bind(chatId, avatar).run();
       }
-      const chat = await chatFor(c.env, c.var.citizen.userId, chatId);
+      // D1 first, then the room tells open sockets and every member's list.
+      if (title !== undefined || avatar !== undefined) unwrap(await roomStub(c.env, chatId).setDetails(chatId, { title, avatar }));
+      const chat = await chatFor(c.env, me, chatId);
       return c.json({ chat, username: m.type === "channel" ? await chatUsername(c.env.DB, chatId) : null }, 200);
     },
   )

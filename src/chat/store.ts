@@ -7,6 +7,7 @@ import { chatMembers, users } from "../db/schema";
 import { newId } from "../lib/ids";
 import type { DialogUpdate } from "./inbox/dialogs";
 import { ChatMessage, type ChatType, type Role } from "./protocol";
+import type { Profile } from "./room/members";
 
 interface SummaryRow {
   id: string;
@@ -154,21 +155,18 @@ export async function successor(db: D1Database, chatId: string): Promise<string 
   return row?.user_id ?? null;
 }
 
-/** Usernames and shown names of these users, for the rooms they join (mentions, a direct chat's title). */
-export async function memberProfiles(
-  db: D1Database,
-  ids: string[],
-): Promise<Map<string, { username: string | null; name: string | null }>> {
-  const out = new Map<string, { username: string | null; name: string | null }>();
+/** Usernames, shown names and photos of these users, for the rooms they join (mentions, a direct chat's title and photo). */
+export async function memberProfiles(db: D1Database, ids: string[]): Promise<Map<string, Profile>> {
+  const out = new Map<string, Profile>();
   for (let i = 0; i < ids.length; i += 90) {
     const chunk = ids.slice(i, i + 90);
     const { results } = await db
       .prepare(
-        `SELECT id, username, COALESCE(display_name, '@' || username) AS name FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`,
+        `SELECT id, username, COALESCE(display_name, '@' || username) AS name, avatar_id AS avatar FROM users WHERE id IN (${chunk.map(() => "?").join(",")})`,
       )
       .bind(...chunk)
-      .all<{ id: string; username: string | null; name: string | null }>();
-    for (const r of results) out.set(r.id, { username: r.username, name: r.name });
+      .all<Profile & { id: string }>();
+    for (const { id, ...profile } of results) out.set(id, profile);
   }
   return out;
 }

@@ -41,11 +41,14 @@ export const users = sqliteTable(
     formerPhone: text("former_phone"),
     /** When the citizen deleted the account: its profile is erased and `phone` holds `deleted:<id>`. */
     deletedAt: integer("deleted_at"),
+    /** The profile photo: a JPEG the user uploaded (media id), readable by everyone signed in; null for none. */
+    avatarId: text("avatar_id"),
   },
   (t) => [
     uniqueIndex("users_phone_uq").on(t.phone),
     uniqueIndex("users_username_uq").on(t.username),
     index("users_former_phone_idx").on(t.formerPhone),
+    index("users_avatar_idx").on(t.avatarId).where(sql`avatar_id IS NOT NULL`),
   ],
 );
 
@@ -129,8 +132,14 @@ export const chats = sqliteTable(
      * (as on t.me): triggers in migrations/0012 refuse a name the other table holds.
      */
     username: text("username"),
+    /** A group's or channel's photo (media id, granted to the chat); null for none and for direct chats. */
+    avatarId: text("avatar_id"),
   },
-  (t) => [uniqueIndex("chats_direct_key_uq").on(t.directKey), uniqueIndex("chats_username_uq").on(t.username)],
+  (t) => [
+    uniqueIndex("chats_direct_key_uq").on(t.directKey),
+    uniqueIndex("chats_username_uq").on(t.username),
+    index("chats_avatar_idx").on(t.avatarId).where(sql`avatar_id IS NOT NULL`),
+  ],
 );
 
 /**

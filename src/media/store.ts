@@ -87,15 +87,41 @@ export function getMedia(db: D1Database, id: string): Promise<MediaRow | null> {
   return db.prepare("SELECT * FROM media WHERE id = ?1").bind(id).first<MediaRow>();
 }
 
-/** The uploader, and members of any chat where a message carries the media, may read it. */
+/**
+ * The uploader, members of any chat where a message (or the chat's photo) carries the media, and, for a
+ * profile photo or a public channel's photo, everyone signed in may read it.
+ */
 export async function canRead(db: D1Database, userId: string, m: MediaRow): Promise<boolean> {
   if (m.owner_id === userId) return m.status === "ready";
   if (m.status !== "ready") return false;
   const row = await db
-    .prepare("SELECT 1 FROM media_grants g JOIN chat_members c ON c.chat_id = g.chat_id WHERE g.media_id = ?1 AND c.user_id = ?2 LIMIT 1")
+    .prepare(
+      `SELECT 1 FROM media_grants g JOIN chat_members c ON c.chat_id = g.chat_id WHERE g.media_id = ?1 AND c.user_id = ?2
+       UNION ALL SELECT 1 FROM users WHERE avatar_id = ?1
+       UNION ALL SELECT 1 FROM chats WHERE avatar_id = ?1 AND username IS NOT NULL LIMIT 1`,
+    )
     .bind(m.id, userId)
     .first();
   return row !== null;
+}
+
+/**
+ * Checks that `id` may become a profile or chat photo: a JPEG photo `ownerId` uploaded (the upload stripped
+ * its metadata, location included), and keeps it from the hourly cleanup of unattached uploads.
+ */
+export async function takeAvatar(db: D1Database, ownerId: string, id: string, now = Date.now()): Promise<void> {
+  const taken = await db
+    .prepare(
+      `UPDATE media SET attached_at = COALESCE(attached_at, ?3)
+       WHERE id = ?1 AND owner_id = ?2 AND status = 'ready' AND kind = 'photo' AND content_type = 'image/jpeg' RETURNING id`,
+    )
+    .bind(id, ownerId, now)
+    .first();
+  if (!taken) {
+    throw new ApiError(400, "invalid_avatar", "A photo must be a JPEG image you uploaded.", {
+      errors: [{ path: "avatar", message: "a JPEG photo uploaded with POST /media" }],
+    });
+  }
 }
 
 const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10);

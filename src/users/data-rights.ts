@@ -299,7 +299,7 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
   await db.batch([
     db
       .prepare(
-        `UPDATE users SET phone = 'deleted:' || id, display_name = NULL, username = NULL, phone_visibility = 'nobody',
+        `UPDATE users SET phone = 'deleted:' || id, display_name = NULL, username = NULL, avatar_id = NULL, phone_visibility = 'nobody',
            presence_visibility = 'nobody', online = 0, last_seen_at = NULL, former_phone = NULL, deleted_at = ?2, updated_at = ?2
          WHERE id = ?1`,
       )
@@ -317,8 +317,9 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
   ]);
   // Their chat list and stored notifications go; the inbox takes nothing more.
   await inboxStub(env, userId).erase();
-  // Rooms of the direct chats that remain learn the name is gone.
-  await Promise.allSettled((await chatsOf(db, userId)).map((chatId) => roomStub(env, chatId).setProfile(chatId, userId, null, null)));
+  // Rooms of the direct chats that remain learn the name and photo are gone.
+  const gone = { username: null, name: null, avatar: null };
+  await Promise.allSettled((await chatsOf(db, userId)).map((chatId) => roomStub(env, chatId).setProfile(chatId, userId, gone)));
 
   const [counts] = await db.batch<Record<Kept["what"], number>>([
     db

@@ -10,6 +10,7 @@ import { ApiError, notFound, unauthorized } from "../lib/errors";
 import { citizenSecurity, json, jsonBody, problems, router } from "../lib/hono";
 import { log } from "../lib/log";
 import { hit, type Limit } from "../lib/rate-limit";
+import { takeAvatar } from "../media/store";
 import { type Relation, relationsTo, visibleTo } from "../safety/privacy";
 import { deleteAccount, exportArchive } from "./data-rights";
 import { OwnUser, PublicUser, UpdateMe, Username } from "./schemas";
@@ -33,11 +34,11 @@ export async function profileWith(
   return publicUser(u, presence, shows);
 }
 
-/** A new name or username reaches every room the user is in (mentions, direct chats' titles). Rare. */
+/** A new name, username or photo reaches every room the user is in (mentions, direct chats' titles and photos). Rare. */
 async function spreadProfile(env: Env, u: UserRow): Promise<void> {
-  const name = u.displayName ?? (u.username ? `@${u.username}` : null);
+  const profile = { username: u.username, name: u.displayName ?? (u.username ? `@${u.username}` : null), avatar: u.avatarId };
   const results = await Promise.allSettled(
-    (await chatsOf(env.DB, u.id)).map((chatId) => roomStub(env, chatId).setProfile(chatId, u.id, u.username, name)),
+    (await chatsOf(env.DB, u.id)).map((chatId) => roomStub(env, chatId).setProfile(chatId, u.id, profile)),
   );
   const failed = results.filter((r) => r.status === "rejected").length;
   if (failed > 0) log.warn("a profile change did not reach some rooms", { userId: u.id, failed });
@@ -84,28 +85,34 @@ export const me = router()
       method: "patch",
       path: "/me",
       operationId: "updateMe",
-      summary: "Change the caller's display name, username or phone visibility",
+      summary: "Change the caller's display name, username, profile photo or privacy",
       tags: ["profiles"],
       security: citizenSecurity,
       middleware: [requireCitizen] as const,
       request: { body: jsonBody(UpdateMe) },
       responses: {
         200: json(z.object({ user: OwnUser }), "The updated profile."),
-        ...problems([400, "validation_failed"], [401, "unauthorized"], [409, "username_taken"]),
+        ...problems(
+          [400, "validation_failed; invalid_avatar: not a JPEG photo the caller uploaded"],
+          [401, "unauthorized"],
+          [409, "username_taken"],
+        ),
       },
     }),
     async (c) => {
-      const patch = c.req.valid("json");
+      const { avatar, ...patch } = c.req.valid("json");
       const db = database(c.env.DB);
-      await liveUser(c.env, c.var.citizen.userId);
+      const me = c.var.citizen.userId;
+      await liveUser(c.env, me);
+      if (avatar) await takeAvatar(c.env.DB, me, avatar);
       try {
         const [user] = await db
           .update(users)
-          .set({ ...patch, updatedAt: Date.now() })
-          .where(eq(users.id, c.var.citizen.userId))
+          .set({ ...patch, ...(avatar !== undefined && { avatarId: avatar }), updatedAt: Date.now() })
+          .where(eq(users.id, me))
           .returning();
         if (!user) throw notFound("user");
-        if (patch.displayName !== undefined || patch.username !== undefined) await spreadProfile(c.env, user);
+        if (patch.displayName !== undefined || patch.username !== undefined || avatar !== undefined) await spreadProfile(c.env, user);
         return c.json({ user: ownUser(user) }, 200);
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiError(409, "username_taken", "That username belongs to someone else.");

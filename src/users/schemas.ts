@@ -14,6 +14,9 @@ export const OwnUser = z
     username: z.string().nullable(),
     phoneVisibility: Audience.openapi({ description: "v1's name for the privacy setting `phone` (GET /me/privacy)." }),
     presenceVisibility: Audience.openapi({ description: "The privacy setting `lastSeen` under its v1 name." }),
+    avatar: z.string().nullable().openapi({
+      description: "The profile photo's media id (GET /media/{id}, readable by everyone signed in); null for none.",
+    }),
   })
   .openapi("User");
 
@@ -28,6 +31,9 @@ export const PublicUser = z
       .nullable()
       .openapi({ description: "Whether the user has Veche open; null when their `lastSeen` setting (or a block) hides it." }),
     lastSeenAt: z.string().nullable().openapi({ description: "When the user was last online; null when hidden or never." }),
+    avatar: z.string().nullable().openapi({
+      description: "The profile photo's media id (GET /media/{id}, readable by everyone signed in); null for none.",
+    }),
   })
   .openapi("PublicUser");
 
@@ -46,5 +52,8 @@ export const UpdateMe = z
     username: Username.nullable().optional(),
     phoneVisibility: Audience.optional(),
     presenceVisibility: Audience.optional(),
+    avatar: z.string().max(64).nullable().optional().openapi({
+      description: "A JPEG photo the caller uploaded (POST /media; its metadata is stripped there) as the profile photo; null removes it.",
+    }),
   })
   .strict();

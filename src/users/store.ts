@@ -14,6 +14,7 @@ export function ownUser(u: UserRow) {
     username: u.username,
     phoneVisibility: u.phoneVisibility,
     presenceVisibility: u.presenceVisibility,
+    avatar: u.avatarId,
   };
 }
 
@@ -36,6 +37,7 @@ export function publicUser(u: UserRow, presence: Presence | null, shows: { phone
     phone: shows.phone ? u.phone : null,
     online: shown ? presence.online : null,
     lastSeenAt: shown ? presence.lastSeenAt : null,
+    avatar: u.avatarId,
   };
 }
 

@@ -10,6 +10,8 @@ export interface DialogUpdate {
   chatId: string;
   type: ChatType;
   title: string | null;
+  /** The chat's photo for this member (a direct chat's: the other person's), media id or null. */
+  avatar?: string | null;
   memberCount: number;
   role: Role;
   lastSeq: number;
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS dialogs (
   pts INTEGER NOT NULL,
   removed INTEGER NOT NULL DEFAULT 0,
   stale INTEGER NOT NULL DEFAULT 0,
-  notified_seq INTEGER NOT NULL DEFAULT 0
+  notified_seq INTEGER NOT NULL DEFAULT 0,
+  avatar TEXT
 );
 CREATE INDEX IF NOT EXISTS dialogs_pts ON dialogs (pts);
 CREATE INDEX IF NOT EXISTS dialogs_activity ON dialogs (removed, last_activity_at DESC);
@@ -72,6 +75,7 @@ interface DialogRow extends Record<string, SqlStorageValue> {
   chat_id: string;
   type: string;
   title: string | null;
+  avatar: string | null;
   member_count: number;
   role: string;
   last_seq: number;
@@ -131,6 +135,7 @@ export class Dialogs {
     if (!columns.some((c) => c.name === "stale")) sql.exec("ALTER TABLE dialogs ADD COLUMN stale INTEGER NOT NULL DEFAULT 0");
     // Inboxes from before push notifications: the last message each chat notified the user's devices of.
     if (!columns.some((c) => c.name === "notified_seq")) sql.exec("ALTER TABLE dialogs ADD COLUMN notified_seq INTEGER NOT NULL DEFAULT 0");
+    if (!columns.some((c) => c.name === "avatar")) sql.exec("ALTER TABLE dialogs ADD COLUMN avatar TEXT");
     this.kept = this.countKept();
   }
 
@@ -209,6 +214,7 @@ export class Dialogs {
     const next = {
       type: u.type,
       title: u.title,
+      avatar: u.avatar ?? null,
       member_count: u.memberCount,
       role: u.role,
       last_seq: u.lastSeq,
@@ -226,19 +232,20 @@ export class Dialogs {
     // A channel's posts do not move a subscriber's pts (its head is read when the list is): the entry is
     // refreshed and open devices are shown it, under the pts they already have.
     const headOnly =
-      u.type === "channel" && u.role === "member" && row !== undefined && same(["type", "title", "role", "read_seq", "agency"]);
+      u.type === "channel" && u.role === "member" && row !== undefined && same(["type", "title", "avatar", "role", "read_seq", "agency"]);
     const pts = headOnly && row ? row.pts : this.bump();
     // A chat the user had left and is back in: its removal marker becomes a live row again.
     if (row?.removed === 1) this.kept -= 1;
     this.sql.exec(
-      `INSERT INTO dialogs (chat_id, type, title, member_count, role, last_seq, read_seq, last_message, last_activity_at, agency, chat_pts, pts, removed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-       ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type, title = excluded.title, member_count = excluded.member_count,
+      `INSERT INTO dialogs (chat_id, type, title, avatar, member_count, role, last_seq, read_seq, last_message, last_activity_at, agency, chat_pts, pts, removed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+       ON CONFLICT (chat_id) DO UPDATE SET type = excluded.type, title = excluded.title, avatar = excluded.avatar, member_count = excluded.member_count,
          role = excluded.role, last_seq = excluded.last_seq, read_seq = excluded.read_seq, last_message = excluded.last_message,
          last_activity_at = excluded.last_activity_at, agency = excluded.agency, chat_pts = excluded.chat_pts, pts = excluded.pts, removed = 0`,
       u.chatId,
       next.type,
       next.title,
+      next.avatar,
       next.member_count,
       next.role,
       next.last_seq,
@@ -265,6 +272,7 @@ export class Dialogs {
       readSeq: u.readSeq,
       mutedUntil: mutedUntil(row?.muted_until ?? null, Date.now()),
       unreadMention: (row?.mention_seq ?? this.mentionSeq(u.chatId)) > u.readSeq,
+      avatar: next.avatar,
     };
     return { type: "chat", chat, pts: headOnly ? this.pts : pts };
   }
@@ -476,5 +484,6 @@ function toSummary(r: DialogRow, now: number): ChatSummary {
     readSeq: r.read_seq,
     mutedUntil: mutedUntil(r.muted_until, now),
     unreadMention: r.mention_seq > r.read_seq,
+    avatar: r.avatar,
   };
 }

@@ -4,16 +4,22 @@
 import * as z from "zod";
 import { type Role, Role as RoleSchema } from "../protocol";
 
-export interface Member {
-  userId: string;
-  role: Role;
-  readSeq: number;
+/** How a member shows in the chat: for mentions, and as a direct chat's title and photo. */
+export interface Profile {
   username: string | null;
   /** What others see of them: the display name, else @username (a direct chat's title). */
   name: string | null;
+  /** Their profile photo's media id (a direct chat's photo); null for none. */
+  avatar: string | null;
 }
 
-export type NewMember = Omit<Member, "readSeq"> & { readSeq?: number };
+export interface Member extends Profile {
+  userId: string;
+  role: Role;
+  readSeq: number;
+}
+
+export type NewMember = Omit<Member, "readSeq" | "avatar"> & { readSeq?: number; avatar?: string | null };
 
 interface MemberRow extends Record<string, SqlStorageValue> {
   user_id: string;
@@ -21,6 +27,7 @@ interface MemberRow extends Record<string, SqlStorageValue> {
   read_seq: number;
   username: string | null;
   name: string | null;
+  avatar: string | null;
   dirty: number;
   away: number;
   resumed_epoch: number;
@@ -59,6 +66,7 @@ export class Members {
     );
     if (!columns.has("username")) sql.exec("ALTER TABLE members ADD COLUMN username TEXT");
     if (!columns.has("name")) sql.exec("ALTER TABLE members ADD COLUMN name TEXT");
+    if (!columns.has("avatar")) sql.exec("ALTER TABLE members ADD COLUMN avatar TEXT");
     if (!columns.has("dirty")) sql.exec("ALTER TABLE members ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0");
     // Whether the member's inbox said no device is online (no pushes until it asks), and the latest such ask.
     if (!columns.has("away")) sql.exec("ALTER TABLE members ADD COLUMN away INTEGER NOT NULL DEFAULT 0");
@@ -112,14 +120,15 @@ export class Members {
   upsert(m: NewMember, rev: number): Member | null {
     const before = this.get(m.userId);
     this.sql.exec(
-      `INSERT INTO members (user_id, role, read_seq, username, name, dirty) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO members (user_id, role, read_seq, username, name, avatar, dirty) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, username = excluded.username, name = excluded.name,
-         read_seq = MAX(read_seq, excluded.read_seq), dirty = excluded.dirty`,
+         avatar = excluded.avatar, read_seq = MAX(read_seq, excluded.read_seq), dirty = excluded.dirty`,
       m.userId,
       m.role,
       m.readSeq ?? 0,
       m.username,
       m.name,
+      m.avatar ?? null,
       rev,
     );
     this.sql.exec("DELETE FROM departed WHERE user_id = ?", m.userId);
@@ -148,8 +157,11 @@ export class Members {
     this.present = null;
   }
 
-  setProfile(userId: string, username: string | null, name: string | null): boolean {
-    return this.sql.exec("UPDATE members SET username = ?, name = ? WHERE user_id = ?", username, name, userId).rowsWritten > 0;
+  setProfile(userId: string, p: Profile): boolean {
+    return (
+      this.sql.exec("UPDATE members SET username = ?, name = ?, avatar = ? WHERE user_id = ?", p.username, p.name, p.avatar, userId)
+        .rowsWritten > 0
+    );
   }
 
   /** Moves a read marker forward only; answers whether it moved. */
@@ -245,5 +257,5 @@ export class Members {
 }
 
 function toMember(r: MemberRow): Member {
-  return { userId: r.user_id, role: Stored.parse(r).role, readSeq: r.read_seq, username: r.username, name: r.name };
+  return { userId: r.user_id, role: Stored.parse(r).role, readSeq: r.read_seq, username: r.username, name: r.name, avatar: r.avatar };
 }

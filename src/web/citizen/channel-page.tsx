@@ -62,7 +62,7 @@ export function ChannelPage({ username, chats }: { username: string; chats: Chat
     <div class="page channel-page" data-testid="channel-page">
       <ScreenTitle back={href("chats")}>{chatTitle(chat)}</ScreenTitle>
       <div class="channel-head">
-        <Avatar name={chatTitle(chat)} id={chat.id} size="l" />
+        <Avatar name={chatTitle(chat)} id={chat.id} photo={chat.avatar} size="l" />
         <div>
           <p class="channel-username">@{found.data.username}</p>
           <p class="muted" data-testid="subscriber-count">

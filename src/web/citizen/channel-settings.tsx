@@ -12,16 +12,18 @@ import { useModal } from "../lib/dialog";
 import { formatDateTime, type Key, t } from "../lib/i18n";
 import { dictionary } from "../lib/lang";
 import { href, navigate } from "../lib/router";
-import { CopyButton, DeleteItemButton, ErrorNote, errorText, Loading, useAsync } from "../lib/ui";
+import { Avatar, CopyButton, DeleteItemButton, ErrorNote, errorText, Loading, useAsync } from "../lib/ui";
 import { channelLink } from "./channel-page";
 import { chatTitle } from "./chat-list";
 import { PeopleResults } from "./people-search";
+import { PhotoPicker } from "./photo-picker";
 import type { ChatList, ChatSummary, Me } from "./state";
 
 interface Person {
   id: string;
   displayName: string | null;
   username: string | null;
+  avatar?: string | null;
 }
 
 interface Member {
@@ -108,6 +110,7 @@ export function ChannelSettings({ chat, user, chats, onUsername, onClose }: Chan
             ✕
           </button>
         </div>
+        <ChatPhoto chat={chat} />
         <p class="muted" data-testid="settings-subscriber-count">
           {chatTitle(chat)} · {t("memberCount", { count: chat.memberCount })}
         </p>
@@ -125,6 +128,7 @@ export function ChannelSettings({ chat, user, chats, onUsername, onClose }: Chan
           ✕
         </button>
       </div>
+      <ChatPhoto chat={chat} />
       <p class="muted" data-testid="settings-subscriber-count">
         {chatTitle(chat)} · {t("subscriberCount", { count: chat.memberCount })}
       </p>
@@ -134,6 +138,22 @@ export function ChannelSettings({ chat, user, chats, onUsername, onClose }: Chan
       {moderator && <MembersSection chat={chat} user={user} chats={chats} />}
       <LeaveSection chat={chat} user={user} chats={chats} />
     </dialog>
+  );
+}
+
+/** The chat's photo: owners and admins choose or remove it; the list and header follow from the inbox. */
+function ChatPhoto({ chat }: { chat: ChatSummary }) {
+  if (!isModerator(chat.role)) return <Avatar id={chat.id} name={chatTitle(chat)} photo={chat.avatar} size="l" />;
+  return (
+    <PhotoPicker
+      id={chat.id}
+      name={chatTitle(chat)}
+      photo={chat.avatar}
+      label={t("photoChat")}
+      onChange={async (avatar) => {
+        await request(chatPath(chat.id), { method: "PATCH", body: { avatar } });
+      }}
+    />
   );
 }
 
@@ -432,7 +452,7 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
         request<{ user: Person }>(`/users/${encodeURIComponent(b.userId)}`).then(
           (r) => [b.userId, r.user] as const,
           // A deleted account has no profile: it shows as one without a name.
-          () => [b.userId, { id: b.userId, displayName: null, username: null }] as const,
+          (): readonly [string, Person] => [b.userId, { id: b.userId, displayName: null, username: null }],
         ),
       ),
     ).then((found) => {
@@ -544,7 +564,8 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
               const seen = group ? presenceText(presence.get(m.userId)) : null;
               return (
                 <li key={m.userId} data-user-id={m.userId}>
-                  <span>
+                  <span class="member-name">
+                    <Avatar id={m.userId} name={name} photo={m.user.avatar} size="s" />
                     {self ? t("you") : name} <span class="muted">· {roleWord(m.role, group)}</span>
                     {seen && !self && <span class="muted presence"> · {seen}</span>}
                   </span>

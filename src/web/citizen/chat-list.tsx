@@ -104,7 +104,7 @@ export function ChatListView({ chats, currentId, me }: { chats: ChatList; curren
           return (
             <li key={c.id}>
               <a href={href("chats", c.id)} class="chat-item" aria-current={c.id === currentId ? "page" : undefined} data-chat-id={c.id}>
-                <Avatar name={chatTitle(c)} id={c.id} />
+                <Avatar name={chatTitle(c)} id={c.id} photo={c.avatar} />
                 <span class="chat-item-body">
                   <span class="chat-item-top">
                     <span class="chat-item-title">

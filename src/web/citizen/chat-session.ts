@@ -18,7 +18,7 @@ export interface Member {
 }
 
 /** The chat itself as the room last reported it: its title, member count and my role. */
-export type ChatInfo = Pick<ChatSummary, "title" | "memberCount" | "role">;
+export type ChatInfo = Pick<ChatSummary, "title" | "memberCount" | "role" | "avatar">;
 
 export interface ChatSnapshot {
   messages: ChatMessage[];
@@ -352,7 +352,7 @@ export class ChatSession {
         this.applyMember(f);
         break;
       case "chat_updated":
-        if (this.chat) this.chat = { ...this.chat, title: f.title };
+        if (this.chat) this.chat = { ...this.chat, title: f.title, avatar: f.avatar === undefined ? this.chat.avatar : f.avatar };
         break;
       default:
         // Every frame type is handled above: a new one in protocol.ts fails to compile here.
@@ -417,7 +417,7 @@ export class ChatSession {
     this.oldest = Number.POSITIVE_INFINITY;
     this.insert(page.messages);
     this.hasOlder = page.messages.length === PAGE;
-    this.chat = { title: chat.title, memberCount: chat.memberCount, role: chat.role };
+    this.chat = { title: chat.title, memberCount: chat.memberCount, role: chat.role, avatar: chat.avatar };
     this.pts = chat.pts;
   }
 

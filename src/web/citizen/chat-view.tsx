@@ -166,7 +166,7 @@ function OpenChat({ listed, chats, user }: { listed: ChatSummary; chats: ChatLis
         <a class="back only-mobile" href={href("chats")} aria-label={t("back")}>
           ←
         </a>
-        <Avatar name={chatTitle(chat)} id={chat.id} />
+        <Avatar name={chatTitle(chat)} id={chat.id} photo={chat.avatar} />
         <div class="chat-header-text">
           <h1 id="chat-title" tabIndex={-1}>
             {chatTitle(chat)}
@@ -782,7 +782,7 @@ function ForwardDialog({
         {list.map((c) => (
           <li key={c.id}>
             <button type="button" class="pick" onClick={() => onPick(c.id)}>
-              <Avatar name={chatTitle(c)} id={c.id} size="s" /> {chatTitle(c)}
+              <Avatar name={chatTitle(c)} id={c.id} photo={c.avatar} size="s" /> {chatTitle(c)}
             </button>
           </li>
         ))}

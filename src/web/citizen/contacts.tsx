@@ -113,7 +113,7 @@ export function ContactsView({ chats }: { chats: ChatList }) {
                     : t("lastSeenLongAgo");
             return (
               <li key={user.id}>
-                <Avatar name={name} id={user.id} size="s" />
+                <Avatar name={name} id={user.id} photo={user.avatar} size="s" />
                 <span class="contact-name">
                   {name}
                   {user.username && <span class="muted"> @{user.username}</span>}

@@ -9,6 +9,8 @@ export interface Person {
   id: string;
   username: string | null;
   displayName: string | null;
+  /** The profile photo's media id, when the list has it. */
+  avatar?: string | null;
 }
 
 /** How a person is named in a list: their name, else their @username. */
@@ -43,7 +45,7 @@ export function PeopleResults({ query, onPick, exclude = [] }: { query: string; 
       {shown.map((p) => (
         <li key={p.id}>
           <button type="button" class="person" onClick={() => onPick(p)}>
-            <Avatar name={personName(p)} id={p.id} size="s" />
+            <Avatar name={personName(p)} id={p.id} photo={p.avatar} size="s" />
             <span class="person-name">{personName(p)}</span>
             {p.username && p.displayName && <span class="muted">@{p.username}</span>}
           </button>

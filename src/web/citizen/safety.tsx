@@ -21,6 +21,7 @@ interface Profile {
   phone: string | null;
   online: boolean | null;
   lastSeenAt: string | null;
+  avatar: string | null;
 }
 interface Contact {
   userId: string;
@@ -244,7 +245,7 @@ export function PeerDialog({ userId, chatId, onClose }: { userId: string; chatId
       {d && (
         <>
           <div class="row">
-            <Avatar name={nameOf(d.user)} id={userId} />
+            <Avatar name={nameOf(d.user)} id={userId} photo={d.user.avatar} />
             <div>
               <h2 id="peer-title">{nameOf(d.user)}</h2>
               {d.user.username && <p class="muted">@{d.user.username}</p>}

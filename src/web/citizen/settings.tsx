@@ -1,10 +1,11 @@
-// Settings: profile (name, username, who sees my phone), a link to privacy (safety.tsx), notifications
+// Settings: profile (photo, name, username, who sees my phone), a link to privacy (safety.tsx), notifications
 // (push-settings.tsx), signed-in devices (revoke), language, my data (download it, delete the account), sign out.
 import { useState } from "preact/hooks";
 import { ApiError, downloadExport, request } from "../lib/api";
 import { formatDateTime, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { DeleteItemButton, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
+import { PhotoPicker } from "./photo-picker";
 import { PushSettingsCard } from "./push-settings";
 import { LanguageSwitch } from "./signin";
 import { type Me, me } from "./state";
@@ -86,6 +87,13 @@ function Profile({ user }: { user: Me }) {
   return (
     <form class="card" onSubmit={save} aria-labelledby="profile-heading" noValidate>
       <h2 id="profile-heading">{t("profile")}</h2>
+      <PhotoPicker
+        id={user.id}
+        name={user.displayName ?? user.username ?? user.phone}
+        photo={user.avatar}
+        label={t("photoProfile")}
+        onChange={async (avatar) => me.set((await request<{ user: Me }>("/me", { method: "PATCH", body: { avatar } })).user)}
+      />
       <p class="muted">{user.phone}</p>
       <label for="display-name">{t("displayName")}</label>
       <input

@@ -28,6 +28,8 @@ export interface Me {
   displayName: string | null;
   username: string | null;
   phoneVisibility: "nobody" | "contacts" | "everyone";
+  /** The profile photo's media id; null for none. */
+  avatar: string | null;
 }
 
 export interface AgencyInfo {

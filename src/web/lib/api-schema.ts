@@ -142,7 +142,7 @@ export interface paths {
         delete: operations["deleteAccount"];
         options?: never;
         head?: never;
-        /** Change the caller's display name, username or phone visibility */
+        /** Change the caller's display name, username, profile photo or privacy */
         patch: operations["updateMe"];
         trace?: never;
     };
@@ -485,7 +485,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename a group or channel (owners and admins); set or clear a channel's username (its owner)
+         * Rename a group or channel or change its photo (owners and admins); set or clear a channel's username (its owner)
          * @description `username` makes a channel public (anyone signed in finds it at GET /channels/{username}, reads its posts and joins); `null` makes it private again (members stay; invite links still work). Both fields are optional, at least one is given.
          */
         patch: operations["updateChat"];
@@ -1967,6 +1967,8 @@ export interface components {
              * @enum {string}
              */
             presenceVisibility: "everyone" | "contacts" | "nobody";
+            /** @description The profile photo's media id (GET /media/{id}, readable by everyone signed in); null for none. */
+            avatar: string | null;
         };
         Session: {
             id: string;
@@ -1991,6 +1993,8 @@ export interface components {
             online: boolean | null;
             /** @description When the user was last online; null when hidden or never. */
             lastSeenAt: string | null;
+            /** @description The profile photo's media id (GET /media/{id}, readable by everyone signed in); null for none. */
+            avatar: string | null;
         };
         Device: {
             id: string;
@@ -2094,6 +2098,7 @@ export interface components {
             readSeq: number;
             mutedUntil: string | null;
             unreadMention: boolean;
+            avatar: string | null;
         };
         Message: {
             id: string;
@@ -2317,6 +2322,7 @@ export interface components {
             /** @enum {string} */
             type: "chat_updated";
             title: string | null;
+            avatar?: string | null;
             messageTtl?: number | null;
             pts: number;
         };
@@ -3076,6 +3082,8 @@ export interface operations {
                     phoneVisibility?: "everyone" | "contacts" | "nobody";
                     /** @enum {string} */
                     presenceVisibility?: "everyone" | "contacts" | "nobody";
+                    /** @description A JPEG photo the caller uploaded (POST /media; its metadata is stripped there) as the profile photo; null removes it. */
+                    avatar?: string | null;
                 };
             };
         };
@@ -3091,7 +3099,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description validation_failed */
+            /** @description validation_failed; invalid_avatar: not a JPEG photo the caller uploaded */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4252,6 +4260,8 @@ export interface operations {
             content: {
                 "application/json": {
                     title?: string;
+                    /** @description A JPEG photo the caller uploaded (POST /media) as the chat's photo; null removes it. */
+                    avatar?: string | null;
                     username?: string | null;
                     /** @description Secret chats, either member: delete messages sent from now on this many seconds after sending; null turns it off. */
                     messageTtl?: number | null;
@@ -4272,7 +4282,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description validation_failed (also: a username on a group); not_secret: messageTtl outside a secret chat */
+            /** @description validation_failed (also: a username on a group); not_secret: messageTtl outside a secret chat; invalid_avatar: not a JPEG photo the caller uploaded */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,7 @@
 // Small shared UI pieces and hooks: async loading, store subscriptions, avatars, badges, QR codes.
 import type { ComponentChildren, FunctionComponent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, request } from "./api";
+import { ApiError, mediaUrl, request } from "./api";
 import { type Key, t } from "./i18n";
 
 export { type Async, useAsync, useStore } from "./async";
@@ -18,6 +18,7 @@ const ERROR_KEYS: Record<string, Key> = {
   blocked: "err_blocked",
   privacy_restricted: "err_privacy_restricted",
   banned: "err_banned",
+  invalid_avatar: "err_invalid_avatar",
 };
 
 /** A user-facing sentence for an error. */
@@ -52,8 +53,25 @@ export function Loading() {
   );
 }
 
-/** A coloured circle with initials; decorative (the name is always written next to it). */
-export function Avatar({ name, id, size = "m" }: { name: string; id: string; size?: "s" | "m" | "l" }) {
+/**
+ * A person's or chat's photo, or until it loads (and when there is none) a coloured circle with initials;
+ * decorative either way (the name is always written next to it).
+ */
+export function Avatar({ name, id, photo, size = "m" }: { name: string; id: string; photo?: string | null; size?: "s" | "m" | "l" }) {
+  const [src, setSrc] = useState<string | null>(null);
+  useEffect(() => {
+    setSrc(null);
+    if (!photo) return;
+    let live = true;
+    mediaUrl(photo).then(
+      (url) => live && setSrc(url),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [photo]);
+  if (src) return <img class={`avatar avatar-${size}`} src={src} alt="" aria-hidden="true" />;
   let hash = 0;
   for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) | 0;
   const initials = name
