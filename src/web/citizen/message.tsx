@@ -3,15 +3,15 @@
 import { useEffect, useState } from "preact/hooks";
 import { knownMediaInfo, type Media, mediaInfo, mediaUrl, request } from "../lib/api";
 import { useModal } from "../lib/dialog";
-import { claimRows, type RecordDisplay } from "../lib/format";
-import { formatDate, formatTime, lang, t, tKey } from "../lib/i18n";
+import { formatDate, formatTime, t, tKey } from "../lib/i18n";
 import { href } from "../lib/router";
-import { ErrorNote, VerifiedBadge } from "../lib/ui";
+import { ErrorNote, lazy, VerifiedBadge } from "../lib/ui";
 import { callText } from "./calls/text";
 import { attachmentLabel, isPresentation } from "./chat-list";
 import type { ChatMessage } from "./chat-session";
 import { Linkified } from "./linkify";
 import { me } from "./state";
+import type { Verification } from "./verification";
 import { VoicePlayer } from "./voice";
 
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
@@ -351,16 +351,8 @@ function FileLink({ media }: { media: Media }) {
   );
 }
 
-interface Verification {
-  valid: boolean;
-  issuer: { id: string; name: string; verified: boolean } | null;
-  type: string | null;
-  claims: Record<string, unknown>;
-  revoked: boolean | null;
-  /** The type's name and the claims' labels in the page's language (the issuer's record type). */
-  display?: RecordDisplay | null;
-  error?: string;
-}
+/** A presentation's check, in words (a chunk of its own: only a card someone pressed Verify on needs it). */
+const VerificationResult = lazy(() => import("./verification").then((m) => m.VerificationResult));
 
 export function PresentationCard({ text }: { text: string }) {
   const [result, setResult] = useState<Verification | null>(null);
@@ -394,51 +386,5 @@ export function PresentationCard({ text }: { text: string }) {
       <ErrorNote error={error} />
       {result && <VerificationResult result={result} />}
     </div>
-  );
-}
-
-export function VerificationResult({ result }: { result: Verification }) {
-  const ok = result.valid && !result.revoked;
-  return (
-    <div class={`verification ${ok ? "ok" : "bad"}`} role="status" data-testid="verification">
-      <p class="verdict">
-        {result.valid ? (result.revoked ? t("verifyRevoked") : t("verifyValid")) : t("verifyInvalid", { error: result.error ?? "?" })}
-      </p>
-      {result.valid && (
-        <>
-          <p>
-            {t("verifyIssuer", { issuer: result.issuer?.name ?? t("unknownIssuer") })}
-            {result.issuer?.verified && <VerifiedBadge />}
-          </p>
-          {result.type && <p>{t("verifyType", { type: result.display?.name ?? result.type })}</p>}
-          <ClaimsTable claims={result.claims} display={result.display} caption={t("disclosedClaims")} />
-        </>
-      )}
-    </div>
-  );
-}
-
-/** Claims with their labels and values as people read them (src/web/lib/format.ts). */
-export function ClaimsTable({
-  claims,
-  display,
-  caption,
-}: {
-  claims: Record<string, unknown>;
-  display?: RecordDisplay | null | undefined;
-  caption: string;
-}) {
-  return (
-    <table class="claims">
-      <caption>{caption}</caption>
-      <tbody>
-        {claimRows(claims, display, lang()).map((row) => (
-          <tr key={row.name}>
-            <th scope="row">{row.label}</th>
-            <td>{row.image ? <img src={row.image} alt={row.label} class="claim-image" /> : row.value}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }

@@ -1,5 +1,5 @@
-// Record claims and types in people's words, for the Digital ID and the verifier: "Старше 18 лет — да", not
-// `age_over_18: true`. The agency's own record type labels (contract v1.1 "Record types") win where it
+// Record claims and types in people's words, for the documents, their checks, the Digital ID and the verifier:
+// "Старше 18 лет — да", not `age_over_18: true`. The agency's own record type labels (contract v1.1 "Record types") win where it
 // publishes them (the record's `display`, the verifier's cached record types); these words are the fallback:
 // derived claims such as age_over_18, and types an agency has not described.
 import { type ClaimFormat, type ClaimRow, claimRows, formatDate, type RecordDisplay } from "./format";
@@ -45,6 +45,12 @@ export function claimLabel(name: string): string {
 /** A record type in words, or the agency's own name for it. */
 export function typeLabel(type: string): string {
   return TYPES[type]?.[lang()] ?? type;
+}
+
+/** A record's name: the issuer's (its `display`, which shows the raw type when the issuer has none), else ours. */
+export function recordTypeName(r: { type: string; display?: RecordDisplay | null }): string {
+  const name = r.display?.name;
+  return name && name !== r.type ? name : typeLabel(r.type);
 }
 
 /** A claim's value for people: yes/no, dates as "17 мая 1990 г.", lists joined, objects as "label: value" pairs. */

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../../lib/api";
 import type { AnswerOf } from "../../lib/api-call";
 import { type ChainResult, verifyChain } from "../../lib/chain";
+import { recordTypeName } from "../../lib/claim-labels";
 import { formatDateTime, lang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync } from "../../lib/ui";
@@ -36,7 +37,7 @@ async function loadNames(): Promise<LogNames> {
     quietly(api.get("/submissions")),
     quietly(api.get("/forms")),
   ]);
-  const recordNames = new Map(records?.records.map((r) => [r.id, r.display?.name ?? r.type]));
+  const recordNames = new Map(records?.records.map((r) => [r.id, recordTypeName(r)]));
   const billNames = new Map(bills?.bills.map((b) => [b.id, b.purpose]));
   const formTitles = new Map(forms?.forms.map((f) => [f.id, f.title]));
   const submissionTitles = new Map(submissions?.submissions.map((s) => [s.id, formTitles.get(s.formId)]));

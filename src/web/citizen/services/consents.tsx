@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../../lib/api";
 import type { components } from "../../lib/api-schema";
+import { recordTypeName, typeLabel } from "../../lib/claim-labels";
 import { consentScopeWords, consentStatusWord } from "../../lib/format";
 import { formatDate, lang, t } from "../../lib/i18n";
 import { href } from "../../lib/router";
@@ -18,11 +19,11 @@ export function ConsentsView({ highlight, chats }: { highlight?: string; chats: 
     () =>
       api
         .get("/records")
-        .then((r) => new Map(r.records.map((x) => [x.type, x.display?.name ?? x.type])))
+        .then((r) => new Map(r.records.map((x) => [x.type, recordTypeName(x)])))
         .catch(() => new Map<string, string>()),
     [lang()],
   );
-  const scopeText = (scope: string) => consentScopeWords(scope, lang(), (type) => typeNames.data?.get(type));
+  const scopeText = (scope: string) => consentScopeWords(scope, lang(), (type) => typeNames.data?.get(type) ?? typeLabel(type));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
   useEffect(() => {

@@ -1,6 +1,7 @@
 // Government services, loaded as a separate chunk on first use: bills, applications (forms), documents
 // (records) and their presentations, consents, and the access log verified in the browser.
 import { api } from "../../lib/api";
+import { recordTypeName, typeLabel } from "../../lib/claim-labels";
 import { consentScopeWords } from "../../lib/format";
 import { formatMoney, lang, t } from "../../lib/i18n";
 import { href, type Route } from "../../lib/router";
@@ -62,7 +63,10 @@ function Todo({ chats }: { chats: ChatList }) {
   const [{ bills }, { consents }, { records }] = data.data;
   const unpaid = bills.filter((b) => b.status === "unpaid").sort((a, b) => (a.dueDate ?? "9999").localeCompare(b.dueDate ?? "9999"));
   const asked = consents.filter((c) => c.status === "requested");
-  const typeName = (type: string) => records.find((r) => r.type === type)?.display?.name;
+  const typeName = (type: string) => {
+    const r = records.find((x) => x.type === type);
+    return r ? recordTypeName(r) : typeLabel(type);
+  };
   return (
     <section class="card todo" aria-labelledby="todo-heading" data-testid="todo">
       <h2 id="todo-heading">{t("todoTitle")}</h2>

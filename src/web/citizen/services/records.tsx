@@ -4,15 +4,16 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, randomId, request } from "../../lib/api";
 import type { components } from "../../lib/api-schema";
-import { claimRows, type RecordDisplay } from "../../lib/format";
+import { labelledClaims, recordTypeName } from "../../lib/claim-labels";
+import type { RecordDisplay } from "../../lib/format";
 import { formatDate, lang, t } from "../../lib/i18n";
 import { QrCode } from "../../lib/qr";
 import { href, navigate } from "../../lib/router";
 import { CopyButton, ErrorNote, Loading, ScreenTitle, useAsync, useStore, VerifiedBadge } from "../../lib/ui";
 import { chatTitle } from "../chat-list";
 import { holderKey, type PublicJwk, signJws, thumbprint, unb64u } from "../holder";
-import { VerificationResult } from "../message";
 import type { ChatList } from "../state";
+import { VerificationResult } from "../verification";
 import { tid } from "../verifier/strings";
 import { presentRecord } from "./present";
 
@@ -29,8 +30,8 @@ const withKey = async <T,>(load: () => Promise<T>): Promise<T> => {
 
 const BINDING_KEYS = { pending: "bindingPending", other_device: "bindingOther", none: "bindingNone" } as const;
 
-/** The document's name as people know it ("Водительское удостоверение"), the type itself without metadata. */
-export const recordName = (r: { type: string; display?: RecordDisplay }) => r.display?.name ?? r.type;
+/** The document's name as people know it ("Водительское удостоверение"): the issuer's, else ours for a type we know. */
+export const recordName = (r: { type: string; display?: RecordDisplay }) => recordTypeName(r);
 
 /** The mark of a record that is no longer valid ("Отозван", "Истёк срок"), or nothing. */
 function RecordMark({ record }: { record: Pick<RecordItem, "status" | "revoked" | "expiresAt"> }) {
@@ -150,7 +151,7 @@ export function RecordView({ id, chats }: { id: string; chats: ChatList }) {
             <form class="card" onSubmit={present}>
               <fieldset class="group">
                 <legend>{t("chooseClaims")}</legend>
-                {claimRows(record.claims, record.display, lang()).map(({ name, label, value }) => (
+                {labelledClaims(record.claims, record.display).map(({ name, label, value }) => (
                   <div class="field check" key={name}>
                     <input
                       id={`claim-${name}`}
