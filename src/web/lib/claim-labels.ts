@@ -1,7 +1,7 @@
 // Record claims and types in people's words, for the documents, their checks, the Digital ID and the verifier:
-// "Старше 18 лет — да", not `age_over_18: true`. The agency's own record type labels (contract v1.1 "Record types") win where it
-// publishes them (the record's `display`, the verifier's cached record types); these words are the fallback:
-// derived claims such as age_over_18, and types an agency has not described.
+// "Старше 18 лет — да", not `age_over_18: true`. The agency's own record type labels (contract v1.1 "Record
+// types") win where it publishes them (the record's `display`, the verifier's cached record types); these
+// words are the fallback: derived claims such as age_over_18, and types an agency has not described.
 import { type ClaimFormat, type ClaimRow, claimRows, formatDate, type RecordDisplay } from "./format";
 import { lang } from "./lang";
 
