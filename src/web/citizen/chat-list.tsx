@@ -9,6 +9,7 @@ import { callText } from "./calls/text";
 import type { ChatMessage } from "./chat-session";
 import { loadDraft, onDraftsChange } from "./drafts";
 import { MutedIcon } from "./mute";
+import { officialText, useOfficialWords } from "./official";
 import { PeopleResults, type Person, personName } from "./people-search";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 
@@ -28,7 +29,7 @@ export function preview(chat: ChatSummary, me: Me): string {
   const prefix = m.senderId === me.id && chat.type !== "official" ? t("youPrefix") : "";
   // A call's message reads the same from both sides' point of view ("Пропущенный звонок"), without "You:".
   if (m.call) return callText(m, me.id);
-  const text = m.text ? (isPresentation(m.text) ? t("presentationCard") : m.text) : attachmentLabel(m);
+  const text = m.text ? (isPresentation(m.text) ? t("presentationCard") : officialText(m)) : attachmentLabel(m);
   return prefix + text;
 }
 
@@ -79,6 +80,7 @@ export const isPresentation = (text: string): boolean => /^eyJ[\w-]+\.[\w-]+\.[\
 export function ChatListView({ chats, currentId, me }: { chats: ChatList; currentId?: string; me: Me }) {
   const state = useStore(chats);
   useStore(agencies);
+  useOfficialWords();
   useAttachmentKinds(state.chats);
   const [, setDrafts] = useState(0);
   useEffect(() => onDraftsChange(() => setDrafts((n) => n + 1)), []);

@@ -10,6 +10,7 @@ import { callText } from "./calls/text";
 import { attachmentLabel, isPresentation } from "./chat-list";
 import type { ChatMessage } from "./chat-session";
 import { Linkified } from "./linkify";
+import { officialLabel, officialText, useOfficialWords } from "./official";
 import { me } from "./state";
 import type { Verification } from "./verification";
 import { VoicePlayer } from "./voice";
@@ -31,11 +32,11 @@ type Action = ChatMessage["actions"][number];
  * bill has nothing left to pay and a decided consent nothing to review, so those show the outcome instead;
  * a revoked or expired record keeps its link, marked.
  */
-function OfficialAction({ action: a }: { action: Action }) {
+function OfficialAction({ action: a, label }: { action: Action; label: string }) {
   const expired = a.expiresAt !== undefined && Date.parse(a.expiresAt) <= Date.now();
   const link = (
     <a class="button primary small" href={href("services", ACTION_ROUTES[a.type] ?? "", a.ref)}>
-      {a.label}
+      {label}
     </a>
   );
   const expiredMark = (
@@ -100,6 +101,7 @@ export interface MessageProps {
 
 export function MessageItem(p: MessageProps) {
   const { m } = p;
+  useOfficialWords();
   const [tools, setTools] = useState(false);
   const deleted = m.deletedAt !== null;
   const run = (action: (m: ChatMessage) => void) => () => {
@@ -147,13 +149,13 @@ export function MessageItem(p: MessageProps) {
                 <PresentationCard text={m.text.trim()} />
               ) : (
                 <p class="text">
-                  <Linkified text={m.text} me={me.getSnapshot()?.username} />
+                  <Linkified text={officialText(m)} me={me.getSnapshot()?.username} />
                 </p>
               ))}
             {m.actions.length > 0 && (
               <div class="actions">
-                {m.actions.map((a) => (
-                  <OfficialAction key={a.type + a.ref} action={a} />
+                {m.actions.map((a, i) => (
+                  <OfficialAction key={a.type + a.ref} action={a} label={officialLabel(m, i)} />
                 ))}
               </div>
             )}
