@@ -38,6 +38,15 @@ describe("access log sentences", () => {
     expect(text).toBe("Налоговая служба выполнила действие с вашим документом");
     expect(text).not.toMatch(/01M8X|archive/);
   });
+  test("an application's new status, which the server writes as the purpose, reads as the status in words", () => {
+    const names = { submission: () => "Заявление о переезде" };
+    expect(logSentence(line("Налоговая служба", "update", "submission:s1", "approved"), names, "ru")).toBe(
+      "Налоговая служба изменила статус вашего заявления «Заявление о переезде» — теперь: одобрено",
+    );
+    expect(logSentence(line("Налоговая служба", "update", "submission:s1", "in_review"), names, "en")).toBe(
+      "Налоговая служба changed the status of your application “Заявление о переезде” — now: in review",
+    );
+  });
   test("gender by the first word", () => {
     expect(genderOf("Налоговая служба")).toBe("f");
     expect(genderOf("Федеральный фонд")).toBe("m");

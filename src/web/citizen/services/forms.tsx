@@ -11,6 +11,7 @@ import { idbGet, idbPut, PREFS } from "../../lib/idb";
 import { href, navigate } from "../../lib/router";
 import { ErrorNote, Loading, ScreenTitle, useAsync, useStore } from "../../lib/ui";
 import type { ChatList } from "../state";
+import { fieldMessage } from "./field-words";
 
 type Form = AnswerOf<"/forms/{id}", "get">["form"];
 
@@ -138,7 +139,7 @@ const fieldId = (path: string[]) => `f-${path.join("-")}`;
 
 function toErrors(list: FieldError[]): Errors {
   const map: Errors = new Map();
-  for (const e of list) if (!map.has(e.path)) map.set(e.path, e.message);
+  for (const e of list) if (!map.has(e.path)) map.set(e.path, fieldMessage(e.message, lang()));
   return map;
 }
 

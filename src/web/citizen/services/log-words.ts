@@ -1,6 +1,6 @@
 // The access log in plain sentences: "Налоговая служба просмотрела ваши документы — цель: …" rather than
 // "read records". Pure (no DOM), so the words are tested as they are (test/web/log-words.test.ts).
-import type { Lang } from "../../lib/format";
+import { type Lang, submissionStatusWord } from "../../lib/format";
 
 export interface LogLine {
   actor: { type: string; id: string; name: string };
@@ -113,6 +113,8 @@ const PURPOSES: Record<string, Record<Lang, string>> = {
   receipt: { ru: "квитанция об оплате", en: "payment receipt" },
 };
 
+const STATUSES = ["submitted", "in_review", "approved", "rejected"];
+
 /** One entry as a sentence in `lang`, with its purpose when it has one. */
 export function logSentence(line: LogLine, names: LogNames, lang: Lang): string {
   const [verb, ru, en] = predicate(line, names);
@@ -120,7 +122,15 @@ export function logSentence(line: LogLine, names: LogNames, lang: Lang): string 
   const [kind, id = ""] = line.resource.split(/:(.*)/s, 2) as [string, string | undefined];
   const repeats = kind === "bill" && line.purpose !== null && names.bill?.(id) === line.purpose;
   const why = repeats ? null : line.purpose && Object.hasOwn(PURPOSES, line.purpose) ? PURPOSES[line.purpose]?.[lang] : line.purpose;
-  const purpose = why ? (lang === "ru" ? ` — цель: ${why}` : ` — purpose: ${why}`) : "";
+  // An application's new status is what the server writes as the purpose of its change (src/forms/routes.ts).
+  const status = kind === "submission" && line.action === "update" && line.purpose && STATUSES.includes(line.purpose);
+  const purpose = status
+    ? `${lang === "ru" ? " — теперь" : " — now"}: ${submissionStatusWord(line.purpose ?? "", lang).toLowerCase()}`
+    : why
+      ? lang === "ru"
+        ? ` — цель: ${why}`
+        : ` — purpose: ${why}`
+      : "";
   if (lang === "en") return `${line.actor.name} ${en}${purpose}`;
   const gender = genderOf(line.actor.name);
   const subject = gender
