@@ -115,6 +115,8 @@ const ru = {
   "forms.keyInvalid": "Ключ: с буквы или цифры, далее латиница в нижнем регистре, цифры, «_», «.», «-».",
   "forms.formTitle": "Название формы",
   "forms.schema": "Схема (JSON Schema)",
+  "forms.sampleFullName": "ФИО",
+  "forms.sampleBirthDate": "Дата рождения",
   "forms.schemaHint":
     "Поддерживается подмножество: объект с properties и required; строки (длина, pattern, форматы email, date, date-time, phone, uri, inn, snils), числа, да/нет, массивы, enum.",
   "forms.jsonError": "JSON не разобран: {message}",
@@ -467,6 +469,8 @@ const en: Record<Key, string> = {
   "forms.keyInvalid": "Key: starts with a letter or digit, then lower-case Latin letters, digits, “_”, “.”, “-”.",
   "forms.formTitle": "Form title",
   "forms.schema": "Schema (JSON Schema)",
+  "forms.sampleFullName": "Full name",
+  "forms.sampleBirthDate": "Date of birth",
   "forms.schemaHint":
     "A subset is supported: an object with properties and required; strings (lengths, pattern, formats email, date, date-time, phone, uri, inn, snils), numbers, booleans, arrays, enum.",
   "forms.jsonError": "Not valid JSON: {message}",

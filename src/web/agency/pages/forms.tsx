@@ -12,11 +12,12 @@ import { mapFromRows, PrefillEditor, type PrefillRow, rowsFromMap } from "./pref
 const KEY = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const FIELDS = ["key", "title", "schema", "prefill"];
 
-const SAMPLE_SCHEMA = `{
+/** The schema a new form starts from, its field titles in the console's language. */
+const sampleSchema = () => `{
   "type": "object",
   "properties": {
-    "fullName": { "type": "string", "title": "ФИО", "minLength": 1, "maxLength": 200 },
-    "birthDate": { "type": "string", "title": "Дата рождения", "format": "date" }
+    "fullName": { "type": "string", "title": ${JSON.stringify(t("forms.sampleFullName"))}, "minLength": 1, "maxLength": 200 },
+    "birthDate": { "type": "string", "title": ${JSON.stringify(t("forms.sampleBirthDate"))}, "format": "date" }
   },
   "required": ["fullName"],
   "additionalProperties": false
@@ -198,7 +199,7 @@ function FormVersions(props: { versions: Form[]; onNewVersion: (form: Form) => v
 export function FormsPage() {
   const loaded = useLoader(async () => (await api.get("/agency/forms")).forms, []);
   const [local, setLocal] = useState<Form[]>([]);
-  const [draft, setDraft] = useState<Draft>({ nonce: 0, key: "", title: "", schema: SAMPLE_SCHEMA, prefill: null });
+  const [draft, setDraft] = useState<Draft>(() => ({ nonce: 0, key: "", title: "", schema: sampleSchema(), prefill: null }));
 
   const forms = mergeById(local, loaded.data ?? []);
   const byKey = new Map<string, Form[]>();
