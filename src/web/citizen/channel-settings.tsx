@@ -15,7 +15,7 @@ import { href, navigate } from "../lib/router";
 import { Avatar, CopyButton, DeleteItemButton, ErrorNote, errorText, Loading, useAsync } from "../lib/ui";
 import { channelLink } from "./channel-page";
 import { chatTitle } from "./chat-list";
-import { PeopleResults } from "./people-search";
+import { PeopleResults, type Presence, presenceText } from "./people-search";
 import { PhotoPicker } from "./photo-picker";
 import type { ChatList, ChatSummary, Me } from "./state";
 
@@ -30,7 +30,7 @@ interface Member {
   userId: string;
   role: Role;
   joinedAt: string;
-  user: Person;
+  user: Person & Presence;
 }
 
 interface Invite {
@@ -398,27 +398,12 @@ async function loadMembers(chatId: string, after: string): Promise<Member[]> {
   return (await request<{ members: Member[] }>(chatPath(chatId, `/members?${q}`))).members;
 }
 
-interface Presence {
-  online: boolean | null;
-  lastSeenAt: string | null;
-}
-/** Members whose presence a group's list shows (one profile read each). */
-const PRESENCE_SHOWN = 50;
-
-/** "В сети", "был(а) в сети …", or nothing where their privacy hides it. */
-function presenceText(p: Presence | undefined): string | null {
-  if (!p || p.online === null) return null;
-  if (p.online) return t("online");
-  return p.lastSeenAt ? t("lastSeenAt", { date: formatDateTime(p.lastSeenAt) }) : t("lastSeenLongAgo");
-}
-
 /**
  * Members (a channel's subscribers) with their roles, what the caller may do to each; a group's with their
  * presence and a way to add people, a channel's with who is banned.
  */
 function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; chats: ChatList }) {
   const group = chat.type === "group";
-  const [presence, setPresence] = useState<ReadonlyMap<string, Presence>>(new Map());
   const [pages, setPages] = useState<Member[] | null>(null);
   const [more, setMore] = useState(false);
   const [bans, setBans] = useState<Ban[] | null>(null);
@@ -462,22 +447,6 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
       live = false;
     };
   }, [bans, bansShown]);
-  // A group's members show whether they are online, as each one's privacy allows (their profile says).
-  useEffect(() => {
-    if (!group || !pages) return;
-    let live = true;
-    void Promise.all(
-      pages.slice(0, PRESENCE_SHOWN).map((m) =>
-        request<{ user: Presence }>(`/users/${encodeURIComponent(m.userId)}`).then(
-          (r) => [m.userId, { online: r.user.online, lastSeenAt: r.user.lastSeenAt }] as const,
-          () => [m.userId, { online: null, lastSeenAt: null }] as const,
-        ),
-      ),
-    ).then((found) => live && setPresence(new Map(found)));
-    return () => {
-      live = false;
-    };
-  }, [pages]);
   // Roles change here and by others (the room's frames move `chat.role` and the count): read the list anew.
   useEffect(() => {
     void reload();
@@ -561,7 +530,8 @@ function MembersSection({ chat, user, chats }: { chat: ChatSummary; user: Me; ch
               const mayRole = canChangeRole(chat.role, self) && m.role !== "owner";
               const mayBan = !group && !self && canRemove("channel", chat.role, m.role, false);
               const mayRemove = group && !self && canRemove("group", chat.role, m.role, false);
-              const seen = group ? presenceText(presence.get(m.userId)) : null;
+              // A group's members show whether they are online, as each one's privacy allows (the page says).
+              const seen = group ? presenceText(m.user) : null;
               return (
                 <li key={m.userId} data-user-id={m.userId}>
                   <span class="member-name">

@@ -3,11 +3,10 @@
 // remove them. Contacts matter beyond the list: privacy settings that say "contacts" mean these people.
 import { useState } from "preact/hooks";
 import { api } from "../lib/api";
-import { formatDateTime, t } from "../lib/i18n";
 import { dictionary } from "../lib/lang";
 import { navigate } from "../lib/router";
 import { Avatar, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
-import { PeopleResults, type Person, personName } from "./people-search";
+import { PeopleResults, type Person, personName, presenceText } from "./people-search";
 import type { ChatList } from "./state";
 
 const s = dictionary({
@@ -103,14 +102,7 @@ export function ContactsView({ chats }: { chats: ChatList }) {
         <ul class="plain-list contact-list" aria-label={s("list")} data-testid="contacts">
           {contacts.data.map(({ user }) => {
             const name = personName(user);
-            const seen =
-              user.online === null
-                ? null
-                : user.online
-                  ? t("online")
-                  : user.lastSeenAt
-                    ? t("lastSeenAt", { date: formatDateTime(user.lastSeenAt) })
-                    : t("lastSeenLongAgo");
+            const seen = presenceText(user);
             return (
               <li key={user.id}>
                 <Avatar name={name} id={user.id} photo={user.avatar} size="s" />

@@ -2,7 +2,7 @@
 // phone number's owner where their privacy allows. Results are a list of buttons under the field that asks.
 import { useEffect, useState } from "preact/hooks";
 import { request } from "../lib/api";
-import { t } from "../lib/i18n";
+import { formatDateTime, t } from "../lib/i18n";
 import { Avatar } from "../lib/ui";
 
 export interface Person {
@@ -11,6 +11,19 @@ export interface Person {
   displayName: string | null;
   /** The profile photo's media id, when the list has it. */
   avatar?: string | null;
+}
+
+/** Whether someone is online, as their profile shows it to me (null: their privacy, or a block, hides it). */
+export interface Presence {
+  online: boolean | null;
+  lastSeenAt: string | null;
+}
+
+/** "В сети", "был(а) в сети …", or null where their privacy hides it. */
+export function presenceText(p: Presence): string | null {
+  if (p.online === null) return null;
+  if (p.online) return t("online");
+  return p.lastSeenAt ? t("lastSeenAt", { date: formatDateTime(p.lastSeenAt) }) : t("lastSeenLongAgo");
 }
 
 /** How a person is named in a list: their name, else their @username. */

@@ -6,6 +6,7 @@ import { useModal } from "../lib/dialog";
 import { formatDateTime, type Key, t } from "../lib/i18n";
 import { href } from "../lib/router";
 import { Avatar, DeleteItemButton, ErrorNote, Loading, ScreenTitle, useAsync } from "../lib/ui";
+import { presenceText } from "./people-search";
 
 type Audience = "everyone" | "contacts" | "nobody";
 interface Privacy {
@@ -252,15 +253,7 @@ export function PeerDialog({ userId, chatId, onClose }: { userId: string; chatId
             </div>
           </div>
           {d.user.phone && <p>{d.user.phone}</p>}
-          {d.user.online !== null && (
-            <p class="muted">
-              {d.user.online
-                ? t("online")
-                : d.user.lastSeenAt
-                  ? t("lastSeenAt", { date: formatDateTime(d.user.lastSeenAt) })
-                  : t("lastSeenLongAgo")}
-            </p>
-          )}
+          {d.user.online !== null && <p class="muted">{presenceText(d.user)}</p>}
           <div class="row">
             <button
               type="button"
