@@ -201,7 +201,8 @@ export const agencyRecords = router()
         citizenId,
         {
           clientId: `record:${id}`,
-          text: `Выдан документ: ${meta ? pick(meta.name, "ru") : body.type}`,
+          // A type its agency never described has no name for people: its code is not one.
+          text: meta ? `Выдан документ: ${pick(meta.name, "ru")}` : "Выдан новый документ",
           action: { type: "view_record", label: "Открыть", ref: id, ...(expiresAt === null ? {} : { expiresAt: iso(expiresAt) }) },
         },
         { kind: "record", recordId: id },

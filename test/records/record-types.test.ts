@@ -183,6 +183,18 @@ describe("display", () => {
     expect(texts).toContain("Выдан документ: Водительское удостоверение");
   });
 
+  it("never names a document by its type's code in the chat when its agency did not describe it", async () => {
+    const agency = await newAgency();
+    const anna = await signIn();
+    await issue(agency, anna, "fishing_permit", { zone: "Волга" });
+    const chats = await callJson<{ chats: { id: string; type: string }[] }>("/api/v1/chats", { token: anna.accessToken });
+    const official = chats.body.chats.find((c) => c.type === "official");
+    if (!official) throw new Error("no official chat");
+    const texts = (await historyOf(anna.accessToken, official.id)).map((m) => m.text ?? "");
+    expect(texts).toContain("Выдан новый документ");
+    expect(texts.join(" ")).not.toContain("fishing_permit");
+  });
+
   it("labels a bill's money and due date in words in the chat", async () => {
     const agency = await newAgency();
     const anna = await signIn();

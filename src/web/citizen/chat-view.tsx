@@ -16,6 +16,7 @@ import { loadDraft, saveDraft } from "./drafts";
 import { InviteLinkMaker } from "./invite-link";
 import { useMentionPicker } from "./mention-picker";
 import { MessageItem, summary } from "./message";
+import { useOfficialWords } from "./official";
 import { MutedIcon, MuteMenu } from "./mute";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 import { canRecordVoice, VoiceRecorder } from "./voice";
@@ -712,6 +713,8 @@ function SearchPanel({ session, nameOf, onPick }: { session: ChatSession; nameOf
   const [error, setError] = useState<unknown>(null);
   const ref = useRef<HTMLInputElement>(null);
   useEffect(() => ref.current?.focus(), []);
+  // An agency's messages found here are worded in the reader's language, as in the log.
+  useOfficialWords();
   return (
     <div class="search-panel">
       <form

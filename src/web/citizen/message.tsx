@@ -237,7 +237,7 @@ function ToolButton({ label, onClick }: { label: string; onClick: () => void }) 
 export function summary(m: ChatMessage): string {
   if (m.deletedAt) return t("deletedMessage");
   if (m.call) return t(m.call.video ? "callVideo" : "callVoice");
-  if (m.text) return isPresentation(m.text) ? t("presentationCard") : m.text.slice(0, 120);
+  if (m.text) return isPresentation(m.text) ? t("presentationCard") : officialText(m).slice(0, 120);
   return attachmentLabel(m);
 }
 
