@@ -411,7 +411,9 @@ export const citizenBills = router()
       middleware: requireCitizen,
       request: {
         params: z.object({ id: z.string().min(1).max(64) }),
-        headers: z.object({ "idempotency-key": Idempotency.optional() }),
+        // Optional to the validator, so a missing key answers its own code (idempotency_key_required); the
+        // document says what clients must do: send it.
+        headers: z.object({ "idempotency-key": Idempotency.optional().openapi({ param: { required: true } }) }),
         body: jsonBody(PayBody),
       },
       responses: {

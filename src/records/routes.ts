@@ -515,7 +515,8 @@ export const verification = router().openapi(
           type: z.string().nullable(),
           claims: z.record(z.string(), z.unknown()),
           revoked: z.boolean().nullable(),
-          display: Display.nullable().openapi({
+          // A union, not .nullable(): on a named schema that generates allOf [ref, null], which reads as "both".
+          display: z.union([Display, z.null()]).openapi({
             description:
               "The type's name and the disclosed claims' labels in the caller's language, from the issuer's record type (raw names without one); null when the issuer is unknown.",
           }),

@@ -7228,8 +7228,8 @@ export interface operations {
     payBill: {
         parameters: {
             query?: never;
-            header?: {
-                "idempotency-key"?: string;
+            header: {
+                "idempotency-key": string;
             };
             path: {
                 id: string;
@@ -8017,7 +8017,8 @@ export interface operations {
                             [key: string]: unknown;
                         };
                         revoked: boolean | null;
-                        display: components["schemas"]["RecordDisplay"] & (Record<string, never> | null);
+                        /** @description The type's name and the disclosed claims' labels in the caller's language, from the issuer's record type (raw names without one); null when the issuer is unknown. */
+                        display: components["schemas"]["RecordDisplay"] | null;
                         error?: string;
                     };
                 };
