@@ -295,8 +295,8 @@ export class Dialogs {
     if (!before || before.removed === 1 || seq <= before.read_seq || before.mention_seq > before.read_seq) return null;
     const pts = this.bump();
     this.sql.exec("UPDATE dialogs SET pts = ? WHERE chat_id = ?", pts, chatId);
-    const chat = this.summary(chatId);
-    return chat ? { type: "chat", chat, pts } : null;
+    // The row as it is now, without reading it again: only its pts and the mention moved.
+    return { type: "chat", chat: toSummary({ ...before, pts, mention_seq: seq }, Date.now()), pts };
   }
 
   /**

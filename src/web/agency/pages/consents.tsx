@@ -16,7 +16,7 @@ type TypeNames = ReadonlyMap<string, string>;
 const OTHER = "other";
 
 /** A scope in words: "Все документы", "Документы «Водительское удостоверение»". */
-export function scopeText(scope: string, names: TypeNames): string {
+function scopeText(scope: string, names: TypeNames): string {
   if (!scope.startsWith("records:")) return t("consents.scopeAll");
   const type = scope.slice("records:".length);
   return t("consents.scopeOf", { name: names.get(type) ?? type });
