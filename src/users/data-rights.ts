@@ -276,6 +276,15 @@ export async function deleteAccount(env: Env, userId: string, now = Date.now()):
     await removeFromChat(env, chatId, userId, access.value.role, "left");
   }
 
+  // Their profile photo, and photos they gave groups and channels, go with their media: D1 lets go of them
+  // first (the media rows are referenced), and each such chat's room shows none from now on.
+  const photoChats = await rows(db, "SELECT id FROM chats WHERE avatar_id IN (SELECT id FROM media WHERE owner_id = ?1)", userId);
+  await db.batch([
+    db.prepare("UPDATE users SET avatar_id = NULL WHERE id = ?1").bind(userId),
+    db.prepare("UPDATE chats SET avatar_id = NULL WHERE avatar_id IN (SELECT id FROM media WHERE owner_id = ?1)").bind(userId),
+  ]);
+  await Promise.allSettled(photoChats.map(({ id }) => roomStub(env, String(id)).setDetails(String(id), { avatar: null })));
+
   // Media goes, except files attached to applications, which the receiving agency keeps with them.
   const media = await rows(
     db,

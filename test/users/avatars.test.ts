@@ -162,3 +162,23 @@ describe("chat photos", () => {
     expect((await call(`/api/v1/media/${id}`, { token: reader.accessToken })).status).toBe(200);
   });
 });
+
+describe("an account deleted with its photos", () => {
+  it("goes, photos and all: the group it gave a photo shows none, and the bytes are gone", async () => {
+    const [anna, boris] = await signInMany(2);
+    const group = await newChat(anna.accessToken, { type: "group", title: "Соседи", memberIds: [boris.user.id] });
+    const own = await upload(anna, cameraPhoto(), "image/jpeg");
+    const groupPhoto = await upload(anna, cameraPhoto(), "image/jpeg");
+    expect((await patchMe(anna, { avatar: own })).status).toBe(200);
+    expect(
+      (await call(`/api/v1/chats/${group.id}`, { method: "PATCH", token: anna.accessToken, body: { avatar: groupPhoto } })).status,
+    ).toBe(200);
+    expect((await listed(boris, group.id, (c) => c.avatar !== null)).avatar).toBe(groupPhoto);
+
+    const deleted = await call("/api/v1/me", { method: "DELETE", token: anna.accessToken, body: { confirm: "DELETE" } });
+    expect(deleted.status).toBe(200);
+    expect((await listed(boris, group.id, (c) => c.avatar === null)).avatar).toBeNull();
+    expect((await profileOf(boris, anna.user.id)).avatar).toBeNull();
+    for (const id of [own, groupPhoto]) expect((await call(`/api/v1/media/${id}`, { token: boris.accessToken })).status).toBe(404);
+  });
+});
