@@ -16,8 +16,8 @@ import { loadDraft, saveDraft } from "./drafts";
 import { InviteLinkMaker } from "./invite-link";
 import { useMentionPicker } from "./mention-picker";
 import { MessageItem, summary } from "./message";
-import { useOfficialWords } from "./official";
 import { MutedIcon, MuteMenu } from "./mute";
+import { useOfficialWords } from "./official";
 import { agencies, agencyOf, type ChatList, type ChatSummary, type Me } from "./state";
 import { canRecordVoice, VoiceRecorder } from "./voice";
 
