@@ -411,7 +411,7 @@ export const chats = router()
           z
             .object({
               title: Title.optional(),
-              avatar: z.string().max(64).nullable().optional().openapi({
+              avatar: z.string().min(1).max(64).nullable().optional().openapi({
                 description: "A JPEG photo the caller uploaded (POST /media) as the chat's photo; null removes it.",
               }),
               username: Username.nullable().optional(),
@@ -452,7 +452,7 @@ export const chats = router()
       if ((title !== undefined || avatar !== undefined || username !== undefined) && !canRetitle(m.type, m.role))
         throw new ApiError(403, "not_allowed", "Only owners and admins rename a group or channel.");
       // Checked before anything changes: a bad photo refuses the whole change.
-      if (avatar) await takeAvatar(c.env.DB, me, avatar);
+      if (typeof avatar === "string") await takeAvatar(c.env.DB, me, avatar);
       // The timer first and alone: a secret chat has no title or username to change with it.
       if (messageTtl !== undefined) {
         const set = unwrap(await roomStub(c.env, chatId).setMessageTtl(chatId, c.var.citizen.userId, messageTtl));
@@ -480,7 +480,7 @@ export const chats = router()
       if (title !== undefined) await renameChat(c.env.DB, chatId, title);
       if (avatar !== undefined) {
         // Members read the photo through the chat's grant.
-        if (avatar) await grant(c.env.DB, chatId, [avatar]);
+        if (typeof avatar === "string") await grant(c.env.DB, chatId, [avatar]);
         await c.env.DB.prepare("UPDATE chats SET avatar_id = ?2 WHERE id = ?1").bind(chatId, avatar).run();
       }
       // D1 first, then the room tells open sockets and every member's list.

@@ -104,7 +104,7 @@ export const me = router()
       const db = database(c.env.DB);
       const me = c.var.citizen.userId;
       await liveUser(c.env, me);
-      if (avatar) await takeAvatar(c.env.DB, me, avatar);
+      if (typeof avatar === "string") await takeAvatar(c.env.DB, me, avatar);
       try {
         const [user] = await db
           .update(users)

@@ -52,7 +52,7 @@ export const UpdateMe = z
     username: Username.nullable().optional(),
     phoneVisibility: Audience.optional(),
     presenceVisibility: Audience.optional(),
-    avatar: z.string().max(64).nullable().optional().openapi({
+    avatar: z.string().min(1).max(64).nullable().optional().openapi({
       description: "A JPEG photo the caller uploaded (POST /media; its metadata is stripped there) as the profile photo; null removes it.",
     }),
   })

@@ -76,6 +76,8 @@ describe("profile photos", () => {
       const problem = await expectProblem(await patchMe(anna, { avatar, displayName: "Анна" }), 400, "invalid_avatar");
       expect(problem.errors).toEqual([expect.objectContaining({ path: "avatar" })]);
     }
+    // An empty id is no id: refused as input, before anything is looked up.
+    await expectProblem(await patchMe(anna, { avatar: "" }), 400, "validation_failed");
     const me = (await callJson<{ user: { avatar: string | null; displayName: string | null } }>("/api/v1/me", { token: anna.accessToken }))
       .body.user;
     expect(me).toMatchObject({ avatar: mine, displayName: null });
