@@ -195,7 +195,8 @@ test("a record revoked from the console is marked for the citizen everywhere and
 
   await openOfficialChat("Соцзащита (тест)");
   await a.page
-    .locator("[data-testid=messages] > li", { hasText: "benefit_certificate" })
+    // The agency never described the type: the chat says a new document was issued, not its code.
+    .locator("[data-testid=messages] > li", { hasText: "Выдан новый документ" })
     .getByTestId("action-state")
     .getByText(/^Отозван/)
     .waitFor();
